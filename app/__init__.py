@@ -1,0 +1,8 @@
+"""Glassbox web app: FastAPI routes, settings and the UI string catalog."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("glassbox")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

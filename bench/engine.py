@@ -1,0 +1,135 @@
+"""Engine vs PyTorch CPU, measured in the same run (one BLAS thread each).
+
+    python -m bench.engine [--repeats 200]
+
+Cases (float32): the classroom CNN (1x28x28 -> conv 8 k3 -> ReLU -> maxpool 2 ->
+conv 16 k3 -> ReLU -> maxpool 2 -> dense 10 -> softmax CE) forward + backward
+with the full trace (every tensor recorded under its name, partial maps
+included) at batch 1 and 32, and one conv 1x3x64x64 -> 16 k3 p1 forward +
+backward. PyTorch runs a plain forward + backward (autograd keeps what it
+needs, nothing more), so the comparison does not favour the engine.
+Timings interleave the two sides and report medians. Needs torch==2.13.0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+TARGETS = {"classroom CNN, batch 1": 0.6, "classroom CNN, batch 32": 1.0, "conv 3->16 k3 p1": 1.2}
+
+
+def _median_ms(fns: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Median milliseconds of each function, calls interleaved so drift hits both."""
+    for fn in fns:
+        for _ in range(5):
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) * 1e3 for t in times]
+
+
+def classroom_cases(batch: int) -> tuple[Callable[[], object], Callable[[], object]]:
+    import torch
+
+    from engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+    from engine.network import Sequential
+    from engine.optim import SGD
+    from engine.stepper import Pass
+
+    layers = [Conv2D(1, 8, 3), ReLU(), MaxPool2D(2), Conv2D(8, 16, 3), ReLU(), MaxPool2D(2)]
+    net = Sequential([*layers, Flatten(), Dense(400, 10)], (1, 28, 28), seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+    opt = SGD(0.01)
+
+    def engine_pass() -> object:
+        p = Pass(net, x, y, opt)
+        p.run(until="backward")
+        return p
+
+    tnet = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 8, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(8, 16, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(400, 10),
+    )  # fmt: skip
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def torch_pass() -> object:
+        tnet.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(tnet(tx), ty)
+        loss.backward()
+        return loss
+
+    return engine_pass, torch_pass
+
+
+def conv_cases() -> tuple[Callable[[], object], Callable[[], object]]:
+    import torch
+
+    from engine.functional import conv2d, conv2d_backward
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, 3, 64, 64)).astype(np.float32)
+    w = rng.standard_normal((16, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    dout = rng.standard_normal((1, 16, 64, 64)).astype(np.float32)
+
+    def engine_conv() -> object:
+        out, cache = conv2d(x, w, b, 1, 1)
+        return conv2d_backward(dout, cache)
+
+    tx = torch.from_numpy(x).requires_grad_()
+    tw = torch.from_numpy(w).requires_grad_()
+    tb = torch.from_numpy(b).requires_grad_()
+    tdout = torch.from_numpy(dout)
+
+    def torch_conv() -> object:
+        out = torch.nn.functional.conv2d(tx, tw, tb, padding=1)
+        return torch.autograd.grad(out, (tx, tw, tb), tdout)
+
+    return engine_conv, torch_conv
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=300)
+    args = parser.parse_args()
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from engine.runtime import tune_allocator
+
+    tuned = tune_allocator()
+    torch.set_num_threads(1)
+    cases = {
+        "classroom CNN, batch 1": classroom_cases(1),
+        "classroom CNN, batch 32": classroom_cases(32),
+        "conv 3->16 k3 p1": conv_cases(),
+    }
+    print(f"torch {torch.__version__}, numpy {np.__version__}, 1 BLAS thread, float32, "
+          f"allocator tuned: {tuned}")  # fmt: skip
+    print(f"{'case':26} {'engine ms':>10} {'torch ms':>10} {'ratio':>7} {'target':>7}")
+    ok = True
+    with threadpool_limits(limits=1):
+        for name, (eng, ref) in cases.items():
+            repeats = args.repeats if "32" not in name else max(args.repeats // 4, 20)
+            e_ms, t_ms = _median_ms([eng, ref], repeats)
+            ratio = e_ms / t_ms
+            ok &= ratio <= TARGETS[name]
+            mark = "ok" if ratio <= TARGETS[name] else "MISSED"
+            print(f"{name:26} {e_ms:10.3f} {t_ms:10.3f} {ratio:7.2f} {TARGETS[name]:7.2f} {mark}")
+    print("all targets met" if ok else "some targets missed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The layer base: a thin wrapper that holds parameters, calls the pure
+functions and records named tensors into a trace."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from engine.trace import Trace
+
+
+class Layer:
+    """One layer. `forward` keeps one cache (the latest); `backward` needs it."""
+
+    op: ClassVar[str] = ""
+    prefix: ClassVar[str] = ""
+    in_axes: ClassVar[tuple[str, ...]] = ("sample", "channel", "row", "col")
+    out_axes: ClassVar[tuple[str, ...]] = ("sample", "channel", "row", "col")
+    out_role: ClassVar[str] = "activation"
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self._cache: Any = None
+        self._in_shape: tuple[int, ...] | None = None
+        self._out_shape: tuple[int, ...] | None = None
+
+    # --- to be provided by each layer -------------------------------------
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
+        raise NotImplementedError
+
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def spec(self) -> dict[str, Any]:
+        """The layer's type and hyper-parameters (JSON-ready), enough to rebuild it."""
+        return {"type": self.op, "name": self.name}
+
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Output shape for an input shape (checks it fits)."""
+        return in_shape
+
+    def describe(self) -> dict[str, Any]:
+        """Values for the step captions (after a forward pass)."""
+        return {"layer": self.name}
+
+    def _record_forward(self, trace: Trace, cache: Any) -> None:
+        """Extra tensors a layer records (masks, partial maps)."""
+
+    # --- shared ------------------------------------------------------------
+    def forward(self, x: np.ndarray, trace: Trace | None = None) -> np.ndarray:
+        out, self._cache = self._forward(x)
+        self._in_shape, self._out_shape = x.shape, out.shape
+        if trace is not None:
+            trace.record(f"{self.name}.in", "input", x, self.in_axes)
+            for key, p in self.params.items():
+                trace.record(f"{self.name}.{key}", "param", p, self.param_axes(key))
+            self._record_forward(trace, self._cache)
+            trace.record(f"{self.name}.out", self.out_role, out, self.out_axes)
+        return out
+
+    def backward(self, dout: np.ndarray, trace: Trace | None = None) -> np.ndarray:
+        if self._cache is None:
+            raise RuntimeError(f"{self.name}: backward called before forward")
+        dx = self._backward(dout, self._cache)
+        if trace is not None:
+            trace.record(f"{self.name}.dout", "delta", dout, self.out_axes)
+            trace.record(f"{self.name}.dx", "delta", dx, self.in_axes)
+            for key, g in self.grads.items():
+                trace.record(f"{self.name}.d{key}", "grad", g, self.param_axes(key))
+        return dx
+
+    def param_axes(self, key: str) -> tuple[str, ...]:
+        return ("index",) * self.params[key].ndim
+
+    def init_params(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        """Draw parameters (layers with none do nothing)."""
+
+    def astype(self, dtype: np.dtype) -> None:
+        self.params = {k: v.astype(dtype) for k, v in self.params.items()}
+
+
+def uniform_fan_in(
+    rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, dtype: np.dtype
+) -> np.ndarray:
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)): PyTorch's default for conv and linear layers."""
+    bound = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)

@@ -1,0 +1,99 @@
+"""Conv2D: a thin wrapper over engine.functional.conv2d.
+
+Its F x C partial maps (`conv1.partial`) cost as much as the convolution and F*C
+times its output's memory, so the trace computes them when first read.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from engine.functional import conv2d_partials, conv_output_shape
+from engine.functional._validate import pair
+from engine.functional.conv import conv2d_backward_kernel, conv2d_forward
+from engine.layers.base import Layer, uniform_fan_in
+from engine.trace import Trace
+
+
+class Conv2D(Layer):
+    op = "conv2d"
+    prefix = "conv"
+    out_role = "preact"
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+    ) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        if self.in_channels < 1 or self.out_channels < 1:
+            raise ValueError("in_channels and out_channels must be >= 1")
+        self.kernel = pair(kernel, "kernel size", 1)
+        self.stride = pair(stride, "stride", 1)
+        self.padding = pair(padding, "padding", 0)
+
+    def init_params(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        kh, kw = self.kernel
+        fan_in = self.in_channels * kh * kw
+        self.params = {
+            "w": uniform_fan_in(rng, (self.out_channels, self.in_channels, kh, kw), fan_in, dtype),
+            "b": uniform_fan_in(rng, (self.out_channels,), fan_in, dtype),
+        }
+
+    def param_axes(self, key: str) -> tuple[str, ...]:
+        return ("kernel", "channel", "row", "col") if key == "w" else ("kernel",)
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
+        return conv2d_forward(x, self.params["w"], self.params["b"], self.stride, self.padding)
+
+    def _record_forward(self, trace: Trace, cache: Any) -> None:
+        trace.record_lazy(
+            f"{self.name}.partial",
+            "partial",
+            partial(conv2d_partials, cache),
+            ("sample", "kernel", "channel", "row", "col"),
+        )
+
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        dx, dw, db = conv2d_backward_kernel(dout, cache)
+        self.grads = {"w": dw, "b": db}
+        return dx
+
+    def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
+        w_shape = (self.out_channels, self.in_channels) + self.kernel
+        return conv_output_shape(in_shape, w_shape, self.stride, self.padding)
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            **super().spec(),
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel": list(self.kernel),
+            "stride": list(self.stride),
+            "padding": list(self.padding),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        shape = self._out_shape or (0, 0, 0, 0)
+        return {
+            "layer": self.name,
+            "f": self.out_channels,
+            "c": self.in_channels,
+            "kh": self.kernel[0],
+            "kw": self.kernel[1],
+            "s": _fmt_pair(self.stride),
+            "p": _fmt_pair(self.padding),
+            "oh": shape[2],
+            "ow": shape[3],
+        }
+
+
+def _fmt_pair(p: tuple[int, int]) -> str:
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"

@@ -1,0 +1,205 @@
+"""Sequential networks: layers in order, a loss, and the plumbing between them.
+
+`forward`, `loss`, `backward` and `update` each take an optional Trace; with
+one, every tensor is recorded under its stable name. Training without a trace
+runs the same code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from engine.functional import check_labels, mse
+from engine.functional._validate import as_float, check_finite
+from engine.functional.losses import softmax_cross_entropy_kernel
+from engine.layers import LAYER_TYPES, Layer
+from engine.optim import Optimizer
+from engine.trace import Trace
+
+LOSSES = ("softmax_cross_entropy", "mse")
+
+
+class Sequential:
+    """Layers applied in order, then a loss. Layer names follow their kind:
+    conv1, relu1, pool1, conv2, ..., dense1."""
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        input_shape: Sequence[int],
+        loss: str = "softmax_cross_entropy",
+        seed: int = 0,
+        dtype: type | np.dtype = np.float32,
+    ) -> None:
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        if not layers:
+            raise ValueError("a network needs at least one layer")
+        self.layers = list(layers)
+        self.input_shape = tuple(int(s) for s in input_shape)
+        self.loss_kind = loss
+        self.dtype = np.dtype(dtype)
+        self.seed = seed
+        counts: dict[str, int] = {}
+        rng = np.random.default_rng(seed)
+        for layer in self.layers:
+            counts[layer.prefix] = counts.get(layer.prefix, 0) + 1
+            layer.name = layer.name or f"{layer.prefix}{counts[layer.prefix]}"
+            layer.init_params(rng, self.dtype)
+        self.output_shape = self.shapes()[-1][1:]
+
+    # --- shapes and description -------------------------------------------
+    def shapes(self, batch: int = 1) -> list[tuple[int, ...]]:
+        """The input shape then each layer's output shape; ValueError names the misfit."""
+        shape: tuple[int, ...] = (batch, *self.input_shape)
+        out = [shape]
+        for layer in self.layers:
+            try:
+                shape = layer.output_shape(shape)
+            except ValueError as exc:
+                raise ValueError(f"{layer.name} does not fit input {shape}: {exc}") from None
+            out.append(shape)
+        return out
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(f"no layer {name!r}; layers: {[lay.name for lay in self.layers]}")
+
+    def spec(self) -> dict[str, Any]:
+        """JSON-ready description, enough to rebuild the network (`from_spec`)."""
+        return {
+            "input_shape": list(self.input_shape),
+            "loss": self.loss_kind,
+            "dtype": self.dtype.name,
+            "layers": [layer.spec() for layer in self.layers],
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], seed: int = 0) -> Sequential:
+        layers = []
+        for i, item in enumerate(spec.get("layers", [])):
+            item = dict(item)
+            kind, name = item.pop("type", None), item.pop("name", "")
+            if kind not in LAYER_TYPES:
+                raise ValueError(f"layer {i}: unknown type {kind!r}; known: {sorted(LAYER_TYPES)}")
+            try:
+                layer = LAYER_TYPES[kind](**item)
+            except TypeError as exc:
+                raise ValueError(f"layer {i} ({kind}): bad settings: {exc}") from None
+            layer.name = name
+            layers.append(layer)
+        return cls(
+            layers,
+            spec["input_shape"],
+            spec.get("loss", LOSSES[0]),
+            seed,
+            np.dtype(spec.get("dtype", "float32")),
+        )
+
+    # --- parameters ----------------------------------------------------------
+    def params(self) -> dict[str, np.ndarray]:
+        """{"conv1.w": array, ...} in layer order."""
+        return {f"{lay.name}.{k}": p for lay in self.layers for k, p in lay.params.items()}
+
+    def set_params(self, params: dict[str, np.ndarray]) -> None:
+        """Replace parameters; each must exist and keep its shape."""
+        current = self.params()
+        for key, value in params.items():
+            if key not in current:
+                raise ValueError(f"unknown parameter {key!r}; expected {sorted(current)}")
+            value = np.asarray(value)
+            if value.shape != current[key].shape:
+                raise ValueError(f"{key}: shape {value.shape}, expected {current[key].shape}")
+        for key, value in params.items():
+            lname, pname = key.rsplit(".", 1)
+            self.layer(lname).params[pname] = np.asarray(value, dtype=self.dtype)
+
+    # --- the passes ----------------------------------------------------------
+    def check_input(self, x: object) -> np.ndarray:
+        """x as (N, *input_shape) of the network's dtype, finite."""
+        arr = as_float(x, "x")
+        if arr.ndim == len(self.input_shape):
+            arr = arr[None]
+        if arr.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"input must have shape (N, {', '.join(map(str, self.input_shape))}); "
+                f"got {arr.shape}"
+            )
+        check_finite(arr, "input")
+        return arr.astype(self.dtype, copy=False)
+
+    def forward(self, x: np.ndarray, trace: Trace | None = None) -> np.ndarray:
+        out = self.check_input(x)
+        for layer in self.layers:
+            out = layer.forward(out, trace)
+        return out
+
+    def loss(
+        self, out: np.ndarray, target: np.ndarray, trace: Trace | None = None
+    ) -> tuple[float, np.ndarray]:
+        """(loss value, delta at the output)."""
+        probs = None
+        if self.loss_kind == "softmax_cross_entropy":
+            target = check_labels(target, out.shape[0], out.shape[1])
+            value, probs, dout = softmax_cross_entropy_kernel(out, target)
+        else:
+            target = as_float(target, "target").astype(out.dtype, copy=False)
+            value, dout = mse(out, target.reshape(out.shape) if target.size == out.size else target)
+        if trace is not None:
+            axes = (
+                ("sample", "class") if out.ndim == 2 else ("sample",) + ("index",) * (out.ndim - 1)
+            )
+            trace.record("loss.in", "output", out, axes)
+            if self.loss_kind == "softmax_cross_entropy":
+                trace.record("loss.probs", "activation", probs, axes)
+                trace.record("loss.target", "target", target, ("sample",))
+            else:
+                trace.record("loss.target", "target", target.reshape(out.shape), axes)
+            trace.record("loss.value", "loss", np.array(value, dtype=out.dtype), ())
+            trace.record("loss.dx", "delta", dout, axes)
+        return value, dout
+
+    def backward(self, dout: np.ndarray, trace: Trace | None = None) -> np.ndarray:
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout, trace)
+        return dout
+
+    def update_layer(self, layer: Layer, opt: Optimizer, trace: Trace | None = None) -> None:
+        """Apply the optimizer to one layer's parameters (new arrays, old ones kept)."""
+        for key, p in list(layer.params.items()):
+            if key not in layer.grads:
+                raise RuntimeError(f"{layer.name}: update before backward (no gradient for {key})")
+            new = opt.step(f"{layer.name}.{key}", p, layer.grads[key])
+            layer.params[key] = new
+            if trace is not None:
+                axes = layer.param_axes(key)
+                trace.record(f"{layer.name}.{key}.before", "param", p, axes)
+                trace.record(f"{layer.name}.{key}.after", "update", new, axes)
+                trace.record(f"{layer.name}.{key}.change", "update", new - p, axes)
+        if trace is not None:
+            trace.record(f"{layer.name}.lr", "param", np.array(opt.lr, dtype=self.dtype), ())
+
+    def update(self, opt: Optimizer, trace: Trace | None = None) -> None:
+        for layer in self.layers:
+            if layer.params:
+                self.update_layer(layer, opt, trace)
+
+    def train_batch(self, x: np.ndarray, target: np.ndarray, opt: Optimizer) -> float:
+        """One forward, backward and update on a batch; returns the loss."""
+        value, dout = self.loss(self.forward(x), target)
+        self.backward(dout)
+        self.update(opt)
+        return value
+
+    def predict(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
+        """Network outputs (logits for classification), batched."""
+        x = self.check_input(x)
+        return np.concatenate([self.forward(x[i : i + batch]) for i in range(0, len(x), batch)])
+
+    def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
+        return float(np.mean(self.predict(x).argmax(axis=1) == np.asarray(labels)))

@@ -1,0 +1,113 @@
+"""Build each preset: its network (seeded or trained weights), sample and target.
+
+The small lessons use the lecture's numbers; the trained CNNs load weights made
+by `python -m engine.presets.train` and shipped beside this file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from engine.data import DatasetSplit, load_digits_split, load_shapes_split
+from engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+from engine.network import Sequential
+from engine.weights import load_network
+
+# The classic 5x5 binary image and 3x3 "X" kernel: valid output 3x3 = [[4,3,4],[2,4,3],[2,3,4]].
+CONV_BASICS_IMAGE = [
+    [1, 1, 1, 0, 0],
+    [0, 1, 1, 1, 0],
+    [0, 0, 1, 1, 1],
+    [0, 0, 1, 1, 0],
+    [0, 1, 1, 0, 0],
+]
+CONV_BASICS_KERNEL = [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+# The target is what a vertical-edge kernel makes of the same image, so gradient
+# descent visibly turns the X kernel toward an edge detector.
+EDGE_KERNEL = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
+# The pooling lesson's 4x4 map: its top-left window's maximum is the lecture's 6.
+POOLING_IMAGE = [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]
+
+
+@dataclass
+class Lesson:
+    """A preset, built: the network, one sample and its target, how to train it."""
+
+    name: str
+    net: Sequential
+    x: np.ndarray
+    target: np.ndarray
+    optimizer: dict[str, Any]
+    data: DatasetSplit | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _conv_basics(seed: int | None) -> Lesson:
+    net = Sequential([Conv2D(1, 1, 3)], (1, 5, 5), loss="mse", seed=seed or 0)
+    x = np.array(CONV_BASICS_IMAGE, dtype=np.float32)[None, None]
+    net.set_params({"conv1.w": np.array(CONV_BASICS_KERNEL)[None, None], "conv1.b": np.zeros(1)})
+    edge = Sequential([Conv2D(1, 1, 3)], (1, 5, 5), loss="mse")
+    edge.set_params({"conv1.w": np.array(EDGE_KERNEL)[None, None], "conv1.b": np.zeros(1)})
+    return Lesson("conv-basics", net, x, edge.forward(x), {"type": "sgd", "lr": 0.01})
+
+
+def _tensor_conv(seed: int | None) -> Lesson:
+    rng = np.random.default_rng(7 if seed is None else seed)
+    net = Sequential([Conv2D(3, 2, 3, stride=2, padding=1)], (3, 5, 5), loss="mse")
+    net.set_params(
+        {
+            "conv1.w": rng.integers(-1, 2, (2, 3, 3, 3)),
+            "conv1.b": np.array([1.0, 0.0]),
+        }
+    )
+    x = rng.integers(0, 3, (1, 3, 5, 5)).astype(np.float32)
+    target = rng.integers(-2, 3, (1, 2, 3, 3)).astype(np.float32)
+    return Lesson("tensor-conv", net, x, target, {"type": "sgd", "lr": 0.01})
+
+
+def _pooling(seed: int | None) -> Lesson:
+    net = Sequential([MaxPool2D(2)], (1, 4, 4), loss="mse")
+    x = np.array(POOLING_IMAGE, dtype=np.float32)[None, None]
+    target = np.array([[[[5.0, 8.0], [3.0, 3.0]]]], dtype=np.float32)
+    return Lesson("pooling", net, x, target, {"type": "sgd", "lr": 0.1})
+
+
+def digits_architecture(seed: int = 0) -> Sequential:
+    """1x8x8 -> conv 12 k3 p1 -> ReLU -> maxpool 2 -> conv 24 k3 p1 -> ReLU -> maxpool 2
+    -> dense 10."""
+    layers = [Conv2D(1, 12, 3, padding=1), ReLU(), MaxPool2D(2)]
+    layers += [Conv2D(12, 24, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(96, 10)]
+    return Sequential(layers, (1, 8, 8), seed=seed)
+
+
+def shapes_architecture(seed: int = 0) -> Sequential:
+    """1x16x16 -> conv 6 k5 -> ReLU -> maxpool 2 -> conv 12 k3 -> ReLU -> maxpool 2
+    -> dense 5."""
+    layers = [Conv2D(1, 6, 5), ReLU(), MaxPool2D(2), Conv2D(6, 12, 3), ReLU(), MaxPool2D(2)]
+    return Sequential([*layers, Flatten(), Dense(48, 5)], (1, 16, 16), seed=seed)
+
+
+def weights_path(name: str) -> Any:
+    return resources.files("engine.presets") / "weights" / f"{name}.npz"
+
+
+def _trained(name: str, data: DatasetSplit, seed: int | None) -> Lesson:
+    with weights_path(name).open("rb") as fh:
+        net, meta = load_network(fh.read())
+    index = 0 if seed is None else int(seed) % len(data.y_test)
+    x, y = data.x_test[index : index + 1], data.y_test[index : index + 1]
+    return Lesson(name, net, x, y, {"type": "sgd", "lr": 0.05}, data, meta)
+
+
+BUILDERS: dict[str, Callable[[int | None], Lesson]] = {
+    "conv-basics": _conv_basics,
+    "tensor-conv": _tensor_conv,
+    "pooling": _pooling,
+    "digits-cnn": lambda seed: _trained("digits-cnn", load_digits_split(), seed),
+    "shapes-cnn": lambda seed: _trained("shapes-cnn", load_shapes_split(16), seed),
+}

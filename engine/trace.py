@@ -1,0 +1,149 @@
+"""The trace: every tensor of a pass under a stable dotted name, and the steps.
+
+Names are `<layer>.<what>`: `conv1.in`, `conv1.w`, `conv1.partial`, `conv1.out`,
+`pool1.mask`, `conv1.dout` (the delta arriving from above), `conv1.dx` (the
+delta map handed below), `conv1.dw`, `loss.value`, `conv1.w.after`, ...
+Recording stores a reference, never a copy: tensors are not mutated after
+they are recorded (optimizers build new arrays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.captions import caption as fill_caption
+
+ROLES = (
+    "input",
+    "param",
+    "preact",
+    "activation",
+    "partial",
+    "mask",
+    "gate",
+    "state",
+    "output",
+    "target",
+    "loss",
+    "delta",
+    "grad",
+    "update",
+)
+PHASES = ("forward", "loss", "backward", "update")
+
+
+class TensorRecord:
+    """One named tensor: its role, its axes' names and the array itself.
+
+    A derived tensor (a conv's partial maps, a pooling mask) may be recorded as a
+    function of the layer's cache; it is computed when first read.
+    """
+
+    __slots__ = ("_data", "_make", "axes", "name", "role")
+
+    def __init__(
+        self,
+        name: str,
+        role: str,
+        data: np.ndarray | None,
+        axes: tuple[str, ...],
+        make: Callable[[], np.ndarray] | None = None,
+    ) -> None:
+        self.name, self.role, self.axes = name, role, axes
+        self._data, self._make = data, make
+
+    @property
+    def data(self) -> np.ndarray:
+        if self._data is None:
+            assert self._make is not None
+            self._data, self._make = np.asarray(self._make()), None
+        return self._data
+
+    def validate(self) -> None:
+        """Raise if the role is unknown or the axes do not match the data."""
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r} for {self.name}; roles: {ROLES}")
+        if len(self.axes) != self.data.ndim:
+            raise ValueError(f"{self.name}: {self.data.ndim}-D data but axes {self.axes}")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def finite(self) -> bool:
+        """False once training diverged into NaN or Inf."""
+        return bool(np.isfinite(self.data).all())
+
+    def min_max(self) -> tuple[float | None, float | None]:
+        """The finite minimum and maximum (None when no value is finite)."""
+        d = self.data
+        if d.size == 0:
+            return None, None
+        if not np.isfinite(d).all():
+            d = d[np.isfinite(d)]
+            if d.size == 0:
+                return None, None
+        return float(d.min()), float(d.max())
+
+
+@dataclass
+class Step:
+    """One step of a pass: what ran, which tensors it produced, what it means.
+
+    The caption (en and zh-CN) and formula are filled from `values` when read.
+    """
+
+    index: int
+    phase: str
+    layer: str
+    op: str
+    tensors: list[str]
+    values: dict[str, object]
+    t: int | None = None
+
+    @property
+    def caption(self) -> dict[str, str]:
+        return fill_caption(self.phase, self.op, **self.values)[0]
+
+    @property
+    def formula(self) -> str:
+        return fill_caption(self.phase, self.op, **self.values)[1]
+
+
+class Trace:
+    """The named tensors and steps of one pass, in the order they were made."""
+
+    def __init__(self) -> None:
+        self.tensors: dict[str, TensorRecord] = {}
+        self.steps: list[Step] = []
+        self.fresh: list[str] = []  # names recorded since the last step was closed
+
+    def record(self, name: str, role: str, data: np.ndarray, axes: tuple[str, ...]) -> None:
+        self.tensors[name] = TensorRecord(name, role, data, axes)
+        self.fresh.append(name)
+
+    def record_lazy(
+        self, name: str, role: str, make: Callable[[], np.ndarray], axes: tuple[str, ...]
+    ) -> None:
+        """Record a derived tensor computed on first read."""
+        self.tensors[name] = TensorRecord(name, role, None, axes, make)
+        self.fresh.append(name)
+
+    def take_fresh(self) -> list[str]:
+        names, self.fresh = self.fresh, []
+        return names
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.tensors[name].data
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tensors
+
+
+IMAGE_AXES = ("sample", "channel", "row", "col")
+KERNEL_AXES = ("kernel", "channel", "row", "col")
+FEATURE_AXES = ("sample", "feature")

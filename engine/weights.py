@@ -1,0 +1,69 @@
+"""Save and load a network's weights as .npz (no pickle).
+
+Layout of the file (documented in the README too):
+- `__spec__`: a 0-d unicode array holding JSON: {"input_shape", "loss", "dtype",
+  "layers": [{"type", "name", ...hyper-parameters}]} (see Sequential.spec).
+- `__meta__`: a 0-d unicode array holding JSON with free-form facts (preset,
+  seed, test accuracy, engine version).
+- one array per parameter, keyed `<layer>.<param>`: `conv1.w` (F, C, KH, KW),
+  `conv1.b` (F,), `dense1.w` (out, in) as in PyTorch's nn.Linear, `dense1.b` (out,).
+Loading uses `allow_pickle=False`, so a file can hold nothing but arrays.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from typing import IO, Any
+
+import numpy as np
+
+from engine import __version__
+from engine.network import Sequential
+
+Source = str | os.PathLike[str] | IO[bytes] | bytes
+
+
+def save_network(net: Sequential, dest: str | os.PathLike[str] | IO[bytes], **meta: Any) -> None:
+    """Write net's spec, `meta` and parameters to an .npz file or binary stream."""
+    arrays = {
+        "__spec__": np.array(json.dumps(net.spec())),
+        "__meta__": np.array(json.dumps({"engine": __version__, **meta})),
+        **net.params(),
+    }
+    np.savez_compressed(dest, **arrays)  # type: ignore[arg-type]
+
+
+def read_npz(src: Source) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
+    """(spec, meta, params) from an .npz; ValueError says what is wrong with it."""
+    if isinstance(src, bytes):
+        src = io.BytesIO(src)
+    try:
+        with np.load(src, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise ValueError(f"not a readable .npz weights file: {exc}") from None
+    if "__spec__" not in arrays:
+        raise ValueError("weights file has no __spec__ entry (the network description)")
+    try:
+        spec = json.loads(str(arrays.pop("__spec__")))
+        meta = json.loads(str(arrays.pop("__meta__", np.array("{}"))))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"__spec__ or __meta__ is not valid JSON: {exc}") from None
+    if not isinstance(spec, dict) or "input_shape" not in spec:
+        raise ValueError("__spec__ must be an object with input_shape and layers")
+    return spec, meta, arrays
+
+
+def load_network(src: Source) -> tuple[Sequential, dict[str, Any]]:
+    """(network, meta) from an .npz written by save_network; every parameter must be
+    present with its shape."""
+    spec, meta, params = read_npz(src)
+    net = Sequential.from_spec(spec)
+    missing = sorted(set(net.params()) - set(params))
+    if missing:
+        raise ValueError(f"weights file lacks parameters: {', '.join(missing)}")
+    net.set_params(params)
+    return net, meta

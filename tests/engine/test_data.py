@@ -1,0 +1,189 @@
+"""Tests for engine.data: bundled digits and synthetic shapes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.data import (
+    SHAPE_CLASSES,
+    SHAPE_CLASSES_ZH,
+    DatasetSplit,
+    load_digits_arrays,
+    load_digits_split,
+    load_shapes_split,
+    make_shapes,
+)
+
+# ---------------------------------------------------------------- digits
+
+
+def test_digits_arrays_shape_and_range():
+    x, y = load_digits_arrays()
+    assert x.shape == (1797, 1, 8, 8)
+    assert x.dtype == np.float32
+    assert y.shape == (1797,)
+    assert y.dtype == np.int64
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    assert x.max() == 1.0  # raw 16 maps to exactly 1
+    assert set(np.unique(y)) == set(range(10))
+
+
+def test_digits_split_sizes_and_types():
+    split = load_digits_split()
+    assert isinstance(split, DatasetSplit)
+    assert split.name == "digits"
+    assert split.classes == tuple(str(d) for d in range(10))
+    assert len(split.x_train) + len(split.x_test) == 1797
+    assert 340 <= len(split.x_test) <= 380
+    for x, y in ((split.x_train, split.y_train), (split.x_test, split.y_test)):
+        assert x.shape[1:] == (1, 8, 8) and x.dtype == np.float32
+        assert y.dtype == np.int64 and len(x) == len(y)
+        assert x.min() >= 0.0 and x.max() <= 1.0
+        assert set(np.unique(y)) == set(range(10))
+
+
+def test_digits_split_is_disjoint_and_covers_everything():
+    x_all, _ = load_digits_arrays()
+    split = load_digits_split()
+    flat_all = x_all.reshape(len(x_all), -1)
+    # Some digits images are exact duplicates, so compare multisets of rows, not sets.
+    combined = np.concatenate([split.x_train, split.x_test]).reshape(len(x_all), -1)
+    order_a = np.lexsort(flat_all.T)
+    order_b = np.lexsort(combined.T)
+    np.testing.assert_array_equal(flat_all[order_a], combined[order_b])
+
+
+def test_digits_split_deterministic():
+    a = load_digits_split(seed=3)
+    b = load_digits_split(seed=3)
+    for field in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    c = load_digits_split(seed=4)
+    assert not np.array_equal(a.y_test, c.y_test) or not np.array_equal(a.x_test, c.x_test)
+
+
+@pytest.mark.parametrize("fraction", [0.2, 0.3])
+def test_digits_split_stratified(fraction):
+    split = load_digits_split(test_fraction=fraction)
+    for cls in range(10):
+        n_test = int((split.y_test == cls).sum())
+        n_train = int((split.y_train == cls).sum())
+        assert abs(n_test / (n_test + n_train) - fraction) < 0.03
+
+
+def test_digits_bad_fraction():
+    with pytest.raises(ValueError):
+        load_digits_split(test_fraction=1.0)
+
+
+def test_digits_does_not_import_sklearn():
+    code = (
+        "import sys, engine.data as d; d.load_digits_split(); assert 'sklearn' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_digits_without_sklearn_raises(monkeypatch):
+    import engine.data.digits as digits
+
+    monkeypatch.setattr(digits.importlib.util, "find_spec", lambda name: None)
+    digits._raw_digits.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="pip install scikit-learn"):
+            load_digits_arrays()
+    finally:
+        digits._raw_digits.cache_clear()
+
+
+def test_split_is_frozen():
+    split = load_digits_split()
+    with pytest.raises(AttributeError):
+        split.name = "other"
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def test_shape_class_names():
+    assert len(SHAPE_CLASSES) == len(SHAPE_CLASSES_ZH) == 5
+
+
+def test_make_shapes_shapes_and_dtypes():
+    x, y = make_shapes(50, size=16)
+    assert x.shape == (50, 1, 16, 16) and x.dtype == np.float32
+    assert y.shape == (50,) and y.dtype == np.int64
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    assert y.min() >= 0 and y.max() < len(SHAPE_CLASSES)
+
+
+def test_make_shapes_balanced():
+    _, y = make_shapes(103, size=16)
+    counts = np.bincount(y, minlength=5)
+    assert counts.max() - counts.min() <= 1
+    # Shuffled, not simply cycling 0,1,2,3,4.
+    assert not np.array_equal(y, np.arange(103) % 5)
+
+
+def test_make_shapes_deterministic_and_seed_dependent():
+    a = make_shapes(40, seed=7)
+    b = make_shapes(40, seed=7)
+    c = make_shapes(40, seed=8)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+    d = make_shapes(40, rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(a[0], d[0])
+
+
+@pytest.mark.parametrize("size", [8, 16, 28, 64])
+def test_make_shapes_sizes(size):
+    x, y = make_shapes(20, size=size, noise=0.0)
+    assert x.shape == (20, 1, size, size)
+    # Without noise every image has a visible shape and a visible background.
+    flat = x.reshape(20, -1)
+    assert (flat.max(axis=1) > 0.5).all()
+    assert ((flat == 0.0).mean(axis=1) > 0.2).all()
+    assert np.bincount(y, minlength=5).min() == 4
+
+
+@pytest.mark.parametrize("size", [0, 7, 65, 128])
+def test_make_shapes_bad_size(size):
+    with pytest.raises(ValueError, match="size"):
+        make_shapes(10, size=size)
+
+
+def test_make_shapes_bad_n():
+    with pytest.raises(ValueError, match="n must"):
+        make_shapes(0)
+
+
+def test_load_shapes_split():
+    split = load_shapes_split(size=16, n_train=100, n_test=30, seed=1)
+    assert split.classes == SHAPE_CLASSES
+    assert split.x_train.shape == (100, 1, 16, 16)
+    assert split.x_test.shape == (30, 1, 16, 16)
+    again = load_shapes_split(size=16, n_train=100, n_test=30, seed=1)
+    for field in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(split, field), getattr(again, field))
+    # Train and test come from different streams.
+    assert not np.array_equal(split.x_train[:30], split.x_test)
+    other = load_shapes_split(size=16, n_train=100, n_test=30, seed=2)
+    assert not np.array_equal(split.x_train, other.x_train)
+
+
+def nearest_mean_accuracy(split: DatasetSplit) -> float:
+    n_classes = len(split.classes)
+    x_train = split.x_train.reshape(len(split.x_train), -1)
+    x_test = split.x_test.reshape(len(split.x_test), -1)
+    means = np.stack([x_train[split.y_train == c].mean(axis=0) for c in range(n_classes)])
+    dists = ((x_test[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    return float((dists.argmin(axis=1) == split.y_test).mean())
+
+
+def test_shapes_are_separable():
+    accuracy = nearest_mean_accuracy(load_shapes_split(16))
+    assert accuracy > 0.6, accuracy

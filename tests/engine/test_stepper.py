@@ -1,0 +1,107 @@
+"""A pass stepped one step at a time: the plan, the trace, captions, the update."""
+
+import numpy as np
+import pytest
+
+from engine.captions import LANGS, caption_keys
+from engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+from engine.network import Sequential
+from engine.optim import SGD, Adam
+from engine.stepper import Pass
+from engine.trace import PHASES
+
+
+def _pass(opt=None):
+    net = Sequential(
+        [Conv2D(1, 2, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(8, 3)], (1, 6, 6), seed=2
+    )
+    x = np.random.default_rng(1).standard_normal((1, 1, 6, 6)).astype(np.float32)
+    return net, Pass(net, x, np.array([2]), opt or SGD(0.1))
+
+
+def test_plan_is_forward_loss_backward_reversed_then_update():
+    _, p = _pass()
+    got = [(s.phase, s.layer) for s in p.plan]
+    assert got == [
+        ("forward", "conv1"), ("forward", "relu1"), ("forward", "pool1"),
+        ("forward", "flatten1"), ("forward", "dense1"), ("loss", "loss"),
+        ("backward", "dense1"), ("backward", "flatten1"), ("backward", "pool1"),
+        ("backward", "relu1"), ("backward", "conv1"),
+        ("update", "conv1"), ("update", "dense1"),
+    ]  # fmt: skip
+    assert [s.index for s in p.plan] == list(range(len(p.plan)))
+
+
+def test_steps_run_in_order_and_name_their_tensors():
+    _, p = _pass()
+    first = p.step()
+    assert (first.index, first.phase, first.layer) == (0, "forward", "conv1")
+    assert first.tensors == ["conv1.in", "conv1.w", "conv1.b", "conv1.partial", "conv1.out"]
+    rest = p.run(until="forward")
+    assert [s.layer for s in rest] == ["relu1", "pool1", "flatten1", "dense1"]
+    loss = p.run(count=1)[0]
+    assert loss.phase == "loss" and "loss.value" in loss.tensors
+    assert p.loss == pytest.approx(float(p.trace["loss.value"]))
+    p.run()
+    assert p.done
+    with pytest.raises(IndexError, match="complete"):
+        p.step()
+
+
+def test_run_until_unknown_phase_is_a_value_error():
+    _, p = _pass()
+    with pytest.raises(ValueError, match="until must be one of"):
+        p.run(until="sideways")
+
+
+def test_update_step_records_before_after_change_and_lr():
+    net, p = _pass(SGD(0.25))
+    p.run(until="backward")
+    dw = p.trace["conv1.dw"]
+    before = net.params()["conv1.w"]
+    step = p.step()
+    assert step.phase == "update" and step.layer == "conv1"
+    for name in ["conv1.w.before", "conv1.w.after", "conv1.w.change", "conv1.lr"]:
+        assert name in step.tensors
+    np.testing.assert_array_equal(p.trace["conv1.w.before"], before)
+    np.testing.assert_allclose(p.trace["conv1.w.after"], before - 0.25 * dw, rtol=1e-6)
+    np.testing.assert_array_equal(net.params()["conv1.w"], p.trace["conv1.w.after"])
+    # The forward step's record of the weights is the pre-update array, untouched.
+    np.testing.assert_array_equal(p.trace["conv1.w"], before)
+    assert float(p.trace["conv1.lr"]) == 0.25
+
+
+def test_a_full_pass_matches_train_batch():
+    net_a, p = _pass(Adam(0.01))
+    p.run()
+    net_b, q = _pass(Adam(0.01))
+    net_b.train_batch(q.x, q.target, q.optimizer)
+    for k, v in net_a.params().items():
+        np.testing.assert_allclose(v, net_b.params()[k], rtol=1e-6)
+
+
+def test_every_step_has_captions_in_both_languages_and_a_formula():
+    _, p = _pass()
+    for step in p.run():
+        assert set(step.caption) == set(LANGS)
+        assert step.caption["en"] and step.caption["zh-CN"] and step.formula
+        assert step.caption["en"] != step.caption["zh-CN"]
+        assert "{" not in step.caption["en"] + step.caption["zh-CN"]
+        assert step.phase in PHASES
+
+
+def test_zh_captions_use_the_lectures_terms():
+    _, p = _pass()
+    text = " ".join(s.caption["zh-CN"] for s in p.run())
+    for term in ["卷积核", "池化", "最大值", "delta 误差", "全连接", "学习率", "梯度下降"]:
+        assert term in text, term
+
+
+def test_caption_catalog_covers_both_languages_for_every_entry():
+    from engine.captions import caption
+
+    values = {k: 1 for k in ["layer", "f", "c", "kh", "kw", "s", "p", "oh", "ow", "slope",
+                             "shape", "size", "d", "m", "k", "area", "lr", "momentum"]}  # fmt: skip
+    for phase, op in caption_keys():
+        text, formula = caption(phase, op, **values)
+        assert text["en"] and text["zh-CN"] and formula
