@@ -4,11 +4,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
-from engine.runtime import tune_allocator
-
 from app import __version__
 from app.routers import health, pages
 from app.templating import STATIC_DIR
+from engine.runtime import tune_allocator
 
 
 def create_app() -> FastAPI:
