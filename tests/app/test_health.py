@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from app import __version__
 from engine.presets import list_presets
 
@@ -21,10 +26,13 @@ def test_swagger_and_redoc_are_off_until_served_offline(client):
 
 
 def test_app_pins_blas_to_one_thread():
-    from threadpoolctl import threadpool_info
-
-    from app.main import create_app
-
-    create_app()
-    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
-    assert blas and all(p["num_threads"] == 1 for p in blas)
+    # A fresh process without the thread variables, as a bare `uvicorn app.main:app` gets.
+    code = (
+        "import app.main, numpy as np; np.ones((64, 64)) @ np.ones((64, 64));"
+        "from threadpoolctl import threadpool_info;"
+        "print([p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[2])  # fmt: skip
+    assert out.stdout.strip() == "[1]"
