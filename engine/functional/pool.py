@@ -105,6 +105,33 @@ def max_pool2d(
 def max_pool2d_forward(x: np.ndarray, cache: PoolCache) -> np.ndarray:
     """The unchecked kernel behind max_pool2d (geometry already validated in cache)."""
     taps = [x[:, :, rows, cols] for _, rows, cols in _taps(cache)]
+    if cache.size == cache.stride == (2, 2):
+        out, cache.chosen = _max_pool_2x2(*taps)
+    else:
+        out, cache.chosen = _max_pool_scan(taps)
+    if np.isnan(out).any():
+        _route_nan(taps, out, cache.chosen)
+    return out
+
+
+def _max_pool_2x2(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The common 2x2 window (a b / c d) as a tournament: half the operations of the
+    scan. Strict `>` at both rounds keeps the first maximum in row-major order."""
+    top, bottom = np.maximum(a, b), np.maximum(c, d)
+    b_wins, d_wins, lower = np.greater(b, a), np.greater(d, c), np.greater(bottom, top)
+    upper = ~lower
+    chosen = np.empty((4, *top.shape), dtype=bool)
+    np.greater(upper, b_wins, out=chosen[0])
+    np.logical_and(upper, b_wins, out=chosen[1])
+    np.greater(lower, d_wins, out=chosen[2])
+    np.logical_and(lower, d_wins, out=chosen[3])
+    return np.maximum(top, bottom, out=top), chosen
+
+
+def _max_pool_scan(taps: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Any window: running maximum, then each position's first-maximum flag."""
     out = taps[0].copy()
     for v in taps[1:]:
         np.maximum(out, v, out=out)
@@ -115,10 +142,7 @@ def max_pool2d_forward(x: np.ndarray, cache: PoolCache) -> np.ndarray:
         np.equal(v, out, out=chosen[k])
         np.greater(chosen[k], taken, out=chosen[k])  # equal and no earlier maximum
         taken |= chosen[k]
-    if np.isnan(out).any():
-        _route_nan(taps, out, chosen)
-    cache.chosen = chosen
-    return out
+    return out, chosen
 
 
 def _route_nan(taps: list[np.ndarray], out: np.ndarray, chosen: np.ndarray) -> None:
