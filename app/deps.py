@@ -1,10 +1,11 @@
 """Typed request dependencies shared by the routers."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Header, Query, Request
 
 from app.i18n import choose_language
+from app.sessions import SessionService
 from app.settings import SettingsDep
 
 
@@ -17,4 +18,14 @@ def request_language(
     return choose_language(lang, accept_language, settings.default_language)
 
 
+def session_service(request: Request) -> SessionService:
+    """The app's session service (one per worker process)."""
+    return request.app.state.sessions
+
+
 LangDep = Annotated[str, Depends(request_language)]
+ServiceDep = Annotated[SessionService, Depends(session_service)]
+EncodingQuery = Annotated[
+    Literal["list", "b64"],
+    Query(description="tensor data as nested lists (readable) or base64 float32 (compact)"),
+]

@@ -1,25 +1,63 @@
-"""Build the FastAPI app: static files, pages and the JSON routes."""
+"""Build the FastAPI app: static files, pages, the JSON API, error handling."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
-from app import __version__
-from app.routers import health, pages
+from app import __version__, errors
+from app.routers import docs, health, pages, presets, sessions
+from app.sessions import SessionService
+from app.settings import Settings, get_settings
+from app.store import open_store
 from app.templating import STATIC_DIR
 from engine.runtime import tune_allocator
 
+TAGS = [
+    {"name": "presets", "description": "The networks on offer."},
+    {"name": "sessions", "description": "Step a network forward, backward and through the "
+     "update; read any tensor; ask where a number comes from."},
+    {"name": "lab", "description": "Gradient descent on 2-D loss surfaces."},
+    {"name": "health", "description": "Liveness."},
+]  # fmt: skip
 
-def create_app() -> FastAPI:
-    """A new Glassbox app. Docs are off: FastAPI's default pages load assets from a CDN."""
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new Glassbox app with its own session store. /docs and /redoc are served
+    from local assets (FastAPI's defaults load them from a CDN)."""
+    settings = settings or get_settings()
     # One BLAS thread per worker process (small tensors get slower with more) and
     # freed tensor memory kept for reuse (see engine.runtime).
     threadpool_limits(limits=1, user_api="blas")
     tune_allocator()
-    app = FastAPI(title="Glassbox", version=__version__, docs_url=None, redoc_url=None)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.sessions.store.close()
+
+    app = FastAPI(
+        title="Glassbox",
+        version=__version__,
+        description="Step inside neural networks: every tensor of every step, as JSON.",
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    if settings.store_url().startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.store_url(), settings.session_ttl_seconds, settings.max_sessions)
+    app.state.sessions = SessionService(store, settings)
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(errors.BodyLimit, max_bytes=settings.limits.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(health.router)
-    app.include_router(pages.router)
+    docs.install(app)
+    for router in (health.router, presets.router, sessions.router, pages.router):
+        app.include_router(router)
     return app
 
 

@@ -5,7 +5,36 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Limits(BaseSettings):
+    """What one request may ask for; anything above is a 422 naming the limit.
+
+    Defaults are what a classroom needs (design.md). `GLASSBOX_LIMIT_MAX_KERNELS=64`
+    raises one.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GLASSBOX_LIMIT_", extra="ignore")
+
+    max_input_side: int = Field(64, ge=1, description="input height and width")
+    max_input_channels: int = Field(3, ge=1, description="input channels")
+    max_kernels: int = Field(32, ge=1, description="kernels (output channels) per conv layer")
+    max_kernel_size: int = Field(7, ge=1, description="kernel height and width")
+    max_stride: int = Field(4, ge=1)
+    max_padding: int = Field(3, ge=0)
+    max_layers: int = Field(16, ge=1, description="layers in an uploaded network")
+    max_features: int = Field(4096, ge=1, description="inputs or outputs of a dense layer")
+    max_seq_len: int = Field(100, ge=1, description="sequence length")
+    max_hidden: int = Field(64, ge=1, description="recurrent hidden size")
+    max_batch: int = Field(64, ge=1, description="samples in one batch")
+    max_epochs: int = Field(50, ge=1, description="epochs in one training request")
+    max_iterations: int = Field(5000, ge=1, description="iterations in one training request")
+    max_steps_per_request: int = Field(500, ge=1, description="steps run by one request")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="request body size")
+    max_lab_steps: int = Field(2000, ge=1, description="descent steps per lab path")
+    max_lab_runs: int = Field(8, ge=1, description="paths in one lab request")
 
 
 class Settings(BaseSettings):
@@ -18,6 +47,18 @@ class Settings(BaseSettings):
     workers: int = 2
     data_dir: Path = Path("./data")
     default_language: Literal["en", "zh-CN"] = "en"
+    store: str = Field(
+        "",
+        description="session store URL: sqlite:///path/to/file.db or redis://host:port/db; "
+        "empty means sqlite in data_dir",
+    )
+    session_ttl_seconds: int = Field(6 * 3600, ge=1, description="idle sessions expire")
+    max_sessions: int = Field(10_000, ge=1, description="oldest sessions are evicted beyond")
+    train_workers: int = Field(2, ge=1, description="trainings that may run at once")
+    limits: Limits = Field(default_factory=Limits)
+
+    def store_url(self) -> str:
+        return self.store or f"sqlite:///{(self.data_dir / 'sessions.db').resolve()}"
 
 
 @lru_cache

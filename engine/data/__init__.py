@@ -12,6 +12,16 @@ __all__ = [
     "load_digits_arrays",
     "load_digits_split",
     "load_shapes_split",
+    "load_split",
     "make_shapes",
     "stratified_indices",
 ]
+
+
+def load_split(name: str) -> DatasetSplit:
+    """A dataset split by its `DatasetSplit.name`: "digits", or "shapes<size>" (e.g. "shapes16")."""
+    if name == "digits":
+        return load_digits_split()
+    if name.startswith("shapes") and name[6:].isdigit():
+        return load_shapes_split(int(name[6:]))
+    raise ValueError(f"unknown dataset {name!r}; known: digits, shapes<size>")

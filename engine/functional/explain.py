@@ -267,3 +267,16 @@ def explain_dense_input_delta(
     scale = None if act_grad is None else Factor("act_grad", (n, j), float(act_grad[n, j]))
     formula = "δ_j = Σ_k δ_k · w[k, j]" + ("" if scale is None else " · f'(z_j)")
     return Explanation("dense.dx", (n, j), terms, formula, scale=scale)
+
+
+def activation_slope(op: str, x: np.ndarray, out: np.ndarray, slope: float = 0.01) -> np.ndarray:
+    """f'(z) of an activation from its recorded input x and output out."""
+    if op == "relu":
+        return (x > 0).astype(x.dtype)
+    if op == "leaky_relu":
+        return np.where(x > 0, 1.0, slope).astype(x.dtype)
+    if op == "sigmoid":
+        return out * (1 - out)
+    if op == "tanh":
+        return 1 - out * out
+    raise ValueError(f"{op} is not an activation with a slope")

@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,15 @@ def test_healthz_reports_ok_version_and_every_engine_preset(client):
     assert set(body["presets"]) >= TEACHING_PRESETS
 
 
-def test_swagger_and_redoc_are_off_until_served_offline(client):
-    assert client.get("/docs").status_code == 404
-    assert client.get("/redoc").status_code == 404
+def test_docs_and_redoc_are_served_from_local_assets(client):
+    for page in ("/docs", "/redoc"):
+        html = client.get(page)
+        assert html.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html.text)
+        assert assets and all(a.startswith("/docs-assets/") for a in assets), assets
+        for asset in assets:
+            assert client.get(asset).status_code == 200, asset
+    assert "validator.swagger.io" not in client.get("/docs").text
 
 
 def test_app_pins_blas_to_one_thread():

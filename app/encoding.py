@@ -1,0 +1,131 @@
+"""Engine objects to JSON: tensors, steps, explanations.
+
+This is the one module that turns engine objects into wire payloads. Tensors go
+out as {name, role, shape, axes, dtype, min, max, finite, nonfinite, data}:
+`data` is a nested list (encoding "list", readable for scripts) or base64 of
+little-endian float32 (encoding "b64", for the browser: a Float32Array). NaN
+and Inf are never a crash and never invalid JSON: `finite` is false,
+`nonfinite` counts them, and in lists they are the strings "NaN", "Infinity",
+"-Infinity" (in b64 they are IEEE values, which Float32Array reads as such).
+
+Payloads are serialised with orjson (numpy arrays natively) into bytes that
+routes return directly, never through FastAPI's jsonable_encoder (measured 40x
+slower on nested lists).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+from fastapi.responses import Response
+
+from engine.functional.explain import Explanation
+from engine.trace import Step, TensorRecord
+
+Encoding = Literal["list", "b64"]
+_NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _list_data(a: np.ndarray) -> Any:
+    if a.ndim == 0:  # orjson serialises arrays, not 0-d ones
+        v = a.item()
+        return v if a.dtype.kind in "iub" or np.isfinite(v) else _NONFINITE[str(v).lower()]
+    if a.dtype.kind in "iub":
+        return a.astype(np.int64)
+    if np.isfinite(a).all():
+        return a.astype(np.float32, copy=False)
+    obj = a.astype(object)
+    obj[np.isnan(a)] = "NaN"
+    obj[np.isposinf(a)] = "Infinity"
+    obj[np.isneginf(a)] = "-Infinity"
+    return obj.tolist() if obj.ndim else obj.item()
+
+
+def _short(v: float | None, dtype: np.dtype) -> float | None:
+    """A float32 value as the shortest decimal that reads back as it (0.1, not
+    0.10000000149011612), like the array data beside it."""
+    if v is None or dtype != np.float32:
+        return v
+    return float(str(np.float32(v)))
+
+
+def tensor_payload(rec: TensorRecord, encoding: Encoding = "list") -> dict[str, Any]:
+    """One tensor, ready for orjson."""
+    a = rec.data
+    lo, hi = (_short(v, a.dtype) for v in rec.min_max())
+    finite_mask = np.isfinite(a) if a.dtype.kind == "f" else None
+    finite = bool(finite_mask.all()) if finite_mask is not None else True
+    out: dict[str, Any] = {
+        "name": rec.name,
+        "role": rec.role,
+        "shape": list(a.shape),
+        "axes": list(rec.axes),
+        "dtype": "int" if a.dtype.kind in "iub" else "float32",
+        "min": lo,
+        "max": hi,
+        "finite": finite,
+    }
+    if not finite:
+        out["nonfinite"] = {
+            "nan": int(np.isnan(a).sum()),
+            "posinf": int(np.isposinf(a).sum()),
+            "neginf": int(np.isneginf(a).sum()),
+        }
+    if encoding == "b64":
+        raw = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        out["encoding"] = "b64"
+        out["data"] = base64.b64encode(raw).decode("ascii")
+    else:
+        out["encoding"] = "list"
+        out["data"] = _list_data(a)
+    return out
+
+
+def step_payload(
+    step: Step, tensors: dict[str, TensorRecord] | None, encoding: Encoding = "list"
+) -> dict[str, Any]:
+    """One step; with `tensors`, each named tensor's payload is included."""
+    out: dict[str, Any] = {
+        "index": step.index,
+        "phase": step.phase,
+        "layer": step.layer,
+        "op": step.op,
+        "t": step.t,
+        "caption": step.caption,
+        "formula": step.formula,
+        "tensor_names": step.tensors,
+    }
+    if tensors is not None:
+        out["tensors"] = [tensor_payload(tensors[n], encoding) for n in step.tensors]
+    return out
+
+
+def explanation_payload(exp: Explanation, names: dict[str, str], value: float) -> dict[str, Any]:
+    """An explanation with generic factor names mapped to trace names, and the
+    recorded value it explains (so a client can see the terms add up)."""
+    d = exp.to_dict()
+
+    def rename(f: dict[str, Any] | None) -> dict[str, Any] | None:
+        if f is not None:
+            f["tensor"] = names.get(f["tensor"], f["tensor"])
+        return f
+
+    for term in d["terms"]:
+        term["factors"] = [rename(f) for f in term["factors"]]
+    d["constant"], d["scale"] = rename(d["constant"]), rename(d["scale"])
+    d["index"] = list(d["index"])
+    d["value"] = value if np.isfinite(value) else _NONFINITE[str(value).lower()]
+    return d
+
+
+def dumps(payload: Any) -> bytes:
+    """orjson with numpy support; non-finite floats outside arrays become null."""
+    return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+def json_response(payload: Any, status_code: int = 200) -> Response:
+    """Pre-encoded JSON bytes: skips FastAPI's jsonable_encoder."""
+    return Response(dumps(payload), status_code=status_code, media_type="application/json")

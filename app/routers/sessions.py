@@ -1,0 +1,171 @@
+"""Sessions: create, read, step, inspect tensors and explanations, change input, train."""
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi.responses import StreamingResponse
+
+from app.deps import EncodingQuery, ServiceDep
+from app.encoding import dumps, json_response, step_payload, tensor_payload
+from app.schemas import (
+    ErrorOut,
+    ExplanationOut,
+    InputSpec,
+    SessionCreate,
+    SessionOut,
+    StepOut,
+    StepRequest,
+    StepsOut,
+    TensorOut,
+    TrainRequest,
+)
+from app.sessions.training import CANCEL, start_training
+from app.views import loss_value, session_payload
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the session id")]
+ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+IncludeTensors = Annotated[bool, Query(description="include each step's tensors")]
+
+CREATE_EXAMPLES = {
+    "preset": {"summary": "A trained preset", "value": {"preset": "digits-cnn"}},
+    "overrides": {
+        "summary": "A preset with overrides",
+        "value": {
+            "preset": "digits-cnn",
+            "seed": 1,
+            "overrides": {
+                "conv": {"conv1": {"out_channels": 4, "kernel": 5, "padding": 2}},
+                "pooling": "avg",
+                "activation": "tanh",
+                "lr": 0.1,
+            },
+        },
+    },  # fmt: skip
+    "sample": {
+        "summary": "Another test image",
+        "value": {"preset": "shapes-cnn", "input": {"sample": {"split": "test", "index": 7}}},
+    },  # fmt: skip
+}
+
+
+@router.post("", status_code=201, response_model=SessionOut, responses=ERRORS)
+def create_session(
+    service: ServiceDep, req: Annotated[SessionCreate, Body(openapi_examples=CREATE_EXAMPLES)]
+) -> Response:
+    """Create a session from a preset (with overrides), a network spec, or .npz weights."""
+    return json_response(session_payload(service.create(req)), 201)
+
+
+@router.get("/{sid}", response_model=SessionOut, responses=ERRORS)
+def get_session(service: ServiceDep, sid: SessionId) -> Response:
+    """The session: network, optimizer, step plan, cursor, loss, input."""
+    return json_response(session_payload(service.get(sid)))
+
+
+@router.delete("/{sid}", status_code=204, responses=ERRORS)
+def delete_session(service: ServiceDep, sid: SessionId) -> Response:
+    """Delete the session."""
+    if not service.delete(sid):
+        return json_response({"detail": "no such session"}, 404)
+    return Response(status_code=204)
+
+
+@router.post("/{sid}/steps", response_model=StepsOut, responses=ERRORS)
+def run_steps(
+    service: ServiceDep,
+    sid: SessionId,
+    req: Annotated[
+        StepRequest | None,
+        Body(
+            openapi_examples={
+                "one": {"summary": "The next step", "value": {}},
+                "three": {"summary": "Three steps", "value": {"count": 3}},
+                "phase": {
+                    "summary": "To the end of the forward pass",
+                    "value": {"until": "forward"},
+                },
+            }
+        ),
+    ] = None,
+    encoding: EncodingQuery = "list",
+    tensors: IncludeTensors = True,
+) -> Response:
+    """Run the next step, `count` steps, or until the end of a phase; returns them."""
+    req = req or StepRequest()
+    live, steps = service.step(sid, req.count, req.until)
+    recs = live.run.trace.tensors if tensors else None
+    return json_response({
+        "session": live.id, "version": live.version, "cursor": live.run.cursor,
+        "passes": live.meta["passes"], "loss": loss_value(live.run.loss),
+        "steps": [step_payload(s, recs, encoding) for s in steps],
+    })  # fmt: skip
+
+
+@router.get("/{sid}/steps/{k}", response_model=StepOut, responses=ERRORS)
+def get_step(
+    service: ServiceDep,
+    sid: SessionId,
+    k: Annotated[int, Path(ge=0, le=100_000)],
+    encoding: EncodingQuery = "list",
+    tensors: IncludeTensors = True,
+) -> Response:
+    """A step of the current pass that has run (for stepping back), with its tensors."""
+    live, step = service.recorded_step(sid, k)
+    return json_response(step_payload(step, live.run.trace.tensors if tensors else None, encoding))
+
+
+@router.get("/{sid}/tensors/{name}", response_model=TensorOut, responses=ERRORS)
+def get_tensor(
+    service: ServiceDep,
+    sid: SessionId,
+    name: Annotated[str, Path(max_length=128, examples=["conv1.dx"])],
+    encoding: EncodingQuery = "list",
+) -> Response:
+    """One recorded tensor by its dotted name."""
+    _, rec = service.tensor(sid, name)
+    return json_response(tensor_payload(rec, encoding))
+
+
+@router.get("/{sid}/explain", response_model=ExplanationOut, responses=ERRORS)
+def explain(
+    service: ServiceDep,
+    sid: SessionId,
+    tensor: Annotated[str, Query(max_length=128, examples=["conv1.dx"])],
+    index: Annotated[str, Query(max_length=64, examples=["0,0,2,3"])],
+) -> Response:
+    """The arithmetic behind one number: terms (each a product of factors) and their sum."""
+    return json_response(service.explain(sid, tensor, index))
+
+
+@router.put("/{sid}/input", response_model=SessionOut, responses=ERRORS)
+def set_input(service: ServiceDep, sid: SessionId, spec: InputSpec) -> Response:
+    """Another input: a dataset sample, a raw array or a PNG; starts a fresh pass."""
+    return json_response(session_payload(service.set_input(sid, spec)))
+
+
+@router.post(
+    "/{sid}/train",
+    responses={**ERRORS, 429: {"model": ErrorOut},
+               200: {"content": {"text/event-stream": {}}, "description": "progress events"}},
+)  # fmt: skip
+def train(service: ServiceDep, sid: SessionId, req: TrainRequest) -> StreamingResponse:
+    """Train for N epochs or iterations; progress streams as Server-Sent Events
+    (start, progress..., then done | cancelled | diverged); the weights stay."""
+    events = start_training(service, sid, req)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(_sse(events), media_type="text/event-stream", headers=headers)
+
+
+@router.delete("/{sid}/train", status_code=202, responses=ERRORS)
+def cancel_training(service: ServiceDep, sid: SessionId) -> dict[str, Any]:
+    """Ask a running training of this session to stop (it keeps what it learned)."""
+    service.store.get(sid)
+    service.store.signal(sid, CANCEL)
+    return {"detail": "cancel requested"}
+
+
+def _sse(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    for ev in events:
+        yield b"event: " + ev["event"].encode() + b"\ndata: " + dumps(ev) + b"\n\n"

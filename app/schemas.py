@@ -1,0 +1,280 @@
+"""Request and response models of the REST API.
+
+Requests are strict (no `false` read as 0.0, no "3" read as 3) and forbid
+unknown fields. Ranges here are sanity bounds; the configurable classroom
+limits (app.settings.Limits) are checked by app.limits with a message naming
+the limit. Responses that carry tensors are pre-encoded (app.encoding); their
+models here document the shape for OpenAPI.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Phase = Literal["forward", "loss", "backward", "update"]
+Number = float
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+# --- presets --------------------------------------------------------------------
+
+
+class PresetSummary(BaseModel):
+    name: str
+    topic: str
+    title: dict[str, str]
+    summary: dict[str, str]
+    trained: bool
+
+
+class LayerInfo(BaseModel):
+    name: str
+    type: str
+    output_shape: list[int]
+    params: dict[str, list[int]] = Field(description="parameter name -> shape")
+    settings: dict[str, Any]
+
+
+class NetworkInfo(BaseModel):
+    input_shape: list[int]
+    loss: str
+    layers: list[LayerInfo]
+    parameter_count: int
+
+
+class PresetDetail(PresetSummary):
+    network: NetworkInfo
+    optimizer: dict[str, Any]
+    dataset: dict[str, Any] | None = Field(None, description="name, classes, sizes")
+    meta: dict[str, Any] = Field(default_factory=dict, description="training facts")
+
+
+# --- sessions ----------------------------------------------------------------------
+
+
+class ConvOverride(Strict):
+    out_channels: int | None = Field(None, ge=1, description="kernel count")
+    kernel: int | list[int] | None = Field(None, description="kernel size (int or [h, w])")
+    stride: int | list[int] | None = None
+    padding: int | list[int] | None = None
+
+
+class OptimizerSpec(Strict):
+    type: Literal["sgd", "momentum", "adam"] = "sgd"
+    lr: Number = Field(0.01, gt=0, le=100)
+    momentum: Number | None = Field(None, ge=0, lt=1)
+    beta1: Number | None = Field(None, ge=0, lt=1)
+    beta2: Number | None = Field(None, ge=0, lt=1)
+
+
+class Overrides(Strict):
+    conv: dict[str, ConvOverride] | None = Field(
+        None, description='per conv layer, e.g. {"conv1": {"out_channels": 4, "kernel": 5}}'
+    )
+    pooling: Literal["max", "avg"] | None = None
+    activation: Literal["relu", "leaky_relu", "sigmoid", "tanh"] | None = None
+    lr: Number | None = Field(None, gt=0, le=100, description="learning rate")
+    optimizer: OptimizerSpec | None = None
+
+
+class SampleInput(Strict):
+    split: Literal["train", "test"] = "test"
+    index: int = Field(0, ge=0)
+
+
+class ImageInput(Strict):
+    png: str = Field(description="base64 PNG (a data: URL prefix is accepted)")
+    invert: bool = Field(False, description="dark strokes on light paper -> ink as high values")
+
+
+class InputSpec(Strict):
+    """Exactly one of sample (a dataset image), array (raw numbers) or image (PNG)."""
+
+    sample: SampleInput | None = None
+    array: list[Any] | None = Field(
+        None, description="nested list of numbers, (C, H, W) or (N, C, H, W)"
+    )
+    image: ImageInput | None = None
+    target: list[Any] | int | None = Field(
+        None, description="labels (classification) or an array (regression) for this input"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> InputSpec:
+        given = [k for k in ("sample", "array", "image") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of sample, array, image; got {given or 'none'}")
+        return self
+
+
+class LayerSpec(Strict):
+    type: Literal[
+        "conv2d", "max_pool2d", "avg_pool2d", "relu", "leaky_relu", "sigmoid", "tanh",
+        "flatten", "dense",
+    ]  # fmt: skip
+    name: str = Field("", max_length=32, pattern=r"^[a-z][a-z0-9_]*$|^$")
+    in_channels: int | None = Field(None, ge=1)
+    out_channels: int | None = Field(None, ge=1)
+    kernel: int | list[int] | None = None
+    stride: int | list[int] | None = None
+    padding: int | list[int] | None = None
+    size: int | list[int] | None = None
+    slope: Number | None = None
+    in_features: int | None = Field(None, ge=1)
+    out_features: int | None = Field(None, ge=1)
+
+
+class NetworkSpec(Strict):
+    input_shape: list[int] = Field(min_length=1, max_length=3)
+    loss: Literal["softmax_cross_entropy", "mse"] = "softmax_cross_entropy"
+    layers: list[LayerSpec] = Field(min_length=1)
+
+
+class SessionCreate(Strict):
+    """From a preset (with overrides), or a network spec, or an .npz weights file."""
+
+    preset: str | None = Field(None, examples=["digits-cnn"])
+    network: NetworkSpec | None = None
+    weights_npz: str | None = Field(None, description="base64 .npz written by save_network")
+    overrides: Overrides | None = None
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    input: InputSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SessionCreate:
+        given = [k for k in ("preset", "network", "weights_npz") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of preset, network, weights_npz; got {given or 'none'}"
+            )
+        return self
+
+
+class PlannedStepOut(BaseModel):
+    index: int
+    phase: Phase
+    layer: str
+    op: str
+
+
+class SessionOut(BaseModel):
+    id: str
+    version: int
+    preset: str | None
+    network: NetworkInfo
+    optimizer: dict[str, Any]
+    plan: list[PlannedStepOut]
+    cursor: int = Field(description="steps run in the current pass")
+    passes: int = Field(description="completed passes (each ends with the update)")
+    loss: float | str | None
+    input: dict[str, Any]
+    trained: bool
+
+
+class StepRequest(Strict):
+    """Run `count` steps, or up to the end of phase `until`; by default one step.
+    After the last step of a pass, the next request starts a new pass."""
+
+    count: int | None = Field(None, ge=1)
+    until: Phase | None = None
+
+    @model_validator(mode="after")
+    def _not_both(self) -> StepRequest:
+        if self.count is not None and self.until is not None:
+            raise ValueError("give count or until, not both")
+        return self
+
+
+class TensorOut(BaseModel):
+    name: str
+    role: str
+    shape: list[int]
+    axes: list[str]
+    dtype: Literal["float32", "int"]
+    min: float | None
+    max: float | None
+    finite: bool
+    nonfinite: dict[str, int] | None = None
+    encoding: Literal["list", "b64"]
+    data: Any
+
+
+class StepOut(BaseModel):
+    index: int
+    phase: Phase
+    layer: str
+    op: str
+    t: int | None
+    caption: dict[str, str]
+    formula: str
+    tensor_names: list[str]
+    tensors: list[TensorOut] | None = None
+
+
+class StepsOut(BaseModel):
+    session: str
+    version: int
+    cursor: int
+    passes: int
+    loss: float | str | None
+    steps: list[StepOut]
+
+
+class FactorOut(BaseModel):
+    tensor: str
+    index: list[int] | None
+    value: float
+
+
+class TermOut(BaseModel):
+    factors: list[FactorOut]
+    product: float
+
+
+class ExplanationOut(BaseModel):
+    kind: str
+    index: list[int]
+    formula: str
+    terms: list[TermOut]
+    constant: FactorOut | None
+    scale: FactorOut | None
+    total: float
+    value: float | str
+
+
+class TrainRequest(Strict):
+    epochs: int | None = Field(None, ge=1)
+    iterations: int | None = Field(None, ge=1)
+    batch_size: int = Field(32, ge=1)
+    optimizer: OptimizerSpec | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TrainRequest:
+        if (self.epochs is None) == (self.iterations is None):
+            raise ValueError("give exactly one of epochs, iterations")
+        return self
+
+
+# --- lab -------------------------------------------------------------------------------
+
+
+class DescentRun(Strict):
+    optimizer: Literal["sgd", "momentum", "adam"] = "sgd"
+    lr: Number = Field(gt=0, le=1000)
+    momentum: Number = Field(0.9, ge=0, lt=1)
+
+
+class DescentRequest(Strict):
+    surface: str = Field(examples=["bowl"])
+    start: list[Number] = Field(min_length=2, max_length=2, examples=[[-1.5, 1.0]])
+    runs: list[DescentRun] = Field(min_length=1)
+    steps: int = Field(100, ge=1)
+
+
+class ErrorOut(BaseModel):
+    detail: Any

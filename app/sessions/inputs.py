@@ -1,0 +1,125 @@
+"""Turn an InputSpec into the network's input array and target.
+
+A dataset sample, a raw nested list, or a drawn/uploaded PNG resized to the
+network's input like the training data were made (ink cropped to its bounding
+box, centred on a square with a margin, averaged down to the input size).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from typing import Any
+
+import numpy as np
+
+from app.schemas import InputSpec
+from engine.data import DatasetSplit
+from engine.network import Sequential
+
+
+def _numbers_only(value: Any, path: str = "array") -> None:
+    """Refuse booleans and strings hiding in a nested list (no silent coercion)."""
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            _numbers_only(v, f"{path}[{i}]")
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{path} must hold only numbers; found {value!r}")
+
+
+def raw_array(value: list[Any], name: str = "array") -> np.ndarray:
+    _numbers_only(value, name)
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except ValueError:
+        raise ValueError(f"{name} is ragged: every row must have the same length") from None
+    return arr
+
+
+def image_array(png_b64: str, shape: tuple[int, ...], invert: bool) -> np.ndarray:
+    """A PNG as (1, C, H, W) in [0, 1], C/H/W from the network's input shape."""
+    from PIL import Image, UnidentifiedImageError
+
+    if png_b64.startswith("data:"):
+        png_b64 = png_b64.split(",", 1)[-1]
+    try:
+        raw = base64.b64decode(png_b64, validate=True)
+        img = Image.open(io.BytesIO(raw))
+        img.load()
+    except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"image.png is not a base64 PNG/JPEG image: {exc}") from None
+    channels, height, width = shape
+    if img.width * img.height > 4096 * 4096:
+        raise ValueError("image is larger than 4096x4096 pixels")
+    mode = "L" if channels == 1 else "RGB"
+    a = np.asarray(img.convert(mode), dtype=np.float64) / 255.0
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if invert:
+        a = 1.0 - a
+    a = _centre_ink(a)
+    small = Image.fromarray(np.uint8(np.clip(a, 0, 1) * 255).squeeze(), mode)
+    small = small.resize((width, height), Image.Resampling.BOX)
+    out = np.asarray(small, dtype=np.float32) / 255.0
+    out = out[:, :, None] if out.ndim == 2 else out
+    return out.transpose(2, 0, 1)[None]
+
+
+def _centre_ink(a: np.ndarray, margin: float = 0.15) -> np.ndarray:
+    """Crop to where the ink (high values) is and pad it to a centred square."""
+    ink = a.max(axis=2) > 0.1
+    if not ink.any():
+        return a
+    rows, cols = np.nonzero(ink)
+    crop = a[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    side = int(max(crop.shape[:2]) * (1 + 2 * margin)) + 1
+    square = np.zeros((side, side, a.shape[2]))
+    top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
+    square[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
+    return square
+
+
+def resolve_input(
+    spec: InputSpec, net: Sequential, data: DatasetSplit | None
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
+    """(x, target or None, a description for the session) from an InputSpec."""
+    if spec.sample is not None:
+        if data is None:
+            raise ValueError("this session has no dataset; give an array or an image instead")
+        xs, ys = (
+            (data.x_test, data.y_test)
+            if spec.sample.split == "test"
+            else (data.x_train, data.y_train)
+        )
+        i = spec.sample.index
+        if i >= len(ys):
+            raise ValueError(
+                f"sample.index {i} is out of range: the {spec.sample.split} split has {len(ys)}"
+            )
+        info = {"source": "sample", "split": spec.sample.split, "index": i, "label": int(ys[i])}
+        return xs[i : i + 1], ys[i : i + 1], info
+    if spec.array is not None:
+        x = raw_array(spec.array)
+        if x.ndim == len(net.input_shape):
+            x = x[None]
+        return x, None, {"source": "array"}
+    assert spec.image is not None
+    shape = net.input_shape
+    if len(shape) != 3 or shape[0] not in (1, 3):
+        raise ValueError(f"images need a (1 or 3, H, W) input; this network takes {shape}")
+    x = image_array(spec.image.png, shape, spec.image.invert)
+    return x, None, {"source": "image", "inverted": spec.image.invert}
+
+
+def resolve_target(value: Any, net: Sequential, n: int) -> np.ndarray:
+    """Labels for classification, an array for regression."""
+    if net.loss_kind == "softmax_cross_entropy":
+        labels = [value] * n if isinstance(value, int) and not isinstance(value, bool) else value
+        arr = raw_array(labels if isinstance(labels, list) else [labels], "target")
+        if arr.shape != (n,) or np.any(arr != np.round(arr)):
+            raise ValueError(f"target must be {n} integer class label(s); got {value!r}")
+        return arr.astype(np.int64)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("target must be an array shaped like the network's output")
+    return raw_array(value, "target")

@@ -1,0 +1,267 @@
+"""Session operations: create, load, step, read, explain, change input, delete.
+
+Each worker keeps recently used sessions live in memory, keyed by id and store
+version. A request locks its session within the worker (so two requests of one
+worker take turns), reads the stored version, rebuilds the session only if
+another worker changed it, and writes back with a compare-and-swap: a request
+that lost a race with another worker gets VersionConflict (HTTP 409), never a
+corrupted session.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from app.limits import at_most, check_input, check_network
+from app.schemas import InputSpec, Overrides, SessionCreate
+from app.sessions.inputs import resolve_input, resolve_target
+from app.sessions.state import Live, new_meta, rebuild, start_new_pass, to_arrays, to_stored
+from app.settings import Settings
+from app.store import SessionStore, StoredSession
+from engine.data import load_split
+from engine.network import Sequential
+from engine.optim import make_optimizer
+from engine.presets import build_preset, get_preset
+from engine.presets.overrides import apply_overrides
+from engine.stepper import Pass
+from engine.trace import Step, TensorRecord
+from engine.weights import load_network
+
+LIVE_PER_WORKER = 64
+
+
+class SessionService:
+    def __init__(self, store: SessionStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.limits = settings.limits
+        self._live: OrderedDict[str, Live] = OrderedDict()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.train_slots = threading.BoundedSemaphore(settings.train_workers)
+
+    # --- loading and saving ----------------------------------------------------
+    def _lock(self, sid: str) -> threading.Lock:
+        with self._guard:
+            if sid not in self._locks:
+                if len(self._locks) > 4 * LIVE_PER_WORKER:
+                    idle = [k for k, lk in self._locks.items() if not lk.locked()]
+                    for k in idle[: len(idle) // 2]:
+                        del self._locks[k]
+                self._locks[sid] = threading.Lock()
+            return self._locks[sid]
+
+    @contextmanager
+    def session(self, sid: str, write: bool = False) -> Iterator[Live]:
+        """The live session under this worker's lock; with write, saved afterwards."""
+        with self._lock(sid):
+            try:
+                stored = self.store.get(sid)
+                live = self._live.get(sid)
+                if live is None or live.version != stored.version:
+                    live = rebuild(stored)
+                yield live
+                if write:
+                    live.version = self.store.put(to_stored(live)).version
+            except BaseException:
+                self._live.pop(sid, None)  # may be half-changed: rebuild from the store
+                raise
+            self._live[sid] = live
+            self._live.move_to_end(sid)
+            while len(self._live) > LIVE_PER_WORKER:
+                self._live.popitem(last=False)
+
+    # --- create -----------------------------------------------------------------
+    def create(self, req: SessionCreate) -> Live:
+        net, x, target, optimizer, data, info, trained = self._source(req)
+        check_network(net.spec(), self.limits)
+        if req.input is not None:
+            x, given_target, info = resolve_input(req.input, net, data)
+            target = self._target(net, x, req.input, given_target, target)
+        check_input(np.asarray(x), self.limits)
+        opt = make_optimizer(optimizer)
+        net.loss(net.forward(x), target)  # refuses a target that does not fit, up front
+        meta = new_meta(
+            preset=req.preset,
+            seed=req.seed,
+            spec=net.spec(),
+            optimizer=optimizer,
+            input_info=info,
+            dataset=data.name if data is not None else None,
+            trained=trained,
+            overrides=req.overrides.model_dump(exclude_none=True) if req.overrides else None,
+        )
+        stored = self.store.create(meta, to_arrays(net.params(), {}, net.check_input(x), target))
+        live = Live(stored.id, stored.version, stored.meta, net, opt,
+                    Pass(net, x, target, opt), net.params(), {}, data)  # fmt: skip
+        with self._guard:
+            self._live[stored.id] = live
+        return live
+
+    def _source(self, req: SessionCreate) -> tuple[Any, ...]:
+        if req.preset is not None:
+            return self._from_preset(req.preset, req.overrides, req.seed)
+        if req.network is not None:
+            spec = req.network.model_dump(exclude_none=True)
+            spec["layers"] = [
+                {k: v for k, v in layer.items() if v is not None and v != ""}
+                for layer in spec["layers"]
+            ]
+            check_network(spec, self.limits)
+            net = Sequential.from_spec(spec, seed=req.seed)
+        else:
+            try:
+                blob = base64.b64decode(req.weights_npz or "", validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("weights_npz must be base64 of an .npz file") from None
+            net, _ = load_network(blob)
+        if req.input is None:
+            raise ValueError(
+                "a network or weights_npz session needs input (array or image) and target"
+            )
+        optimizer = _optimizer({"type": "sgd", "lr": 0.01}, req.overrides)
+        return net, None, None, optimizer, None, {}, False
+
+    def _from_preset(self, name: str, overrides: Overrides | None, seed: int) -> tuple[Any, ...]:
+        info = get_preset(name)  # KeyError names the presets on offer
+        lesson = build_preset(name, seed)
+        net, trained = lesson.net, info.trained
+        if overrides is not None:
+            changed = overrides.model_dump(
+                include={"conv", "pooling", "activation"}, exclude_none=True
+            )
+            if changed:
+                spec = apply_overrides(net.spec(), changed)
+                check_network(spec, self.limits)
+                if spec != net.spec():
+                    net, trained = Sequential.from_spec(spec, seed=seed), False
+        optimizer = _optimizer(lesson.optimizer, overrides)
+        source: dict[str, Any] = {"source": "preset"}
+        if lesson.data is not None:
+            index = lesson.meta.get("sample", 0)
+            source = {"source": "sample", "split": "test", "index": index,
+                      "label": int(lesson.target[0])}  # fmt: skip
+        return net, lesson.x, lesson.target, optimizer, lesson.data, source, trained
+
+    def _target(
+        self, net: Sequential, x: np.ndarray, spec: InputSpec, given: Any, previous: Any
+    ) -> np.ndarray:
+        """The input's target: as given, else the dataset label, else the previous
+        target if it still fits, else (classification) the predicted class."""
+        n = np.asarray(x).shape[0]
+        if spec.target is not None:
+            return resolve_target(spec.target, net, n)
+        if given is not None:
+            return given
+        if previous is not None and np.asarray(previous).shape[:1] == (n,):
+            return np.asarray(previous)
+        if net.loss_kind == "softmax_cross_entropy":
+            return net.forward(x).argmax(axis=1)
+        raise ValueError("give input.target: an array shaped like the network's output")
+
+    # --- stepping and reading --------------------------------------------------
+    def step(self, sid: str, count: int | None, until: str | None) -> tuple[Live, list[Step]]:
+        if count is not None:
+            at_most("count", count, self.limits, "max_steps_per_request")
+        with self.session(sid, write=True) as live:
+            if live.run.done:
+                start_new_pass(live)
+                live.meta["passes"] += 1
+            steps = live.run.run(count=count or (None if until else 1), until=until)
+            return live, steps
+
+    def recorded_step(self, sid: str, k: int) -> tuple[Live, Step]:
+        with self.session(sid) as live:
+            if not 0 <= k < live.run.cursor:
+                raise LookupError(
+                    f"step {k} has not run in this pass: steps 0..{live.run.cursor - 1} have "
+                    f"(the pass has {len(live.run.plan)})"
+                )
+            return live, live.run.trace.steps[k]
+
+    def tensor(self, sid: str, name: str) -> tuple[Live, TensorRecord]:
+        with self.session(sid) as live:
+            trace = live.run.trace
+            if name not in trace:
+                have = ", ".join(list(trace.tensors)[:60]) or "none yet (run a step first)"
+                raise LookupError(f"no tensor {name!r} in this pass; recorded: {have}")
+            rec = trace.tensors[name]
+            rec.data  # noqa: B018 - materialise a derived tensor under the lock
+            return live, rec
+
+    def explain(self, sid: str, name: str, index_text: str) -> dict[str, Any]:
+        from app.sessions.explain import explain, parse_index
+
+        with self.session(sid) as live:
+            if name not in live.run.trace:
+                raise LookupError(f"no tensor {name!r} in this pass (run the step that makes it)")
+            index = parse_index(index_text, live.run.trace[name].shape)
+            return explain(live, name, index)
+
+    def set_input(self, sid: str, spec: InputSpec) -> Live:
+        with self.session(sid, write=True) as live:
+            x, given, info = resolve_input(spec, live.net, live.data)
+            check_input(np.asarray(x), self.limits)
+            target = self._target(live.net, x, spec, given, live.run.target)
+            live.net.loss(live.net.forward(x), target)
+            start_new_pass(live, x, target)
+            live.meta["input"] = info
+            return live
+
+    def get(self, sid: str) -> Live:
+        with self.session(sid) as live:
+            return live
+
+    def delete(self, sid: str) -> bool:
+        with self._lock(sid):
+            self._live.pop(sid, None)
+            return self.store.delete(sid)
+
+    # --- used by training -----------------------------------------------------------
+    def save_weights(
+        self, sid: str, params: dict[str, np.ndarray], optimizer: dict[str, Any]
+    ) -> Live:
+        """Replace the weights (and optimizer) and start a fresh pass; retried on conflicts."""
+        from app.store import VersionConflict
+
+        for _ in range(20):
+            try:
+                with self.session(sid, write=True) as live:
+                    live.net.set_params(params)
+                    live.optimizer = make_optimizer(optimizer)
+                    live.meta["optimizer"] = optimizer
+                    live.meta["trained"] = True
+                    start_new_pass(live)
+                    live.meta["passes"] += 1
+                    return live
+            except VersionConflict:
+                continue
+        raise VersionConflict("the session kept changing while saving the trained weights")
+
+    def dataset(self, live: Live) -> Any:
+        return (
+            live.data
+            if live.data is not None
+            else (load_split(live.meta["dataset"]) if live.meta.get("dataset") else None)
+        )
+
+
+def _optimizer(base: dict[str, Any], overrides: Overrides | None) -> dict[str, Any]:
+    spec = dict(base)
+    if overrides is not None and overrides.optimizer is not None:
+        spec = overrides.optimizer.model_dump(exclude_none=True)
+    if overrides is not None and overrides.lr is not None:
+        spec["lr"] = overrides.lr
+    make_optimizer(spec)  # ValueError now rather than at the first update
+    return spec
+
+
+__all__ = ["SessionService", "StoredSession"]

@@ -1,0 +1,119 @@
+"""A session's state and how it is stored.
+
+What is stored is the state at the START of the current pass (weights,
+optimizer state, the sample) and a cursor: how many steps of the pass have
+run. Loading rebuilds the network and replays those steps, which recreates the
+trace exactly (the engine is deterministic), so no trace is ever serialised.
+Replaying a classroom pass takes well under a millisecond; each worker also
+keeps recently used sessions live (see service.py) and replays only when
+another worker changed the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.store import StoredSession
+from engine.data import DatasetSplit, load_split
+from engine.network import Sequential
+from engine.optim import Optimizer, make_optimizer
+from engine.stepper import Pass
+
+STATE_VERSION = 1
+
+
+@dataclass
+class Live:
+    """A session rebuilt in memory at a given store version."""
+
+    id: str
+    version: int
+    meta: dict[str, Any]
+    net: Sequential
+    optimizer: Optimizer
+    run: Pass
+    start_params: dict[str, np.ndarray]
+    start_opt: dict[str, np.ndarray]
+    data: DatasetSplit | None = field(default=None, repr=False)
+
+    @property
+    def cursor(self) -> int:
+        return self.run.cursor
+
+    def loss(self) -> float | None:
+        return self.run.loss
+
+
+def new_meta(
+    *,
+    preset: str | None,
+    seed: int,
+    spec: dict[str, Any],
+    optimizer: dict[str, Any],
+    input_info: dict[str, Any],
+    dataset: str | None,
+    trained: bool,
+    overrides: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "state_version": STATE_VERSION,
+        "preset": preset,
+        "seed": seed,
+        "overrides": overrides,
+        "spec": spec,
+        "optimizer": optimizer,
+        "cursor": 0,
+        "passes": 0,
+        "input": input_info,
+        "dataset": dataset,
+        "trained": trained,
+    }
+
+
+def to_arrays(
+    params: dict[str, np.ndarray],
+    opt_state: dict[str, np.ndarray],
+    x: np.ndarray,
+    target: np.ndarray,
+) -> dict[str, np.ndarray]:
+    arrays = {f"p:{k}": v for k, v in params.items()}
+    arrays.update({f"o:{k}": v for k, v in opt_state.items()})
+    arrays["x"], arrays["target"] = x, target
+    return arrays
+
+
+def rebuild(stored: StoredSession) -> Live:
+    """The live session: network at the pass start, then the recorded steps replayed."""
+    meta, arrays = stored.meta, stored.arrays
+    net = Sequential.from_spec(meta["spec"], seed=meta["seed"])
+    start_params = {k[2:]: v for k, v in arrays.items() if k.startswith("p:")}
+    net.set_params(start_params)
+    start_opt = {k[2:]: v for k, v in arrays.items() if k.startswith("o:")}
+    opt = make_optimizer(meta["optimizer"])
+    opt.load_state_arrays(start_opt)
+    run = Pass(net, arrays["x"], arrays["target"], opt)
+    run.run(count=meta["cursor"])
+    data = load_split(meta["dataset"]) if meta.get("dataset") else None
+    return Live(stored.id, stored.version, meta, net, opt, run, start_params, start_opt, data)
+
+
+def to_stored(live: Live) -> StoredSession:
+    """What to write back: the pass-start state and the cursor."""
+    meta = {**live.meta, "cursor": live.run.cursor}
+    arrays = to_arrays(live.start_params, live.start_opt, live.run.x, live.run.target)
+    return StoredSession(live.id, live.version, meta, arrays)
+
+
+def start_new_pass(
+    live: Live, x: np.ndarray | None = None, target: np.ndarray | None = None
+) -> None:
+    """Begin a fresh pass from the network's current weights (after any updates),
+    optionally on another sample."""
+    live.start_params = {k: v.copy() for k, v in live.net.params().items()}
+    live.start_opt = {k: np.array(v) for k, v in live.optimizer.state_arrays().items()}
+    x = live.run.x if x is None else x
+    target = live.run.target if target is None else target
+    live.run = Pass(live.net, x, target, live.optimizer)

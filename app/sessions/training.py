@@ -1,0 +1,129 @@
+"""Training a session's network, reported as a stream of progress events.
+
+Runs in a bounded number of slots per worker (settings.train_workers), so one
+student's long training cannot take every thread that steps other sessions.
+The events are plain dicts; the router frames them as Server-Sent Events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from app.limits import at_most
+from app.schemas import TrainRequest
+from app.sessions.service import SessionService
+from engine.network import Sequential
+from engine.optim import make_optimizer
+
+CANCEL = "cancel-train"
+EMIT_EVERY_S = 0.1
+CHECK_CANCEL_EVERY_S = 0.25
+
+
+class TrainingBusy(RuntimeError):
+    """Every training slot of this worker is taken."""
+
+
+def start_training(
+    service: SessionService, sid: str, req: TrainRequest
+) -> Iterator[dict[str, Any]]:
+    """Check limits and take a slot now (so errors are HTTP errors, not stream
+    events), then return the event stream that trains."""
+    limits = service.limits
+    if req.epochs is not None:
+        at_most("epochs", req.epochs, limits, "max_epochs")
+    if req.iterations is not None:
+        at_most("iterations", req.iterations, limits, "max_iterations")
+    at_most("batch_size", req.batch_size, limits, "max_batch")
+    with service.session(sid) as live:
+        net = Sequential.from_spec(live.net.spec())
+        net.set_params({k: v.copy() for k, v in live.net.params().items()})
+        spec = (
+            req.optimizer.model_dump(exclude_none=True) if req.optimizer else live.meta["optimizer"]
+        )
+        data = service.dataset(live)
+        x, target = live.run.x, live.run.target
+    opt = make_optimizer(spec)
+    service.store.take_signal(sid, CANCEL)  # a stale cancel must not stop this run
+    if not service.train_slots.acquire(blocking=False):
+        raise TrainingBusy(
+            f"all training slots of this worker are busy (train_workers = "
+            f"{service.settings.train_workers}); try again when a training ends"
+        )
+    return _events(service, sid, req, net, opt, spec, data, x, target)
+
+
+def _events(
+    service: SessionService, sid: str, req: TrainRequest, net: Sequential, opt: Any,
+    spec: dict[str, Any], data: Any, x: np.ndarray, target: np.ndarray,
+) -> Iterator[dict[str, Any]]:  # fmt: skip
+    saved = False
+    try:
+        xs, ys = (data.x_train, data.y_train) if data is not None else (x, target)
+        n = len(xs)
+        per_epoch = max(1, math.ceil(n / req.batch_size))
+        total = req.iterations or per_epoch * (req.epochs or 1)
+        yield {"event": "start", "iterations": total, "samples": n, "batch_size": req.batch_size,
+               "optimizer": spec, "dataset": data.name if data is not None else None}  # fmt: skip
+        rng = np.random.default_rng(0)
+        t0 = last_emit = last_check = time.perf_counter()
+        order = rng.permutation(n)
+        status, loss = "done", float("nan")
+        for it in range(total):
+            epoch, pos = divmod(it, per_epoch)
+            if pos == 0 and it:
+                order = rng.permutation(n)
+            idx = order[pos * req.batch_size : (pos + 1) * req.batch_size]
+            with np.errstate(all="ignore"):
+                loss = net.train_batch(xs[idx], ys[idx], opt)
+            now = time.perf_counter()
+            last = it == total - 1
+            if not np.isfinite(loss):
+                status = "diverged"
+            if now - last_check >= CHECK_CANCEL_EVERY_S:
+                last_check = now
+                if service.store.take_signal(sid, CANCEL):
+                    status = "cancelled"
+            if now - last_emit >= EMIT_EVERY_S or last or pos == per_epoch - 1 or status != "done":
+                last_emit = now
+                yield _progress(it + 1, epoch + 1, loss, net, xs[idx], ys[idx], now - t0)
+            if status != "done":
+                break
+        service.save_weights(sid, net.params(), spec)
+        saved = True
+        final: dict[str, Any] = {"event": status, "loss": _num(loss),
+                                 "elapsed": round(time.perf_counter() - t0, 3)}  # fmt: skip
+        if data is not None and net.loss_kind == "softmax_cross_entropy":
+            with np.errstate(all="ignore"):
+                final["test_accuracy"] = net.accuracy(data.x_test, data.y_test)
+        yield final
+    finally:
+        if not saved:  # the client went away: keep what was learned so far
+            with contextlib.suppress(Exception):  # the session may be gone: nothing to keep
+                service.save_weights(sid, net.params(), spec)
+        service.train_slots.release()
+
+
+def _progress(
+    iteration: int, epoch: int, loss: float, net: Sequential, xb: np.ndarray, yb: np.ndarray,
+    elapsed: float,
+) -> dict[str, Any]:  # fmt: skip
+    acc = None
+    if net.loss_kind == "softmax_cross_entropy":
+        with np.errstate(all="ignore"):
+            acc = float(np.mean(net.predict(xb).argmax(axis=1) == yb))
+    return {"event": "progress", "iteration": iteration, "epoch": epoch, "loss": _num(loss),
+            "accuracy": acc, "elapsed": round(elapsed, 3)}  # fmt: skip
+
+
+def _num(v: float) -> float | str:
+    """A float, or "NaN"/"Infinity"/"-Infinity" (JSON has no such numbers)."""
+    if np.isfinite(v):
+        return float(v)
+    return "NaN" if np.isnan(v) else ("Infinity" if v > 0 else "-Infinity")

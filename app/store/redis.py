@@ -1,0 +1,190 @@
+"""Redis session store, for several replicas behind a load balancer.
+
+Keys (KEY_PREFIX = "glassbox:"):
+- `glassbox:session:{id}`: hash {version, blob}, EXPIRE ttl (refreshed on put);
+- `glassbox:signals:{id}`: set of raised signal names, same TTL as its session;
+- `glassbox:sessions`: sorted set of ids scored by last touch (ms, server clock),
+  used for max_sessions eviction; members whose hash expired are dropped when met.
+
+Every multi-key change is one Lua script, so it is atomic. The scripts touch keys
+they compute from ids, which a standalone Redis allows (not Redis Cluster).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import redis
+
+from app.store.base import (
+    SessionNotFound,
+    SessionStore,
+    StoredSession,
+    VersionConflict,
+    new_session_id,
+    pack,
+    unpack,
+)
+
+KEY_PREFIX = "glassbox:"
+SESSION_PREFIX = KEY_PREFIX + "session:"
+SIGNALS_PREFIX = KEY_PREFIX + "signals:"
+INDEX_KEY = KEY_PREFIX + "sessions"
+
+# Server time in ms: replicas with skewed clocks still agree on the order. Milliseconds
+# (13 digits) survive Lua's %.14g number-to-string conversion; microseconds would not.
+_NOW_MS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# KEYS: index, session, signals. ARGV: id, blob, ttl_s, max_sessions, session prefix,
+# signals prefix.
+_CREATE = (
+    _NOW_MS
+    + """
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - ttl * 1000))
+local excess = redis.call('ZCARD', KEYS[1]) + 1 - tonumber(ARGV[4])
+if excess > 0 then
+  local old = redis.call('ZPOPMIN', KEYS[1], excess)
+  for i = 1, #old, 2 do
+    redis.call('DEL', ARGV[5] .. old[i], ARGV[6] .. old[i])
+  end
+end
+redis.call('HSET', KEYS[2], 'version', 1, 'blob', ARGV[2])
+redis.call('EXPIRE', KEYS[2], ttl)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+return 1
+"""
+)
+
+# KEYS: session, index, signals. ARGV: expected version, blob, ttl_s, id.
+# Returns the new version, -1 if the session is gone, -2 on a version mismatch.
+_PUT = (
+    """
+local v = redis.call('HGET', KEYS[1], 'version')
+if not v then
+  redis.call('ZREM', KEYS[2], ARGV[4])
+  return -1
+end
+if tonumber(v) ~= tonumber(ARGV[1]) then
+  return -2
+end
+local nv = tonumber(v) + 1
+redis.call('HSET', KEYS[1], 'version', nv, 'blob', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+"""
+    + _NOW_MS
+    + """
+redis.call('ZADD', KEYS[2], now, ARGV[4])
+return nv
+"""
+)
+
+# KEYS: session, signals. ARGV: name. Returns 0 if the session is gone.
+_SIGNAL = """
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 then
+  return 0
+end
+redis.call('SADD', KEYS[2], ARGV[1])
+if pttl > 0 then
+  redis.call('PEXPIRE', KEYS[2], pttl)
+end
+return 1
+"""
+
+# KEYS: index. ARGV: ttl_s.
+_COUNT = (
+    _NOW_MS
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[1]) * 1000))
+return redis.call('ZCARD', KEYS[1])
+"""
+)
+
+
+class RedisStore(SessionStore):
+    """Sessions in Redis (`redis://host:port/db`, `rediss://...`, `unix://...`)."""
+
+    def __init__(self, url: str, ttl_seconds: int, max_sessions: int) -> None:
+        super().__init__(ttl_seconds, max_sessions)
+        if ttl_seconds < 1:
+            raise ValueError("RedisStore needs ttl_seconds >= 1")
+        self._redis = redis.Redis.from_url(url)
+        self._create = self._redis.register_script(_CREATE)
+        self._put = self._redis.register_script(_PUT)
+        self._signal = self._redis.register_script(_SIGNAL)
+        self._count = self._redis.register_script(_COUNT)
+
+    def create(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> StoredSession:
+        """Store a new session (version 1); evict the oldest beyond max_sessions."""
+        blob = pack(meta, arrays)
+        session_id = new_session_id()
+        self._create(
+            keys=[INDEX_KEY, SESSION_PREFIX + session_id, SIGNALS_PREFIX + session_id],
+            args=[
+                session_id,
+                blob,
+                self.ttl_seconds,
+                self.max_sessions,
+                SESSION_PREFIX,
+                SIGNALS_PREFIX,
+            ],
+        )
+        return StoredSession(session_id, 1, meta, dict(arrays))
+
+    def get(self, session_id: str) -> StoredSession:
+        """The session, or SessionNotFound (expired, evicted or never there)."""
+        version, blob = self._redis.hmget(SESSION_PREFIX + session_id, ["version", "blob"])
+        if version is None or blob is None:
+            self._redis.zrem(INDEX_KEY, session_id)
+            raise SessionNotFound(session_id)
+        meta, arrays = unpack(blob)
+        return StoredSession(session_id, int(version), meta, arrays)
+
+    def put(self, session: StoredSession) -> StoredSession:
+        """Compare-and-swap on the version; returns a copy with version + 1."""
+        blob = pack(session.meta, session.arrays)
+        result = self._put(
+            keys=[SESSION_PREFIX + session.id, INDEX_KEY, SIGNALS_PREFIX + session.id],
+            args=[session.version, blob, self.ttl_seconds, session.id],
+        )
+        if result == -1:
+            raise SessionNotFound(session.id)
+        if result == -2:
+            raise VersionConflict(session.id)
+        return replace(session, version=int(result))
+
+    def delete(self, session_id: str) -> bool:
+        """Remove a session and its signals; False if there was none."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(SESSION_PREFIX + session_id)
+        pipe.delete(SIGNALS_PREFIX + session_id)
+        pipe.zrem(INDEX_KEY, session_id)
+        deleted, _, _ = pipe.execute()
+        return deleted == 1
+
+    def count(self) -> int:
+        """Live sessions."""
+        return int(self._count(keys=[INDEX_KEY], args=[self.ttl_seconds]))
+
+    def signal(self, session_id: str, name: str) -> None:
+        """Raise a flag; SessionNotFound if the session is not live."""
+        raised = self._signal(
+            keys=[SESSION_PREFIX + session_id, SIGNALS_PREFIX + session_id], args=[name]
+        )
+        if not raised:
+            raise SessionNotFound(session_id)
+
+    def take_signal(self, session_id: str, name: str) -> bool:
+        """Clear the flag; True if it was raised."""
+        return bool(self._redis.srem(SIGNALS_PREFIX + session_id, name))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._redis.close()

@@ -1,0 +1,47 @@
+"""Sessions and presets as response payloads (engine objects -> JSON-ready dicts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from app.sessions.state import Live
+from engine.network import Sequential
+
+
+def network_info(net: Sequential) -> dict[str, Any]:
+    shapes = net.shapes()
+    layers = []
+    for layer, shape in zip(net.layers, shapes[1:], strict=True):
+        settings = {k: v for k, v in layer.spec().items() if k not in ("type", "name")}
+        params = {k: list(p.shape) for k, p in layer.params.items()}
+        layers.append({"name": layer.name, "type": layer.op, "output_shape": list(shape[1:]),
+                       "params": params, "settings": settings})  # fmt: skip
+    count = int(sum(p.size for p in net.params().values()))
+    return {"input_shape": list(net.input_shape), "loss": net.loss_kind, "layers": layers,
+            "parameter_count": count}  # fmt: skip
+
+
+def loss_value(v: float | None) -> float | str | None:
+    if v is None or np.isfinite(v):
+        return v
+    return "NaN" if np.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+
+
+def session_payload(live: Live) -> dict[str, Any]:
+    plan = [{"index": s.index, "phase": s.phase, "layer": s.layer, "op": s.op}
+            for s in live.run.plan]  # fmt: skip
+    return {
+        "id": live.id,
+        "version": live.version,
+        "preset": live.meta.get("preset"),
+        "network": network_info(live.net),
+        "optimizer": live.meta["optimizer"],
+        "plan": plan,
+        "cursor": live.run.cursor,
+        "passes": live.meta["passes"],
+        "loss": loss_value(live.run.loss),
+        "input": live.meta["input"],
+        "trained": bool(live.meta.get("trained")),
+    }
