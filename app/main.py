@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
 from app import __version__, errors
-from app.routers import docs, health, pages, presets, sessions
+from app.routers import docs, health, lab, pages, presets, sessions
 from app.sessions import SessionService
 from app.settings import Settings, get_settings
 from app.store import open_store
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(errors.BodyLimit, max_bytes=settings.limits.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     docs.install(app)
-    for router in (health.router, presets.router, sessions.router, pages.router):
+    for router in (health.router, presets.router, sessions.router, lab.router, pages.router):
         app.include_router(router)
     return app
 
