@@ -6,7 +6,15 @@ from fastapi import Depends, Header, Query, Request
 
 from app.i18n import choose_language
 from app.sessions import SessionService
-from app.settings import SettingsDep
+from app.settings import Settings
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings this app was created with (tests and several apps may differ)."""
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 def request_language(

@@ -55,45 +55,57 @@ def install(app: FastAPI) -> None:
 
 
 class BodyLimit:
-    """413 for a request body over `max_bytes`, whether or not it says its length."""
+    """413 for a request body over `max_bytes`, whether or not it declares its length.
+
+    The body is read (up to the limit) before the app sees it, then replayed; an
+    exception raised mid-read would reach FastAPI's body parser and come out as
+    a vague 400.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
+        declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send, int(declared))
+            await self._refuse(scope, send, int(declared))
             return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        chunks, size, more = [], 0, True
+        while more:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _TooLarge(seen)
-            return message
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.max_bytes:
+                await self._refuse(scope, send, size)
+                return
+        whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([whole], receive), send)
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge as exc:
-            await self._refuse(send, exc.args[0])
-
-    async def _refuse(self, send: Send, size: int) -> None:
-        msg = (f"request body of {size} bytes exceeds the limit max_body_bytes = "
-               f"{self.max_bytes} (set by GLASSBOX_LIMIT_MAX_BODY_BYTES)")  # fmt: skip
-        response = JSONResponse({"detail": msg}, status_code=413)
-        await response({"type": "http"}, _no_receive, send)
+    async def _refuse(self, scope: Scope, send: Send, size: int) -> None:
+        msg = (
+            f"request body of {size}+ bytes exceeds the limit max_body_bytes = "
+            f"{self.max_bytes} (set by GLASSBOX_LIMIT_MAX_BODY_BYTES)"
+        )
+        await JSONResponse({"detail": msg}, status_code=413)(scope, _disconnected, send)
 
 
-class _TooLarge(Exception):
-    pass
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that first hands out `messages`, then defers to the real one
+    (which later reports a disconnect, e.g. to a streaming response)."""
+    queue = list(messages)
+
+    async def replayed() -> Message:
+        return queue.pop(0) if queue else await receive()
+
+    return replayed
 
 
-async def _no_receive() -> Message:
+async def _disconnected() -> Message:
     return {"type": "http.disconnect"}

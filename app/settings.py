@@ -2,9 +2,8 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Depends
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -65,6 +64,3 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings, read from the environment on first use."""
     return Settings()
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]

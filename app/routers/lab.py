@@ -5,10 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
+from app.deps import SettingsDep
 from app.encoding import json_response
 from app.limits import at_most
 from app.schemas import DescentRequest, ErrorOut
-from app.settings import SettingsDep
 from engine.lab import MAX_RESOLUTION, MIN_RESOLUTION, compare, get_surface, grid, list_surfaces
 
 router = APIRouter(prefix="/api/lab", tags=["lab"])

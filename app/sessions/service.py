@@ -139,6 +139,10 @@ class SessionService:
                 include={"conv", "pooling", "activation"}, exclude_none=True
             )
             if changed:
+                for name, conv in changed.get("conv", {}).items():  # limits before fit
+                    check_network(
+                        {"input_shape": [], "layers": [{"name": name, **conv}]}, self.limits
+                    )
                 spec = apply_overrides(net.spec(), changed)
                 check_network(spec, self.limits)
                 if spec != net.spec():

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 import app.routers
 from app.i18n import LOCALES_DIR, SUPPORTED, choose_language, parse_accept_language, t
 from app.main import create_app
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from engine.presets import list_presets
 
 PRESETS = list_presets()
@@ -84,9 +84,8 @@ def test_unknown_lang_falls_back_to_english(client, query):
     assert PRESETS[0].title["en"] in r.text
 
 
-def test_configured_default_language_applies_without_query_or_header():
-    app = create_app()
-    app.dependency_overrides[get_settings] = lambda: Settings(default_language="zh-CN")
+def test_configured_default_language_applies_without_query_or_header(tmp_path):
+    app = create_app(Settings(default_language="zh-CN", data_dir=tmp_path))
     with TestClient(app) as c:
         assert html_lang(c.get("/").text) == "zh-CN"
 
