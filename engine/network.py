@@ -17,6 +17,7 @@ from engine.functional._validate import as_float, check_finite
 from engine.functional.losses import softmax_cross_entropy_kernel
 from engine.layers import LAYER_TYPES, Layer
 from engine.optim import Optimizer
+from engine.stepper import PassState, PlannedStep
 from engine.trace import Trace
 
 LOSSES = ("softmax_cross_entropy", "mse")
@@ -188,6 +189,36 @@ class Sequential:
         for layer in self.layers:
             if layer.params:
                 self.update_layer(layer, opt, trace)
+
+    # --- stepping (engine.stepper.Pass) ---------------------------------------
+    def plan(self, optimizer_kind: str) -> list[PlannedStep]:
+        """Forward through each layer, the loss, backward in reverse, one update per
+        layer with parameters."""
+        items = [("forward", lay.name, lay.op) for lay in self.layers]
+        items.append(("loss", "loss", self.loss_kind))
+        items += [("backward", lay.name, lay.op) for lay in reversed(self.layers)]
+        items += [("update", lay.name, optimizer_kind) for lay in self.layers if lay.params]
+        return [PlannedStep(i, *item) for i, item in enumerate(items)]
+
+    def run_step(
+        self, planned: PlannedStep, state: PassState, trace: Trace, optimizer: Optimizer
+    ) -> dict[str, Any]:
+        """Run one planned step; returns the values its caption is filled with."""
+        if planned.phase == "forward":
+            layer = self.layer(planned.layer)
+            state.act = layer.forward(state.x if state.act is None else state.act, trace)
+            return layer.describe()
+        if planned.phase == "loss":
+            assert state.act is not None
+            state.loss, state.delta = self.loss(state.act, state.target, trace)
+            return {"k": state.act.shape[-1]}
+        layer = self.layer(planned.layer)
+        if planned.phase == "backward":
+            assert state.delta is not None
+            state.delta = layer.backward(state.delta, trace)
+            return layer.describe()
+        self.update_layer(layer, optimizer, trace)
+        return {"layer": layer.name, **optimizer.hyper()}
 
     def train_batch(self, x: np.ndarray, target: np.ndarray, opt: Optimizer) -> float:
         """One forward, backward and update on a batch; returns the loss."""

@@ -1,18 +1,20 @@
 """A pass, one step at a time: the plan the API walks and the trace it fills.
 
-Plan: forward through each layer, the loss, backward through each layer in
-reverse, then one update step per layer with parameters. Steps run strictly in
-order; a finished pass can be replayed from its inputs (same weights, same
+The model supplies the plan and runs each planned step (the `Steppable`
+protocol below): a Sequential network plans forward through each layer, the
+loss, backward through each layer in reverse, then one update per layer with
+parameters; a recurrent model plans one step per time step. Steps run strictly
+in order; a finished pass can be replayed from its inputs (same weights, same
 sample) to rebuild it exactly, which is how a stored session resumes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
-from engine.network import Sequential
 from engine.optim import Optimizer
 from engine.trace import PHASES, Step, Trace
 
@@ -23,33 +25,61 @@ class PlannedStep:
     phase: str
     layer: str
     op: str
+    t: int | None = None  # the time step, for recurrent layers
 
 
-def make_plan(net: Sequential, optimizer_kind: str) -> list[PlannedStep]:
-    """Every step of one pass, in order."""
-    items = [("forward", lay.name, lay.op) for lay in net.layers]
-    items.append(("loss", "loss", net.loss_kind))
-    items += [("backward", lay.name, lay.op) for lay in reversed(net.layers)]
-    items += [("update", lay.name, optimizer_kind) for lay in net.layers if lay.params]
-    return [PlannedStep(i, *item) for i, item in enumerate(items)]
+@dataclass
+class PassState:
+    """What flows between the steps of a pass."""
+
+    x: np.ndarray
+    target: np.ndarray
+    act: np.ndarray | None = None  # the latest forward output
+    delta: np.ndarray | None = None  # the latest delta handed backward
+    loss: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # model-specific carry
+
+
+class Steppable(Protocol):
+    """A model a Pass can walk: Sequential, or a recurrent model."""
+
+    loss_kind: str
+
+    def check_input(self, x: object) -> np.ndarray: ...
+
+    def plan(self, optimizer_kind: str) -> list[PlannedStep]: ...
+
+    def run_step(
+        self, planned: PlannedStep, state: PassState, trace: Trace, optimizer: Optimizer
+    ) -> dict[str, Any]:
+        """Run one planned step, recording into trace; returns the caption values."""
+        ...
 
 
 class Pass:
     """One forward/loss/backward/update pass over a sample, stepped."""
 
     def __init__(
-        self, net: Sequential, x: np.ndarray, target: np.ndarray, optimizer: Optimizer
+        self, net: Steppable, x: np.ndarray, target: np.ndarray, optimizer: Optimizer
     ) -> None:
         self.net = net
-        self.x = net.check_input(x)
-        self.target = np.asarray(target)
         self.optimizer = optimizer
-        self.plan = make_plan(net, optimizer.kind)
+        self.state = PassState(net.check_input(x), np.asarray(target))
+        self.plan = net.plan(optimizer.kind)
         self.trace = Trace()
         self.cursor = 0
-        self.loss: float | None = None
-        self._act: np.ndarray | None = None
-        self._delta: np.ndarray | None = None
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.state.x
+
+    @property
+    def target(self) -> np.ndarray:
+        return self.state.target
+
+    @property
+    def loss(self) -> float | None:
+        return self.state.loss
 
     @property
     def done(self) -> bool:
@@ -60,7 +90,7 @@ class Pass:
         if self.done:
             raise IndexError("the pass is complete; start a new one")
         planned = self.plan[self.cursor]
-        values = self._run(planned)
+        values = self.net.run_step(planned, self.state, self.trace, self.optimizer)
         step = Step(
             planned.index,
             planned.phase,
@@ -68,6 +98,7 @@ class Pass:
             planned.op,
             self.trace.take_fresh(),
             values,
+            planned.t,
         )
         self.trace.steps.append(step)
         self.cursor += 1
@@ -79,27 +110,8 @@ class Pass:
             raise ValueError(f"until must be one of {PHASES}; got {until!r}")
         steps: list[Step] = []
         while not self.done and (count is None or len(steps) < count):
-            if until is not None and PHASES.index(self.plan[self.cursor].phase) > PHASES.index(
-                until
-            ):
+            phase = self.plan[self.cursor].phase
+            if until is not None and PHASES.index(phase) > PHASES.index(until):
                 break
             steps.append(self.step())
         return steps
-
-    def _run(self, planned: PlannedStep) -> dict[str, object]:
-        net, trace = self.net, self.trace
-        if planned.phase == "forward":
-            layer = net.layer(planned.layer)
-            self._act = layer.forward(self.x if self._act is None else self._act, trace)
-            return layer.describe()
-        if planned.phase == "loss":
-            assert self._act is not None
-            self.loss, self._delta = net.loss(self._act, self.target, trace)
-            return {"k": self._act.shape[-1]}
-        layer = net.layer(planned.layer)
-        if planned.phase == "backward":
-            assert self._delta is not None
-            self._delta = layer.backward(self._delta, trace)
-            return layer.describe()
-        net.update_layer(layer, self.optimizer, trace)
-        return {"layer": layer.name, **self.optimizer.hyper()}
