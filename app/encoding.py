@@ -111,14 +111,22 @@ def explanation_payload(exp: Explanation, names: dict[str, str], value: float) -
     def rename(f: dict[str, Any] | None) -> dict[str, Any] | None:
         if f is not None:
             f["tensor"] = names.get(f["tensor"], f["tensor"])
+            f["value"] = _number(f["value"])
         return f
 
     for term in d["terms"]:
         term["factors"] = [rename(f) for f in term["factors"]]
+        term["product"] = _number(term["product"])
     d["constant"], d["scale"] = rename(d["constant"]), rename(d["scale"])
     d["index"] = list(d["index"])
-    d["value"] = value if np.isfinite(value) else _NONFINITE[str(value).lower()]
+    d["total"], d["value"] = _number(d["total"]), _number(value)
     return d
+
+
+def _number(v: float) -> float | str:
+    """A float, or "NaN", "Infinity", "-Infinity" (JSON has no such numbers)."""
+    v = float(v)
+    return v if np.isfinite(v) else _NONFINITE[str(v).lower()]
 
 
 def dumps(payload: Any) -> bytes:

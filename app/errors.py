@@ -7,13 +7,23 @@ list of {loc, msg, type, ...} like FastAPI's own 422s.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.limits import LimitExceeded
+from app.schemas import ErrorOut
 from app.sessions.explain import NotExplainable
 from app.sessions.training import TrainingBusy
 from app.store import SessionNotFound, VersionConflict
+
+# Documented on every route that reads a JSON body.
+BODY_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut, "description": "The body is not JSON text (e.g. not UTF-8)"},
+    413: {"model": ErrorOut, "description": "The body is larger than max_body_bytes"},
+}
 
 
 def _detail(status: int, detail: object) -> JSONResponse:
@@ -52,6 +62,22 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ValueError)
     def _value(_: Request, exc: ValueError) -> JSONResponse:
         return _detail(422, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:  # Starlette names only the first matching route's methods
+            exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+        return await http_exception_handler(request, exc)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (the Allow header of a 405)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 class BodyLimit:

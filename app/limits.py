@@ -1,5 +1,6 @@
 """The classroom limits (app.settings.Limits), checked with messages that name
-the limit, its value and what was asked. The API turns LimitExceeded into 422."""
+the limit, its value and what was asked. The API turns LimitExceeded into 422.
+The OpenAPI schema documents each limit on the request fields it bounds."""
 
 from __future__ import annotations
 
@@ -59,3 +60,56 @@ def check_input(x: np.ndarray, limits: Limits) -> None:
         at_most("input channels", x.shape[1], limits, "max_input_channels")
         for side in x.shape[2:]:
             at_most("input height/width", side, limits, "max_input_side")
+
+
+# (schema component, property, limit) for each request field a limit bounds: an
+# integer (or each integer of a list) at most the limit, or a list of objects at
+# most that long.
+DOCUMENTED = (
+    ("StepRequest", "count", "max_steps_per_request"),
+    ("TrainRequest", "epochs", "max_epochs"),
+    ("TrainRequest", "iterations", "max_iterations"),
+    ("TrainRequest", "batch_size", "max_batch"),
+    ("DescentRequest", "steps", "max_lab_steps"),
+    ("DescentRequest", "runs", "max_lab_runs"),
+    ("NetworkSpec", "layers", "max_layers"),
+    ("LayerSpec", "in_channels", "max_kernels"),
+    ("LayerSpec", "out_channels", "max_kernels"),
+    ("LayerSpec", "kernel", "max_kernel_size"),
+    ("LayerSpec", "size", "max_kernel_size"),
+    ("LayerSpec", "stride", "max_stride"),
+    ("LayerSpec", "padding", "max_padding"),
+    ("LayerSpec", "in_features", "max_features"),
+    ("LayerSpec", "out_features", "max_features"),
+    ("ConvOverride", "out_channels", "max_kernels"),
+    ("ConvOverride", "kernel", "max_kernel_size"),
+    ("ConvOverride", "stride", "max_stride"),
+    ("ConvOverride", "padding", "max_padding"),
+)
+
+
+def document_limits(openapi: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """Write the configured limits into an OpenAPI schema (in place) as maximums,
+    so a client (or a fuzzer) knows what is allowed before asking."""
+    schemas = openapi.get("components", {}).get("schemas", {})
+    for component, prop, limit in DOCUMENTED:
+        node = schemas.get(component, {}).get("properties", {}).get(prop)
+        if node is None:
+            continue
+        allowed = getattr(limits, limit)
+        _bound(node, allowed)
+        note = f"at most {allowed} (limit {limit}, set by GLASSBOX_LIMIT_{limit.upper()})"
+        node["description"] = f"{node['description']}; {note}" if "description" in node else note
+    return openapi
+
+
+def _bound(node: dict[str, Any], allowed: int) -> None:
+    for branch in node.get("anyOf", ()):
+        _bound(branch, allowed)
+    if node.get("type") == "integer":
+        node["maximum"] = allowed
+    elif node.get("type") == "array":
+        if node.get("items", {}).get("type") == "integer":
+            _bound(node["items"], allowed)
+        else:
+            node["maxItems"] = allowed

@@ -2,13 +2,15 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
 from app import __version__, errors
-from app.routers import docs, health, lab, pages, presets, sessions
+from app.limits import document_limits
+from app.routers import docs, edits, health, lab, pages, presets, sessions
 from app.sessions import SessionService
 from app.settings import Settings, get_settings
 from app.store import open_store
@@ -51,12 +53,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.store_url(), settings.session_ttl_seconds, settings.max_sessions)
     app.state.sessions = SessionService(store, settings)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:  # built once, with this app's limits
+            app.openapi_schema = document_limits(FastAPI.openapi(app), settings.limits)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.limits.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     docs.install(app)
-    for router in (health.router, presets.router, sessions.router, lab.router, pages.router):
+    routers = (health, presets, sessions, edits, lab, pages)
+    for router in (r.router for r in routers):
         app.include_router(router)
     return app
 

@@ -1,24 +1,81 @@
 """Request and response models of the REST API.
 
-Requests are strict (no `false` read as 0.0, no "3" read as 3) and forbid
-unknown fields. Ranges here are sanity bounds; the configurable classroom
-limits (app.settings.Limits) are checked by app.limits with a message naming
-the limit. Responses that carry tensors are pre-encoded (app.encoding); their
-models here document the shape for OpenAPI.
+Requests are strict (no `false` read as 0.0, no "3" read as 3; but 3.0 is the
+integer 3, as JSON Schema has it) and forbid unknown fields. Ranges here are
+sanity bounds; the configurable classroom limits (app.settings.Limits) are
+checked by app.limits with a message naming the limit, and documented in the
+OpenAPI schema by app.limits.document_limits. Responses that carry tensors
+are pre-encoded (app.encoding); their models here document the shape for OpenAPI.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+
+from engine.lab.descent import BOUND
+from engine.lab.surfaces import SURFACES
 
 Phase = Literal["forward", "loss", "backward", "update"]
 Number = float
 
 
+def _integral(v: Any) -> Any:
+    """JSON Schema counts 3.0 as an integer, so requests may too (not 3.5, "3" or true)."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+# Integers with their bounds inside (a bound on the field would not reach the schema).
+Int = Annotated[int, BeforeValidator(_integral)]
+PositiveInt = Annotated[int, Field(ge=1), BeforeValidator(_integral)]
+NonNegativeInt = Annotated[int, Field(ge=0), BeforeValidator(_integral)]
+Seed = Annotated[int, Field(ge=0, le=2**31 - 1), BeforeValidator(_integral)]
+Sizes = PositiveInt | list[PositiveInt]  # kernel, stride, pool size: n or [h, w]
+Paddings = NonNegativeInt | list[NonNegativeInt]
+
+
+def _numbers(rank: int) -> dict[str, Any]:
+    """JSON Schema of an array of numbers of the given rank ([[1, 2], [3, 4]]: rank 2)."""
+    schema: dict[str, Any] = {"type": "number"}
+    for _ in range(rank):
+        schema = {"type": "array", "items": schema}
+    return schema
+
+
+# An array of rank 1 to 4 as nested lists of numbers. Checked by app.sessions.inputs
+# (a message naming the place of a non-number, or that rows differ in length).
+NestedNumbers = Annotated[
+    list[Any], WithJsonSchema({"anyOf": [_numbers(rank) for rank in range(1, 5)]})
+]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
+
+
+def _given(name: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+def exactly_one(*names: str) -> dict[str, Any]:
+    """JSON Schema for "exactly one of these fields is given (not null)", so the
+    OpenAPI schema says what the model validator checks."""
+    return {"oneOf": [_given(n) for n in names]}
+
+
+def at_most_one(*names: str) -> dict[str, Any]:
+    """JSON Schema for "not more than one of these fields is given (not null)"."""
+    return {"not": {"allOf": [_given(n) for n in names]}}
 
 
 # --- presets --------------------------------------------------------------------
@@ -58,18 +115,41 @@ class PresetDetail(PresetSummary):
 
 
 class ConvOverride(Strict):
-    out_channels: int | None = Field(None, ge=1, description="kernel count")
-    kernel: int | list[int] | None = Field(None, description="kernel size (int or [h, w])")
-    stride: int | list[int] | None = None
-    padding: int | list[int] | None = None
+    out_channels: PositiveInt | None = Field(None, description="kernel count")
+    kernel: Sizes | None = Field(None, description="kernel size (int or [h, w])")
+    stride: Sizes | None = None
+    padding: Paddings | None = None
+    flip: bool | None = Field(None, description="true convolution (kernel rotated 180 degrees)")
 
 
-class OptimizerSpec(Strict):
-    type: Literal["sgd", "momentum", "adam"] = "sgd"
+class SGDSpec(Strict):
+    type: Literal["sgd"] = "sgd"
+    lr: Number = Field(0.01, gt=0, le=100)
+
+
+class MomentumSpec(Strict):
+    type: Literal["momentum"]
     lr: Number = Field(0.01, gt=0, le=100)
     momentum: Number | None = Field(None, ge=0, lt=1)
+
+
+class AdamSpec(Strict):
+    type: Literal["adam"]
+    lr: Number = Field(0.01, gt=0, le=100)
     beta1: Number | None = Field(None, ge=0, lt=1)
     beta2: Number | None = Field(None, ge=0, lt=1)
+
+
+def _optimizer_type(v: Any) -> Any:
+    return v.get("type", "sgd") if isinstance(v, dict) else getattr(v, "type", None)
+
+
+# Each optimizer with only the settings it has (momentum's beta2 is an error, not ignored).
+OptimizerSpec = Annotated[
+    Annotated[SGDSpec, Tag("sgd")] | Annotated[MomentumSpec, Tag("momentum")]
+    | Annotated[AdamSpec, Tag("adam")],
+    Discriminator(_optimizer_type),
+]  # fmt: skip
 
 
 class Overrides(Strict):
@@ -84,7 +164,7 @@ class Overrides(Strict):
 
 class SampleInput(Strict):
     split: Literal["train", "test"] = "test"
-    index: int = Field(0, ge=0)
+    index: NonNegativeInt = 0
 
 
 class ImageInput(Strict):
@@ -95,12 +175,14 @@ class ImageInput(Strict):
 class InputSpec(Strict):
     """Exactly one of sample (a dataset image), array (raw numbers) or image (PNG)."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one("sample", "array", "image"))
+
     sample: SampleInput | None = None
-    array: list[Any] | None = Field(
+    array: NestedNumbers | None = Field(
         None, description="nested list of numbers, (C, H, W) or (N, C, H, W)"
     )
     image: ImageInput | None = None
-    target: list[Any] | int | None = Field(
+    target: NestedNumbers | Int | None = Field(
         None, description="labels (classification) or an array (regression) for this input"
     )
 
@@ -118,19 +200,19 @@ class LayerSpec(Strict):
         "flatten", "dense",
     ]  # fmt: skip
     name: str = Field("", max_length=32, pattern=r"^[a-z][a-z0-9_]*$|^$")
-    in_channels: int | None = Field(None, ge=1)
-    out_channels: int | None = Field(None, ge=1)
-    kernel: int | list[int] | None = None
-    stride: int | list[int] | None = None
-    padding: int | list[int] | None = None
-    size: int | list[int] | None = None
+    in_channels: PositiveInt | None = None
+    out_channels: PositiveInt | None = None
+    kernel: Sizes | None = None
+    stride: Sizes | None = None
+    padding: Paddings | None = None
+    size: Sizes | None = None
     slope: Number | None = None
-    in_features: int | None = Field(None, ge=1)
-    out_features: int | None = Field(None, ge=1)
+    in_features: PositiveInt | None = None
+    out_features: PositiveInt | None = None
 
 
 class NetworkSpec(Strict):
-    input_shape: list[int] = Field(min_length=1, max_length=3)
+    input_shape: list[PositiveInt] = Field(min_length=1, max_length=3)
     loss: Literal["softmax_cross_entropy", "mse"] = "softmax_cross_entropy"
     layers: list[LayerSpec] = Field(min_length=1)
 
@@ -138,11 +220,13 @@ class NetworkSpec(Strict):
 class SessionCreate(Strict):
     """From a preset (with overrides), or a network spec, or an .npz weights file."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one("preset", "network", "weights_npz"))
+
     preset: str | None = Field(None, examples=["digits-cnn"])
     network: NetworkSpec | None = None
     weights_npz: str | None = Field(None, description="base64 .npz written by save_network")
     overrides: Overrides | None = None
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    seed: Seed = 0
     input: InputSpec | None = None
 
     @model_validator(mode="after")
@@ -180,7 +264,9 @@ class StepRequest(Strict):
     """Run `count` steps, or up to the end of phase `until`; by default one step.
     After the last step of a pass, the next request starts a new pass."""
 
-    count: int | None = Field(None, ge=1)
+    model_config = ConfigDict(json_schema_extra=at_most_one("count", "until"))
+
+    count: PositiveInt | None = None
     until: Phase | None = None
 
     @model_validator(mode="after")
@@ -228,12 +314,12 @@ class StepsOut(BaseModel):
 class FactorOut(BaseModel):
     tensor: str
     index: list[int] | None
-    value: float
+    value: float | str = Field(description='a number, or "NaN", "Infinity", "-Infinity"')
 
 
 class TermOut(BaseModel):
     factors: list[FactorOut]
-    product: float
+    product: float | str
 
 
 class ExplanationOut(BaseModel):
@@ -243,14 +329,18 @@ class ExplanationOut(BaseModel):
     terms: list[TermOut]
     constant: FactorOut | None
     scale: FactorOut | None
-    total: float
+    total: float | str
     value: float | str
 
 
 class TrainRequest(Strict):
-    epochs: int | None = Field(None, ge=1)
-    iterations: int | None = Field(None, ge=1)
-    batch_size: int = Field(32, ge=1)
+    """Train for `epochs` or for `iterations` (exactly one)."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one("epochs", "iterations"))
+
+    epochs: PositiveInt | None = None
+    iterations: PositiveInt | None = None
+    batch_size: PositiveInt = 32
     optimizer: OptimizerSpec | None = None
 
     @model_validator(mode="after")
@@ -270,10 +360,12 @@ class DescentRun(Strict):
 
 
 class DescentRequest(Strict):
-    surface: str = Field(examples=["bowl"])
-    start: list[Number] = Field(min_length=2, max_length=2, examples=[[-1.5, 1.0]])
+    surface: str = Field(examples=["bowl"], json_schema_extra={"enum": list(SURFACES)})
+    start: list[Annotated[Number, Field(ge=-BOUND, le=BOUND)]] = Field(
+        min_length=2, max_length=2, examples=[[-1.5, 1.0]]
+    )
     runs: list[DescentRun] = Field(min_length=1)
-    steps: int = Field(100, ge=1)
+    steps: PositiveInt = 100
 
 
 class ErrorOut(BaseModel):

@@ -1,6 +1,6 @@
 """Engine vs PyTorch CPU, measured in the same run (one BLAS thread each).
 
-    python -m bench.engine [--repeats 200]
+    python -m bench.engine [--repeats 200] [--only LSTM]
 
 Cases (float32): the classroom CNN (1x28x28 -> conv 8 k3 -> ReLU -> maxpool 2 ->
 conv 16 k3 -> ReLU -> maxpool 2 -> dense 10 -> softmax CE) forward + backward
@@ -8,6 +8,10 @@ with the full trace (every tensor recorded under its name, partial maps
 included) at batch 1 and 32, and one conv 1x3x64x64 -> 16 k3 p1 forward +
 backward. PyTorch runs a plain forward + backward (autograd keeps what it
 needs, nothing more), so the comparison does not favour the engine.
+Recurrent cases (input 8, hidden 32, T 50, batch 16): the engine's functional
+lstm / rnn / bilstm forward + backward (every gradient: dx, dh0, the weights)
+against torch.nn.LSTM / RNN / LSTM(bidirectional=True) forward + autograd of the
+same gradients, both from zero initial states.
 Timings interleave the two sides and report medians. Needs torch==2.13.0.
 """
 
@@ -20,7 +24,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-TARGETS = {"classroom CNN, batch 1": 0.6, "classroom CNN, batch 32": 1.0, "conv 3->16 k3 p1": 1.2}
+TARGETS = {
+    "classroom CNN, batch 1": 0.6,
+    "classroom CNN, batch 32": 1.0,
+    "conv 3->16 k3 p1": 1.2,
+    "LSTM I8 H32 T50 B16": 1.3,
+    "RNN I8 H32 T50 B16": 0.3,
+    "BiLSTM I8 H32 T50 B16": 1.5,
+}
 
 
 def _median_ms(fns: list[Callable[[], object]], repeats: int) -> list[float]:
@@ -100,9 +111,53 @@ def conv_cases() -> tuple[Callable[[], object], Callable[[], object]]:
     return engine_conv, torch_conv
 
 
+def recurrent_cases(kind: str) -> tuple[Callable[[], object], Callable[[], object]]:
+    """fwd + bwd of one recurrent layer at input 8, hidden 32, T 50, batch 16."""
+    import torch
+
+    from engine.functional import (
+        bilstm,
+        bilstm_backward,
+        lstm,
+        lstm_backward,
+        rnn,
+        rnn_backward,
+    )
+
+    n, t, d, h = 16, 50, 8, 32
+    torch.manual_seed(0)
+    if kind == "rnn":
+        module: torch.nn.Module = torch.nn.RNN(d, h, batch_first=True)
+    else:
+        module = torch.nn.LSTM(d, h, batch_first=True, bidirectional=kind == "bilstm")
+    params = [p.detach().numpy().copy() for p in module.parameters()]
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((n, t, d)).astype(np.float32)
+    dout = rng.standard_normal((n, t, h * (2 if kind == "bilstm" else 1))).astype(np.float32)
+    forward, backward = {
+        "rnn": (lambda: rnn(x, None, *params), rnn_backward),
+        "lstm": (lambda: lstm(x, None, None, *params), lstm_backward),
+        "bilstm": (lambda: bilstm(x, None, None, *params), bilstm_backward),
+    }[kind]
+
+    def engine_pass() -> object:
+        _, cache = forward()
+        return backward(dout, cache)
+
+    tx, tdout = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dout)
+    tparams = tuple(module.parameters())
+
+    def torch_pass() -> object:
+        out, _ = module(tx)
+        return torch.autograd.grad(out, (tx, *tparams), tdout)
+
+    return engine_pass, torch_pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument("--only", default="", help="run the cases whose name contains this")
     args = parser.parse_args()
     import torch
     from threadpoolctl import threadpool_limits
@@ -111,18 +166,22 @@ def main() -> None:
 
     tuned = tune_allocator()
     torch.set_num_threads(1)
-    cases = {
-        "classroom CNN, batch 1": classroom_cases(1),
-        "classroom CNN, batch 32": classroom_cases(32),
-        "conv 3->16 k3 p1": conv_cases(),
+    makers: dict[str, Callable[[], tuple[Callable[[], object], Callable[[], object]]]] = {
+        "classroom CNN, batch 1": lambda: classroom_cases(1),
+        "classroom CNN, batch 32": lambda: classroom_cases(32),
+        "conv 3->16 k3 p1": conv_cases,
+        "LSTM I8 H32 T50 B16": lambda: recurrent_cases("lstm"),
+        "RNN I8 H32 T50 B16": lambda: recurrent_cases("rnn"),
+        "BiLSTM I8 H32 T50 B16": lambda: recurrent_cases("bilstm"),
     }
+    cases = {name: make() for name, make in makers.items() if args.only in name}
     print(f"torch {torch.__version__}, numpy {np.__version__}, 1 BLAS thread, float32, "
           f"allocator tuned: {tuned}")  # fmt: skip
     print(f"{'case':26} {'engine ms':>10} {'torch ms':>10} {'ratio':>7} {'target':>7}")
     ok = True
     with threadpool_limits(limits=1):
         for name, (eng, ref) in cases.items():
-            repeats = args.repeats if "32" not in name else max(args.repeats // 4, 20)
+            repeats = args.repeats if "batch 32" not in name else max(args.repeats // 4, 20)
             e_ms, t_ms = _median_ms([eng, ref], repeats)
             ratio = e_ms / t_ms
             ok &= ratio <= TARGETS[name]

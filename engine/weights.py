@@ -2,11 +2,17 @@
 
 Layout of the file (documented in the README too):
 - `__spec__`: a 0-d unicode array holding JSON: {"input_shape", "loss", "dtype",
-  "layers": [{"type", "name", ...hyper-parameters}]} (see Sequential.spec).
+  "layers": [{"type", "name", ...hyper-parameters}]} (see Sequential.spec); a
+  recurrent network's spec adds "model": "recurrent" and its settings ("cell",
+  "input_size", "hidden_size", "output_size", "head", "seq_len", "clip",
+  "nonlinearity"; see RecurrentNet.spec). Without "model" it is a Sequential.
 - `__meta__`: a 0-d unicode array holding JSON with free-form facts (preset,
   seed, test accuracy, engine version).
 - one array per parameter, keyed `<layer>.<param>`: `conv1.w` (F, C, KH, KW),
-  `conv1.b` (F,), `dense1.w` (out, in) as in PyTorch's nn.Linear, `dense1.b` (out,).
+  `conv1.b` (F,), `dense1.w` (out, in) as in PyTorch's nn.Linear, `dense1.b` (out,);
+  `lstm1.w_ih` (4H, D), `lstm1.w_hh` (4H, H), `lstm1.b_ih`, `lstm1.b_hh` (4H,) as in
+  torch.nn.LSTM (`rnn1.*` with H rows; `bilstm1.*_reverse` for the backward
+  direction), `head.w` (out, hidden), `head.b` (out,).
 Loading uses `allow_pickle=False`, so a file can hold nothing but arrays.
 """
 
@@ -21,6 +27,7 @@ from typing import IO, Any
 import numpy as np
 
 from engine import __version__
+from engine.models import model_from_spec
 from engine.network import Sequential
 
 Source = str | os.PathLike[str] | IO[bytes] | bytes
@@ -58,10 +65,11 @@ def read_npz(src: Source) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.
 
 
 def load_network(src: Source) -> tuple[Sequential, dict[str, Any]]:
-    """(network, meta) from an .npz written by save_network; every parameter must be
-    present with its shape."""
+    """(network, meta) from an .npz written by save_network (a Sequential, or a
+    RecurrentNet for a recurrent spec); every parameter must be present with its
+    shape."""
     spec, meta, params = read_npz(src)
-    net = Sequential.from_spec(spec)
+    net = model_from_spec(spec)
     missing = sorted(set(net.params()) - set(params))
     if missing:
         raise ValueError(f"weights file lacks parameters: {', '.join(missing)}")

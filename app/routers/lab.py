@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 
 from app.deps import SettingsDep
 from app.encoding import json_response
+from app.errors import BODY_ERRORS
 from app.limits import at_most
 from app.schemas import DescentRequest, ErrorOut
 from engine.lab import MAX_RESOLUTION, MIN_RESOLUTION, compare, get_surface, grid, list_surfaces
@@ -35,7 +36,7 @@ def surface_grid(
     return json_response({**surface.info(), "grid": grid(name, resolution)})
 
 
-@router.post("/descent", responses=ERRORS)
+@router.post("/descent", responses={**ERRORS, **BODY_ERRORS})
 def descent(
     settings: SettingsDep,
     req: Annotated[

@@ -1,5 +1,7 @@
 """HTML pages, rendered in the request's language."""
 
+import json
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -31,7 +33,25 @@ def _preset_cards(lang: str) -> list[dict[str, str]]:
     ]
 
 
+# The walkthroughs, in teaching order: (topic, view module).
+TOPICS: dict[str, str] = {
+    "convolution": "conv",
+    "tensor-convolution": "tensor",
+    "pooling": "pool",
+    "cnn": "cnn",
+}
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, lang: LangDep) -> HTMLResponse:
-    """The home page: what Glassbox teaches and the presets on offer."""
-    return render(request, "index.html", lang, presets=_preset_cards(lang))
+    """The home page: the topics to step through and the presets on offer."""
+    return render(request, "index.html", lang, presets=_preset_cards(lang), topics=list(TOPICS))
+
+
+@router.get("/learn/{topic}", response_class=HTMLResponse)
+def learn(request: Request, topic: str, lang: LangDep) -> HTMLResponse:
+    """One walkthrough page; its view module renders what the API computes."""
+    if topic not in TOPICS:
+        raise LookupError(f"no topic {topic!r}; topics: {', '.join(TOPICS)}")
+    strings = json.dumps(catalog(lang), ensure_ascii=False).replace("</", "<\\/")
+    return render(request, "learn.html", lang, topic=topic, view=TOPICS[topic], strings=strings)

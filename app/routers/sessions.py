@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import EncodingQuery, ServiceDep
 from app.encoding import dumps, json_response, step_payload, tensor_payload
+from app.errors import BODY_ERRORS
 from app.schemas import (
     ErrorOut,
     ExplanationOut,
@@ -20,12 +21,14 @@ from app.schemas import (
     TensorOut,
     TrainRequest,
 )
+from app.sessions.explain import INDEX_PATTERN
 from app.sessions.training import CANCEL, start_training
 from app.views import loss_value, session_payload
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the session id")]
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+BODY = {**ERRORS, **BODY_ERRORS}
 IncludeTensors = Annotated[bool, Query(description="include each step's tensors")]
 
 CREATE_EXAMPLES = {
@@ -50,7 +53,7 @@ CREATE_EXAMPLES = {
 }
 
 
-@router.post("", status_code=201, response_model=SessionOut, responses=ERRORS)
+@router.post("", status_code=201, response_model=SessionOut, responses=BODY)
 def create_session(
     service: ServiceDep, req: Annotated[SessionCreate, Body(openapi_examples=CREATE_EXAMPLES)]
 ) -> Response:
@@ -72,7 +75,7 @@ def delete_session(service: ServiceDep, sid: SessionId) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{sid}/steps", response_model=StepsOut, responses=ERRORS)
+@router.post("/{sid}/steps", response_model=StepsOut, responses=BODY)
 def run_steps(
     service: ServiceDep,
     sid: SessionId,
@@ -133,13 +136,16 @@ def explain(
     service: ServiceDep,
     sid: SessionId,
     tensor: Annotated[str, Query(max_length=128, examples=["conv1.dx"])],
-    index: Annotated[str, Query(max_length=64, examples=["0,0,2,3"])],
+    index: Annotated[
+        str,  # the pattern is checked by the service, with a message that shows the format
+        Query(max_length=64, examples=["0,0,2,3"], json_schema_extra={"pattern": INDEX_PATTERN}),
+    ],
 ) -> Response:
     """The arithmetic behind one number: terms (each a product of factors) and their sum."""
     return json_response(service.explain(sid, tensor, index))
 
 
-@router.put("/{sid}/input", response_model=SessionOut, responses=ERRORS)
+@router.put("/{sid}/input", response_model=SessionOut, responses=BODY)
 def set_input(service: ServiceDep, sid: SessionId, spec: InputSpec) -> Response:
     """Another input: a dataset sample, a raw array or a PNG; starts a fresh pass."""
     return json_response(session_payload(service.set_input(sid, spec)))
@@ -147,7 +153,7 @@ def set_input(service: ServiceDep, sid: SessionId, spec: InputSpec) -> Response:
 
 @router.post(
     "/{sid}/train",
-    responses={**ERRORS, 429: {"model": ErrorOut},
+    responses={**BODY, 429: {"model": ErrorOut},
                200: {"content": {"text/event-stream": {}}, "description": "progress events"}},
 )  # fmt: skip
 def train(service: ServiceDep, sid: SessionId, req: TrainRequest) -> StreamingResponse:

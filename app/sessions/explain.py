@@ -3,6 +3,7 @@ for a recorded tensor, and with which trace tensors."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.encoding import explanation_payload
@@ -47,11 +48,14 @@ def _dispatch(live: Live, layer: Layer, what: str, index: tuple[int, ...]) -> tu
     tr, n = live.run.trace, layer.name
     t = {k: f"{n}.{k}" for k in ("in", "w", "b", "dout", "out")}
     if isinstance(layer, Conv2D) and what == "out":
-        exp = E.explain_conv_output(
-            tr[t["in"]], tr[t["w"]], tr[t["b"]], index, layer.stride, layer.padding
-        )
+        w = tr[t["w"]][:, :, ::-1, ::-1] if layer.flip else tr[t["w"]]
+        exp = E.explain_conv_output(tr[t["in"]], w, tr[t["b"]], index, layer.stride, layer.padding)
+        if layer.flip:  # name the stored kernel's cells, so the rotation shows
+            exp = _unflip(exp, layer.kernel)
         return exp, {"x": t["in"], "w": t["w"], "b": t["b"]}
     if isinstance(layer, Conv2D) and what == "dx":
+        if layer.flip:
+            raise NotExplainable(f"{n}.dx is explained for cross-correlation only")
         shape = tr[t["in"]].shape
         exp = E.explain_conv_input_delta(
             tr[t["dout"]], tr[t["w"]], index, shape, layer.stride, layer.padding
@@ -80,20 +84,35 @@ def _dispatch(live: Live, layer: Layer, what: str, index: tuple[int, ...]) -> tu
     raise NotExplainable(f"{n}.{what} has no explanation; explainable: {EXPLAINABLE}")
 
 
+def _unflip(exp: Any, kernel: tuple[int, int]) -> Any:
+    """The same terms with each kernel factor's index rotated back by 180 degrees."""
+    kh, kw = kernel
+    terms = []
+    for term in exp.terms:
+        factors = tuple(
+            E.Factor(f.tensor, (f.index[0], f.index[1], kh - 1 - f.index[2], kw - 1 - f.index[3]),
+                     f.value) if f.tensor == "w" and f.index else f
+            for f in term.factors
+        )  # fmt: skip
+        terms.append(E.Term(factors, term.product))
+    return E.Explanation(exp.kind, exp.index, tuple(terms), exp.formula, exp.constant, exp.scale)
+
+
 def _next_layer(live: Live, layer: Layer) -> Layer | None:
     layers = live.net.layers
     i = layers.index(layer)
     return layers[i + 1] if i + 1 < len(layers) else None
 
 
+# Comma-separated non-negative integers ("" for a scalar); documented on the route.
+INDEX_PATTERN = r"^ *([0-9]+ *(, *[0-9]+ *)*)?$"
+
+
 def parse_index(text: str, shape: tuple[int, ...]) -> tuple[int, ...]:
     """'0,0,2,3' -> (0, 0, 2, 3), checked against the tensor's shape."""
-    try:
-        idx = tuple(int(p) for p in text.split(",")) if text.strip() else ()
-    except ValueError:
-        raise ValueError(
-            f"index must be comma-separated integers like 0,0,2,3; got {text!r}"
-        ) from None
+    if not re.fullmatch(INDEX_PATTERN, text):
+        raise ValueError(f"index must be comma-separated integers like 0,0,2,3; got {text!r}")
+    idx = tuple(int(p) for p in text.split(",")) if text.strip() else ()
     if len(idx) != len(shape):
         raise ValueError(
             f"index has {len(idx)} number(s); the tensor has {len(shape)} axes {shape}"
@@ -104,4 +123,4 @@ def parse_index(text: str, shape: tuple[int, ...]) -> tuple[int, ...]:
     return idx
 
 
-__all__ = ["NotExplainable", "explain", "parse_index"]
+__all__ = ["INDEX_PATTERN", "NotExplainable", "explain", "parse_index"]

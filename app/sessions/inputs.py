@@ -45,13 +45,18 @@ def image_array(png_b64: str, shape: tuple[int, ...], invert: bool) -> np.ndarra
         png_b64 = png_b64.split(",", 1)[-1]
     try:
         raw = base64.b64decode(png_b64, validate=True)
-        img = Image.open(io.BytesIO(raw))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"image.png is not base64: {exc}") from None
+    try:
+        img = Image.open(io.BytesIO(raw))  # reads the header only
+        if img.width * img.height > 4096 * 4096:  # before decoding (a tiny PNG can be huge)
+            raise ValueError(f"image is {img.width}x{img.height}, larger than 4096x4096 pixels")
         img.load()
-    except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"image.png is not a base64 PNG/JPEG image: {exc}") from None
+    except UnidentifiedImageError:
+        raise ValueError("image.png is not a PNG or JPEG image (unrecognised bytes)") from None
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"image.png could not be decoded: {exc}") from None
     channels, height, width = shape
-    if img.width * img.height > 4096 * 4096:
-        raise ValueError("image is larger than 4096x4096 pixels")
     mode = "L" if channels == 1 else "RGB"
     a = np.asarray(img.convert(mode), dtype=np.float64) / 255.0
     if a.ndim == 2:
@@ -62,6 +67,8 @@ def image_array(png_b64: str, shape: tuple[int, ...], invert: bool) -> np.ndarra
     small = Image.fromarray(np.uint8(np.clip(a, 0, 1) * 255).squeeze(), mode)
     small = small.resize((width, height), Image.Resampling.BOX)
     out = np.asarray(small, dtype=np.float32) / 255.0
+    if out.max() > 0:  # strokes thinned by the averaging still reach full ink, as in the data
+        out = out / out.max()
     out = out[:, :, None] if out.ndim == 2 else out
     return out.transpose(2, 0, 1)[None]
 
@@ -117,7 +124,7 @@ def resolve_target(value: Any, net: Sequential, n: int) -> np.ndarray:
     if net.loss_kind == "softmax_cross_entropy":
         labels = [value] * n if isinstance(value, int) and not isinstance(value, bool) else value
         arr = raw_array(labels if isinstance(labels, list) else [labels], "target")
-        if arr.shape != (n,) or np.any(arr != np.round(arr)):
+        if arr.shape != (n,) or np.any(arr != np.round(arr)) or np.any(np.abs(arr) > 2**31):
             raise ValueError(f"target must be {n} integer class label(s); got {value!r}")
         return arr.astype(np.int64)
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -64,10 +66,11 @@ class SessionService:
         """The live session under this worker's lock; with write, saved afterwards."""
         with self._lock(sid):
             try:
-                stored = self.store.get(sid)
                 live = self._live.get(sid)
-                if live is None or live.version != stored.version:
-                    live = rebuild(stored)
+                # The version alone says whether the live copy is current; the blob
+                # is read (and the session rebuilt) only when another worker changed it.
+                if live is None or live.version != self.store.version(sid):
+                    live = rebuild(self.store.get(sid))
                 yield live
                 if write:
                     live.version = self.store.put(to_stored(live)).version
@@ -146,14 +149,17 @@ class SessionService:
                 spec = apply_overrides(net.spec(), changed)
                 check_network(spec, self.limits)
                 if spec != net.spec():
-                    net, trained = Sequential.from_spec(spec, seed=seed), False
+                    net, trained = _rebuilt(net, spec, seed, lesson.reweight), False
         optimizer = _optimizer(lesson.optimizer, overrides)
+        target = lesson.target
+        if net is not lesson.net and lesson.retarget is not None:
+            target = lesson.retarget(net, lesson.x)
         source: dict[str, Any] = {"source": "preset"}
         if lesson.data is not None:
             index = lesson.meta.get("sample", 0)
             source = {"source": "sample", "split": "test", "index": index,
                       "label": int(lesson.target[0])}  # fmt: skip
-        return net, lesson.x, lesson.target, optimizer, lesson.data, source, trained
+        return net, lesson.x, target, optimizer, lesson.data, source, trained
 
     def _target(
         self, net: Sequential, x: np.ndarray, spec: InputSpec, given: Any, previous: Any
@@ -175,12 +181,13 @@ class SessionService:
     def step(self, sid: str, count: int | None, until: str | None) -> tuple[Live, list[Step]]:
         if count is not None:
             at_most("count", count, self.limits, "max_steps_per_request")
-        with self.session(sid, write=True) as live:
+        with self.session(sid) as live:
             if live.run.done:
                 start_new_pass(live)
                 live.meta["passes"] += 1
             steps = live.run.run(count=count or (None if until else 1), until=until)
-            return live, steps
+            live.version = self.store.put(to_stored(live)).version  # as write=True, but
+            return _detached(live), steps  # detached before the lock is released
 
     def recorded_step(self, sid: str, k: int) -> tuple[Live, Step]:
         with self.session(sid) as live:
@@ -189,7 +196,7 @@ class SessionService:
                     f"step {k} has not run in this pass: steps 0..{live.run.cursor - 1} have "
                     f"(the pass has {len(live.run.plan)})"
                 )
-            return live, live.run.trace.steps[k]
+            return _detached(live), live.run.trace.steps[k]
 
     def tensor(self, sid: str, name: str) -> tuple[Live, TensorRecord]:
         with self.session(sid) as live:
@@ -256,6 +263,32 @@ class SessionService:
             if live.data is not None
             else (load_split(live.meta["dataset"]) if live.meta.get("dataset") else None)
         )
+
+
+def _detached(live: Live) -> Live:
+    """What a request read, safe to serialise after the session lock is released.
+
+    The router builds the response after the service returns; by then another request
+    of this worker may have stepped the same Live on (cursor, loss, version, meta) or
+    started a new pass (a new Pass and trace), so reading `live` then could report
+    another request's state, or miss this request's tensors (a 404 for a step that
+    ran). This copy keeps this request's cursor, loss, version, meta and trace: later
+    steps only add new names to a pass's trace, and a new pass gets a new trace.
+    """
+    return replace(live, meta=dict(live.meta), run=copy.copy(live.run))
+
+
+def _rebuilt(net: Sequential, spec: dict[str, Any], seed: int, reweight: Any = None) -> Sequential:
+    """The network of `spec`; it keeps the old weights where every parameter keeps
+    its shape (a flipped kernel, another activation), else starts from the preset's
+    readable weights for the new shapes, or seeded random ones."""
+    new = Sequential.from_spec(spec, seed=seed)
+    old, fresh = net.params(), new.params()
+    if old.keys() == fresh.keys() and all(old[k].shape == v.shape for k, v in fresh.items()):
+        new.set_params(old)
+    elif reweight is not None:
+        reweight(new)
+    return new
 
 
 def _optimizer(base: dict[str, Any], overrides: Overrides | None) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,12 +58,31 @@ def start_training(
             f"all training slots of this worker are busy (train_workers = "
             f"{service.settings.train_workers}); try again when a training ends"
         )
-    return _events(service, sid, req, net, opt, spec, data, x, target)
+    slot = _Slot(service.train_slots)
+    events = _events(service, sid, req, net, opt, spec, data, x, target, slot)
+    # A client that leaves before the first event never starts the generator, so its
+    # `finally` never runs: release the slot when the generator is collected.
+    weakref.finalize(events, slot.release)
+    return events
+
+
+class _Slot:
+    """One taken training slot, released exactly once."""
+
+    def __init__(self, semaphore: threading.BoundedSemaphore) -> None:
+        self.semaphore, self.held = semaphore, True
+        self.lock = threading.Lock()
+
+    def release(self) -> None:
+        with self.lock:
+            if self.held:
+                self.held = False
+                self.semaphore.release()
 
 
 def _events(
     service: SessionService, sid: str, req: TrainRequest, net: Sequential, opt: Any,
-    spec: dict[str, Any], data: Any, x: np.ndarray, target: np.ndarray,
+    spec: dict[str, Any], data: Any, x: np.ndarray, target: np.ndarray, slot: _Slot,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     saved = False
     try:
@@ -107,7 +128,7 @@ def _events(
         if not saved:  # the client went away: keep what was learned so far
             with contextlib.suppress(Exception):  # the session may be gone: nothing to keep
                 service.save_weights(sid, net.params(), spec)
-        service.train_slots.release()
+        slot.release()
 
 
 def _progress(

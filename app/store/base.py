@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import secrets
+import threading
 import zipfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -48,10 +49,17 @@ def pack(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+# np.load parses each .npy header with ast.literal_eval, and CPython before 3.11.8
+# (Debian 12 ships 3.11.2) shares the AST constructor's recursion counter between
+# threads: two request threads loading sessions at once could fail with "SystemError:
+# AST constructor recursion depth mismatch" (cpython gh-106905), an HTTP 500.
+_NPY_HEADERS = threading.Lock()
+
+
 def unpack(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Inverse of pack; refuses pickled objects."""
     try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+        with _NPY_HEADERS, np.load(io.BytesIO(blob), allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
         raise ValueError(f"corrupt stored session: {exc}") from None
@@ -74,6 +82,11 @@ class SessionStore(ABC):
     @abstractmethod
     def get(self, session_id: str) -> StoredSession:
         """The session, or SessionNotFound (also when expired)."""
+
+    @abstractmethod
+    def version(self, session_id: str) -> int:
+        """The stored version alone (no blob read), or SessionNotFound: a worker
+        holding the session live at that version need not read it again."""
 
     @abstractmethod
     def put(self, session: StoredSession) -> StoredSession:

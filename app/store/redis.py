@@ -147,6 +147,13 @@ class RedisStore(SessionStore):
         meta, arrays = unpack(blob)
         return StoredSession(session_id, int(version), meta, arrays)
 
+    def version(self, session_id: str) -> int:
+        """The stored version, or SessionNotFound (expired, evicted or never there)."""
+        version = self._redis.hget(SESSION_PREFIX + session_id, "version")
+        if version is None:
+            raise SessionNotFound(session_id)
+        return int(version)
+
     def put(self, session: StoredSession) -> StoredSession:
         """Compare-and-swap on the version; returns a copy with version + 1."""
         blob = pack(session.meta, session.arrays)

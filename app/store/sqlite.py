@@ -157,6 +157,17 @@ class SQLiteStore(SessionStore):
         meta, arrays = unpack(blob)
         return StoredSession(session_id, version, meta, arrays)
 
+    def version(self, session_id: str) -> int:
+        """The stored version, or SessionNotFound (also when expired)."""
+        row = (
+            self._conn()
+            .execute("SELECT version, touched FROM sessions WHERE id = ?", (session_id,))
+            .fetchone()
+        )
+        if row is None or row[1] < self._cutoff(time.time()):
+            raise SessionNotFound(session_id)
+        return int(row[0])
+
     def put(self, session: StoredSession) -> StoredSession:
         """Compare-and-swap on the version; returns a copy with version + 1."""
         blob = pack(session.meta, session.arrays)

@@ -1,9 +1,10 @@
 """The functional core: pure NumPy functions, each forward beside its backward.
 
-Arrays are NCHW for images and (N, D) for features; float32 by default, float64
-accepted (the result takes the wider type). Every forward returns (out, cache)
-and every backward takes (dout, cache). Bad input raises ValueError naming the
-problem.
+Arrays are NCHW for images, (N, D) for features and (N, T, D) for sequences;
+float32 by default, float64 accepted (the result takes the wider type). Every
+forward returns (out, cache) and every backward takes (dout, cache); the
+recurrent backwards return a mapping of gradients. Bad input raises ValueError
+naming the problem.
 """
 
 from engine.functional.activations import (
@@ -16,6 +17,16 @@ from engine.functional.activations import (
     tanh,
     tanh_backward,
 )
+from engine.functional.bilstm import (
+    BiLSTMCache,
+    bilstm,
+    bilstm_backward,
+    bilstm_merge,
+    bilstm_outputs,
+    bilstm_split,
+    bilstm_start,
+)
+from engine.functional.clip import ClipCache, clip_grad_norm, clip_grad_norm_backward, global_norm
 from engine.functional.conv import (
     ConvCache,
     col2im,
@@ -41,6 +52,23 @@ from engine.functional.explain import (
     explain_pool_output,
     explain_pool_routing,
 )
+from engine.functional.explain_recurrent import (
+    ActivatedExplanation,
+    explain_lstm_cell,
+    explain_lstm_cell_delta,
+    explain_lstm_gate,
+    explain_lstm_hidden,
+    explain_rnn_hidden,
+)
+from engine.functional.heads import (
+    HeadCache,
+    head_many_to_many,
+    head_many_to_many_backward,
+    head_many_to_one,
+    head_many_to_one_backward,
+    last_states,
+    sequence_loss,
+)
 from engine.functional.losses import check_labels, mse, softmax, softmax_cross_entropy
 from engine.functional.naive import (
     avg_pool2d_backward_naive,
@@ -59,18 +87,62 @@ from engine.functional.pool import (
     max_pool2d_mask,
     pool_output_shape,
 )
+from engine.functional.recurrent import (
+    GATES,
+    LSTMBackward,
+    LSTMCache,
+    RNNBackward,
+    RNNCache,
+    lstm,
+    lstm_backward,
+    lstm_backward_finish,
+    lstm_backward_start,
+    lstm_backward_step,
+    lstm_backward_view,
+    lstm_outputs,
+    lstm_start,
+    lstm_step,
+    lstm_view,
+    rnn,
+    rnn_backward,
+    rnn_backward_finish,
+    rnn_backward_start,
+    rnn_backward_step,
+    rnn_backward_view,
+    rnn_outputs,
+    rnn_start,
+    rnn_step,
+    rnn_view,
+)
 
 __all__ = [
+    "ActivatedExplanation",
+    "BiLSTMCache",
+    "ClipCache",
     "ConvCache",
     "Explanation",
     "Factor",
+    "GATES",
+    "HeadCache",
+    "LSTMBackward",
+    "LSTMCache",
     "PoolCache",
+    "RNNBackward",
+    "RNNCache",
     "Term",
     "avg_pool2d",
     "avg_pool2d_backward",
     "avg_pool2d_backward_naive",
     "avg_pool2d_naive",
+    "bilstm",
+    "bilstm_backward",
+    "bilstm_merge",
+    "bilstm_outputs",
+    "bilstm_split",
+    "bilstm_start",
     "check_labels",
+    "clip_grad_norm",
+    "clip_grad_norm_backward",
     "col2im",
     "conv2d",
     "conv2d_backward",
@@ -86,15 +158,36 @@ __all__ = [
     "explain_conv_input_delta",
     "explain_conv_output",
     "explain_dense_input_delta",
+    "explain_lstm_cell",
+    "explain_lstm_cell_delta",
+    "explain_lstm_gate",
+    "explain_lstm_hidden",
     "explain_max_pool",
     "explain_pool_input_delta",
     "explain_pool_output",
     "explain_pool_routing",
+    "explain_rnn_hidden",
     "flatten",
     "flatten_backward",
+    "global_norm",
+    "head_many_to_many",
+    "head_many_to_many_backward",
+    "head_many_to_one",
+    "head_many_to_one_backward",
     "im2col",
+    "last_states",
     "leaky_relu",
     "leaky_relu_backward",
+    "lstm",
+    "lstm_backward",
+    "lstm_backward_finish",
+    "lstm_backward_start",
+    "lstm_backward_step",
+    "lstm_backward_view",
+    "lstm_outputs",
+    "lstm_start",
+    "lstm_step",
+    "lstm_view",
     "max_pool2d",
     "max_pool2d_backward",
     "max_pool2d_backward_naive",
@@ -104,6 +197,17 @@ __all__ = [
     "pool_output_shape",
     "relu",
     "relu_backward",
+    "rnn",
+    "rnn_backward",
+    "rnn_backward_finish",
+    "rnn_backward_start",
+    "rnn_backward_step",
+    "rnn_backward_view",
+    "rnn_outputs",
+    "rnn_start",
+    "rnn_step",
+    "rnn_view",
+    "sequence_loss",
     "sigmoid",
     "sigmoid_backward",
     "softmax",

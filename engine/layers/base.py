@@ -36,7 +36,7 @@ class Layer:
 
     def spec(self) -> dict[str, Any]:
         """The layer's type and hyper-parameters (JSON-ready), enough to rebuild it."""
-        return {"type": self.op, "name": self.name}
+        return {"type": type(self).op, "name": self.name}
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Output shape for an input shape (checks it fits)."""

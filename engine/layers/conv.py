@@ -30,8 +30,14 @@ class Conv2D(Layer):
         kernel: int | tuple[int, int],
         stride: int | tuple[int, int] = 1,
         padding: int | tuple[int, int] = 0,
+        flip: bool = False,
     ) -> None:
         super().__init__()
+        # flip: true (signal-processing) convolution, the kernel rotated 180 degrees;
+        # for comparing with cross-correlation. The stored kernel stays as given.
+        self.flip = bool(flip)
+        if self.flip:
+            self.op = "conv2d_true"  # its own captions; still a Conv2D everywhere else
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         if self.in_channels < 1 or self.out_channels < 1:
             raise ValueError("in_channels and out_channels must be >= 1")
@@ -51,7 +57,10 @@ class Conv2D(Layer):
         return ("kernel", "channel", "row", "col") if key == "w" else ("kernel",)
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return conv2d_forward(x, self.params["w"], self.params["b"], self.stride, self.padding)
+        w = self.params["w"]
+        if self.flip:
+            w = np.ascontiguousarray(w[:, :, ::-1, ::-1])
+        return conv2d_forward(x, w, self.params["b"], self.stride, self.padding)
 
     def _record_forward(self, trace: Trace, cache: Any) -> None:
         trace.record_lazy(
@@ -63,6 +72,8 @@ class Conv2D(Layer):
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
         dx, dw, db = conv2d_backward_kernel(dout, cache)
+        if self.flip:  # the gradient of the kernel as stored, not of its rotation
+            dw = np.ascontiguousarray(dw[:, :, ::-1, ::-1])
         self.grads = {"w": dw, "b": db}
         return dx
 
@@ -78,6 +89,7 @@ class Conv2D(Layer):
             "kernel": list(self.kernel),
             "stride": list(self.stride),
             "padding": list(self.padding),
+            **({"flip": True} if self.flip else {}),
         }
 
     def describe(self) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Build each preset: its network (seeded or trained weights), sample and target.
 
 The small lessons use the lecture's numbers; the trained CNNs load weights made
-by `python -m engine.presets.train` and shipped beside this file.
+by `python -m engine.presets.train` and shipped beside this file. The recurrent
+presets are built in engine.presets.recurrent_builders.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from engine.data import DatasetSplit, load_digits_split, load_shapes_split
 from engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from engine.network import Sequential
+from engine.presets.recurrent_builders import RECURRENT_BUILDERS
 from engine.weights import load_network
 
 # The classic 5x5 binary image and 3x3 "X" kernel: valid output 3x3 = [[4,3,4],[2,4,3],[2,3,4]].
@@ -45,15 +47,47 @@ class Lesson:
     optimizer: dict[str, Any]
     data: DatasetSplit | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # After overrides change the network's shapes: readable weights for it, and a
+    # target that fits its output (a regression target depends on the geometry).
+    reweight: Callable[[Sequential], None] | None = None
+    retarget: Callable[[Sequential, np.ndarray], np.ndarray] | None = None
+
+
+def x_kernel(kh: int, kw: int) -> np.ndarray:
+    """The lecture's "X" kernel at any size: 1 on both diagonals, 0 elsewhere."""
+    i, j = np.indices((kh, kw))
+    return ((i * (kw - 1) == j * (kh - 1)) | (i * (kw - 1) == (kw - 1 - j) * (kh - 1))).astype(
+        np.float32
+    )
+
+
+def edge_kernel(kh: int, kw: int) -> np.ndarray:
+    """A vertical-edge detector: +1 on the left columns, -1 on the right, 0 between."""
+    cols = np.sign((kw - 1) / 2 - np.arange(kw))
+    return np.tile(cols, (kh, 1)).astype(np.float32)
+
+
+def _set_x_kernel(net: Sequential) -> None:
+    conv = net.layers[0]
+    w = x_kernel(*conv.kernel)[None, None].repeat(conv.out_channels, 0)
+    net.set_params({"conv1.w": w, "conv1.b": np.zeros(conv.out_channels)})
+
+
+def _edge_target(net: Sequential, x: np.ndarray) -> np.ndarray:
+    """What an edge kernel of the same geometry makes of x: the regression target."""
+    edge = Sequential.from_spec(net.spec())
+    conv = edge.layers[0]
+    w = edge_kernel(*conv.kernel)[None, None].repeat(conv.out_channels, 0)
+    edge.set_params({"conv1.w": w, "conv1.b": np.zeros(conv.out_channels)})
+    return edge.forward(x)
 
 
 def _conv_basics(seed: int | None) -> Lesson:
     net = Sequential([Conv2D(1, 1, 3)], (1, 5, 5), loss="mse", seed=seed or 0)
     x = np.array(CONV_BASICS_IMAGE, dtype=np.float32)[None, None]
     net.set_params({"conv1.w": np.array(CONV_BASICS_KERNEL)[None, None], "conv1.b": np.zeros(1)})
-    edge = Sequential([Conv2D(1, 1, 3)], (1, 5, 5), loss="mse")
-    edge.set_params({"conv1.w": np.array(EDGE_KERNEL)[None, None], "conv1.b": np.zeros(1)})
-    return Lesson("conv-basics", net, x, edge.forward(x), {"type": "sgd", "lr": 0.01})
+    return Lesson("conv-basics", net, x, _edge_target(net, x), {"type": "sgd", "lr": 0.01},
+                  reweight=_set_x_kernel, retarget=_edge_target)  # fmt: skip
 
 
 def _tensor_conv(seed: int | None) -> Lesson:
@@ -67,13 +101,19 @@ def _tensor_conv(seed: int | None) -> Lesson:
     )
     x = rng.integers(0, 3, (1, 3, 5, 5)).astype(np.float32)
     target = rng.integers(-2, 3, (1, 2, 3, 3)).astype(np.float32)
-    return Lesson("tensor-conv", net, x, target, {"type": "sgd", "lr": 0.01})
+
+    def retarget(other: Sequential, x: np.ndarray) -> np.ndarray:
+        shape = other.shapes(len(x))[-1]
+        return np.random.default_rng(7).integers(-2, 3, shape).astype(np.float32)
+
+    return Lesson("tensor-conv", net, x, target, {"type": "sgd", "lr": 0.01}, retarget=retarget)
 
 
 def _pooling(seed: int | None) -> Lesson:
     net = Sequential([MaxPool2D(2)], (1, 4, 4), loss="mse")
     x = np.array(POOLING_IMAGE, dtype=np.float32)[None, None]
-    target = np.array([[[[5.0, 8.0], [3.0, 3.0]]]], dtype=np.float32)
+    # Every pooled value misses its target, so every window hands a delta back.
+    target = np.array([[[[4.0, 9.0], [2.5, 3.0]]]], dtype=np.float32)
     return Lesson("pooling", net, x, target, {"type": "sgd", "lr": 0.1})
 
 
@@ -115,4 +155,5 @@ BUILDERS: dict[str, Callable[[int | None], Lesson]] = {
     "pooling": _pooling,
     "digits-cnn": lambda seed: _trained("digits-cnn", load_digits_split(), seed),
     "shapes-cnn": lambda seed: _trained("shapes-cnn", load_shapes_split(16), seed),
+    **RECURRENT_BUILDERS,
 }

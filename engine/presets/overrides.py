@@ -15,7 +15,7 @@ from engine.layers import LAYER_TYPES
 
 POOL_KINDS = {"max": "max_pool2d", "avg": "avg_pool2d"}
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
-CONV_KEYS = ("out_channels", "kernel", "stride", "padding")
+CONV_KEYS = ("out_channels", "kernel", "stride", "padding", "flip")
 
 
 def apply_overrides(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -42,8 +42,12 @@ def apply_overrides(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str
         for key, value in changes.items():
             if key not in CONV_KEYS:
                 raise ValueError(f"unknown conv setting {key!r}; settable: {', '.join(CONV_KEYS)}")
-            if value is not None:
-                layer[key] = list(value) if isinstance(value, list | tuple) else value
+            if key == "flip" and not value:
+                layer.pop("flip", None)
+            elif key in ("kernel", "stride", "padding") and value is not None:
+                layer[key] = list(value) if isinstance(value, list | tuple) else [value, value]
+            elif value is not None:
+                layer[key] = value
     if overrides.get("pooling"):
         kind = overrides["pooling"]
         if kind not in POOL_KINDS:

@@ -85,12 +85,145 @@ _PRESETS: tuple[Preset, ...] = (
     ),
 )
 
-_BY_NAME = {p.name: p for p in _PRESETS}
+_RECURRENT: tuple[Preset, ...] = (
+    Preset(
+        name="sine-rnn",
+        topic="rnn",
+        title={"en": "RNN: continue a sine wave", "zh-CN": "RNN：预测正弦波的下一个值"},
+        summary={
+            "en": "A trained RNN reads a sine wave one time step at a time and predicts the "
+            "next value at every step (many-to-many regression).",
+            "zh-CN": "训练好的循环神经网络逐个时间步读入正弦波，在每个时间步预测下一个值"
+            "（多对多回归）。",
+        },
+        trained=True,
+    ),
+    Preset(
+        name="sine-lstm",
+        topic="lstm",
+        title={"en": "LSTM: continue a sine wave", "zh-CN": "LSTM：预测正弦波的下一个值"},
+        summary={
+            "en": "The same task with an LSTM: watch the forget, input and output gates and "
+            "the cell state at every time step.",
+            "zh-CN": "同样的任务换成 LSTM：观察每个时间步的遗忘门、输入门、输出门和细胞状态。",
+        },
+        trained=True,
+    ),
+    Preset(
+        name="memory-rnn",
+        topic="rnn",
+        title={"en": "RNN: remember the first token", "zh-CN": "RNN：记住第一个符号"},
+        summary={
+            "en": "The label is the first of 20 tokens; the rest is noise. The loss is at the "
+            "last step, so its gradient has to travel back 20 time steps.",
+            "zh-CN": "标签是 20 个符号中的第一个，其余都是噪声。损失在最后一个时间步，"
+            "梯度要沿时间反向传播 20 步。",
+        },
+        trained=True,
+    ),
+    Preset(
+        name="memory-lstm",
+        topic="lstm",
+        title={"en": "LSTM: remember the first token", "zh-CN": "LSTM：记住第一个符号"},
+        summary={
+            "en": "The long-term dependency an LSTM is made for: its cell state carries the "
+            "first token across 20 noisy steps, its forget gate kept near 1.",
+            "zh-CN": "LSTM 擅长的长期依赖：细胞状态把第一个符号带过 20 个噪声时间步，"
+            "遗忘门保持接近 1。",
+        },
+        trained=True,
+    ),
+    Preset(
+        name="bilstm-memory",
+        topic="lstm",
+        title={"en": "BiLSTM: read both ways", "zh-CN": "双向LSTM：两个方向读序列"},
+        summary={
+            "en": "A forward and a backward LSTM, outputs concatenated. The backward one reads "
+            "the first token last, so it does not have to remember it for long.",
+            "zh-CN": "一个前向 LSTM 和一个后向 LSTM，输出拼接。后向 LSTM 最后才读到第一个符号，"
+            "不需要长时间记住它。",
+        },
+        trained=True,
+    ),
+    Preset(
+        name="vanishing-rnn",
+        topic="rnn",
+        title={"en": "Vanishing and exploding gradients", "zh-CN": "梯度消失与梯度爆炸"},
+        summary={
+            "en": "An untrained RNN over 40 time steps whose recurrent weights have a chosen "
+            "spectral radius: step backward and watch ||dL/dh_t|| shrink (below 1) or grow.",
+            "zh-CN": "未训练的循环神经网络，40 个时间步，循环权重的谱半径可调：反向传播时观察 "
+            "||dL/dh_t|| 逐步变小（梯度消失）或变大（梯度爆炸）。",
+        },
+    ),
+    Preset(
+        name="chars-en",
+        topic="lstm",
+        title={"en": "Characters: hello", "zh-CN": "字符模型：hello"},
+        summary={
+            "en": "An LSTM trained on a short English text predicts the next character: "
+            "h, e, l, l -> e, l, l, o.",
+            "zh-CN": "在一小段英文上训练的 LSTM 预测下一个字符：h、e、l、l -> e、l、l、o。",
+        },
+        trained=True,
+    ),
+    Preset(
+        name="chars-zh",
+        topic="lstm",
+        title={"en": "Characters: a Chinese poem", "zh-CN": "字符模型：唐诗"},
+        summary={
+            "en": "An LSTM trained on three Tang poems predicts the next character: "
+            "床前明月 -> 前明月光.",
+            "zh-CN": "在三首唐诗上训练的 LSTM 预测下一个字：床前明月 -> 前明月光。",
+        },
+        trained=True,
+    ),
+    Preset(
+        name="seq-one-to-many",
+        topic="rnn",
+        title={"en": "One-to-many: spell a word", "zh-CN": "一对多：由一个字母写出单词"},
+        summary={
+            "en": "One input, many outputs: the seed letter h at the first time step only, "
+            "and the network writes e, l, l, o.",
+            "zh-CN": "一个输入，多个输出：只在第一个时间步输入种子字母 h，"
+            "网络依次输出 e、l、l、o。",
+        },
+        trained=True,
+    ),
+    Preset(
+        name="seq-many-to-one",
+        topic="rnn",
+        title={"en": "Many-to-one: one label per sequence", "zh-CN": "多对一：整个序列一个标签"},
+        summary={
+            "en": "A whole sequence in, one answer out: the memory task's LSTM reads 20 tokens "
+            "and its last hidden state gives the label.",
+            "zh-CN": "输入整个序列，输出一个结果：记忆任务的 LSTM 读入 20 个符号，"
+            "由最后一个隐藏状态给出标签。",
+        },
+        trained=True,
+    ),
+    Preset(
+        name="seq-many-to-many",
+        topic="rnn",
+        title={
+            "en": "Many-to-many: an output at every step",
+            "zh-CN": "多对多：每个时间步一个输出",
+        },
+        summary={
+            "en": "One output per input: the sine LSTM predicts the next value at each of its "
+            "20 time steps.",
+            "zh-CN": "每个输入对应一个输出：正弦波 LSTM 在 20 个时间步的每一步预测下一个值。",
+        },
+        trained=True,
+    ),
+)
+
+_BY_NAME = {p.name: p for p in _PRESETS + _RECURRENT}
 
 
 def list_presets() -> list[Preset]:
     """Every preset, in teaching order."""
-    return list(_PRESETS)
+    return [*_PRESETS, *_RECURRENT]
 
 
 def get_preset(name: str) -> Preset:

@@ -97,7 +97,7 @@ def test_a_body_over_the_limit_is_413_naming_the_limit(small):
     [
         {"count": False},
         {"count": "3"},
-        {"count": 2.0},
+        {"count": 2.5},  # (2.0 is the integer 2: JSON Schema says so, and so does the API)
         {"count": 0},
         {"until": "sideways"},
         {"count": 1, "until": "forward"},
@@ -183,3 +183,20 @@ def test_lab_paths_flag_divergence_and_unknown_surfaces(client):
     assert names == ["bowl", "rosenbrock", "local-minima", "saddle", "monkey-saddle"]
     g = client.get("/api/lab/surfaces/saddle?resolution=16").json()["grid"]
     assert np.array(g["values"]).shape == (16, 16)
+
+
+def test_a_training_stream_never_started_gives_its_slot_back(tmp_path):
+    import gc
+
+    from app.schemas import TrainRequest
+    from app.sessions.training import start_training
+
+    with TestClient(create_app(Settings(data_dir=tmp_path, train_workers=1))) as c:
+        sid = c.post("/api/sessions", json={"preset": "conv-basics"}).json()["id"]
+        service = c.app.state.sessions
+        events = start_training(service, sid, TrainRequest(iterations=1))
+        assert not service.train_slots.acquire(blocking=False)  # held by the stream
+        del events  # the client left before the first event
+        gc.collect()
+        assert service.train_slots.acquire(blocking=False)
+        service.train_slots.release()

@@ -144,3 +144,16 @@ def test_shape_misfit_is_reported_with_the_layer_name():
         Sequential([Conv2D(1, 2, 3), Conv2D(2, 2, 5)], (1, 5, 5))
     with pytest.raises(ValueError, match="dense1 does not fit"):
         Sequential([Flatten(), Dense(10, 2)], (1, 3, 3))
+
+
+def test_flipped_conv_layer_is_true_convolution_with_the_stored_kernel_gradient():
+    from engine.functional import conv2d_true
+
+    layer = Conv2D(2, 3, (2, 3), padding=1, flip=True)
+    net = Sequential([layer], (2, 4, 5), loss="mse", dtype=np.float64, seed=4)
+    x = _image((1, 2, 4, 5))
+    want, _ = conv2d_true(x, layer.params["w"], layer.params["b"], 1, 1)
+    np.testing.assert_allclose(layer.forward(x), want)
+    _check_layer(layer, x, (2, 4, 5))
+    assert net.spec()["layers"][0]["flip"] is True
+    assert Sequential.from_spec(net.spec()).layers[0].flip

@@ -128,8 +128,8 @@ def test_bad_weights_files_are_value_errors():
     with pytest.raises(ValueError, match="lacks parameters: dense1.b"):
         load_network(buf.getvalue())
     buf = io.BytesIO()
-    np.savez(buf, __spec__=np.array('{"input_shape": [1], "layers": [{"type": "lstm"}]}'))
-    with pytest.raises(ValueError, match="unknown type 'lstm'"):
+    np.savez(buf, __spec__=np.array('{"input_shape": [1], "layers": [{"type": "gru"}]}'))
+    with pytest.raises(ValueError, match="unknown type 'gru'"):
         load_network(buf.getvalue())
 
 

@@ -101,7 +101,11 @@ def test_caption_catalog_covers_both_languages_for_every_entry():
     from engine.captions import caption
 
     values = {k: 1 for k in ["layer", "f", "c", "kh", "kw", "s", "p", "oh", "ow", "slope",
-                             "shape", "size", "d", "m", "k", "area", "lr", "momentum"]}  # fmt: skip
+                             "shape", "size", "d", "m", "k", "area", "lr", "momentum",
+                             # recurrent steps (engine.recurrent)
+                             "t", "T", "h", "nonlinearity", "h_mean", "i_mean", "f_mean",
+                             "o_mean", "dh_norm", "dc_norm", "max_norm", "norm_before",
+                             "norm_after", "scale"]}  # fmt: skip
     for phase, op in caption_keys():
         text, formula = caption(phase, op, **values)
         assert text["en"] and text["zh-CN"] and formula

@@ -345,3 +345,13 @@ def test_redis_close_releases_connections(redis_url: str) -> None:
         while len(admin.client_list()) != before and time.monotonic() < deadline:
             time.sleep(0.01)
         assert len(admin.client_list()) == before
+
+
+def test_version_reads_only_the_version_and_follows_puts(store):
+    s = store.create({"n": 1}, {"a": np.zeros(2)})
+    assert store.version(s.id) == 1
+    store.put(s)
+    assert store.version(s.id) == 2
+    store.delete(s.id)
+    with pytest.raises(SessionNotFound):
+        store.version(s.id)

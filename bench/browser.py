@@ -1,0 +1,95 @@
+"""Render time per step in a real browser (performance.now inside the page).
+
+    python -m bench.browser
+
+Starts the app on a free loopback port, opens the walkthroughs in Debian's
+Chromium (Playwright, headless) and steps through them. The pages record how
+long drawing took (data-render-ms: the step's maps, numbers and marks; data-
+overview-ms: every layer's feature maps of the whole CNN), not the time
+waiting for the API. Target: <= 16 ms per step (one frame at 60 Hz).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from tests.browser.conftest import CHROMIUM, FLAGS, _free_port
+
+TARGET_MS = 16.0
+
+
+def _serve() -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "GLASSBOX_DATA_DIR": tempfile.mkdtemp(prefix="gb-bench-")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("the app did not start")
+
+
+def _walk(page: object, base: str, path: str, attr: str, frames: int) -> list[float]:
+    page.goto(base + path)
+    page.wait_for_selector("#view[data-ready]")
+    times = []
+    for i in range(frames):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"document.querySelector('#view').dataset.{attr} === '{i}'")
+        times.append(float(page.get_attribute("#view", "data-render-ms")))
+    return times
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    proc, base = _serve()
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            cnn = _walk(page, base, "/learn/cnn?preset=digits-cnn", "step", 20)
+            overview = []
+            for i in range(5):
+                page.goto(f"{base}/learn/cnn?preset=digits-cnn&sample={i}")
+                page.wait_for_selector("#view[data-ready]")
+                overview.append(float(page.get_attribute("#view", "data-overview-ms")))
+            conv = []
+            for _ in range(3):
+                page.goto(base + "/learn/convolution")
+                page.wait_for_selector("#view[data-ready]")
+                for i in range(1, 9):
+                    page.keyboard.press("ArrowRight")
+                    page.wait_for_function(
+                        f"document.querySelector('#view').dataset.frame === '{i}'"
+                    )
+                    conv.append(float(page.get_attribute("#view", "data-render-ms")))
+            browser.close()
+        rows = [("whole CNN, one step (digits-cnn)", cnn),
+                ("whole CNN, overview of every layer", overview),
+                ("convolution view, one position", conv)]  # fmt: skip
+    finally:
+        proc.terminate()
+    print(f"{'view':40} {'median ms':>10} {'max ms':>8} {'target':>7}")
+    for name, times in rows:
+        med, worst = statistics.median(times), max(times)
+        mark = "ok" if med <= TARGET_MS else "MISSED"
+        print(f"{name:40} {med:10.2f} {worst:8.2f} {TARGET_MS:7.1f} {mark}")
+
+
+if __name__ == "__main__":
+    main()

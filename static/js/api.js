@@ -1,0 +1,93 @@
+// The API client: JSON over fetch, tensors decoded into Float32Array.
+// The browser renders what the server computed; nothing here does model math.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(typeof detail === "string" ? detail : ApiError.describe(detail));
+    this.status = status;
+    this.detail = detail;
+  }
+
+  static describe(detail) {
+    if (Array.isArray(detail)) return detail.map((d) => d.msg || JSON.stringify(d)).join("; ");
+    return JSON.stringify(detail);
+  }
+}
+
+export async function api(method, path, body) {
+  const init = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new ApiError(res.status, data ? data.detail : res.statusText);
+  return data;
+}
+
+const SPECIAL = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
+
+function flatten(value, out) {
+  if (Array.isArray(value)) {
+    for (const v of value) flatten(v, out);
+  } else {
+    out.push(typeof value === "string" ? SPECIAL[value] : value);
+  }
+  return out;
+}
+
+/** A tensor payload as {name, role, shape, axes, min, max, finite, data: Float32Array}. */
+export function decodeTensor(t) {
+  let data;
+  if (t.encoding === "b64") {
+    const bin = atob(t.data);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    data = new Float32Array(bytes.buffer);
+  } else {
+    data = Float32Array.from(flatten(t.data, []));
+  }
+  return { ...t, data, size: data.length };
+}
+
+/** Row-major strides of a shape. */
+export function strides(shape) {
+  const s = new Array(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+/** The 2-D plane of a tensor at leading indices `lead` (e.g. [n, c] of an NCHW map). */
+export function plane(tensor, lead = []) {
+  const shape = tensor.shape;
+  const rows = shape.length >= 2 ? shape[shape.length - 2] : 1;
+  const cols = shape.length >= 1 ? shape[shape.length - 1] : 1;
+  const st = strides(shape);
+  let offset = 0;
+  lead.forEach((v, i) => (offset += v * st[i]));
+  return { rows, cols, data: tensor.data.subarray(offset, offset + rows * cols), offset };
+}
+
+export const sessions = {
+  create: (body) => api("POST", "/api/sessions", body),
+  get: (id) => api("GET", `/api/sessions/${id}`),
+  remove: (id) => api("DELETE", `/api/sessions/${id}`),
+  steps: (id, body = {}) => api("POST", `/api/sessions/${id}/steps?encoding=b64`, body),
+  step: (id, k) => api("GET", `/api/sessions/${id}/steps/${k}?encoding=b64`),
+  tensor: async (id, name) =>
+    decodeTensor(await api("GET", `/api/sessions/${id}/tensors/${encodeURIComponent(name)}?encoding=b64`)),
+  explain: (id, tensor, index) =>
+    api("GET", `/api/sessions/${id}/explain?tensor=${encodeURIComponent(tensor)}&index=${index.join(",")}`),
+  explainMany: (id, tensor, indices) =>
+    api("POST", `/api/sessions/${id}/explain`, { tensor, indices }),
+  setInput: (id, body) => api("PUT", `/api/sessions/${id}/input`, body),
+  setParam: (id, name, array) =>
+    api("PUT", `/api/sessions/${id}/params/${encodeURIComponent(name)}`, { array }),
+};
+
+export const presets = {
+  list: () => api("GET", "/api/presets"),
+  get: (name) => api("GET", `/api/presets/${name}`),
+};

@@ -1,0 +1,115 @@
+// Pieces every view shares: error display, step captions, explanation panels,
+// grids of feature maps.
+import { plane } from "./api.js";
+import { format, legend, scaleFor } from "./colors.js";
+import { Heatmap, Mosaic } from "./heatmap.js";
+import { pick, t } from "./i18n.js";
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+/** Run a view's start function; show a readable message if anything fails. */
+export async function mount(start) {
+  const root = document.getElementById("view");
+  try {
+    root.innerHTML = "";
+    await start(root);
+    root.dataset.ready = "1";
+  } catch (err) {
+    console.error(err);
+    showError(root, err);
+  }
+}
+
+export function showError(root, err) {
+  let box = root.querySelector(".error");
+  if (!box) {
+    box = el("p", { class: "error", role: "alert" });
+    root.prepend(box);
+  }
+  box.textContent = t("view.error", { message: err.message || String(err) });
+}
+
+export function clearError(root) {
+  root.querySelector(".error")?.remove();
+}
+
+/** The caption (current language) and formula of a step. */
+export function captionBox(parent) {
+  const box = el("div", { class: "caption-box" });
+  const text = el("p", { class: "caption" });
+  const formula = el("p", { class: "formula" });
+  box.append(text, formula);
+  parent.append(box);
+  return {
+    show(step) {
+      text.textContent = pick(step.caption);
+      formula.textContent = step.formula || "";
+    },
+  };
+}
+
+/** A panel that lists the terms of an explanation and their sum. */
+export function explainPanel(parent) {
+  const box = el("section", { class: "explain", "aria-live": "polite" });
+  box.append(el("h3", { text: t("explain.title") }), el("p", { class: "muted", text: t("explain.hint") }));
+  parent.append(box);
+  return {
+    el: box,
+    show(exp, label) {
+      box.innerHTML = "";
+      box.append(el("h3", { text: `${t("explain.title")}: ${label}` }));
+      const list = el("ol", { class: "terms" });
+      for (const term of exp.terms) {
+        const parts = term.factors.map((f) => `${format(f.value)}`).join(" × ");
+        const src = term.factors
+          .map((f) => (f.index ? `${f.tensor}[${f.index.join(",")}]` : f.tensor === "x" ? "0 (padding)" : f.tensor))
+          .join(" × ");
+        list.append(el("li", { title: src }, el("span", { class: "term", text: `${parts} = ${format(term.product)}` }),
+          el("span", { class: "muted src", text: `  ${src}` })));
+      }
+      box.append(list);
+      let total = `${t("explain.sum")} = ${format(exp.total)}`;
+      if (exp.constant) total = `${t("explain.sum")} + ${t("explain.bias")} ${format(exp.constant.value)} = ${format(exp.total)}`;
+      if (exp.scale) total += `  (× ${format(exp.scale.value)} ${exp.scale.tensor})`;
+      const value = typeof exp.value === "number" ? exp.value : NaN;
+      box.append(el("p", { class: "total", "data-total": String(exp.total), "data-value": String(value), text: total }),
+        el("p", { class: "formula", text: exp.formula }),
+        el("p", { class: "muted", text: `${t("explain.matches")}: ${format(value)}` }));
+    },
+  };
+}
+
+/** Every channel plane of an (N, C, H, W) tensor (sample n) as one mosaic; a
+ * feature vector (N, D) as one row. */
+export function channelGrid(parent, tensor, { n = 0, label, maxPx = 120, onClick } = {}) {
+  const wrap = el("div", { class: "channel-grid", "data-tensor": tensor.name });
+  if (label) wrap.append(el("h4", { text: label }));
+  const scale = scaleFor(tensor);
+  let view;
+  if (tensor.shape.length === 4) {
+    const [, C, H, W] = tensor.shape;
+    const tiles = [];
+    for (let c = 0; c < C; c++) tiles.push({ lead: [n, c], data: plane(tensor, [n, c]).data });
+    view = new Mosaic(wrap, { name: tensor.name, cell: Math.max(3, Math.floor(maxPx / Math.max(H, W))), maxWidth: 900 });
+    view.draw(tiles, H, W, scale);
+    if (onClick) view.onClick = (k, r, c, v) => onClick([n, k, r, c], v, view);
+  } else {
+    const cols = tensor.shape[tensor.shape.length - 1];
+    view = new Heatmap(wrap, { name: tensor.name, maxPx: Math.max(maxPx, 220), cell: 22 });
+    view.draw({ rows: 1, cols, data: tensor.data.subarray(n * cols, (n + 1) * cols) }, scale);
+    if (onClick) view.onClick = (r, c, v) => onClick([n, c], v, view);
+  }
+  wrap.append(legend(scale, tensor.role === "mask" ? t("legend.mask") : t("legend.signed")));
+  parent.append(wrap);
+  return { el: wrap, view };
+}

@@ -1,0 +1,125 @@
+// Pooling, forward and backward: the mask of max positions, and each pooled delta
+// going back to its max position only (max) or split as delta / area (average).
+import { plane, sessions } from "../api.js";
+import { scaleFor } from "../colors.js";
+import { captionBox, clearError, el, explainPanel, mount, showError } from "../common.js";
+import { editCell, withCell } from "../edit.js";
+import { Heatmap } from "../heatmap.js";
+import { t } from "../i18n.js";
+import { Player } from "../player.js";
+import { createStore } from "../store.js";
+
+const store = createStore({ kind: "max", frame: -1, input: "" });
+
+mount(async (root) => {
+  const controls = el("div", { class: "controls" });
+  const kindSel = el("select", { "aria-label": t("pool.kind") },
+    el("option", { value: "max", text: t("pool.max") }), el("option", { value: "avg", text: t("pool.avg") }));
+  kindSel.value = store.get().kind;
+  controls.append(el("label", {}, `${t("pool.kind")} `, kindSel), el("span", { class: "muted", text: t("conv.edit") }));
+  root.append(controls);
+  const playerBox = el("div");
+  root.append(playerBox);
+  const caption = captionBox(root);
+  const board = el("div", { class: "pool-board" });
+  root.append(board);
+  const panel = explainPanel(root);
+  let session;
+  let player;
+  let tensors = {};
+  let steps = [];
+  const hm = {};
+
+  async function start() {
+    clearError(root);
+    const body = { preset: "pooling", overrides: { pooling: store.get().kind } };
+    if (store.get().input) body.input = { array: JSON.parse(store.get().input) };
+    session = await sessions.create(body);
+    steps = (await sessions.steps(session.id, { until: "backward" })).steps;
+    tensors = {};
+    for (const name of ["pool1.in", "pool1.out", "pool1.dout", "pool1.dx", "loss.target"]) {
+      tensors[name] = await sessions.tensor(session.id, name);
+    }
+    if (store.get().kind === "max") tensors["pool1.mask"] = await sessions.tensor(session.id, "pool1.mask");
+    board.innerHTML = "";
+    const add = (name, label) => {
+      const box = el("div", { class: "pool-cell", "data-tensor": name });
+      board.append(box);
+      const h = new Heatmap(box, { name, label, cell: 52 });
+      return h;
+    };
+    hm.in = add("pool1.in", t("pool.input"));
+    hm.out = add("pool1.out", t("pool.output"));
+    hm.dout = add("pool1.dout", t("pool.dout"));
+    hm.dx = add("pool1.dx", t("pool.dx"));
+    hm.in.el.classList.add("clickable");
+    hm.in.onClick = async (r, c, v) => {
+      const value = await editCell(hm.in, r, c, v);
+      if (value === null) return;
+      const rows = withCell(plane(tensors["pool1.in"], [0, 0]), r, c, value);
+      store.set({ input: JSON.stringify([rows]), frame: -1 });
+      await start().catch((e) => showError(root, e));
+    };
+    const frames = ["forward", "loss", ...Array.from({ length: 4 }, (_, k) => `backward ${k + 1}/4`)];
+    if (player) player.destroy();
+    player = new Player(playerBox, {
+      count: 2 + tensors["pool1.out"].size,
+      labels: frames,
+      phases: ["forward", "loss", "backward", "backward", "backward", "backward"],
+      onFrame: show,
+    });
+    await player.go(Math.max(0, Math.min(store.get().frame, player.count - 1)));
+  }
+
+  function draw(h, name, reveal) {
+    const tensor = tensors[name];
+    h.draw(plane(tensor, [0, 0]), scaleFor(tensor), reveal);
+  }
+
+  async function show(i) {
+    store.set({ frame: i });
+    draw(hm.in, "pool1.in");
+    draw(hm.out, "pool1.out", i >= 0 ? Infinity : 0);
+    const outCells = tensors["pool1.out"].size;
+    draw(hm.dout, "pool1.dout", i >= 1 ? Infinity : 0);
+    const routed = Math.max(0, i - 1);
+    hm.dx.draw(plane(tensors["pool1.dx"], [0, 0]), scaleFor(tensors["pool1.dx"]), 0);
+    const maskMarks = [];
+    if (tensors["pool1.mask"]) {
+      const m = plane(tensors["pool1.mask"], [0, 0]);
+      m.data.forEach((v, k) => v > 0 && maskMarks.push({ r: Math.floor(k / m.cols), c: k % m.cols, style: "chosen" }));
+    }
+    hm.in.mark(maskMarks);
+    caption.show(steps[Math.min(i <= 1 ? i : 2, steps.length - 1)]);
+    if (i < 2) return;
+    // Backward: route the first `routed` pooled deltas, the current one highlighted.
+    const cols = tensors["pool1.out"].shape[3];
+    const revealed = new Set();
+    let current = null;
+    for (let k = 0; k < Math.min(routed, outCells); k++) {
+      const idx = [0, 0, Math.floor(k / cols), k % cols];
+      const exp = await sessions.explain(session.id, "pool1.dout", idx);
+      for (const term of exp.terms) {
+        const [, , r, c] = term.factors[1].index;
+        revealed.add(r * tensors["pool1.in"].shape[3] + c);
+      }
+      if (k === routed - 1) current = { idx, exp };
+    }
+    // dx cells appear as the windows that own them hand their deltas back.
+    hm.dx.draw(plane(tensors["pool1.dx"], [0, 0]), scaleFor(tensors["pool1.dx"]), revealed);
+    if (current) {
+      const [, , i0, j0] = current.idx;
+      hm.dout.mark([{ r: i0, c: j0, style: "target" }]);
+      hm.dx.mark(current.exp.terms.map((term) => ({
+        r: term.factors[1].index[2], c: term.factors[1].index[3], style: term.product !== 0 ? "target" : "window",
+      })));
+      panel.show(current.exp, `pool1.dout[${current.idx.join(",")}]`);
+    }
+  }
+
+  kindSel.addEventListener("change", async () => {
+    store.set({ kind: kindSel.value, frame: -1 });
+    await start().catch((e) => showError(root, e));
+  });
+  await start();
+});

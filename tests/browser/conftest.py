@@ -1,0 +1,127 @@
+"""A real browser against the real app: Playwright driving Debian's Chromium.
+
+The app runs in a uvicorn process on a free loopback port with a fresh data dir.
+Every request to anywhere but that server is aborted and recorded, so a page
+that would fetch something from the internet fails its test; console errors and
+failed requests are recorded too. Screenshots go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "GLASSBOX_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    log = (tmp_path_factory.mktemp("log") / "uvicorn.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the app exited with {proc.returncode}") from None
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the app did not start within 30 s")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.fail(
+            "Debian's chromium is missing: run scripts/setup --dev (apt-get install chromium)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """Console errors, failed requests and blocked outside requests of a page."""
+
+    def __init__(self, page: object, base: str) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.outside: list[str] = []
+        host = urlparse(base).netloc
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("requestfailed", lambda r: self.failed.append(r.url))
+
+        def guard(route: object) -> None:
+            url = route.request.url
+            if urlparse(url).netloc == host or url.startswith("data:"):
+                route.continue_()
+            else:
+                self.outside.append(url)
+                route.abort()
+
+        page.route("**/*", guard)
+
+    def assert_clean(self) -> None:
+        assert not self.outside, f"requests outside the app: {self.outside}"
+        assert not self.errors, f"console errors: {self.errors}"
+        assert not self.failed, f"failed requests: {self.failed}"
+
+
+@pytest.fixture
+def page(browser: object, server: str) -> Iterator[tuple[object, PageWatch]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    watch = PageWatch(pg, server)
+    pg.set_default_timeout(20_000)
+    yield pg, watch
+    context.close()
+
+
+def screenshot(page: object, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
