@@ -34,9 +34,9 @@ def _list_data(a: np.ndarray) -> Any:
         v = a.item()
         return v if a.dtype.kind in "iub" or np.isfinite(v) else _NONFINITE[str(v).lower()]
     if a.dtype.kind in "iub":
-        return a.astype(np.int64)
+        return np.ascontiguousarray(a, dtype=np.int64)
     if np.isfinite(a).all():
-        return a.astype(np.float32, copy=False)
+        return np.ascontiguousarray(a, dtype=np.float32)  # orjson needs C order
     obj = a.astype(object)
     obj[np.isnan(a)] = "NaN"
     obj[np.isposinf(a)] = "Infinity"
@@ -85,9 +85,20 @@ def tensor_payload(rec: TensorRecord, encoding: Encoding = "list") -> dict[str, 
 
 
 def step_payload(
-    step: Step, tensors: dict[str, TensorRecord] | None, encoding: Encoding = "list"
+    step: Step,
+    tensors: dict[str, TensorRecord] | None,
+    encoding: Encoding = "list",
+    partials: bool = False,
+    sent: dict[int, str] | None = None,
 ) -> dict[str, Any]:
-    """One step; with `tensors`, each named tensor's payload is included."""
+    """One step; with `tensors`, each named tensor's payload is included.
+
+    A tensor that is the very array of one already in this response (a ReLU's
+    input is the conv's output; the update's `w.before` is the forward's `w`) goes
+    out as {name, role, axes, same_as: <that name>}. The F x C partial maps of a
+    convolution are left out unless `partials` (they are as large as F*C outputs;
+    GET .../tensors/<conv>.partial has them). `tensor_names` always lists all.
+    """
     out: dict[str, Any] = {
         "index": step.index,
         "phase": step.phase,
@@ -99,7 +110,20 @@ def step_payload(
         "tensor_names": step.tensors,
     }
     if tensors is not None:
-        out["tensors"] = [tensor_payload(tensors[n], encoding) for n in step.tensors]
+        out["tensors"] = []
+        for name in step.tensors:
+            rec = tensors[name]
+            if rec.role == "partial" and not partials:
+                continue
+            key = id(rec.data)
+            if sent is not None and key in sent:
+                out["tensors"].append(
+                    {"name": name, "role": rec.role, "axes": list(rec.axes), "same_as": sent[key]}
+                )
+            else:
+                if sent is not None:
+                    sent[key] = name
+                out["tensors"].append(tensor_payload(rec, encoding))
     return out
 
 

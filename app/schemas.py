@@ -254,7 +254,10 @@ class SessionOut(BaseModel):
     optimizer: dict[str, Any]
     plan: list[PlannedStepOut]
     cursor: int = Field(description="steps run in the current pass")
-    passes: int = Field(description="completed passes (each ends with the update)")
+    passes: int = Field(
+        description="passes started before the current one (the count goes up when a step "
+        "after a finished pass starts the next)"
+    )
     loss: float | str | None
     input: dict[str, Any]
     trained: bool
@@ -290,6 +293,15 @@ class TensorOut(BaseModel):
     data: Any
 
 
+class TensorRef(BaseModel):
+    """A tensor that is the same array as one sent earlier in this response."""
+
+    name: str
+    role: str
+    axes: list[str]
+    same_as: str
+
+
 class StepOut(BaseModel):
     index: int
     phase: Phase
@@ -299,7 +311,7 @@ class StepOut(BaseModel):
     caption: dict[str, str]
     formula: str
     tensor_names: list[str]
-    tensors: list[TensorOut] | None = None
+    tensors: list[TensorOut | TensorRef] | None = None
 
 
 class StepsOut(BaseModel):

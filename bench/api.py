@@ -258,14 +258,15 @@ def pass_payloads(url: str, repeats: int = 20) -> list[dict[str, Any]]:
                 row[f"{enc}_kb"] = len(r.content) / 1000
                 row[f"{enc}_ms"] = float(np.median(ms))
             tensors = [t for s in steps for t in s["tensors"]]
-            sizes = [int(np.prod(t["shape"])) for t in tensors]
+            full = [t for t in tensors if "same_as" not in t]
+            sizes = [int(np.prod(t["shape"])) for t in full]
             seen: set[str] = set()
             repeated = 0  # floats of tensors byte-identical to one sent earlier in the pass
-            for t, n in zip(tensors, sizes, strict=True):
+            for t, n in zip(full, sizes, strict=True):
                 repeated += n if t["data"] in seen else 0
                 seen.add(t["data"])
             row.update(steps=len(steps), tensors=len(tensors), floats=sum(sizes),
-                       repeated=repeated)  # fmt: skip
+                       repeated=repeated, refs=len(tensors) - len(full))  # fmt: skip
             rows.append(row)
     return rows
 
@@ -320,14 +321,15 @@ def main() -> None:
               f"{_failures(m)}")  # fmt: skip
 
     print('\nOne full pass, POST /steps {"until": "update"} from a fresh pass (kB = 1000 bytes)')
-    print(f"{'network':22} {'steps':>5} {'tensors':>7} {'floats':>7} {'repeated':>8} "
-          f"{'list kB':>8} {'b64 kB':>7} {'list ms':>8} {'b64 ms':>7}")  # fmt: skip
+    print(f"{'network':22} {'steps':>5} {'tensors':>7} {'refs':>5} {'floats':>7} "
+          f"{'repeated':>8} {'list kB':>8} {'b64 kB':>7} {'list ms':>8} {'b64 ms':>7}")  # fmt: skip
     for r in sizes:
-        print(f"{r['name']:22} {r['steps']:5d} {r['tensors']:7d} {r['floats']:7d} "
-              f"{r['repeated']:8d} {r['list_kb']:8.1f} {r['b64_kb']:7.1f} "
+        print(f"{r['name']:22} {r['steps']:5d} {r['tensors']:7d} {r['refs']:5d} "
+              f"{r['floats']:7d} {r['repeated']:8d} {r['list_kb']:8.1f} {r['b64_kb']:7.1f} "
               f"{r['list_ms']:8.2f} {r['b64_ms']:7.2f}")  # fmt: skip
-    print("(repeated: floats of tensors byte-identical to one already in the payload, "
-          "e.g. relu1.in = conv1.out)")  # fmt: skip
+    print("(refs: tensors sent as {same_as: name}, being the very array of one sent earlier, "
+          "e.g. relu1.in = conv1.out; repeated: floats still sent twice, equal but not the "
+          "same array; conv partial maps are left out unless ?partials=true)")  # fmt: skip
     cap = TARGETS["pass_b64_kb"]
     shipped = max((r for r in sizes if r["preset"]), key=lambda r: r["b64_kb"])
     print(f"largest shipped preset, {shipped['name']}: {shipped['b64_kb']:.1f} kB as b64, "

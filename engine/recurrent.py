@@ -18,8 +18,10 @@ it (params, update, weights files, predict). What it adds:
 
 Parameter names (PyTorch's): `lstm1.w_ih`, `lstm1.w_hh`, `lstm1.b_ih`,
 `lstm1.b_hh`, `head.w`, `head.b`; a BiLSTM's backward direction uses torch's
-`_reverse` suffix (`bilstm1.w_ih_reverse`, ...). `TORCH_NAMES` maps them to the
-state_dict keys of torch.nn.RNN / LSTM (`weight_ih_l0`, ...) and nn.Linear.
+`_reverse` suffix (`bilstm1.w_ih_reverse`, ...). `torch_names` / `from_torch_names`
+rename them to and from the state_dict keys of a torch.nn.RNN / LSTM (as
+`cell.weight_ih_l0`, `cell.weight_ih_l0_reverse`, ...) and an nn.Linear
+(`head.weight`, `head.bias`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,30 @@ CELLS = {"rnn": RNN, "lstm": LSTM, "bilstm": BiLSTM}
 HEADS = ("many-to-one", "many-to-many")
 TORCH_NAMES = {"w_ih": "weight_ih_l0", "w_hh": "weight_hh_l0", "b_ih": "bias_ih_l0",
                "b_hh": "bias_hh_l0", "w": "weight", "b": "bias"}  # fmt: skip
+
+
+def torch_names(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A RecurrentNet's parameters under torch's names: `cell.weight_ih_l0[_reverse]`,
+    ..., `head.weight`, `head.bias` (arrays shared, not copied)."""
+    out = {}
+    for key, value in params.items():
+        layer, name = key.split(".", 1)
+        base, rev = (
+            (name[: -len("_reverse")], "_reverse") if name.endswith("_reverse") else (name, "")
+        )
+        prefix = "head" if layer == "head" else "cell"
+        out[f"{prefix}.{TORCH_NAMES[base]}{rev}"] = value
+    return out
+
+
+def from_torch_names(net: RecurrentNet, state: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The inverse of `torch_names` for `net` (values as float arrays), ready for
+    net.set_params."""
+    back: dict[str, str] = torch_names({k: k for k in net.params()})  # type: ignore[dict-item]
+    missing = sorted(set(back) - set(state))
+    if missing:
+        raise ValueError(f"state lacks {', '.join(missing)}")
+    return {back[k]: np.asarray(state[k], dtype=net.dtype) for k in back}
 
 
 class RecurrentNet(Sequential):

@@ -71,7 +71,7 @@ def train_sequence_model(
 
 # ----------------------------------------------------------------- memory task
 
-MEMORY_RECIPE = Recipe(epochs=60, lr=3e-3)
+MEMORY_RECIPE = Recipe(epochs=100, lr=3e-3)
 
 
 def memory_net(cell: str, seq_len: int, seed: int = 0, hidden: int = MEMORY_HIDDEN) -> RecurrentNet:

@@ -30,6 +30,14 @@ SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the se
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 BODY = {**ERRORS, **BODY_ERRORS}
 IncludeTensors = Annotated[bool, Query(description="include each step's tensors")]
+UseRefs = Annotated[
+    bool,
+    Query(description="send a tensor that is the same array as one earlier in the response "
+          "as {name, role, axes, same_as}"),
+]  # fmt: skip
+IncludePartials = Annotated[
+    bool, Query(description="include conv partial maps (F x C 2-D maps; large)")
+]
 
 CREATE_EXAMPLES = {
     "preset": {"summary": "A trained preset", "value": {"preset": "digits-cnn"}},
@@ -94,15 +102,18 @@ def run_steps(
     ] = None,
     encoding: EncodingQuery = "list",
     tensors: IncludeTensors = True,
+    partials: IncludePartials = False,
+    refs: UseRefs = True,
 ) -> Response:
     """Run the next step, `count` steps, or until the end of a phase; returns them."""
     req = req or StepRequest()
     live, steps = service.step(sid, req.count, req.until)
     recs = live.run.trace.tensors if tensors else None
+    sent: dict[int, str] | None = {} if refs else None  # arrays already sent, by identity
     return json_response({
         "session": live.id, "version": live.version, "cursor": live.run.cursor,
         "passes": live.meta["passes"], "loss": loss_value(live.run.loss),
-        "steps": [step_payload(s, recs, encoding) for s in steps],
+        "steps": [step_payload(s, recs, encoding, partials, sent) for s in steps],
     })  # fmt: skip
 
 
@@ -113,10 +124,12 @@ def get_step(
     k: Annotated[int, Path(ge=0, le=100_000)],
     encoding: EncodingQuery = "list",
     tensors: IncludeTensors = True,
+    partials: IncludePartials = False,
 ) -> Response:
     """A step of the current pass that has run (for stepping back), with its tensors."""
     live, step = service.recorded_step(sid, k)
-    return json_response(step_payload(step, live.run.trace.tensors if tensors else None, encoding))
+    recs = live.run.trace.tensors if tensors else None
+    return json_response(step_payload(step, recs, encoding, partials, {}))
 
 
 @router.get("/{sid}/tensors/{name}", response_model=TensorOut, responses=ERRORS)

@@ -104,7 +104,9 @@ def resolve_input(
             raise ValueError(
                 f"sample.index {i} is out of range: the {spec.sample.split} split has {len(ys)}"
             )
-        info = {"source": "sample", "split": spec.sample.split, "index": i, "label": int(ys[i])}
+        info: dict[str, Any] = {"source": "sample", "split": spec.sample.split, "index": i}
+        if np.ndim(ys[i]) == 0:  # a class label (sequences carry a target per step)
+            info["label"] = int(ys[i])
         return xs[i : i + 1], ys[i : i + 1], info
     if spec.array is not None:
         x = raw_array(spec.array)

@@ -29,6 +29,7 @@ from app.sessions.state import Live, new_meta, rebuild, start_new_pass, to_array
 from app.settings import Settings
 from app.store import SessionStore, StoredSession
 from engine.data import load_split
+from engine.models import model_from_spec
 from engine.network import Sequential
 from engine.optim import make_optimizer
 from engine.presets import build_preset, get_preset
@@ -119,7 +120,7 @@ class SessionService:
                 for layer in spec["layers"]
             ]
             check_network(spec, self.limits)
-            net = Sequential.from_spec(spec, seed=req.seed)
+            net = model_from_spec(spec, seed=req.seed)
         else:
             try:
                 blob = base64.b64decode(req.weights_npz or "", validate=True)
@@ -157,8 +158,9 @@ class SessionService:
         source: dict[str, Any] = {"source": "preset"}
         if lesson.data is not None:
             index = lesson.meta.get("sample", 0)
-            source = {"source": "sample", "split": "test", "index": index,
-                      "label": int(lesson.target[0])}  # fmt: skip
+            source = {"source": "sample", "split": "test", "index": index}
+            if np.ndim(lesson.target) == 1:  # a class label (not a sequence of targets)
+                source["label"] = int(lesson.target[0])
         return net, lesson.x, target, optimizer, lesson.data, source, trained
 
     def _target(
@@ -282,7 +284,7 @@ def _rebuilt(net: Sequential, spec: dict[str, Any], seed: int, reweight: Any = N
     """The network of `spec`; it keeps the old weights where every parameter keeps
     its shape (a flipped kernel, another activation), else starts from the preset's
     readable weights for the new shapes, or seeded random ones."""
-    new = Sequential.from_spec(spec, seed=seed)
+    new = model_from_spec(spec, seed=seed)
     old, fresh = net.params(), new.params()
     if old.keys() == fresh.keys() and all(old[k].shape == v.shape for k, v in fresh.items()):
         new.set_params(old)

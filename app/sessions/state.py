@@ -18,6 +18,7 @@ import numpy as np
 
 from app.store import StoredSession
 from engine.data import DatasetSplit, load_split
+from engine.models import model_from_spec
 from engine.network import Sequential
 from engine.optim import Optimizer, make_optimizer
 from engine.stepper import Pass
@@ -88,7 +89,7 @@ def to_arrays(
 def rebuild(stored: StoredSession) -> Live:
     """The live session: network at the pass start, then the recorded steps replayed."""
     meta, arrays = stored.meta, stored.arrays
-    net = Sequential.from_spec(meta["spec"], seed=meta["seed"])
+    net = model_from_spec(meta["spec"], seed=meta["seed"])
     start_params = {k[2:]: v for k, v in arrays.items() if k.startswith("p:")}
     net.set_params(start_params)
     start_opt = {k[2:]: v for k, v in arrays.items() if k.startswith("o:")}

@@ -8,6 +8,7 @@ The events are plain dicts; the router frames them as Server-Sent Events.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import threading
 import time
@@ -20,9 +21,11 @@ import numpy as np
 from app.limits import at_most
 from app.schemas import TrainRequest
 from app.sessions.service import SessionService
+from engine.models import model_from_spec
 from engine.network import Sequential
 from engine.optim import make_optimizer
 
+log = logging.getLogger(__name__)
 CANCEL = "cancel-train"
 EMIT_EVERY_S = 0.1
 CHECK_CANCEL_EVERY_S = 0.25
@@ -44,7 +47,7 @@ def start_training(
         at_most("iterations", req.iterations, limits, "max_iterations")
     at_most("batch_size", req.batch_size, limits, "max_batch")
     with service.session(sid) as live:
-        net = Sequential.from_spec(live.net.spec())
+        net = model_from_spec(live.net.spec())
         net.set_params({k: v.copy() for k, v in live.net.params().items()})
         spec = (
             req.optimizer.model_dump(exclude_none=True) if req.optimizer else live.meta["optimizer"]
@@ -124,6 +127,9 @@ def _events(
             with np.errstate(all="ignore"):
                 final["test_accuracy"] = net.accuracy(data.x_test, data.y_test)
         yield final
+    except Exception as exc:  # the response has started: report it as an event, not a 500
+        log.exception("training session %s failed", sid)
+        yield {"event": "error", "detail": f"training stopped: {exc}"}
     finally:
         if not saved:  # the client went away: keep what was learned so far
             with contextlib.suppress(Exception):  # the session may be gone: nothing to keep
@@ -138,7 +144,7 @@ def _progress(
     acc = None
     if net.loss_kind == "softmax_cross_entropy":
         with np.errstate(all="ignore"):
-            acc = float(np.mean(net.predict(xb).argmax(axis=1) == yb))
+            acc = float(net.accuracy(xb, yb))
     return {"event": "progress", "iteration": iteration, "epoch": epoch, "loss": _num(loss),
             "accuracy": acc, "elapsed": round(elapsed, 3)}  # fmt: skip
 

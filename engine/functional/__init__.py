@@ -89,20 +89,8 @@ from engine.functional.pool import (
 )
 from engine.functional.recurrent import (
     GATES,
-    LSTMBackward,
-    LSTMCache,
     RNNBackward,
     RNNCache,
-    lstm,
-    lstm_backward,
-    lstm_backward_finish,
-    lstm_backward_start,
-    lstm_backward_step,
-    lstm_backward_view,
-    lstm_outputs,
-    lstm_start,
-    lstm_step,
-    lstm_view,
     rnn,
     rnn_backward,
     rnn_backward_finish,
@@ -113,6 +101,20 @@ from engine.functional.recurrent import (
     rnn_start,
     rnn_step,
     rnn_view,
+)
+from engine.functional.recurrent_lstm import (
+    LSTMBackward,
+    LSTMCache,
+    lstm,
+    lstm_backward,
+    lstm_backward_finish,
+    lstm_backward_start,
+    lstm_backward_step,
+    lstm_backward_view,
+    lstm_outputs,
+    lstm_start,
+    lstm_step,
+    lstm_view,
 )
 
 __all__ = [

@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.functional._seq_checks import check_cell, check_dhs
 from engine.functional._validate import common_dtype
-from engine.functional.recurrent import (
+from engine.functional.recurrent_lstm import (
     LSTMCache,
     lstm_backward,
     lstm_outputs,

@@ -70,12 +70,27 @@ export function plane(tensor, lead = []) {
   return { rows, cols, data: tensor.data.subarray(offset, offset + rows * cols), offset };
 }
 
+/** Decode every tensor of a steps response; a tensor sent as {same_as: name} is
+ * the very array of one earlier in the response. */
+export function resolveSteps(res) {
+  const seen = new Map();
+  for (const step of res.steps || [res]) {
+    if (!step.tensors) continue;
+    step.tensors = step.tensors.map((t) => {
+      const decoded = t.same_as ? { ...seen.get(t.same_as), name: t.name, role: t.role, axes: t.axes } : decodeTensor(t);
+      seen.set(t.name, decoded);
+      return decoded;
+    });
+  }
+  return res;
+}
+
 export const sessions = {
   create: (body) => api("POST", "/api/sessions", body),
   get: (id) => api("GET", `/api/sessions/${id}`),
   remove: (id) => api("DELETE", `/api/sessions/${id}`),
-  steps: (id, body = {}) => api("POST", `/api/sessions/${id}/steps?encoding=b64`, body),
-  step: (id, k) => api("GET", `/api/sessions/${id}/steps/${k}?encoding=b64`),
+  steps: async (id, body = {}) => resolveSteps(await api("POST", `/api/sessions/${id}/steps?encoding=b64`, body)),
+  step: async (id, k) => resolveSteps(await api("GET", `/api/sessions/${id}/steps/${k}?encoding=b64`)),
   tensor: async (id, name) =>
     decodeTensor(await api("GET", `/api/sessions/${id}/tensors/${encodeURIComponent(name)}?encoding=b64`)),
   explain: (id, tensor, index) =>

@@ -1,5 +1,7 @@
 """GET /api/presets and /api/presets/{name}."""
 
+import pytest
+
 from engine.presets import list_presets
 
 
@@ -29,3 +31,22 @@ def test_unknown_preset_is_404_listing_the_valid_names(client):
     r = client.get("/api/presets/resnet50")
     assert r.status_code == 404
     assert "conv-basics" in r.json()["detail"] and "digits-cnn" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("name", [p.name for p in list_presets()])
+def test_every_preset_runs_through_the_api(client, name):
+    """Create, a whole pass, the next pass's first steps, another sample, a short
+    training: every preset on offer, never a 500."""
+    assert client.get(f"/api/presets/{name}").status_code == 200
+    r = client.post("/api/sessions", json={"preset": name})
+    assert r.status_code == 201, r.text
+    sid, plan = r.json()["id"], r.json()["plan"]
+    full = client.post(f"/api/sessions/{sid}/steps?encoding=b64", json={"until": "update"})
+    assert full.status_code == 200 and len(full.json()["steps"]) == len(plan)
+    assert client.post(f"/api/sessions/{sid}/steps", json={"count": 2}).json()["cursor"] == 2
+    detail = client.get(f"/api/presets/{name}").json()
+    if detail["dataset"]:
+        r = client.put(f"/api/sessions/{sid}/input", json={"sample": {"index": 1}})
+        assert r.status_code == 200, r.text
+    events = client.post(f"/api/sessions/{sid}/train", json={"iterations": 2}).text
+    assert "event: done" in events and "event: error" not in events

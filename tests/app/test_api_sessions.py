@@ -278,3 +278,26 @@ def test_cancel_training_and_its_errors(client):
     assert client.delete("/api/sessions/nope/train").status_code == 404
     r = client.post(f"/api/sessions/{sid}/train", json={"epochs": 1, "iterations": 3})
     assert r.status_code == 422
+
+
+def test_a_full_pass_sends_each_array_once_and_partials_on_request(client):
+    sid = _create(client)["id"]
+    full = client.post(f"/api/sessions/{sid}/steps?encoding=b64", json={"until": "update"}).json()
+    tensors = [t for st in full["steps"] for t in st["tensors"]]
+    refs = {t["name"]: t["same_as"] for t in tensors if "same_as" in t}
+    assert refs["relu1.in"] == "conv1.out" and refs["conv1.w.before"] == "conv1.w"
+    assert refs["pool1.dout"] == "flatten1.dx" or "pool2.dout" in refs
+    named = {t["name"] for t in tensors}
+    assert all(target in named for target in refs.values())
+    assert not any(t["name"].endswith(".partial") for t in tensors)
+    assert "conv1.partial" in full["steps"][0]["tensor_names"]
+    sid = _create(client)["id"]
+    flat = client.post(
+        f"/api/sessions/{sid}/steps?encoding=b64&refs=false&partials=true", json={"until": "update"}
+    ).json()
+    flat_tensors = [t for st in flat["steps"] for t in st["tensors"]]
+    assert not any("same_as" in t for t in flat_tensors)
+    assert any(t["name"] == "conv1.partial" for t in flat_tensors)
+    by_name = {t["name"]: t for t in flat_tensors}
+    for name, target in refs.items():
+        assert by_name[name]["data"] == by_name[target]["data"]

@@ -23,7 +23,8 @@ from app.main import create_app
 from app.sessions.service import SessionService
 from app.settings import Settings
 
-B64 = {"encoding": "b64"}
+# Every tensor in full, so steps from different responses compare one to one.
+B64 = {"encoding": "b64", "refs": "false"}
 # A mix of sizes, so how many steps a request runs depends on where the pass is
 # when its turn comes (count and until both stop at the end of a pass).
 BODIES: list[dict[str, Any]] = [{}, {"count": 3}, {}, {"until": "loss"}, {"count": 7}, {}]

@@ -27,7 +27,8 @@ from app.main import create_app
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-B64 = {"encoding": "b64"}
+# Every tensor in full, so steps from different responses compare one to one.
+B64 = {"encoding": "b64", "refs": "false"}
 START_TIMEOUT_S = 30.0
 # Step requests of the alternating walk: single steps (so every worker sees every
 # kind of step) plus a few multi-step requests; 2 passes of digits-cnn and 3 more.

@@ -76,3 +76,49 @@ def test_golden_file_still_matches_torch(kind):
         want = torch_results(kind, from_arrays(kind, i, golden))
         for name, value in want.items():
             assert rel_error(value, golden[f"{kind}/{i:03d}/{name}"]) <= 1e-13, f"{kind} {i} {name}"
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "bilstm"])
+def test_weights_move_both_ways_between_recurrent_net_and_torch(cell):
+    """Engine weights loaded into torch.nn.RNN/LSTM + nn.Linear give the same outputs
+    and gradients; torch's own initial weights loaded into the engine give torch's."""
+    import torch
+
+    from engine.recurrent import RecurrentNet, from_torch_names, torch_names
+
+    torch.set_num_threads(1)
+    net = RecurrentNet(cell, 3, 5, 4, "many-to-many", seq_len=6, seed=3, dtype=np.float64)
+    module_cls = torch.nn.RNN if cell == "rnn" else torch.nn.LSTM
+    tcell = module_cls(3, 5, batch_first=True, bidirectional=cell == "bilstm").double()
+    thead = torch.nn.Linear(5 * (2 if cell == "bilstm" else 1), 4).double()
+    modules = {"cell": tcell, "head": thead}
+
+    def torch_state():
+        return {f"{m}.{k}": v for m, mod in modules.items() for k, v in mod.state_dict().items()}
+
+    with torch.no_grad():  # engine -> torch
+        for name, value in torch_names(net.params()).items():
+            m, key = name.split(".", 1)
+            modules[m].state_dict()[key].copy_(torch.from_numpy(value))
+    x = np.random.default_rng(0).standard_normal((2, 6, 3))
+    labels = np.random.default_rng(1).integers(0, 4, (2, 6))
+    tx = torch.from_numpy(x)
+    out = thead(tcell(tx)[0])
+    loss = torch.nn.functional.cross_entropy(
+        out.reshape(-1, 4), torch.from_numpy(labels).reshape(-1)
+    )
+    loss.backward()
+    assert rel_error(net.predict(x), out.detach().numpy()) < 1e-12
+    value, dout = net.loss(net.forward(x), labels)
+    net.backward(dout)
+    assert value == pytest.approx(loss.item(), rel=1e-12)
+    grads = torch_names({f"{lay.name}.{k}": g for lay in net.layers for k, g in lay.grads.items()})
+    for name, g in grads.items():
+        m, key = name.split(".", 1)
+        want = dict(modules[m].named_parameters())[key].grad.numpy()
+        assert rel_error(g, want) < 1e-10, name
+    fresh = module_cls(3, 5, batch_first=True, bidirectional=cell == "bilstm").double()
+    modules["cell"] = fresh  # torch -> engine
+    net.set_params(from_torch_names(net, {k: v.numpy() for k, v in torch_state().items()}))
+    want = thead(fresh(tx)[0]).detach().numpy()
+    assert rel_error(net.predict(x), want) < 1e-12

@@ -304,3 +304,23 @@ def test_bad_settings_and_inputs_are_value_errors():
         net.loss(np.zeros((2, 2), np.float32), np.zeros((2, 4), int))
     with pytest.raises(ValueError, match="bad recurrent network spec"):
         RecurrentNet.from_spec({"model": "recurrent", "hidden_size": "x"})
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_explain_step_adds_up_to_every_recorded_number(cell):
+    from engine.recurrent_explain import explain_step
+
+    net = _net(cell, "many-to-many", t=3)
+    p = Pass(net, *_data(net), SGD(0.1))
+    p.run(until="backward")
+    dirs = [".fwd", ".bwd"] if cell == "bilstm" else [""]
+    whats = ["h"] if cell == "rnn" else ["i", "f", "g", "o", "c", "h", "dc"]
+    for d in dirs:
+        for t in range(3):
+            for what in whats:
+                name = f"{net.recurrent.name}{d}.t{t}.{what}"
+                exp, names = explain_step(p.trace, net, name, (1, 2))
+                assert exp.total == pytest.approx(float(p.trace[name][1, 2]), abs=1e-5), name
+                assert all(v in p.trace for v in names.values())
+    with pytest.raises(ValueError, match="not a recorded step tensor"):
+        explain_step(p.trace, net, "head.w", (0, 0))
