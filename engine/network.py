@@ -165,9 +165,13 @@ class Sequential:
             trace.record("loss.dx", "delta", dout, axes)
         return value, dout
 
-    def backward(self, dout: np.ndarray, trace: Trace | None = None) -> np.ndarray:
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout, trace)
+    def backward(
+        self, dout: np.ndarray, trace: Trace | None = None, need_dx: bool = True
+    ) -> np.ndarray | None:
+        """Deltas back through every layer; the input's delta (returned) only if
+        need_dx (training does not need it; a trace then computes it on first read)."""
+        for i in range(len(self.layers) - 1, -1, -1):
+            dout = self.layers[i].backward(dout, trace, need_dx=need_dx or i > 0)
         return dout
 
     def update_layer(self, layer: Layer, opt: Optimizer, trace: Trace | None = None) -> None:
@@ -215,7 +219,8 @@ class Sequential:
         layer = self.layer(planned.layer)
         if planned.phase == "backward":
             assert state.delta is not None
-            state.delta = layer.backward(state.delta, trace)
+            first = layer is self.layers[0]  # nothing below needs its delta: computed on read
+            state.delta = layer.backward(state.delta, trace, need_dx=not first)
             return layer.describe()
         self.update_layer(layer, optimizer, trace)
         return {"layer": layer.name, **optimizer.hyper()}
@@ -223,7 +228,7 @@ class Sequential:
     def train_batch(self, x: np.ndarray, target: np.ndarray, opt: Optimizer) -> float:
         """One forward, backward and update on a batch; returns the loss."""
         value, dout = self.loss(self.forward(x), target)
-        self.backward(dout)
+        self.backward(dout, need_dx=False)
         self.update(opt)
         return value
 

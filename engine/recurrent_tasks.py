@@ -25,7 +25,7 @@ from engine.stepper import Pass
 
 MEMORY_T = (5, 10, 20, 40)
 MEMORY_HIDDEN = 16
-GRADIENT_SCALES = (0.5, 1.0, 1.5)
+GRADIENT_SCALES = (0.5, 1.0, 1.5, 2.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ def main() -> None:
             print(
                 f"\nGradient norms ||dL/dh_t||, loss at the last step T = 40, hidden 32 "
                 f"(trained: {MEMORY_HIDDEN}), batch 32: RNN ({nl}) with W_hh of spectral "
-                "radius 0.5 / 1 / 1.5, LSTM at init (forget bias 0 and 1), trained models:"
+                "radius 0.5 / 1 / 1.5 / 2 / 3, LSTM at init (forget bias 0 and 1), trained models:"
             )
             print(format_gradient_norms(gradient_norms(nonlinearity=nl, trained=trained)))
         print(f"({time.perf_counter() - t0:.0f} s)")

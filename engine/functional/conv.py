@@ -212,16 +212,25 @@ def conv2d_backward_kernel(
     dout: np.ndarray, cache: ConvCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The unchecked kernel behind conv2d_backward."""
+    dw, db = conv2d_backward_params(dout, cache)
+    return conv2d_backward_input(dout, cache), dw, db
+
+
+def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray]:
+    """(dw, db) alone: all a first layer needs (nothing below it wants its dx)."""
+    f = cache.w.shape[0]
+    d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)
+    return (d2 @ cache.cols.T).reshape(cache.w.shape), np.add.reduce(d2, axis=1)
+
+
+def conv2d_backward_input(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
+    """dx alone: each input pixel's delta from the outputs it influenced."""
     w = cache.w
     f, _, kh, kw = w.shape
-    d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)
-    db = np.add.reduce(d2, axis=1)
-    dw = (d2 @ cache.cols.T).reshape(w.shape)
     if cache.stride == (1, 1):
-        return _dx_stride1(dout, w, cache), dw, db
-    dcols = w.reshape(f, -1).T @ d2
-    dx = col2im(dcols, cache.x_shape, kh, kw, cache.stride, cache.padding, cache.out_hw)
-    return dx, dw, db
+        return _dx_stride1(dout, w, cache)
+    dcols = w.reshape(f, -1).T @ dout.transpose(1, 0, 2, 3).reshape(f, -1)
+    return col2im(dcols, cache.x_shape, kh, kw, cache.stride, cache.padding, cache.out_hw)
 
 
 def conv2d_partials(cache: ConvCache) -> np.ndarray:

@@ -3,6 +3,7 @@ functions and records named tensors into a trace."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,6 +35,16 @@ class Layer:
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
         raise NotImplementedError
 
+    # Layers whose input delta can be left for later (see backward) set this and
+    # provide the two halves of _backward.
+    lazy_input_delta: ClassVar[bool] = False
+
+    def _backward_params(self, dout: np.ndarray, cache: Any) -> None:
+        raise NotImplementedError
+
+    def _input_delta(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        raise NotImplementedError
+
     def spec(self) -> dict[str, Any]:
         """The layer's type and hyper-parameters (JSON-ready), enough to rebuild it."""
         return {"type": type(self).op, "name": self.name}
@@ -61,13 +72,31 @@ class Layer:
             trace.record(f"{self.name}.out", self.out_role, out, self.out_axes)
         return out
 
-    def backward(self, dout: np.ndarray, trace: Trace | None = None) -> np.ndarray:
+    def backward(
+        self, dout: np.ndarray, trace: Trace | None = None, need_dx: bool = True
+    ) -> np.ndarray | None:
+        """Gradients of the parameters into self.grads; returns dx. With need_dx
+        False (the first layer: nothing below needs its delta) a layer that can
+        skips dx, returns None and the trace computes `<name>.dx` when first read."""
         if self._cache is None:
             raise RuntimeError(f"{self.name}: backward called before forward")
-        dx = self._backward(dout, self._cache)
+        cache = self._cache
+        if need_dx or not self.lazy_input_delta:
+            dx = self._backward(dout, cache)
+        else:
+            self._backward_params(dout, cache)
+            dx = None
         if trace is not None:
             trace.record(f"{self.name}.dout", "delta", dout, self.out_axes)
-            trace.record(f"{self.name}.dx", "delta", dx, self.in_axes)
+            if dx is None:
+                trace.record_lazy(
+                    f"{self.name}.dx",
+                    "delta",
+                    partial(self._input_delta, dout, cache),
+                    self.in_axes,
+                )
+            else:
+                trace.record(f"{self.name}.dx", "delta", dx, self.in_axes)
             for key, g in self.grads.items():
                 trace.record(f"{self.name}.d{key}", "grad", g, self.param_axes(key))
         return dx

@@ -13,7 +13,11 @@ import numpy as np
 
 from engine.functional import conv2d_partials, conv_output_shape
 from engine.functional._validate import pair
-from engine.functional.conv import conv2d_backward_kernel, conv2d_forward
+from engine.functional.conv import (
+    conv2d_backward_input,
+    conv2d_backward_params,
+    conv2d_forward,
+)
 from engine.layers.base import Layer, uniform_fan_in
 from engine.trace import Trace
 
@@ -70,12 +74,20 @@ class Conv2D(Layer):
             ("sample", "kernel", "channel", "row", "col"),
         )
 
+    lazy_input_delta = True
+
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        dx, dw, db = conv2d_backward_kernel(dout, cache)
+        self._backward_params(dout, cache)
+        return conv2d_backward_input(dout, cache)
+
+    def _backward_params(self, dout: np.ndarray, cache: Any) -> None:
+        dw, db = conv2d_backward_params(dout, cache)
         if self.flip:  # the gradient of the kernel as stored, not of its rotation
             dw = np.ascontiguousarray(dw[:, :, ::-1, ::-1])
         self.grads = {"w": dw, "b": db}
-        return dx
+
+    def _input_delta(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return conv2d_backward_input(dout, cache)
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         w_shape = (self.out_channels, self.in_channels) + self.kernel

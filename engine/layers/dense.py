@@ -40,11 +40,18 @@ class Dense(Layer):
         w = self.params["w"]
         return x @ w.T + self.params["b"], (x, w)
 
+    lazy_input_delta = True
+
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        x, w = cache
-        dx, dw, db = dout @ w, dout.T @ x, np.add.reduce(dout, axis=0)
-        self.grads = {"w": dw, "b": db}
-        return dx
+        self._backward_params(dout, cache)
+        return self._input_delta(dout, cache)
+
+    def _backward_params(self, dout: np.ndarray, cache: Any) -> None:
+        x, _ = cache
+        self.grads = {"w": dout.T @ x, "b": np.add.reduce(dout, axis=0)}
+
+    def _input_delta(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return dout @ cache[1]
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(in_shape) != 2 or in_shape[1] != self.in_features:

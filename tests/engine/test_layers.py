@@ -157,3 +157,16 @@ def test_flipped_conv_layer_is_true_convolution_with_the_stored_kernel_gradient(
     _check_layer(layer, x, (2, 4, 5))
     assert net.spec()["layers"][0]["flip"] is True
     assert Sequential.from_spec(net.spec()).layers[0].flip
+
+
+def test_the_first_layers_delta_is_left_for_later_and_equals_the_eager_one():
+    net = _cnn()
+    x = RNG.standard_normal((2, 1, 4, 4))
+    y = np.array([0, 2])
+    _, dout = net.loss(net.forward(x), y)
+    eager = net.backward(dout)
+    trace = Trace()
+    _, dout = net.loss(net.forward(x, trace), y, trace)
+    assert net.backward(dout, trace, need_dx=False) is None
+    assert trace.tensors["conv1.dx"]._data is None  # not computed yet
+    np.testing.assert_allclose(trace["conv1.dx"], eager)
