@@ -131,8 +131,10 @@ class Sequential:
                 f"input must have shape (N, {', '.join(map(str, self.input_shape))}); "
                 f"got {arr.shape}"
             )
+        # Checked after the cast: 1e300 is finite in float64 but inf in float32.
+        arr = arr.astype(self.dtype, copy=False)
         check_finite(arr, "input")
-        return arr.astype(self.dtype, copy=False)
+        return arr
 
     def forward(self, x: np.ndarray, trace: Trace | None = None) -> np.ndarray:
         out = self.check_input(x)
@@ -146,6 +148,11 @@ class Sequential:
         """(loss value, delta at the output)."""
         probs = None
         if self.loss_kind == "softmax_cross_entropy":
+            if out.ndim != 2:
+                raise ValueError(
+                    f"softmax cross-entropy needs outputs (N, classes); this network's output "
+                    f"has shape {out.shape[1:]} per sample (end with flatten + dense, or use mse)"
+                )
             target = check_labels(target, out.shape[0], out.shape[1])
             value, probs, dout = softmax_cross_entropy_kernel(out, target)
         else:

@@ -181,8 +181,10 @@ class RecurrentNet(Sequential):
                 f"input must have shape (N, {t_len}, {d}): N sequences of {t_len} time steps "
                 f"with {d} features each; got {arr.shape}"
             )
+        # Checked after the cast: 1e300 is finite in float64 but inf in float32.
+        arr = arr.astype(self.dtype, copy=False)
         check_finite(arr, "input")
-        return arr.astype(self.dtype, copy=False)
+        return arr
 
     def loss(
         self, out: np.ndarray, target: np.ndarray, trace: Trace | None = None

@@ -25,8 +25,10 @@ def set_param(service: SessionService, sid: str, name: str, value: list[Any]) ->
         arr = raw_array(value)
         if arr.shape != params[name].shape:
             raise ValueError(f"{name} has shape {params[name].shape}; got {arr.shape}")
+        with np.errstate(over="ignore"):  # 1e300 becomes inf in float32: refused below
+            arr = arr.astype(params[name].dtype)
         if not np.isfinite(arr).all():
-            raise ValueError(f"{name} must hold finite numbers")
+            raise ValueError(f"{name} must hold finite numbers within {arr.dtype} range")
         live.net.set_params({name: arr})
         start_new_pass(live)
         return live

@@ -121,8 +121,11 @@ def resolve_input(
     return x, None, {"source": "image", "inverted": spec.image.invert}
 
 
-def resolve_target(value: Any, net: Sequential, n: int) -> np.ndarray:
-    """Labels for classification, an array for regression."""
+def resolve_target(
+    value: Any, net: Sequential, n: int, out_shape: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """Labels for classification; for regression an array shaped like the output
+    (`out_shape`, a flat list of the right size is folded into it)."""
     if net.loss_kind == "softmax_cross_entropy":
         labels = [value] * n if isinstance(value, int) and not isinstance(value, bool) else value
         arr = raw_array(labels if isinstance(labels, list) else [labels], "target")
@@ -131,4 +134,11 @@ def resolve_target(value: Any, net: Sequential, n: int) -> np.ndarray:
         return arr.astype(np.int64)
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError("target must be an array shaped like the network's output")
-    return raw_array(value, "target")
+    arr = raw_array(value, "target")
+    if out_shape is not None:
+        if arr.size != int(np.prod(out_shape)):
+            raise ValueError(
+                f"target must have the output's shape {tuple(out_shape)}; got {arr.shape}"
+            )
+        arr = arr.reshape(out_shape)
+    return arr

@@ -14,6 +14,7 @@ import base64
 import binascii
 import copy
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,20 +48,19 @@ class SessionService:
         self.settings = settings
         self.limits = settings.limits
         self._live: OrderedDict[str, Live] = OrderedDict()
-        self._locks: dict[str, threading.Lock] = {}
+        # One lock per session while anyone holds a reference to it: a request that
+        # has fetched a lock keeps it alive, so a second request gets the same one.
+        self._locks: weakref.WeakValueDictionary[str, _SessionLock] = weakref.WeakValueDictionary()
         self._guard = threading.Lock()
         self.train_slots = threading.BoundedSemaphore(settings.train_workers)
 
     # --- loading and saving ----------------------------------------------------
-    def _lock(self, sid: str) -> threading.Lock:
+    def _lock(self, sid: str) -> _SessionLock:
         with self._guard:
-            if sid not in self._locks:
-                if len(self._locks) > 4 * LIVE_PER_WORKER:
-                    idle = [k for k, lk in self._locks.items() if not lk.locked()]
-                    for k in idle[: len(idle) // 2]:
-                        del self._locks[k]
-                self._locks[sid] = threading.Lock()
-            return self._locks[sid]
+            lock = self._locks.get(sid)
+            if lock is None:
+                lock = self._locks[sid] = _SessionLock()
+            return lock
 
     @contextmanager
     def session(self, sid: str, write: bool = False) -> Iterator[Live]:
@@ -170,7 +170,8 @@ class SessionService:
         target if it still fits, else (classification) the predicted class."""
         n = np.asarray(x).shape[0]
         if spec.target is not None:
-            return resolve_target(spec.target, net, n)
+            out_shape = net.forward(x).shape if net.loss_kind == "mse" else None
+            return resolve_target(spec.target, net, n, out_shape)
         if given is not None:
             return given
         if previous is not None and np.asarray(previous).shape[:1] == (n,):
@@ -278,6 +279,21 @@ def _detached(live: Live) -> Live:
     steps only add new names to a pass's trace, and a new pass gets a new trace.
     """
     return replace(live, meta=dict(live.meta), run=copy.copy(live.run))
+
+
+class _SessionLock:
+    """A lock that a WeakValueDictionary can hold (threading.Lock cannot be)."""
+
+    __slots__ = ("__weakref__", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
 
 
 def _rebuilt(net: Sequential, spec: dict[str, Any], seed: int, reweight: Any = None) -> Sequential:

@@ -88,6 +88,7 @@ def _events(
     spec: dict[str, Any], data: Any, x: np.ndarray, target: np.ndarray, slot: _Slot,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     saved = False
+    learned = False  # nothing to keep (and no pass to reset) before the first batch
     try:
         xs, ys = (data.x_train, data.y_train) if data is not None else (x, target)
         n = len(xs)
@@ -106,6 +107,7 @@ def _events(
             idx = order[pos * req.batch_size : (pos + 1) * req.batch_size]
             with np.errstate(all="ignore"):
                 loss = net.train_batch(xs[idx], ys[idx], opt)
+            learned = True
             now = time.perf_counter()
             last = it == total - 1
             if not np.isfinite(loss):
@@ -131,7 +133,7 @@ def _events(
         log.exception("training session %s failed", sid)
         yield {"event": "error", "detail": f"training stopped: {exc}"}
     finally:
-        if not saved:  # the client went away: keep what was learned so far
+        if learned and not saved:  # the client went away: keep what was learned so far
             with contextlib.suppress(Exception):  # the session may be gone: nothing to keep
                 service.save_weights(sid, net.params(), spec)
         slot.release()

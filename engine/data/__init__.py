@@ -19,9 +19,12 @@ __all__ = [
 
 
 def load_split(name: str) -> DatasetSplit:
-    """A dataset split by its `DatasetSplit.name`: "digits", or "shapes<size>" (e.g. "shapes16")."""
+    """A dataset split by its `DatasetSplit.name`: "digits", "shapes<size>" (e.g.
+    "shapes16"), or a sequence set ("sine", "memory<T>", "chars-<lang>[-<T>]", "spell")."""
     if name == "digits":
         return load_digits_split()
     if name.startswith("shapes") and name[6:].isdigit():
         return load_shapes_split(int(name[6:]))
-    raise ValueError(f"unknown dataset {name!r}; known: digits, shapes<size>")
+    from engine.data.sequences import load_sequence_split  # sine, memory<T>, chars-..., spell
+
+    return load_sequence_split(name)

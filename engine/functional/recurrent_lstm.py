@@ -172,18 +172,21 @@ def lstm_backward_start(dhs: np.ndarray, cache: LSTMCache) -> LSTMBackward:
     t_len, hid, n = cache.tc.shape
     dt = cache.a.dtype
     dhs = np.ascontiguousarray(check_dhs(dhs, (n, t_len, hid), dt).transpose(1, 2, 0))
-    a4 = cache.a.reshape(t_len, 4, hid, n)
-    i, g, o, tc = a4[:, 0], a4[:, 2], a4[:, 3], cache.tc
-    ds = 1 - a4[:, :2]  # σ' = σ (1 - σ), for i and f
-    ds *= a4[:, :2]
-    p = np.empty((t_len, 3, hid, n), dt)
-    np.multiply(g, ds[:, 0], out=p[:, 0])
-    np.multiply(cache.c[:-1], ds[:, 1], out=p[:, 1])
-    np.multiply(g, g, out=p[:, 2])
-    np.subtract(1, p[:, 2], out=p[:, 2])
-    p[:, 2] *= i
-    h = cache.h[1:]  # o tanh(c_t), so: q = (1 - o) h and o (1 - tanh²c) = o - h tanh(c)
-    q = 1 - o
+    # One gate-major copy first: element-wise ops on contiguous (T, H, N) arrays are
+    # ~3x faster than on the per-step blocks a[:, k*H:(k+1)*H].
+    i, f, g, o = np.ascontiguousarray(cache.a.reshape(t_len, 4, hid, n).transpose(1, 0, 2, 3))
+    tc, h = cache.tc, np.ascontiguousarray(cache.h[1:])
+    p = np.empty((t_len, 3, hid, n), dt)  # per step contiguous: the loop reads p[t]
+    ds = 1 - i  # σ' = σ (1 - σ)
+    ds *= i
+    np.multiply(g, ds, out=p[:, 0])
+    np.subtract(1, f, out=ds)
+    ds *= f
+    np.multiply(cache.c[:-1], ds, out=p[:, 1])
+    np.multiply(g, g, out=ds)
+    np.subtract(1, ds, out=ds)
+    np.multiply(i, ds, out=p[:, 2])
+    q = 1 - o  # h = o tanh(c_t), so: q = (1 - o) h and o (1 - tanh²c) = o - h tanh(c)
     q *= h
     od = h * tc
     np.subtract(o, od, out=od)

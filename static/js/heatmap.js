@@ -48,6 +48,33 @@ export class Heatmap {
       const cell = this.cellAt(e);
       if (cell && this.onClick) this.onClick(cell.r, cell.c, this.value(cell.r, cell.c));
     });
+    // Keyboard: focus the map, arrows move a cursor, Enter or Space explains the cell.
+    this.overlay.tabIndex = 0;
+    this.overlay.setAttribute("role", "img");
+    this.overlay.setAttribute("aria-label", opts.name || opts.label || "map");
+    this.overlay.addEventListener("keydown", (e) => this.key(e));
+    this.overlay.addEventListener("focus", () => this.drawOverlay());
+    this.overlay.addEventListener("blur", () => this.drawOverlay());
+  }
+
+  key(e) {
+    if (!this.plane) return;
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const cur = this.cursor || { r: 0, c: 0 };
+    if (moves[e.key]) {
+      const [dr, dc] = moves[e.key];
+      const r = Math.min(Math.max(cur.r + dr, 0), this.plane.rows - 1);
+      const c = Math.min(Math.max(cur.c + dc, 0), this.plane.cols - 1);
+      this.cursor = { r, c };
+      this.overlay.setAttribute("aria-label", `${this.opts.name || ""}[${r}, ${c}] = ${format(this.value(r, c))}`);
+      this.drawOverlay();
+    } else if ((e.key === "Enter" || e.key === " ") && this.onClick) {
+      this.onClick(cur.r, cur.c, this.value(cur.r, cur.c));
+    } else {
+      return;
+    }
+    e.preventDefault();
+    e.stopPropagation();
   }
 
   /** Draw a rows x cols plane (Float32Array, row-major) with a colour scale;
@@ -137,6 +164,12 @@ export class Heatmap {
       ctx.lineWidth = m.style === "window" ? 3 : 2;
       ctx.strokeRect(m.c * cell + 1.5, m.r * cell + 1.5, (m.w || 1) * cell - 3, (m.h || 1) * cell - 3);
     }
+    if (this.cursor && document.activeElement === this.overlay) {
+      ctx.setLineDash([3, 2]);
+      ctx.strokeStyle = "#2458b8";
+      ctx.lineWidth = 2;
+      ctx.strokeRect(this.cursor.c * cell + 1, this.cursor.r * cell + 1, cell - 2, cell - 2);
+    }
   }
 
   cellAt(e) {
@@ -193,6 +226,42 @@ export class Mosaic {
       const hit = this.hit(e);
       if (hit && this.onClick) this.onClick(hit.tile, hit.r, hit.c, this.value(hit));
     });
+    this.overlay.tabIndex = 0;
+    this.overlay.setAttribute("role", "img");
+    this.overlay.setAttribute("aria-label", opts.name || opts.label || "maps");
+    this.overlay.addEventListener("keydown", (e) => this.key(e));
+    this.overlay.addEventListener("focus", () => this.mark(this.marks));
+    this.overlay.addEventListener("blur", () => this.mark(this.marks));
+  }
+
+  /** Arrows move a cursor cell by cell (across tiles), Enter or Space explains it. */
+  key(e) {
+    if (!this.tiles) return;
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const cur = this.cursor || { tile: 0, r: 0, c: 0 };
+    if (moves[e.key]) {
+      const [dr, dc] = moves[e.key];
+      let { tile, r, c } = cur;
+      r += dr;
+      c += dc;
+      if (c < 0 && tile > 0) (tile -= 1), (c = this.cols - 1);
+      if (c >= this.cols && tile < this.tiles.length - 1) (tile += 1), (c = 0);
+      if (r < 0 && tile >= this.perRow) (tile -= this.perRow), (r = this.rows - 1);
+      if (r >= this.rows && tile + this.perRow < this.tiles.length) (tile += this.perRow), (r = 0);
+      r = Math.min(Math.max(r, 0), this.rows - 1);
+      c = Math.min(Math.max(c, 0), this.cols - 1);
+      this.cursor = { tile, r, c };
+      const lead = this.tiles[tile].lead;
+      this.overlay.setAttribute("aria-label",
+        `${this.opts.name || ""}[${[...lead, r, c].join(", ")}] = ${format(this.value(this.cursor))}`);
+      this.mark(this.marks);
+    } else if ((e.key === "Enter" || e.key === " ") && this.onClick) {
+      this.onClick(cur.tile, cur.r, cur.c, this.value(cur));
+    } else {
+      return;
+    }
+    e.preventDefault();
+    e.stopPropagation();
   }
 
   /** tiles: [{lead: [...], data: Float32Array}] all rows x cols; one colour scale. */
@@ -256,6 +325,12 @@ export class Mosaic {
       const [ox, oy] = this.origin(m.tile);
       ctx.strokeStyle = styles[m.style] || "#111";
       ctx.strokeRect((ox + m.c) * cell + 1, (oy + m.r) * cell + 1, cell - 2, cell - 2);
+    }
+    if (this.cursor && document.activeElement === this.overlay) {
+      const [ox, oy] = this.origin(this.cursor.tile);
+      ctx.setLineDash([3, 2]);
+      ctx.strokeStyle = "#2458b8";
+      ctx.strokeRect((ox + this.cursor.c) * cell + 1, (oy + this.cursor.r) * cell + 1, cell - 2, cell - 2);
     }
   }
 

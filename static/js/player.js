@@ -33,7 +33,8 @@ export class Player {
       if (act === "play") this.toggle();
     });
     this.keys = (e) => {
-      if (e.target.closest("input, textarea, select, [contenteditable]")) return;
+      if (e.target.closest("input, textarea, select, [contenteditable], .heatmap-overlay")) return;
+      if (e.key === " " && e.target.closest("button")) return; // a focused button's own click
       if (e.key === "ArrowRight") (e.preventDefault(), this.step());
       else if (e.key === "ArrowLeft") (e.preventDefault(), this.back());
       else if (e.key === " ") (e.preventDefault(), this.toggle());
@@ -107,6 +108,7 @@ export class Player {
     const tick = async () => {
       if (this.frame + 1 >= this.count) return this.pause();
       await this.step();
+      if (this.timer === null) return; // paused while the frame was loading
       this.timer = setTimeout(tick, 1600 / speed);
     };
     this.timer = setTimeout(tick, 0);

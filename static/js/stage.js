@@ -6,17 +6,19 @@ import { el, explainPanel, showError } from "./common.js";
 import { Heatmap, Mosaic } from "./heatmap.js";
 import { t } from "./i18n.js";
 
-const EXPLAINABLE = [/^conv\d+\.out$/, /^conv\d+\.dx$/, /^pool\d+\.(out|dout|dx)$/, /^dense\d+\.dx$/,
-  /^(relu|lrelu|sigmoid|tanh)\d+\.dx$/];
+// What the API can explain. An activation's delta is explained (as a neuron's
+// delta) only when a dense layer follows it: views pass those names in `extra`.
+const EXPLAINABLE = [/^conv\d+\.out$/, /^conv\d+\.dx$/, /^pool\d+\.(out|dout|dx)$/, /^dense\d+\.dx$/];
 const MAX_MAPS = 48;
 
-export function explainable(name) {
-  return EXPLAINABLE.some((re) => re.test(name));
+export function explainable(name, extra = new Set()) {
+  return extra.has(name) || EXPLAINABLE.some((re) => re.test(name));
 }
 
 export class Stage {
-  constructor(parent, { sessionId, onExplained } = {}) {
+  constructor(parent, { sessionId, onExplained, extraExplainable = new Set() } = {}) {
     this.sessionId = sessionId;
+    this.extraExplainable = extraExplainable;
     this.onExplained = onExplained;
     this.el = el("div", { class: "stage" });
     this.maps = el("div", { class: "stage-maps" });
@@ -53,9 +55,11 @@ export class Stage {
       el("span", { class: "muted", text: `  ${tensor.shape.join("×") || "scalar"}` }));
     box.append(title);
     const scale = scaleFor(tensor);
-    const clickable = explainable(tensor.name);
+    const clickable = explainable(tensor.name, this.extraExplainable);
     const s = tensor.shape;
-    const click = (lead, r, c) => this.explain(tensor.name, [...lead, r, c].slice(0, s.length));
+    // A vector cell is [..lead, c]; a map cell [..lead, r, c].
+    const click = (lead, r, c) =>
+      this.explain(tensor.name, s.length - lead.length === 1 ? [...lead, c] : [...lead, r, c]);
     let view = null;
     if (s.length === 0) {
       box.append(el("p", { class: "scalar", text: format(tensor.data[0]) }));
@@ -137,7 +141,8 @@ export class Stage {
     for (const term of exp.terms) {
       for (const f of term.factors) {
         if (!f.index || f.tensor === "weight") continue;
-        if (term.product === 0 && f.tensor.endsWith(".in") && exp.kind.includes("pool")) continue;
+        const weight = term.factors.find((g) => g.tensor === "weight");
+        if (weight && weight.value === 0) continue; // not the window's chosen position
         put(f.tensor, f.index, f.tensor.endsWith(".w") ? "window" : "source");
       }
     }

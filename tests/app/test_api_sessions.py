@@ -301,3 +301,35 @@ def test_a_full_pass_sends_each_array_once_and_partials_on_request(client):
     by_name = {t["name"]: t for t in flat_tensors}
     for name, target in refs.items():
         assert by_name[name]["data"] == by_name[target]["data"]
+
+
+def test_numbers_too_large_for_float32_are_refused_and_leave_the_session_usable(client):
+    body = {"network": {"input_shape": [1, 4, 4], "loss": "mse",
+                        "layers": [{"type": "conv2d", "in_channels": 1, "out_channels": 1,
+                                    "kernel": 3}]},
+            "input": {"array": (np.ones((1, 4, 4)) * 1e300).tolist(),
+                      "target": np.zeros((1, 1, 2, 2)).tolist()}}  # fmt: skip
+    r = client.post("/api/sessions", json=body)
+    assert r.status_code == 422 and "NaN or Inf" in r.json()["detail"]
+    body["input"]["array"] = np.ones((1, 4, 4)).tolist()
+    sid = client.post("/api/sessions", json=body).json()["id"]
+    r = client.put(f"/api/sessions/{sid}/params/conv1.w", json={"array": [[[[1e300] * 3] * 3]]})
+    assert r.status_code == 422 and "finite" in r.json()["detail"]
+    assert client.post(f"/api/sessions/{sid}/steps", json={"until": "update"}).status_code == 200
+
+
+def test_softmax_on_an_output_that_is_not_classes_is_a_422(client):
+    body = {"network": {"input_shape": [1, 4, 4], "layers": [{"type": "relu"}]},
+            "input": {"array": np.ones((1, 4, 4)).tolist(), "target": [0]}}  # fmt: skip
+    r = client.post("/api/sessions", json=body)
+    assert r.status_code == 422 and "needs outputs (N, classes)" in r.json()["detail"]
+
+
+def test_a_flat_regression_target_is_folded_into_the_output_shape_and_trains(client):
+    body = {"network": {"input_shape": [3], "loss": "mse",
+                        "layers": [{"type": "dense", "in_features": 3, "out_features": 2}]},
+            "input": {"array": [1.0, 2.0, 3.0], "target": [0.5, -0.5]}}  # fmt: skip
+    r = client.post("/api/sessions", json=body)
+    assert r.status_code == 201, r.text
+    events = client.post(f"/api/sessions/{r.json()['id']}/train", json={"iterations": 3}).text
+    assert "event: done" in events

@@ -247,3 +247,13 @@ def test_a_recorded_step_is_read_from_its_own_pass(tmp_path: Path, monkeypatch) 
 
 def _tensors_of(step: dict) -> dict[str, str]:
     return {t["name"]: t["data"] for t in step["tensors"]}
+
+
+def test_a_session_lock_is_one_object_while_anyone_holds_it(tmp_path):
+    from app.settings import Settings
+
+    service = create_app(Settings(data_dir=tmp_path)).state.sessions
+    held = service._lock("victim")
+    for i in range(300):  # many other sessions come and go
+        service._lock(f"other{i}")
+    assert service._lock("victim") is held

@@ -197,3 +197,32 @@ def test_convolution_edits_and_a_combination_that_does_not_fit(page, server):
     pg.dispatch_event("input[data-key='k']", "change")
     pg.wait_for_selector(".size-formula.nofit")
     assert "larger than the padded input" in pg.locator(".size-formula").text_content()
+
+
+def test_a_delta_cell_can_be_explained_from_the_keyboard(page, server):
+    pg, watch = page
+    pg.goto(server + "/learn/cnn?preset=digits-cnn&step=16")
+    pg.wait_for_function("document.querySelector('#view').dataset.step === '16'")
+    dx = pg.locator(".tensor[data-tensor='conv1.dx'] .heatmap-overlay").first
+    dx.focus()
+    for key in ["ArrowRight", "ArrowRight", "ArrowDown", "Enter"]:
+        pg.keyboard.press(key)
+    pg.wait_for_selector(".explain .total")
+    assert "conv1.dx[0,0,1,2]" in pg.locator(".explain h3").text_content()
+    assert pg.get_attribute("#view", "data-step") == "16"  # the arrows moved the cursor only
+    total, value = _explained(pg)
+    assert total == pytest.approx(value, rel=1e-4, abs=1e-6)
+    watch.assert_clean()
+
+
+def test_a_dense_delta_cell_explains_the_cell_clicked(page, server):
+    pg, watch = page
+    pg.goto(server + "/learn/cnn?preset=digits-cnn&step=9")  # backward through dense1
+    pg.wait_for_function("document.querySelector('#view').dataset.step === '9'")
+    vec = pg.locator(".tensor[data-tensor='dense1.dx'] .heatmap-overlay").first
+    box = vec.bounding_box()
+    vec.click(position={"x": box["width"] * 0.55, "y": box["height"] / 2})
+    pg.wait_for_selector(".explain .total")
+    label = pg.locator(".explain h3").text_content()
+    assert "dense1.dx[0," in label and "dense1.dx[0,0]" not in label
+    watch.assert_clean()

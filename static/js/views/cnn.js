@@ -51,7 +51,10 @@ mount(async (root) => {
     sampleIn.max = String((detail.dataset?.test || 1) - 1);
     sampleIn.value = String(session.input.index ?? 0);
     stageBox.innerHTML = "";
-    stage = new Stage(stageBox, { sessionId: session.id });
+    const layers = session.network.layers;
+    const beforeDense = layers.filter((l, k) => layers[k + 1]?.type === "dense" &&
+      ["relu", "leaky_relu", "sigmoid", "tanh"].includes(l.type)).map((l) => `${l.name}.dx`);
+    stage = new Stage(stageBox, { sessionId: session.id, extraExplainable: new Set(beforeDense) });
     if (player) player.destroy();
     const plan = session.plan;
     player = new Player(playerBox, {

@@ -111,7 +111,7 @@ mount(async (root) => {
       const [, , i0, j0] = current.idx;
       hm.dout.mark([{ r: i0, c: j0, style: "target" }]);
       hm.dx.mark(current.exp.terms.map((term) => ({
-        r: term.factors[1].index[2], c: term.factors[1].index[3], style: term.product !== 0 ? "target" : "window",
+        r: term.factors[1].index[2], c: term.factors[1].index[3], style: term.factors[1].value !== 0 ? "target" : "window",
       })));
       panel.show(current.exp, `pool1.dout[${current.idx.join(",")}]`);
     }
