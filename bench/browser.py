@@ -4,9 +4,10 @@
 
 Starts the app on a free loopback port, opens the walkthroughs in Debian's
 Chromium (Playwright, headless) and steps through them. The pages record how
-long drawing took (data-render-ms: the step's maps, numbers and marks; data-
-overview-ms: every layer's feature maps of the whole CNN), not the time
-waiting for the API. Target: <= 16 ms per step (one frame at 60 Hz).
+long drawing took (data-render-ms: the step's maps, numbers and marks, or one
+frame of the learning-rate lab's paths; data-overview-ms: every layer's feature
+maps of the whole CNN), not the time waiting for the API. Target: <= 16 ms per
+step (one frame at 60 Hz).
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ def _serve() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the app did not start")
 
 
-def _walk(page: object, base: str, path: str, attr: str, frames: int) -> list[float]:
+def _walk(
+    page: object, base: str, path: str, attr: str, frames: int, first: int = 0
+) -> list[float]:
     page.goto(base + path)
     page.wait_for_selector("#view[data-ready]")
     times = []
-    for i in range(frames):
+    for i in range(first, first + frames):
         page.keyboard.press("ArrowRight")
         page.wait_for_function(f"document.querySelector('#view').dataset.{attr} === '{i}'")
         times.append(float(page.get_attribute("#view", "data-render-ms")))
@@ -78,10 +81,14 @@ def main() -> None:
                         f"document.querySelector('#view').dataset.frame === '{i}'"
                     )
                     conv.append(float(page.get_attribute("#view", "data-render-ms")))
+            # The heaviest lab preset (4 paths of 1000 steps), its last 60 frames.
+            lab_url = "/learn/learning-rate?surface=rosenbrock&frame=940"
+            lab = _walk(page, base, lab_url, "frame", 60, first=941)
             browser.close()
         rows = [("whole CNN, one step (digits-cnn)", cnn),
                 ("whole CNN, overview of every layer", overview),
-                ("convolution view, one position", conv)]  # fmt: skip
+                ("convolution view, one position", conv),
+                ("learning-rate lab, one frame", lab)]  # fmt: skip
     finally:
         proc.terminate()
     print(f"{'view':40} {'median ms':>10} {'max ms':>8} {'target':>7}")

@@ -39,6 +39,7 @@ TOPICS: dict[str, str] = {
     "tensor-convolution": "tensor",
     "pooling": "pool",
     "cnn": "cnn",
+    "learning-rate": "lab",
 }
 
 

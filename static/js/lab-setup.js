@@ -1,0 +1,161 @@
+// The learning-rate lab's setup: the lecture's cases per surface, the compact
+// URL encoding of a setup, the runs table, and which of the lecture's four cases
+// an outcome (from the API) is.
+import { el } from "./common.js";
+import { t } from "./i18n.js";
+
+export const MAX_RUNS = 4;
+export const MAX_STEPS = 2000;
+export const OPTIMIZERS = ["sgd", "momentum", "adam"];
+
+// Okabe-Ito colours (distinguishable with the common colour-vision deficiencies),
+// and a marker shape per run so colour is never the only cue.
+export const PALETTE = ["#D55E00", "#0072B2", "#CC79A7", "#E69F00"];
+export const SHAPES = ["circle", "square", "triangle", "diamond"];
+
+const sgd = (lr) => ({ optimizer: "sgd", lr, momentum: 0.9 });
+const momentum = (lr, mu = 0.9) => ({ optimizer: "momentum", lr, momentum: mu });
+const adam = (lr) => ({ optimizer: "adam", lr, momentum: 0.9 });
+
+/** Per surface: a start, a step count and runs that show the lecture's cases. */
+export const LECTURE = {
+  bowl: { start: [-4.5, 2], steps: 100, runs: [sgd(0.001), sgd(0.05), sgd(0.099), sgd(0.11)] },
+  rosenbrock: { start: [-1.5, 2], steps: 1000, runs: [sgd(0.001), sgd(0.003), momentum(0.001), adam(0.1)] },
+  "local-minima": { start: [-3.5, 3.5], steps: 200, runs: [sgd(0.1), momentum(0.1), adam(0.1)] },
+  saddle: { start: [1, 0], steps: 100, runs: [sgd(0.1), momentum(0.1), adam(0.1)] },
+  "monkey-saddle": { start: [1, 0], steps: 200, runs: [sgd(0.05), momentum(0.05), adam(0.05)] },
+};
+
+/** The lecture's case an outcome illustrates: too small -> slow; too large ->
+ * oscillating or diverged; local minimum; saddle point (and the two others). */
+export const CASE_OF = {
+  slow: "too-small",
+  oscillating: "too-large",
+  diverged: "too-large",
+  "local-minimum": "local-minimum",
+  saddle: "saddle",
+  converged: "good",
+  escaped: "unbounded",
+};
+
+const LETTER = { sgd: "s", momentum: "m", adam: "a" };
+const OPT_OF = { s: "sgd", m: "momentum", a: "adam" };
+
+/** Runs as "s0.05_m0.1x0.9_a0.1": a letter, the learning rate, x and μ for
+ * momentum. Only characters a URL keeps as they are. */
+export function encodeRuns(runs) {
+  return runs.map((r) => LETTER[r.optimizer] + r.lr + (r.optimizer === "momentum" ? `x${r.momentum}` : "")).join("_");
+}
+
+export function decodeRuns(text) {
+  const runs = [];
+  for (const part of String(text || "").split("_")) {
+    const m = /^([sma])([^x]+)(?:x(.+))?$/.exec(part);
+    if (!m) continue;
+    const lr = Number(m[2]);
+    const mu = m[3] === undefined ? 0.9 : Number(m[3]);
+    if (!(lr > 0 && lr <= 1000) || !(mu >= 0 && mu < 1)) continue;
+    runs.push({ optimizer: OPT_OF[m[1]], lr, momentum: mu });
+  }
+  return runs.slice(0, MAX_RUNS);
+}
+
+/** A start as "-4.5_2". */
+export function encodeStart(p) {
+  return `${p[0]}_${p[1]}`;
+}
+
+export function decodeStart(text) {
+  const p = String(text || "").split("_").map(Number);
+  return p.length === 2 && p.every((v) => Number.isFinite(v) && Math.abs(v) <= 1e6) ? p : null;
+}
+
+/** Round a coordinate picked on the plot to about 1/1000 of the window. */
+export function roundTo(v, span) {
+  const digits = Math.max(0, Math.ceil(-Math.log10(span / 1000)));
+  return Number(v.toFixed(digits));
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const SHAPE_PATHS = {
+  circle: "M8 2.5a5.5 5.5 0 1 0 0.01 0z",
+  square: "M3 3h10v10H3z",
+  triangle: "M8 2l6 11H2z",
+  diamond: "M8 1.5l6 6.5-6 6.5-6-6.5z",
+};
+
+/** Run i's marker (its colour and shape), as drawn on the plot. */
+export function swatch(i) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", "swatch");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", SHAPE_PATHS[SHAPES[i]]);
+  path.setAttribute("fill", PALETTE[i]);
+  path.setAttribute("stroke", "#fff");
+  svg.append(path);
+  return svg;
+}
+
+/** The runs table: an optimizer, a learning rate and (for momentum) μ per run,
+ * a remove button, and "add run". onChange(runs) after every edit. */
+export function runsTable(parent, onChange) {
+  const table = el("table", { class: "lab-runs" });
+  const head = el("tr", {}, el("th", { scope: "col", text: "#" }), el("th", { scope: "col", text: t("lab.optimizer") }),
+    el("th", { scope: "col", text: t("lab.lr") }), el("th", { scope: "col", text: t("lab.momentum") }), el("th", {}));
+  const body = el("tbody");
+  table.append(el("thead", {}, head), body);
+  const add = el("button", { type: "button", "data-act": "add-run", text: t("lab.addRun") });
+  parent.append(table, add);
+  let runs = [];
+
+  function changed() {
+    render();
+    onChange(runs.map((r) => ({ ...r })));
+  }
+
+  function render() {
+    body.innerHTML = "";
+    runs.forEach((run, i) => {
+      const opt = el("select", { "aria-label": `${t("lab.optimizer")} ${i + 1}`, "data-field": "optimizer" },
+        ...OPTIMIZERS.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })));
+      opt.value = run.optimizer;
+      opt.addEventListener("change", () => ((run.optimizer = opt.value), changed()));
+      const lr = el("input", { type: "number", min: "0.000001", max: "1000", step: "any", value: String(run.lr),
+        "aria-label": `${t("lab.lr")} ${i + 1}`, "data-field": "lr" });
+      lr.addEventListener("change", () => {
+        if (Number(lr.value) > 0 && Number(lr.value) <= 1000) (run.lr = Number(lr.value)), changed();
+        else lr.value = String(run.lr);
+      });
+      const mu = el("input", { type: "number", min: "0", max: "0.999", step: "0.05", value: String(run.momentum),
+        "aria-label": `${t("lab.momentum")} ${i + 1}`, "data-field": "momentum" });
+      mu.disabled = run.optimizer !== "momentum";
+      mu.addEventListener("change", () => {
+        const v = Number(mu.value);
+        if (mu.value !== "" && v >= 0 && v < 1) (run.momentum = v), changed();
+        else mu.value = String(run.momentum);
+      });
+      const remove = el("button", { type: "button", class: "icon", "aria-label": t("lab.removeRun", { n: i + 1 }),
+        title: t("lab.removeRun", { n: i + 1 }), text: "×" });
+      remove.disabled = runs.length <= 1;
+      remove.addEventListener("click", () => (runs.splice(i, 1), changed()));
+      body.append(el("tr", { "data-run": String(i) }, el("td", {}, swatch(i), ` ${i + 1}`), el("td", {}, opt), el("td", {}, lr),
+        el("td", {}, mu), el("td", {}, remove)));
+    });
+    add.disabled = runs.length >= MAX_RUNS;
+  }
+
+  add.addEventListener("click", () => {
+    const last = runs[runs.length - 1] || sgd(0.01);
+    runs.push({ ...last, lr: Number((last.lr / 2).toPrecision(3)) });
+    changed();
+  });
+
+  return {
+    set(next) {
+      runs = next.map((r) => ({ ...r }));
+      render();
+    },
+  };
+}
