@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tests.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"p50_ms": 5.0, "p99_ms": 10.0, "pass_b64_kb": 260.0}
@@ -55,12 +56,6 @@ CLASSROOM_CNN = {
         {"type": "dense", "name": "dense1", "in_features": 400, "out_features": 10},
     ],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -97,7 +92,7 @@ def serve(workers: int, store: str = "") -> Iterator[Server]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GLASSBOX_")}
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         env.update(GLASSBOX_DATA_DIR=str(Path(tmp) / "data"), GLASSBOX_STORE=store)
-        port = _free_port()
+        port = free_port()
         cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
                "--http", "httptools", "--log-level", "warning", "--no-access-log"]  # fmt: skip
@@ -109,12 +104,7 @@ def serve(workers: int, store: str = "") -> Iterator[Server]:
                 _wait_ready(proc, url, log, httpx)
                 yield Server(url, log, proc.pid)
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                stop(proc, timeout=15)
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, httpx: Any) -> None:

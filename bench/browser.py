@@ -20,13 +20,14 @@ import tempfile
 import time
 import urllib.request
 
-from tests.browser.conftest import CHROMIUM, FLAGS, _free_port
+from tests.browser.conftest import CHROMIUM, FLAGS
+from tests.processes import free_port, stop
 
 TARGET_MS = 16.0
 
 
 def _serve() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GLASSBOX_DATA_DIR": tempfile.mkdtemp(prefix="gb-bench-")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
@@ -39,7 +40,7 @@ def _serve() -> tuple[subprocess.Popen[bytes], str]:
             return proc, base
         except OSError:
             time.sleep(0.1)
-    proc.terminate()
+    stop(proc)
     raise RuntimeError("the app did not start")
 
 
@@ -90,7 +91,7 @@ def main() -> None:
                 ("convolution view, one position", conv),
                 ("learning-rate lab, one frame", lab)]  # fmt: skip
     finally:
-        proc.terminate()
+        stop(proc)
     print(f"{'view':40} {'median ms':>10} {'max ms':>8} {'target':>7}")
     for name, times in rows:
         med, worst = statistics.median(times), max(times)

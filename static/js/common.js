@@ -2,7 +2,8 @@
 // grids of feature maps.
 import { plane } from "./api.js";
 import { format, legend, scaleFor } from "./colors.js";
-import { Heatmap, Mosaic } from "./heatmap.js";
+import { Heatmap } from "./heatmap.js";
+import { Mosaic } from "./mosaic.js";
 import { pick, t } from "./i18n.js";
 
 export function el(tag, attrs = {}, ...children) {

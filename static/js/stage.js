@@ -3,7 +3,8 @@
 import { decodeTensor, plane, sessions } from "./api.js";
 import { format, legend, scaleFor } from "./colors.js";
 import { el, explainPanel, showError } from "./common.js";
-import { Heatmap, Mosaic } from "./heatmap.js";
+import { Heatmap } from "./heatmap.js";
+import { Mosaic } from "./mosaic.js";
 import { t } from "./i18n.js";
 
 // What the API can explain. An activation's delta is explained (as a neuron's

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every tensor in full, so steps from different responses compare one to one.
@@ -35,12 +35,6 @@ START_TIMEOUT_S = 30.0
 WALK: list[dict[str, Any]] = [{}] * 7 + [{"count": 3}] + [{}] * 10  # steps 0-19
 WALK += [{}, {}, {"until": "backward"}, {}, {"until": "update"}]  # 0-1, 2-16, 17, 18-19
 WALK += [{"count": 2}, {}]  # 0-1, 2
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tensors(step: dict) -> dict[str, str]:
@@ -103,7 +97,7 @@ class Server:
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "uvicorn", "app.main:app"]
         cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
@@ -134,12 +128,7 @@ class Server:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop(self.proc, timeout=10)
         self._out.close()
 
 

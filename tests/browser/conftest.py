@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.processes import free_port, stop
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -29,15 +31,9 @@ FLAGS = [
 ]  # fmt: skip
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GLASSBOX_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
     log = (tmp_path_factory.mktemp("log") / "uvicorn.log").open("w")
     proc = subprocess.Popen(
@@ -62,8 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             raise RuntimeError("the app did not start within 30 s")
         yield base
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
         log.close()
 
 

@@ -1,0 +1,137 @@
+// A mosaic: every plane of a tensor as a tile of one canvas.
+import { CanvasMap, showTooltip, hideTooltip } from "./canvasmap.js";
+import { colour, format } from "./colors.js";
+
+/**
+ * Many planes of one tensor on one canvas (a mosaic of tiles with 1-pixel gaps):
+ * one image upload and two DOM nodes however many channels a layer has.
+ */
+export class Mosaic extends CanvasMap {
+  constructor(parent, opts = {}) {
+    super(parent, { cell: 10, maxWidth: 560, ...opts }, "heatmap mosaic", "maps");
+  }
+
+  clicked(e) {
+    const hit = this.hit(e);
+    if (hit && this.onClick) this.onClick(hit.tile, hit.r, hit.c, this.value(hit));
+  }
+
+  redraw() {
+    this.mark(this.marks);
+  }
+
+  /** Arrows move a cursor cell by cell (across tiles), Enter or Space explains it. */
+  key(e) {
+    if (!this.tiles) return;
+    const cur = this.cursor || { tile: 0, r: 0, c: 0 };
+    this.handleKey(e, (dr, dc) => {
+      let { tile, r, c } = cur;
+      r += dr;
+      c += dc;
+      if (c < 0 && tile > 0) (tile -= 1), (c = this.cols - 1);
+      if (c >= this.cols && tile < this.tiles.length - 1) (tile += 1), (c = 0);
+      if (r < 0 && tile >= this.perRow) (tile -= this.perRow), (r = this.rows - 1);
+      if (r >= this.rows && tile + this.perRow < this.tiles.length) (tile += this.perRow), (r = 0);
+      r = Math.min(Math.max(r, 0), this.rows - 1);
+      c = Math.min(Math.max(c, 0), this.cols - 1);
+      this.cursor = { tile, r, c };
+      const lead = this.tiles[tile].lead;
+      this.overlay.setAttribute("aria-label",
+        `${this.opts.name || ""}[${[...lead, r, c].join(", ")}] = ${format(this.value(this.cursor))}`);
+      this.mark(this.marks);
+    }, () => this.onClick(cur.tile, cur.r, cur.c, this.value(cur)));
+  }
+
+
+  /** tiles: [{lead: [...], data: Float32Array}] all rows x cols; one colour scale. */
+  draw(tiles, rows, cols, scale) {
+    const t0 = performance.now();
+    Object.assign(this, { tiles, rows, cols, scale });
+    const cell = Math.max(2, Math.min(this.opts.cell, Math.floor(this.opts.maxWidth / (cols + 1))));
+    const perRow = Math.max(1, Math.min(tiles.length, Math.floor(this.opts.maxWidth / ((cols + 1) * cell))));
+    const lines = Math.ceil(tiles.length / perRow);
+    const W = perRow * (cols + 1) - 1;
+    const H = lines * (rows + 1) - 1;
+    Object.assign(this, { cell, perRow, W, H });
+    this.base.width = W;
+    this.base.height = H;
+    const ctx = this.base.getContext("2d");
+    const img = ctx.createImageData(W, H);
+    const px = img.data;
+    px.fill(255);
+    tiles.forEach((tile, k) => {
+      const ox = (k % perRow) * (cols + 1);
+      const oy = Math.floor(k / perRow) * (rows + 1);
+      for (let r = 0; r < rows; r++) {
+        let o = 4 * ((oy + r) * W + ox);
+        for (let c = 0; c < cols; c++, o += 4) {
+          const [R, G, B] = colour(tile.data[r * cols + c], scale);
+          px[o] = R;
+          px[o + 1] = G;
+          px[o + 2] = B;
+        }
+      }
+    });
+    ctx.putImageData(img, 0, 0);
+    this.size(W * cell, H * cell);
+    this.mark(this.marks);
+    this.lastDrawMs = performance.now() - t0;
+    return this;
+  }
+
+  origin(k) {
+    return [(k % this.perRow) * (this.cols + 1), Math.floor(k / this.perRow) * (this.rows + 1)];
+  }
+
+  /** marks: [{tile, r, c, style}] */
+  mark(marks) {
+    this.marks = marks || [];
+    if (!this.tiles) return;
+    const ratio = window.devicePixelRatio || 1;
+    const cell = this.cell;
+    this.overlay.width = this.W * cell * ratio;
+    this.overlay.height = this.H * cell * ratio;
+    const ctx = this.overlay.getContext("2d");
+    ctx.scale(ratio, ratio);
+    const styles = { window: "#f5a700", source: "#00a36c", target: "#e0007a", chosen: "#111" };
+    ctx.lineWidth = 2;
+    for (const m of this.marks) {
+      const [ox, oy] = this.origin(m.tile);
+      ctx.strokeStyle = styles[m.style] || "#111";
+      ctx.strokeRect((ox + m.c) * cell + 1, (oy + m.r) * cell + 1, cell - 2, cell - 2);
+    }
+    if (this.cursor && document.activeElement === this.overlay) {
+      const [ox, oy] = this.origin(this.cursor.tile);
+      ctx.setLineDash([3, 2]);
+      ctx.strokeStyle = "#2458b8";
+      ctx.strokeRect((ox + this.cursor.c) * cell + 1, (oy + this.cursor.r) * cell + 1, cell - 2, cell - 2);
+    }
+  }
+
+  hit(e) {
+    if (!this.tiles) return null;
+    const rect = this.overlay.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - rect.left) / rect.width) * this.W);
+    const y = Math.floor(((e.clientY - rect.top) / rect.height) * this.H);
+    const tx = Math.floor(x / (this.cols + 1));
+    const ty = Math.floor(y / (this.rows + 1));
+    const c = x - tx * (this.cols + 1);
+    const r = y - ty * (this.rows + 1);
+    const tile = ty * this.perRow + tx;
+    if (c >= this.cols || r >= this.rows || tile >= this.tiles.length) return null;
+    return { tile, r, c };
+  }
+
+  value(hit) {
+    return this.tiles[hit.tile].data[hit.r * this.cols + hit.c];
+  }
+
+  hover(e) {
+    const hit = this.hit(e);
+    if (!hit) return hideTooltip();
+    const lead = this.tiles[hit.tile].lead;
+    const v = this.value(hit);
+    showTooltip(`${this.opts.name || ""}[${[...lead, hit.r, hit.c].join(",")}] = ${Number.isFinite(v) ? v : format(v)}`,
+      e.clientX, e.clientY);
+  }
+}
