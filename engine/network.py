@@ -66,10 +66,13 @@ class Sequential:
         return out
 
     def layer(self, name: str) -> Layer:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(f"no layer {name!r}; layers: {[lay.name for lay in self.layers]}")
+        by_name = self.__dict__.get("_by_name")
+        if by_name is None or len(by_name) != len(self.layers):
+            by_name = self.__dict__["_by_name"] = {lay.name: lay for lay in self.layers}
+        try:
+            return by_name[name]
+        except KeyError:
+            raise KeyError(f"no layer {name!r}; layers: {list(by_name)}") from None
 
     def spec(self) -> dict[str, Any]:
         """JSON-ready description, enough to rebuild the network (`from_spec`)."""
@@ -204,7 +207,13 @@ class Sequential:
     # --- stepping (engine.stepper.Pass) ---------------------------------------
     def plan(self, optimizer_kind: str) -> list[PlannedStep]:
         """Forward through each layer, the loss, backward in reverse, one update per
-        layer with parameters."""
+        layer with parameters. Made once per optimizer kind (the layers are fixed)."""
+        plans = self.__dict__.setdefault("_plans", {})
+        if optimizer_kind not in plans:
+            plans[optimizer_kind] = self._make_plan(optimizer_kind)
+        return plans[optimizer_kind]
+
+    def _make_plan(self, optimizer_kind: str) -> list[PlannedStep]:
         items = [("forward", lay.name, lay.op) for lay in self.layers]
         items.append(("loss", "loss", self.loss_kind))
         items += [("backward", lay.name, lay.op) for lay in reversed(self.layers)]
