@@ -72,6 +72,8 @@ DOCUMENTED = (
     ("TrainRequest", "batch_size", "max_batch"),
     ("DescentRequest", "steps", "max_lab_steps"),
     ("DescentRequest", "runs", "max_lab_runs"),
+    ("BPCompare", "epochs", "max_epochs"),
+    ("BPCompare", "batch_size", "max_batch"),
     ("NetworkSpec", "layers", "max_layers"),
     ("LayerSpec", "in_channels", "max_kernels"),
     ("LayerSpec", "out_channels", "max_kernels"),

@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from app import __version__, errors
 from app.limits import document_limits
-from app.routers import docs, edits, health, lab, pages, presets, sessions
+from app.routers import bp, docs, edits, health, lab, pages, presets, sessions
 from app.sessions import SessionService
 from app.settings import Settings, get_settings
 from app.store import open_store
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(errors.BodyLimit, max_bytes=settings.limits.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     docs.install(app)
-    routers = (health, presets, sessions, edits, lab, pages)
+    routers = (health, presets, sessions, edits, lab, bp, pages)
     for router in (r.router for r in routers):
         app.include_router(router)
     return app

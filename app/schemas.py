@@ -160,6 +160,18 @@ class Overrides(Strict):
     activation: Literal["relu", "leaky_relu", "sigmoid", "tanh"] | None = None
     lr: Number | None = Field(None, gt=0, le=100, description="learning rate")
     optimizer: OptimizerSpec | None = None
+    scale: Number | None = Field(
+        None, gt=0, le=10, description="vanishing-rnn: spectral radius of the recurrent weights"
+    )
+    nonlinearity: Literal["tanh", "relu"] | None = Field(
+        None, description="an RNN preset's nonlinearity"
+    )
+    clip: Number | None = Field(
+        None, gt=0, le=1000, description="recurrent presets: clip gradients to this global norm"
+    )
+    reinit: bool | None = Field(
+        None, description="recurrent presets: start from seeded random weights (to train)"
+    )
 
 
 class SampleInput(Strict):
@@ -334,6 +346,13 @@ class TermOut(BaseModel):
     product: float | str
 
 
+class ActivationOut(BaseModel):
+    fn: str = Field(description="sigmoid | tanh | relu, applied to the terms' sum")
+    z: float | str = Field(description="the pre-activation: the sum of the terms")
+    value: float | str = Field(description="fn(z)")
+    formula: str
+
+
 class ExplanationOut(BaseModel):
     kind: str
     index: list[int]
@@ -343,6 +362,9 @@ class ExplanationOut(BaseModel):
     scale: FactorOut | None
     total: float | str
     value: float | str
+    activation: ActivationOut | None = Field(
+        None, description="a recurrent gate or hidden value: total = fn(sum of the terms)"
+    )
 
 
 class TrainRequest(Strict):

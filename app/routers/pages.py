@@ -39,7 +39,9 @@ TOPICS: dict[str, str] = {
     "tensor-convolution": "tensor",
     "pooling": "pool",
     "cnn": "cnn",
+    "bp": "bp",
     "learning-rate": "lab",
+    "rnn": "rnn",
 }
 
 

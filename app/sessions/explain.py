@@ -11,6 +11,9 @@ from app.sessions.state import Live
 from engine.functional import explain as E
 from engine.layers import Conv2D, Dense, Layer
 from engine.layers.pool import _Pool
+from engine.recurrent import RecurrentNet
+from engine.recurrent_explain import EXPLAINABLE as RECURRENT_EXPLAINABLE
+from engine.recurrent_explain import STEP_NAME, explain_step
 
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 EXPLAINABLE = "; ".join(
@@ -22,6 +25,7 @@ EXPLAINABLE = "; ".join(
         "<pool>.dx (the pooled deltas a pixel received)",
         "<dense>.dx (output deltas x weights)",
         "<activation>.dx before a dense layer (a neuron's delta: sum x slope)",
+        f"recurrent: {RECURRENT_EXPLAINABLE}",
     )
 )
 
@@ -34,6 +38,8 @@ def explain(live: Live, name: str, index: tuple[int, ...]) -> dict[str, Any]:
     trace, net = live.run.trace, live.net
     if name not in trace:
         raise KeyError(name)
+    if isinstance(net, RecurrentNet) and STEP_NAME.match(name):
+        return _recurrent(live, name, index)
     layer_name, _, what = name.partition(".")
     try:
         layer = net.layer(layer_name)
@@ -42,6 +48,30 @@ def explain(live: Live, name: str, index: tuple[int, ...]) -> dict[str, Any]:
     exp, names = _dispatch(live, layer, what, index)
     value = float(trace[name][index])
     return explanation_payload(exp, names, value)
+
+
+def _recurrent(live: Live, name: str, index: tuple[int, ...]) -> dict[str, Any]:
+    """A recurrent step's number: a gate (terms of its pre-activation, then the
+    activation), a cell value (f * c_prev + i * g), h, or a cell delta."""
+    trace = live.run.trace
+    try:
+        exp, names = explain_step(trace, live.net, name, index)
+    except ValueError as exc:
+        raise NotExplainable(str(exc)) from None
+    value = float(trace[name][index])
+    if not hasattr(exp, "preact"):
+        return explanation_payload(exp, names, value)
+    out = explanation_payload(exp.preact, names, value)
+    z = out["total"]
+    out.update(
+        kind=exp.kind,
+        index=list(exp.index),
+        formula=f"{exp.preact.formula}; {exp.formula}",
+        total=explanation_payload(exp.preact, {}, exp.value)["value"],
+        activation={"fn": exp.fn, "z": z, "value": out["value"], "formula": exp.formula},
+    )
+    out["activation"]["value"] = out["total"]
+    return out
 
 
 def _dispatch(live: Live, layer: Layer, what: str, index: tuple[int, ...]) -> tuple[Any, dict]:

@@ -29,7 +29,7 @@ from app.sessions.inputs import resolve_input, resolve_target
 from app.sessions.state import Live, new_meta, rebuild, start_new_pass, to_arrays, to_stored
 from app.settings import Settings
 from app.store import SessionStore, StoredSession
-from engine.data import load_split
+from engine.data import DatasetSplit, load_split
 from engine.models import model_from_spec
 from engine.network import Sequential
 from engine.optim import make_optimizer
@@ -84,8 +84,11 @@ class SessionService:
                 self._live.popitem(last=False)
 
     # --- create -----------------------------------------------------------------
-    def create(self, req: SessionCreate) -> Live:
-        net, x, target, optimizer, data, info, trained = self._source(req)
+    def create(self, req: SessionCreate, data: DatasetSplit | None = None) -> Live:
+        """A new session; `data` is the dataset a network-spec session trains on (a
+        preset brings its own)."""
+        net, x, target, optimizer, preset_data, info, trained = self._source(req)
+        data = preset_data if preset_data is not None else data
         check_network(net.spec(), self.limits)
         if req.input is not None:
             x, given_target, info = resolve_input(req.input, net, data)
@@ -135,8 +138,8 @@ class SessionService:
         return net, None, None, optimizer, None, {}, False
 
     def _from_preset(self, name: str, overrides: Overrides | None, seed: int) -> tuple[Any, ...]:
-        info = get_preset(name)  # KeyError names the presets on offer
-        lesson = build_preset(name, seed)
+        info, preset = get_preset(name), name  # KeyError names the presets on offer
+        lesson = _build_preset(name, seed, overrides)
         net, trained = lesson.net, info.trained
         if overrides is not None:
             changed = overrides.model_dump(
@@ -151,6 +154,8 @@ class SessionService:
                 check_network(spec, self.limits)
                 if spec != net.spec():
                     net, trained = _rebuilt(net, spec, seed, lesson.reweight), False
+            net, changed_rec = _recurrent_overrides(preset, net, overrides, seed)
+            trained = trained and not changed_rec
         optimizer = _optimizer(lesson.optimizer, overrides)
         target = lesson.target
         if net is not lesson.net and lesson.retarget is not None:
@@ -307,6 +312,50 @@ def _rebuilt(net: Sequential, spec: dict[str, Any], seed: int, reweight: Any = N
     elif reweight is not None:
         reweight(new)
     return new
+
+
+def _build_preset(name: str, seed: int, overrides: Overrides | None) -> Any:
+    """The preset's lesson; vanishing-rnn's builder takes the scale and nonlinearity."""
+    if overrides is not None and overrides.scale is not None and name != "vanishing-rnn":
+        raise ValueError(f"overrides.scale is for vanishing-rnn only, not {name}")
+    if name == "vanishing-rnn" and overrides is not None:
+        kwargs = overrides.model_dump(include={"scale", "nonlinearity"}, exclude_none=True)
+        if kwargs:
+            from engine.presets.recurrent_builders import vanishing_rnn
+
+            return vanishing_rnn(seed, **kwargs)
+    return build_preset(name, seed)
+
+
+def _recurrent_overrides(
+    name: str, net: Sequential, overrides: Overrides, seed: int
+) -> tuple[Sequential, bool]:
+    """A recurrent preset with another nonlinearity (an RNN) or gradient clipping (the
+    weights stay), or with fresh seeded weights (reinit). Returns the network and
+    whether its weights are no longer the trained ones."""
+    from engine.recurrent import RecurrentNet
+
+    patch: dict[str, Any] = {}
+    if overrides.clip is not None:
+        patch["clip"] = float(overrides.clip)
+    if overrides.nonlinearity is not None and name != "vanishing-rnn":
+        patch["nonlinearity"] = overrides.nonlinearity
+    if overrides.reinit:
+        patch["reinit"] = True
+    if not patch:
+        return net, False
+    if not isinstance(net, RecurrentNet):
+        raise ValueError(f"overrides {', '.join(patch)} are for recurrent presets, not {name}")
+    if "nonlinearity" in patch and net.cell != "rnn":
+        raise ValueError(f"overrides.nonlinearity is for RNN presets; {name} is an {net.cell}")
+    reinit = patch.pop("reinit", False)
+    spec = {**net.spec(), **patch}
+    if spec == net.spec() and not reinit:
+        return net, False
+    new = RecurrentNet.from_spec(spec, seed)
+    if not reinit:
+        new.set_params(net.params())
+    return new, "nonlinearity" in patch or reinit
 
 
 def _optimizer(base: dict[str, Any], overrides: Overrides | None) -> dict[str, Any]:

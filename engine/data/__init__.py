@@ -20,9 +20,14 @@ __all__ = [
 
 def load_split(name: str) -> DatasetSplit:
     """A dataset split by its `DatasetSplit.name`: "digits", "shapes<size>" (e.g.
-    "shapes16"), or a sequence set ("sine", "memory<T>", "chars-<lang>[-<T>]", "spell")."""
+    "shapes16"), a toy 2-D set ("toy-moons", "toy-moons:0.2:3"), or a sequence set
+    ("sine", "memory<T>", "chars-<lang>[-<T>]", "spell")."""
     if name == "digits":
         return load_digits_split()
+    if name.startswith("toy-"):
+        from engine.data.toy import load_toy_by_name  # "toy-moons", "toy-moons:0.2:3"
+
+        return load_toy_by_name(name)
     if name.startswith("shapes") and name[6:].isdigit():
         return load_shapes_split(int(name[6:]))
     from engine.data.sequences import load_sequence_split  # sine, memory<T>, chars-..., spell

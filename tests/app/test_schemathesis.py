@@ -55,6 +55,8 @@ BEYOND_SCHEMA = {
     ("GET", "/api/sessions/{sid}/explain"),
     ("POST", "/api/sessions/{sid}/explain"),
     ("PUT", "/api/sessions/{sid}/params/{name}"),
+    ("POST", "/api/bp/compare"),  # epochs x batches per epoch within max_iterations
+    ("GET", "/api/sessions/{sid}/boundary"),  # only a session on a 2-D dataset has one
 }
 
 

@@ -1,0 +1,84 @@
+"""BP (fully connected) networks: a session on a dataset, its decision boundary,
+and learning rates side by side."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Response
+
+from app.deps import ServiceDep, SettingsDep
+from app.encoding import json_response
+from app.errors import BODY_ERRORS
+from app.schemas import ErrorOut, SessionOut
+from app.sessions import bp
+from app.views import session_payload
+
+router = APIRouter(prefix="/api", tags=["bp"])
+ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the session id")]
+
+
+@router.post(
+    "/bp/sessions", status_code=201, response_model=SessionOut,
+    responses={**ERRORS, **BODY_ERRORS},
+)  # fmt: skip
+def create_bp_session(
+    service: ServiceDep,
+    req: Annotated[
+        bp.BPSessionCreate,
+        Body(
+            openapi_examples={
+                "moons": {
+                    "summary": "Two moons, one hidden layer of 8",
+                    "value": {"dataset": "moons", "hidden": [8], "activation": "tanh", "lr": 0.1},
+                }
+            }
+        ),
+    ],  # fmt: skip
+) -> Response:
+    """A session with a fully connected network on a dataset (input size = features,
+    output size = classes); it steps on a training sample and trains on the train split."""
+    live = bp.create_session(service, req)
+    return json_response({**session_payload(live), "dataset": bp.dataset_info(live)}, 201)
+
+
+@router.get("/sessions/{sid}/boundary", responses=ERRORS)
+def decision_boundary(
+    service: ServiceDep,
+    sid: SessionId,
+    resolution: Annotated[int, Query(ge=2, le=bp.MAX_BOUNDARY_RESOLUTION)] = 40,
+) -> Response:
+    """Class probabilities and the predicted class on a grid over a 2-D dataset
+    (probs[i][j] at (xs[j], ys[i])), with the train and test points."""
+    return json_response(bp.boundary(service, sid, resolution))
+
+
+@router.get("/sessions/{sid}/metrics", responses=ERRORS)
+def dataset_metrics(service: ServiceDep, sid: SessionId) -> Response:
+    """Loss and accuracy of the session's network on its dataset (train and test)."""
+    return json_response(bp.metrics(service, sid))
+
+
+@router.post("/bp/compare", responses={**ERRORS, **BODY_ERRORS})
+def compare_learning_rates(
+    settings: SettingsDep,
+    req: Annotated[
+        bp.BPCompare,
+        Body(
+            openapi_examples={
+                "moons": {
+                    "summary": "Too small, good, too large, diverging",
+                    "value": {
+                        "dataset": "moons",
+                        "hidden": [8],
+                        "lrs": [0.001, 0.1, 3, 200],
+                        "epochs": 20,
+                    },
+                }
+            }
+        ),
+    ],  # fmt: skip
+) -> Response:
+    """The same network from the same initial weights trained with each learning rate;
+    per epoch loss and accuracy (train and test); a diverged run is flagged and its
+    non-finite numbers sent as "NaN" or "Infinity"."""
+    return json_response(bp.compare(req, settings.limits))

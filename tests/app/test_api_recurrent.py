@@ -1,0 +1,147 @@
+"""Recurrent sessions through the REST API: explanations of gates, cell values and
+cell deltas, and the overrides of the recurrent presets (scale, nonlinearity, clip)."""
+
+import math
+
+import numpy as np
+import pytest
+
+
+def _create(client, preset, **body):
+    r = client.post("/api/sessions", json={"preset": preset, **body})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _explain(client, sid, tensor, index):
+    r = client.get(f"/api/sessions/{sid}/explain", params={"tensor": tensor, "index": index})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _run(client, sid, until):
+    r = client.post(f"/api/sessions/{sid}/steps", json={"until": until}, params={"tensors": False})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+@pytest.mark.parametrize("gate", ["i", "f", "g", "o"])
+def test_a_gate_value_is_its_preactivation_terms_then_the_activation(client, gate):
+    s = _create(client, "memory-lstm")
+    _run(client, s["id"], "forward")
+    exp = _explain(client, s["id"], f"lstm1.t3.{gate}", "0,2")
+    assert exp["index"] == [0, 2] and exp["kind"] == f"lstm.{gate}"
+    z = sum(term["product"] for term in exp["terms"])
+    act = exp["activation"]
+    assert act["fn"] == ("tanh" if gate == "g" else "sigmoid")
+    assert act["z"] == pytest.approx(z, rel=1e-9, abs=1e-12)
+    fn = math.tanh if gate == "g" else _sigmoid
+    assert exp["total"] == pytest.approx(fn(z), rel=1e-9)
+    assert exp["total"] == pytest.approx(exp["value"], abs=1e-5)
+    names = {f["tensor"] for term in exp["terms"] for f in term["factors"]}
+    assert {"lstm1.w_ih", "lstm1.w_hh", "lstm1.t3.x", "lstm1.t3.h_prev"} <= names
+    # 4 inputs, 16 hidden units, two biases
+    assert len(exp["terms"]) == 4 + 16 + 2
+
+
+def test_a_cell_value_is_f_times_c_prev_plus_i_times_g(client):
+    s = _create(client, "memory-lstm")
+    _run(client, s["id"], "forward")
+    exp = _explain(client, s["id"], "lstm1.t5.c", "0,1")
+    assert [[f["tensor"] for f in t["factors"]] for t in exp["terms"]] == [
+        ["lstm1.t5.f", "lstm1.t5.c_prev"],
+        ["lstm1.t5.i", "lstm1.t5.g"],
+    ]
+    assert exp.get("activation") is None
+    assert sum(t["product"] for t in exp["terms"]) == pytest.approx(exp["total"])
+    assert exp["total"] == pytest.approx(exp["value"], abs=1e-5)
+    h = _explain(client, s["id"], "lstm1.t5.h", "0,1")
+    assert h["total"] == pytest.approx(h["value"], abs=1e-5)
+
+
+def test_a_cell_delta_and_an_rnn_hidden_value_are_explained(client):
+    s = _create(client, "memory-lstm")
+    _run(client, s["id"], "backward")
+    exp = _explain(client, s["id"], "lstm1.t2.dc", "0,0")
+    assert exp["total"] == pytest.approx(exp["value"], rel=1e-4, abs=1e-9)
+    r = _create(client, "memory-rnn")
+    _run(client, r["id"], "forward")
+    h = _explain(client, r["id"], "rnn1.t4.h", "0,3")
+    assert h["activation"]["fn"] == "tanh"
+    assert h["total"] == pytest.approx(h["value"], abs=1e-5)
+
+
+def test_unexplainable_recurrent_tensors_get_a_message(client):
+    s = _create(client, "memory-rnn")
+    _run(client, s["id"], "forward")
+    params = {"tensor": "rnn1.t1.pre", "index": "0,0"}
+    r = client.get(f"/api/sessions/{s['id']}/explain", params=params)
+    assert r.status_code == 422 and "explainable" in r.json()["detail"]
+
+
+def _dh_norms(client, sid, t_len, prefix="rnn1"):
+    _run(client, sid, "backward")
+    out = []
+    for t in range(t_len):
+        r = client.get(f"/api/sessions/{sid}/tensors/{prefix}.t{t}.dh_norm")
+        assert r.status_code == 200, r.text
+        out.append(float(np.asarray(r.json()["data"]).ravel()[0]))
+    return out
+
+
+def test_vanishing_rnn_scale_changes_the_gradient_norms(client):
+    small = _create(client, "vanishing-rnn", overrides={"scale": 0.5})
+    large = _create(client, "vanishing-rnn", overrides={"scale": 2.0})
+    a, b = _dh_norms(client, small["id"], 40), _dh_norms(client, large["id"], 40)
+    assert a[0] / a[-1] < 1e-6  # vanishing
+    assert b[0] / b[-1] > 10  # exploding
+    default = _create(client, "vanishing-rnn")
+    assert default["network"]["layers"][0]["settings"]["nonlinearity"] == "tanh"
+
+
+def test_nonlinearity_and_clip_overrides(client):
+    s = _create(client, "vanishing-rnn", overrides={"nonlinearity": "relu", "clip": 1.0})
+    assert s["network"]["layers"][0]["settings"]["nonlinearity"] == "relu"
+    assert any(p["layer"] == "clip" or p["op"].startswith("clip") for p in s["plan"])
+    r = _create(client, "memory-rnn", overrides={"nonlinearity": "relu"})
+    assert r["network"]["layers"][0]["settings"]["nonlinearity"] == "relu"
+    assert r["trained"] is False
+    c = _create(client, "memory-lstm", overrides={"clip": 0.5})
+    assert c["trained"] is True
+    # the clipped session still steps to the end after a reload from the store
+    _run(client, c["id"], "update")
+
+
+@pytest.mark.parametrize(
+    ("preset", "overrides"),
+    [
+        ("memory-lstm", {"scale": 2.0}),
+        ("memory-lstm", {"nonlinearity": "relu"}),
+        ("digits-cnn", {"clip": 1.0}),
+        ("vanishing-rnn", {"scale": 0}),
+        ("vanishing-rnn", {"nonlinearity": "sigmoid"}),
+    ],
+)
+def test_bad_recurrent_overrides_are_422(client, preset, overrides):
+    r = client.post("/api/sessions", json={"preset": preset, "overrides": overrides})
+    assert r.status_code == 422, r.text
+
+
+def test_reinit_starts_from_random_weights_and_training_streams_to_done(client):
+    trained = _create(client, "memory-lstm")
+    fresh = _create(client, "memory-lstm", overrides={"reinit": True, "clip": 1.0})
+    assert fresh["trained"] is False and trained["trained"] is True
+    _run(client, trained["id"], "forward")
+    _run(client, fresh["id"], "forward")
+    w0 = client.get(f"/api/sessions/{trained['id']}/tensors/lstm1.w_hh").json()["data"]
+    w1 = client.get(f"/api/sessions/{fresh['id']}/tensors/lstm1.w_hh").json()["data"]
+    assert not np.allclose(w0, w1)
+    body = {"iterations": 3, "batch_size": 16, "optimizer": {"type": "adam", "lr": 0.003}}
+    with client.stream("POST", f"/api/sessions/{fresh['id']}/train", json=body) as r:
+        text = "".join(r.iter_text())
+    events = [line[7:] for line in text.splitlines() if line.startswith("event: ")]
+    assert events[0] == "start" and "progress" in events and events[-1] == "done"
