@@ -1,0 +1,74 @@
+// BP learning rates side by side: the same network trained at several learning
+// rates (POST /api/bp/compare), their training losses on one log chart and a row
+// per rate with its final loss, test accuracy and a divergence flag.
+import { api } from "./api.js";
+import { COLOURS, SHAPES, finite, num, untilNonFinite } from "./bp-values.js";
+import { format } from "./colors.js";
+import { clearError, el } from "./common.js";
+import { t } from "./i18n.js";
+import { LineChart } from "./linechart.js";
+
+/** One run's row: swatch, rate, final loss, test accuracy and why it diverged. */
+function runRow(r, i) {
+  const losses = r.train_loss.map(num);
+  const end = losses[losses.length - 1];
+  const raw = r.train_loss[losses.length - 1];
+  let flag = "";
+  if (r.nonfinite) flag = t("bp.divergedNaN", { epoch: r.nonfinite_at_epoch, value: raw });
+  else if (r.diverged) flag = t("bp.divergedUp", { from: format(losses[0]), to: format(end) });
+  return el("li", { class: `bp-run${r.diverged ? " diverged" : ""}`, "data-lr": String(r.lr),
+    "data-diverged": r.diverged ? "1" : "0", "data-final-loss": String(raw) },
+  el("span", { class: "bp-swatch", style: `background:${COLOURS[i]}` }),
+  el("strong", { text: `${t("bp.lr")} = ${r.lr}` }),
+  el("span", { text: `  ${t("bp.finalLoss")} ${finite(end) ? format(end) : String(raw)}` }),
+  el("span", { text: `  ${t("bp.testAcc")} ${format(r.test_accuracy[r.test_accuracy.length - 1])}` }),
+  flag ? el("span", { class: "bp-flag diverged", text: `  ⚠ ${flag}` }) : null);
+}
+
+/** The comparison section, appended to `root`; compare() runs it with the network
+ * from config() ({dataset, hidden, activation, seed}). */
+export function comparePanel(root, config) {
+  const lrsIn = el("input", { type: "text", value: "0.01, 0.3, 3, 100", "data-field": "lrs", "aria-label": t("bp.lrs") });
+  const cmpEpochs = el("input", { type: "number", min: "1", max: "50", value: "20", "data-field": "compare-epochs",
+    "aria-label": t("bp.epochs") });
+  const cmpBtn = el("button", { type: "button", class: "primary", "data-act": "compare", text: t("bp.compare") });
+  const cmpChartBox = el("div", { class: "bp-chart bp-compare-chart" }, el("p", { class: "muted", text: t("bp.logAxis") }));
+  const cmpRows = el("ol", { class: "bp-compare-rows" });
+  root.append(el("section", { class: "bp-compare" }, el("h2", { text: t("bp.compareTitle") }),
+    el("p", { class: "muted", text: t("bp.compareHelp") }),
+    el("div", { class: "controls" }, el("label", {}, `${t("bp.lrs")} `, lrsIn),
+      el("label", {}, `${t("bp.epochs")} `, cmpEpochs), cmpBtn), cmpChartBox, cmpRows));
+  const cmpChart = new LineChart(cmpChartBox, { label: t("bp.compareTitle") });
+
+  function draw(res) {
+    const runs = res.runs;
+    // The chart stops at 1000 x the starting loss, so a run that blows up does not
+    // flatten the others; its row gives the real numbers.
+    const cap = 1000 * Math.max(...runs.map((r) => num(r.train_loss[0])).filter(finite), 1e-6);
+    cmpChart.setData(runs.map((r, i) => ({ values: untilNonFinite(r.train_loss).map((v) => Math.min(v, cap)),
+      colour: COLOURS[i], shape: SHAPES[i] })), { log: true });
+    cmpChart.layout(cmpChartBox.clientWidth || 600, 220);
+    cmpChart.draw(res.epochs);
+    cmpRows.innerHTML = "";
+    runs.forEach((r, i) => cmpRows.append(runRow(r, i)));
+  }
+
+  async function compare() {
+    const lrs = lrsIn.value.split(/[,\s，]+/).filter(Boolean).map(Number);
+    const cfg = config();
+    cmpBtn.disabled = true;
+    try {
+      const res = await api("POST", "/api/bp/compare", {
+        dataset: cfg.dataset, hidden: cfg.hidden, activation: cfg.activation, seed: cfg.seed, lrs,
+        epochs: Math.max(1, Math.min(50, Math.round(Number(cmpEpochs.value) || 1))),
+      });
+      clearError(root);
+      draw(res);
+      root.dataset.compared = String(Number(root.dataset.compared || 0) + 1);
+    } finally {
+      cmpBtn.disabled = false;
+    }
+  }
+
+  return { cmpBtn, compare };
+}

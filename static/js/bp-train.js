@@ -1,0 +1,108 @@
+// BP training: epochs trained one at a time over SSE, with the decision boundary
+// (2-D data) and the train/test loss and accuracy curves redrawn after each.
+import { api } from "./api.js";
+import { drawBoundary } from "./bp-boundary.js";
+import { COLOURS, num, untilNonFinite } from "./bp-values.js";
+import { format } from "./colors.js";
+import { el } from "./common.js";
+import { t } from "./i18n.js";
+import { LineChart } from "./linechart.js";
+import { postEvents } from "./sse.js";
+
+/** One epoch of training over SSE; returns the last event's data. */
+async function trainEpoch(id) {
+  let last = null;
+  await postEvents(`/api/sessions/${id}/train`, { epochs: 1, batch_size: 32 }, (name, data) => (last = data));
+  if (last.event === "error") throw new Error(last.detail);
+  return last;
+}
+
+/** The training section, appended to `root`. reset(session) starts a new history;
+ * evaluate(epoch) fetches and draws the metrics; train({lock, reload}) runs the
+ * epochs, calling lock(true/false) around them and reload() after. */
+export function trainPanel(root) {
+  const epochsIn = el("input", { type: "number", min: "1", max: "50", value: "20", "data-field": "epochs",
+    "aria-label": t("bp.epochs") });
+  const trainBtn = el("button", { type: "button", class: "primary", "data-act": "train", text: t("bp.train") });
+  const stopBtn = el("button", { type: "button", "data-act": "stop", text: t("bp.stop"), disabled: "" });
+  const trainStatus = el("p", { class: "bp-status", "aria-live": "polite" });
+  const boundaryCanvas = el("canvas", { class: "bp-boundary", role: "img", "aria-label": t("bp.boundary") });
+  const boundaryBox = el("figure", { class: "bp-boundary-box" }, boundaryCanvas,
+    el("figcaption", { class: "muted", text: t("bp.boundaryKey") }));
+  const lossBox = el("div", { class: "bp-chart" }, el("h3", { text: t("bp.lossChart") }));
+  const accBox = el("div", { class: "bp-chart" }, el("h3", { text: t("bp.accChart") }));
+  const curveKey = el("p", { class: "muted bp-key" },
+    el("span", { style: `color:${COLOURS[0]}`, text: `━ ${t("bp.train.split")}` }), "  ",
+    el("span", { style: `color:${COLOURS[1]}`, text: `━ ${t("bp.test.split")}` }));
+  root.append(el("section", { class: "bp-train" }, el("h2", { text: t("bp.training") }),
+    el("div", { class: "controls" }, el("label", {}, `${t("bp.epochs")} `, epochsIn), trainBtn, stopBtn), trainStatus,
+    el("div", { class: "bp-train-main" }, boundaryBox, el("div", { class: "bp-charts" }, lossBox, accBox, curveKey))));
+  const lossChart = new LineChart(lossBox, { label: t("bp.lossChart") });
+  const accChart = new LineChart(accBox, { label: t("bp.accChart") });
+
+  let session = null;
+  let history = [];
+  let stopping = false;
+  stopBtn.addEventListener("click", () => (stopping = true));
+
+  function reset(s) {
+    session = s;
+    history = [];
+    boundaryBox.hidden = s.dataset.features !== 2;
+  }
+
+  function drawCurves() {
+    const w = lossBox.clientWidth || 420;
+    const pick = (key) => untilNonFinite(history.map((h) => h[key]));
+    lossChart.setData([{ values: pick("train_loss"), colour: COLOURS[0], shape: "circle" },
+      { values: pick("test_loss"), colour: COLOURS[1], shape: "square" }], { log: true });
+    accChart.setData([{ values: pick("train_accuracy"), colour: COLOURS[0], shape: "circle" },
+      { values: pick("test_accuracy"), colour: COLOURS[1], shape: "square" }], {});
+    lossChart.layout(w, 170);
+    accChart.layout(w, 170);
+    lossChart.draw(history.length - 1);
+    accChart.draw(history.length - 1);
+  }
+
+  async function evaluate(epoch) {
+    const twoD = session.dataset.features === 2;
+    const m = twoD
+      ? await api("GET", `/api/sessions/${session.id}/boundary?resolution=40`)
+      : await api("GET", `/api/sessions/${session.id}/metrics`);
+    if (twoD) drawBoundary(boundaryCanvas, m);
+    history.push({ epoch, ...m });
+    drawCurves();
+    trainStatus.textContent = t("bp.metrics", { epoch, trainLoss: format(num(m.train_loss)),
+      testLoss: format(num(m.test_loss)), trainAcc: format(m.train_accuracy), testAcc: format(m.test_accuracy) });
+    root.dataset.epoch = String(epoch);
+  }
+
+  async function train({ lock, reload }) {
+    const epochs = Math.max(1, Math.min(50, Math.round(Number(epochsIn.value) || 1)));
+    trainBtn.disabled = true;
+    lock(true);
+    stopBtn.disabled = false;
+    stopping = false;
+    root.dataset.training = "1";
+    try {
+      const start = history.length ? history[history.length - 1].epoch : 0;
+      for (let e = 1; e <= epochs && !stopping; e++) {
+        const last = await trainEpoch(session.id);
+        await evaluate(start + e);
+        if (last.event === "diverged") {
+          trainStatus.textContent += `  ${t("bp.divergedTrain")}`;
+          break;
+        }
+      }
+      await reload(); // a fresh pass with the trained weights
+    } finally {
+      trainBtn.disabled = false;
+      lock(false);
+      stopBtn.disabled = true;
+      delete root.dataset.training;
+      root.dataset.trained = String(Number(root.dataset.trained || 0) + 1);
+    }
+  }
+
+  return { trainBtn, reset, evaluate, train };
+}

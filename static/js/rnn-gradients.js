@@ -1,0 +1,113 @@
+// Backward through time: ||dL/dh_t|| over t for an RNN (its recurrent weight
+// scale, nonlinearity and clipping as controls, kept in the URL) beside an LSTM's
+// ||dL/dh_t|| and ||dL/dc_t||, on one log chart.
+import { sessions } from "./api.js";
+import { format } from "./colors.js";
+import { el, showError } from "./common.js";
+import { t } from "./i18n.js";
+import { LineChart } from "./linechart.js";
+import { LINES, STEP_NAME } from "./rnn-shared.js";
+
+/** The per-step gradient norms (and clipping) of one training step of a new session. */
+async function norms(body) {
+  const made = await sessions.create(body);
+  const res = await sessions.steps(made.id, { until: "update" });
+  const out = { dh: [], dc: [], clip: {} };
+  for (const step of res.steps) {
+    for (const tensor of step.tensors || []) {
+      const m = STEP_NAME.exec(tensor.name);
+      if (m && (m[3] === "dh_norm" || m[3] === "dc_norm")) out[m[3].slice(0, 2)][Number(m[2])] = tensor.data[0];
+      if (tensor.name.startsWith("clip.")) out.clip[tensor.name.slice(5)] = tensor.data[0];
+    }
+  }
+  return { id: made.id, ...out };
+}
+
+/** The first-to-last ratio, and the clipping when it ran. */
+function infoText(rnn) {
+  const first = rnn.dh[0];
+  const last = rnn.dh[rnn.dh.length - 1];
+  let info = t("rnn.ratio", { ratio: format(first / last), T: rnn.dh.length - 1 });
+  if (rnn.clip.norm_before !== undefined) {
+    info += `  ${t("rnn.clipped", { before: format(rnn.clip.norm_before), after: format(rnn.clip.norm_after) })}`;
+  }
+  return info;
+}
+
+/** The gradients section, appended to `root`, its controls bound to `store`
+ * (scale, nl, clip); draw() fetches and draws the norms. */
+export function gradientsPanel(root, store) {
+  const s = store.get();
+  const gradBox = el("section", { class: "rnn-gradients" },
+    el("h2", { text: t("rnn.gradients") }), el("p", { class: "muted", text: t("rnn.gradientsHint") }));
+  const scaleIn = el("input", { type: "range", min: "0.25", max: "3", step: "0.05", value: String(s.scale),
+    "aria-label": t("rnn.scale"), "data-control": "scale" });
+  const scaleOut = el("output", { text: format(s.scale) });
+  const nlSel = el("select", { "aria-label": t("rnn.nonlinearity"), "data-control": "nl" },
+    ...["tanh", "relu"].map((v) => el("option", { value: v, text: v })));
+  nlSel.value = s.nl === "relu" ? "relu" : "tanh";
+  const clipIn = el("input", { type: "checkbox", "data-control": "clip" });
+  clipIn.checked = Boolean(s.clip);
+  gradBox.append(el("div", { class: "controls" },
+    el("label", {}, `${t("rnn.scale")} `, scaleIn, " ", scaleOut),
+    el("label", {}, `${t("rnn.nonlinearity")} `, nlSel),
+    el("label", {}, clipIn, ` ${t("rnn.clip")}`)));
+  const chartBox = el("div", { class: "grad-chart" });
+  gradBox.append(chartBox);
+  const chart = new LineChart(chartBox, { label: t("rnn.gradients") });
+  const keyBox = el("ul", { class: "chart-key" });
+  const gradInfo = el("p", { class: "grad-info", "aria-live": "polite" });
+  gradBox.append(keyBox, gradInfo);
+  root.append(gradBox);
+
+  let lstmNorms = null;
+  let gradSession = null;
+  let gradTimer = null;
+  let gradSeq = 0;
+
+  function drawChart(rnn) {
+    const values = { rnn: rnn.dh, lstm: lstmNorms.dh, lstmc: lstmNorms.dc };
+    chart.layout(Math.min(760, gradBox.clientWidth || 640), 220);
+    chart.setData(LINES.map((l) => ({ values: values[l.key], colour: l.colour, shape: l.shape })), { log: true });
+    chart.draw(values.rnn.length - 1);
+    keyBox.innerHTML = "";
+    for (const l of LINES) {
+      keyBox.append(el("li", {}, el("span", { class: "swatch", style: `background:${l.colour}` }), ` ${t(`rnn.line.${l.key}`)}`));
+    }
+  }
+
+  async function draw() {
+    const seq = ++gradSeq;
+    const st = store.get();
+    const overrides = { scale: st.scale, nonlinearity: st.nl };
+    if (st.clip) overrides.clip = 1;
+    if (!lstmNorms) {
+      lstmNorms = await norms({ preset: "memory-lstm" });
+      sessions.remove(lstmNorms.id).catch(() => {});
+    }
+    const rnn = await norms({ preset: "vanishing-rnn", overrides });
+    if (seq !== gradSeq) return sessions.remove(rnn.id).catch(() => {});
+    if (gradSession) sessions.remove(gradSession).catch(() => {});
+    gradSession = rnn.id;
+    drawChart(rnn);
+    gradInfo.textContent = infoText(rnn);
+    chartBox.dataset.norms = JSON.stringify(rnn.dh.map((v) => Number(v.toPrecision(6))));
+    chartBox.dataset.ratio = String(rnn.dh[0] / rnn.dh[rnn.dh.length - 1]);
+    gradBox.dataset.ready = "1";
+  }
+
+  function later() {
+    clearTimeout(gradTimer);
+    gradTimer = setTimeout(() => draw().catch((e) => showError(root, e)), 200);
+  }
+
+  scaleIn.addEventListener("input", () => {
+    scaleOut.textContent = format(Number(scaleIn.value));
+    store.set({ scale: Number(scaleIn.value) });
+    later();
+  });
+  nlSel.addEventListener("change", () => (store.set({ nl: nlSel.value }), later()));
+  clipIn.addEventListener("change", () => (store.set({ clip: clipIn.checked }), later()));
+
+  return { draw };
+}
