@@ -20,7 +20,8 @@ def test_page_loads_with_no_errors_and_nothing_from_outside(page, server, path):
     elif path == "/docs":
         pg.wait_for_selector(".swagger-ui .info")
     pg.wait_for_load_state("networkidle")
-    name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
+    name = ("home" + path[1:] if path.startswith("/?") else path.strip("/")) or "home"
+    name = name.replace("/", "-").replace("?", "-").replace("=", "-")
     screenshot(pg, name)
     watch.assert_clean()
 
