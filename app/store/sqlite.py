@@ -53,6 +53,23 @@ class _Holder:
         self.db = db
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL (it stays so). The switch needs an exclusive lock and
+    SQLite answers "database is locked" at once, without the busy timeout, when
+    another process (a second worker starting) holds one: retry for a while."""
+    if db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SQLiteStore(SessionStore):
     """Sessions in one SQLite file, one connection per thread."""
 
@@ -81,7 +98,7 @@ class SQLiteStore(SessionStore):
             check_same_thread=False,  # only so close() may close other threads' connections
         )
         db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         return db

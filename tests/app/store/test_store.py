@@ -355,3 +355,21 @@ def test_version_reads_only_the_version_and_follows_puts(store):
     store.delete(s.id)
     with pytest.raises(SessionNotFound):
         store.version(s.id)
+
+
+def test_sqlite_processes_starting_together_on_a_new_file_all_open_it(tmp_path: Path) -> None:
+    # Switching a new file to WAL needs an exclusive lock, which SQLite refuses at
+    # once (no busy timeout) while a second worker is doing the same.
+    path = tmp_path / "fresh.db"
+    code = (
+        "from app.store.sqlite import SQLiteStore;"
+        f"s = SQLiteStore({str(path)!r}, 60, 100); s.create({{'a': 1}}, {{}})"
+    )
+    root = Path(__file__).resolve().parents[3]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], cwd=root, stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    errors = [p.communicate()[1].decode()[-300:] for p in procs if p.wait() != 0]
+    assert not errors, errors
+    assert SQLiteStore(path, 60, 100).count() == 6
