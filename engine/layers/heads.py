@@ -13,36 +13,15 @@ from engine.functional import (
     head_many_to_one,
     head_many_to_one_backward,
 )
-from engine.layers.base import Layer, uniform_fan_in
+from engine.layers.dense import Dense
 
 
-class _Head(Layer):
+class _Head(Dense):
+    """A dense layer (its weights, initialisation and spec) applied to hidden states."""
+
     prefix = "head"
     in_axes: ClassVar[tuple[str, ...]] = ("sample", "time", "unit")
-    out_role: ClassVar[str] = "preact"
-
-    def __init__(self, in_features: int, out_features: int) -> None:
-        super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        if self.in_features < 1 or self.out_features < 1:
-            raise ValueError("in_features and out_features must be >= 1")
-
-    def init_params(self, rng: np.random.Generator, dtype: np.dtype) -> None:
-        d, m = self.in_features, self.out_features
-        self.params = {
-            "w": uniform_fan_in(rng, (m, d), d, dtype),
-            "b": uniform_fan_in(rng, (m,), d, dtype),
-        }
-
-    def param_axes(self, key: str) -> tuple[str, ...]:
-        return ("out", "in") if key == "w" else ("out",)
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            **super().spec(),
-            "in_features": self.in_features,
-            "out_features": self.out_features,
-        }
+    lazy_input_delta = False  # its own _backward; never a network's first layer
 
     def describe(self) -> dict[str, Any]:
         steps = self._in_shape[1] if self._in_shape else 0
