@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 import app.routers
 from app.i18n import LOCALES_DIR, SUPPORTED, choose_language, parse_accept_language, t
 from app.main import create_app
+from app.routers.pages import TOPICS
 from app.settings import Settings
+from app.templating import STATIC_DIR
 from engine.presets import list_presets
 
 PRESETS = list_presets()
@@ -147,11 +149,26 @@ def test_no_served_page_loads_assets_from_another_origin(client, path):
     assert external == []
 
 
-def test_stylesheet_loads_nothing_from_another_origin(client):
-    css = client.get("/static/css/glassbox.css").text
+@pytest.mark.parametrize(
+    "path",
+    sorted(p.relative_to(STATIC_DIR).as_posix() for p in (STATIC_DIR / "css").rglob("*.css")),
+)
+def test_stylesheets_load_nothing_from_another_origin(client, path):
+    r = client.get(f"/static/{path}")
+    assert r.status_code == 200
+    css = r.text
 
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", css)
     assert "@import" not in css
+
+
+@pytest.mark.parametrize("topic", list(TOPICS))
+def test_each_walkthrough_links_its_stylesheets_and_they_exist(client, topic):
+    html = client.get(f"/learn/{topic}").text
+    links = re.findall(r'href="(/static/css/[^"?]+)', html)
+    assert "/static/css/walkthrough.css" in links and len(links) == 3
+    for link in links:
+        assert client.get(link).status_code == 200, link
 
 
 def test_every_catalog_key_exists_in_every_language():
