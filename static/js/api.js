@@ -91,6 +91,13 @@ export const sessions = {
   remove: (id) => api("DELETE", `/api/sessions/${id}`),
   steps: async (id, body = {}) => resolveSteps(await api("POST", `/api/sessions/${id}/steps?encoding=b64`, body)),
   step: async (id, k) => resolveSteps(await api("GET", `/api/sessions/${id}/steps/${k}?encoding=b64`)),
+  /** Step k of the current pass: recorded if it has run, else run up to it. */
+  async stepAt(id, k) {
+    const cur = await sessions.get(id);
+    if (k < cur.cursor) return sessions.step(id, k);
+    const res = await sessions.steps(id, { count: k - cur.cursor + 1 });
+    return res.steps[res.steps.length - 1];
+  },
   tensor: async (id, name) =>
     decodeTensor(await api("GET", `/api/sessions/${id}/tensors/${encodeURIComponent(name)}?encoding=b64`)),
   explain: (id, tensor, index) =>

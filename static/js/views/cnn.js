@@ -105,15 +105,7 @@ mount(async (root) => {
     try {
       clearError(root);
       if (i < 0) return;
-      const cur = await sessions.get(session.id);
-      let step;
-      if (i >= cur.cursor) {
-        // Wrapping into a new pass: the previous one ended with its update.
-        const res = await sessions.steps(session.id, { count: i - cur.cursor + 1 });
-        step = res.steps[res.steps.length - 1];
-      } else {
-        step = await sessions.step(session.id, i);
-      }
+      const step = await sessions.stepAt(session.id, i);
       caption.show(step);
       const ms = stage.show(step.tensors, { skip: [/\.partial$/] });
       root.dataset.renderMs = ms.toFixed(2);

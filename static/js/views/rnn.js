@@ -162,14 +162,7 @@ mount(async (root) => {
     try {
       clearError(root);
       if (i < 0) return;
-      const cur = await sessions.get(session.id);
-      let step;
-      if (i >= cur.cursor) {
-        const res = await sessions.steps(session.id, { count: i - cur.cursor + 1 });
-        step = res.steps[res.steps.length - 1];
-      } else {
-        step = (await sessions.step(session.id, i));
-      }
+      const step = await sessions.stepAt(session.id, i);
       caption.show(step);
       drawStep(step);
       root.dataset.step = String(i);
