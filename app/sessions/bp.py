@@ -15,7 +15,7 @@ from app.schemas import NonNegativeInt, Seed, SessionCreate, Strict, _integral
 from app.sessions.service import SessionService
 from app.sessions.state import Live
 from app.settings import Limits
-from engine.data import DatasetSplit, load_digits_split
+from engine.data import DatasetSplit, load_split
 from engine.data.toy import load_toy_split
 from engine.models import model_from_spec
 from engine.network import Sequential
@@ -61,7 +61,7 @@ class BPCompare(BPNetwork):
 
 def dataset_of(req: BPNetwork) -> DatasetSplit:
     if req.dataset == "digits":
-        return load_digits_split()
+        return load_split("digits")
     return load_toy_split(req.dataset, noise=req.noise, seed=req.seed)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.data import DatasetSplit, load_digits_split, load_shapes_split
+from engine.data import DatasetSplit, load_split
 from engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from engine.network import Sequential
 from engine.presets.recurrent_builders import RECURRENT_BUILDERS
@@ -153,7 +153,7 @@ BUILDERS: dict[str, Callable[[int | None], Lesson]] = {
     "conv-basics": _conv_basics,
     "tensor-conv": _tensor_conv,
     "pooling": _pooling,
-    "digits-cnn": lambda seed: _trained("digits-cnn", load_digits_split(), seed),
-    "shapes-cnn": lambda seed: _trained("shapes-cnn", load_shapes_split(16), seed),
+    "digits-cnn": lambda seed: _trained("digits-cnn", load_split("digits"), seed),
+    "shapes-cnn": lambda seed: _trained("shapes-cnn", load_split("shapes16"), seed),
     **RECURRENT_BUILDERS,
 }
