@@ -33,7 +33,7 @@ from engine.data import DatasetSplit, load_split
 from engine.models import model_from_spec
 from engine.network import Sequential
 from engine.optim import make_optimizer
-from engine.presets import build_preset, get_preset
+from engine.presets import build_preset, get_preset, preset_options
 from engine.presets.overrides import apply_overrides
 from engine.stepper import Pass
 from engine.trace import Step, TensorRecord
@@ -154,7 +154,9 @@ class SessionService:
                 check_network(spec, self.limits)
                 if spec != net.spec():
                     net, trained = _rebuilt(net, spec, seed, lesson.reweight), False
-            net, changed_rec = _recurrent_overrides(preset, net, overrides, seed)
+            net, changed_rec = _recurrent_overrides(
+                preset, net, overrides, seed, handled=preset_options(preset)
+            )
             trained = trained and not changed_rec
         optimizer = _optimizer(lesson.optimizer, overrides)
         target = lesson.target
@@ -315,20 +317,19 @@ def _rebuilt(net: Sequential, spec: dict[str, Any], seed: int, reweight: Any = N
 
 
 def _build_preset(name: str, seed: int, overrides: Overrides | None) -> Any:
-    """The preset's lesson; vanishing-rnn's builder takes the scale and nonlinearity."""
-    if overrides is not None and overrides.scale is not None and name != "vanishing-rnn":
-        raise ValueError(f"overrides.scale is for vanishing-rnn only, not {name}")
-    if name == "vanishing-rnn" and overrides is not None:
-        kwargs = overrides.model_dump(include={"scale", "nonlinearity"}, exclude_none=True)
-        if kwargs:
-            from engine.presets.recurrent_builders import vanishing_rnn
-
-            return vanishing_rnn(seed, **kwargs)
-    return build_preset(name, seed)
+    """The preset's lesson, its builder given the overrides that are its own options
+    (vanishing-rnn's scale and nonlinearity)."""
+    wanted = {}
+    if overrides is not None:
+        wanted = overrides.model_dump(include={"scale", "nonlinearity"}, exclude_none=True)
+    own = preset_options(name)
+    if "scale" in wanted and "scale" not in own:
+        raise ValueError(f"overrides.scale is not an option of {name}")
+    return build_preset(name, seed, **{k: v for k, v in wanted.items() if k in own})
 
 
 def _recurrent_overrides(
-    name: str, net: Sequential, overrides: Overrides, seed: int
+    name: str, net: Sequential, overrides: Overrides, seed: int, handled: set[str]
 ) -> tuple[Sequential, bool]:
     """A recurrent preset with another nonlinearity (an RNN) or gradient clipping (the
     weights stay), or with fresh seeded weights (reinit). Returns the network and
@@ -338,7 +339,7 @@ def _recurrent_overrides(
     patch: dict[str, Any] = {}
     if overrides.clip is not None:
         patch["clip"] = float(overrides.clip)
-    if overrides.nonlinearity is not None and name != "vanishing-rnn":
+    if overrides.nonlinearity is not None and "nonlinearity" not in handled:
         patch["nonlinearity"] = overrides.nonlinearity
     if overrides.reinit:
         patch["reinit"] = True

@@ -7,8 +7,9 @@ listing presets never builds a network.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.presets.builders import Lesson
@@ -234,9 +235,21 @@ def get_preset(name: str) -> Preset:
         raise KeyError(f"unknown preset {name!r}; on offer: {', '.join(_BY_NAME)}") from None
 
 
-def build_preset(name: str, seed: int | None = None) -> Lesson:
-    """Build a preset's network, sample and target (see engine.presets.builders)."""
+def preset_options(name: str) -> set[str]:
+    """The keyword options a preset's builder takes (e.g. vanishing-rnn's scale)."""
     from engine.presets.builders import BUILDERS
 
     get_preset(name)
-    return BUILDERS[name](seed)
+    params = inspect.signature(BUILDERS[name]).parameters
+    return {p for p in params if p != "seed"}
+
+
+def build_preset(name: str, seed: int | None = None, **options: Any) -> Lesson:
+    """Build a preset's network, sample and target (see engine.presets.builders),
+    with the builder's own options if it has any."""
+    from engine.presets.builders import BUILDERS
+
+    unknown = set(options) - preset_options(name)
+    if unknown:
+        raise ValueError(f"{name} takes no option {', '.join(sorted(unknown))}")
+    return BUILDERS[name](seed, **options)

@@ -67,3 +67,12 @@ def test_training_recipe_learns_digits_quickly():
     split = load_digits_split()
     acc = train(digits_architecture(0), split, epochs=2, log=lambda _: None)
     assert acc > 0.6
+
+
+def test_preset_options_come_from_the_builder_and_others_are_refused():
+    from engine.presets import preset_options
+
+    assert {"scale", "nonlinearity"} <= preset_options("vanishing-rnn")
+    assert preset_options("digits-cnn") == set()
+    with pytest.raises(ValueError, match="digits-cnn takes no option scale"):
+        build_preset("digits-cnn", scale=2.0)
