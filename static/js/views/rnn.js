@@ -14,6 +14,7 @@ import { Player } from "../player.js";
 import { gradientsPanel } from "../rnn-gradients.js";
 import { drawSequenceMaps, drawUnrolled } from "../rnn-sequence.js";
 import { GATES, STEP_NAME, rowsOf } from "../rnn-shared.js";
+import { sweepPanel } from "../rnn-sweep.js";
 import { trainPanel } from "../rnn-train.js";
 import { createStore } from "../store.js";
 
@@ -72,6 +73,7 @@ mount(async (root) => {
   // --- backward through time, and the long-memory task ------------------------------
   const gradients = gradientsPanel(root, store);
   trainPanel(root, store);
+  sweepPanel(root);
 
   let session = null;
   let player = null;
