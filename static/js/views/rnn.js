@@ -11,7 +11,9 @@ import { captionBox, clearError, el, explainPanel, mount, showError } from "../c
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
 import { Player } from "../player.js";
+import { bilstmPanel, frameLabel, framesOf } from "../rnn-bilstm.js";
 import { gradientsPanel } from "../rnn-gradients.js";
+import { NUMBER_PRESETS, numbersPanel } from "../rnn-numbers.js";
 import { drawSequenceMaps, drawUnrolled } from "../rnn-sequence.js";
 import { GATES, STEP_NAME, rowsOf } from "../rnn-shared.js";
 import { sweepPanel } from "../rnn-sweep.js";
@@ -25,7 +27,7 @@ const PRESETS = [
 const PROBLEMS = ["one-to-many", "many-to-one", "many-to-many"];
 const EXPLAINABLE = /\.t\d+\.(i|f|g|o|c|h|dc)$/;
 
-const store = createStore({ preset: "memory-lstm", step: -1, scale: 1, nl: "tanh", clip: false, epochs: 3 });
+const store = createStore({ preset: "memory-lstm", step: -1, scale: 1, nl: "tanh", clip: false, epochs: 3, numbers: "" });
 
 mount(async (root) => {
   const s = store.get();
@@ -56,11 +58,15 @@ mount(async (root) => {
   promptBox.append(el("div", { class: "controls" }, promptIn, readBtn), el("h3", { text: t("rnn.next") }), nextBox);
   root.append(promptBox);
 
+  // --- the sine models: type a number sequence, see each step's prediction ------------
+  const numbers = numbersPanel(root, store, root, (made) => start(made));
+
   // --- the stepped walk ----------------------------------------------------------
   root.append(el("h2", { text: t("rnn.walk") }));
   const playerBox = el("div");
   root.append(playerBox);
   const caption = captionBox(root);
+  const bilstm = bilstmPanel(root);
   const cellBox = el("section", { class: "rnn-cell", "aria-live": "polite" });
   root.append(cellBox);
   const panel = explainPanel(root);
@@ -79,26 +85,51 @@ mount(async (root) => {
   let player = null;
   let classes = [];
   let detail = {};
+  let frames = [];
+  let shownStep = null; // {k, step}: the plan step the frames are showing
 
-  async function start() {
-    clearError(root);
-    if (session) sessions.remove(session.id).catch(() => {});
-    session = await sessions.create({ preset: store.get().preset });
+  /** The preset's session; a sine preset with typed numbers in the URL reads them. */
+  async function makeSession() {
+    const { preset, numbers: text } = store.get();
+    if (text && NUMBER_PRESETS.includes(preset)) {
+      try {
+        return await sessions.create({ preset, input: { sequence: text } });
+      } catch (err) {
+        showError(root, err);
+        store.set({ numbers: "" });
+        return sessions.create({ preset });
+      }
+    }
+    return sessions.create({ preset });
+  }
+
+  /** Show a new session (`made`, or the preset's). */
+  async function start(made = null) {
+    if (made) clearError(root);
+    const old = session;
+    session = made || (clearError(root), await makeSession());
+    if (old) sessions.remove(old.id).catch(() => {});
     detail = await (await fetch(`/api/presets/${store.get().preset}`)).json();
     classes = detail.dataset ? detail.dataset.classes : [];
-    const plan = session.plan;
+    frames = framesOf(session.plan, session.network.input_shape[0]);
+    shownStep = null;
     if (player) player.destroy();
     player = new Player(playerBox, {
-      count: plan.length,
-      labels: plan.map((p) => `${p.phase} · ${p.layer} · ${p.op}`),
-      phases: plan.map((p) => p.phase),
+      count: frames.length,
+      labels: frames.map(frameLabel),
+      phases: frames.map((f) => f.phase),
       onFrame: show,
     });
     cellBox.innerHTML = "";
     const chars = store.get().preset.startsWith("chars-");
     promptBox.hidden = !chars;
-    const res = await sessions.steps(session.id, { until: chars ? "loss" : "forward" });
+    numbers.show(store.get().preset);
+    const sine = NUMBER_PRESETS.includes(store.get().preset);
+    const res = await sessions.steps(session.id, { until: chars || sine ? "loss" : "forward" });
     drawSequence(res.steps);
+    numbers.draw(res.steps, session);
+    bilstm.setup(res.steps, session);
+    bilstm.update(null);
     if (chars) {
       const T = session.network.input_shape[0];
       promptBox.querySelector(".prompt-hint").textContent = t("rnn.promptHint", { T });
@@ -106,7 +137,7 @@ mount(async (root) => {
       promptIn.value = detail.meta?.input ?? "";
       showNext(res.steps);
     }
-    const want = Math.min(store.get().step, plan.length - 1);
+    const want = Math.min(store.get().step, frames.length - 1);
     if (want >= 0) await player.go(want);
   }
 
@@ -147,6 +178,7 @@ mount(async (root) => {
       text.forEach((ch, k) => (rows[T - text.length + k][classes.indexOf(ch)] = 1));
       await sessions.setInput(session.id, { array: [rows] });
       player.reset();
+      shownStep = null;
       cellBox.innerHTML = "";
       store.set({ step: -1 });
       const res = await sessions.steps(session.id, { until: "loss" });
@@ -160,13 +192,24 @@ mount(async (root) => {
   readBtn.addEventListener("click", readPrompt);
   promptIn.addEventListener("keydown", (e) => e.key === "Enter" && readPrompt());
 
+  /** Frame i: a plan step (the concatenation's frames share one), drawn from the API's
+   * tensors; data-render-ms is the drawing alone, not the wait for the API. */
   async function show(i) {
     try {
       clearError(root);
       if (i < 0) return;
-      const step = await sessions.stepAt(session.id, i);
-      caption.show(step);
-      drawStep(step);
+      const f = frames[i];
+      const fresh = !shownStep || shownStep.k !== f.index;
+      const step = fresh ? await sessions.stepAt(session.id, f.index) : shownStep.step;
+      const t0 = performance.now();
+      if (fresh) {
+        caption.show(step);
+        drawStep(step);
+        shownStep = { k: f.index, step };
+      }
+      bilstm.update(f, step.t);
+      numbers.cursor(step.t);
+      root.dataset.renderMs = (performance.now() - t0).toFixed(2);
       root.dataset.step = String(i);
       root.dataset.phase = step.phase;
       store.set({ step: i });
@@ -221,14 +264,15 @@ mount(async (root) => {
   }
 
   presetSel.addEventListener("change", async () => {
-    store.set({ preset: presetSel.value, step: -1 });
+    const keep = NUMBER_PRESETS.includes(presetSel.value) ? store.get().numbers : "";
+    store.set({ preset: presetSel.value, step: -1, numbers: keep });
     syncProblem();
     await start().catch((e) => showError(root, e));
   });
   problemSel.addEventListener("change", async () => {
     if (!problemSel.value) return;
     presetSel.value = `seq-${problemSel.value}`;
-    store.set({ preset: presetSel.value, step: -1 });
+    store.set({ preset: presetSel.value, step: -1, numbers: "" });
     await start().catch((e) => showError(root, e));
   });
 
