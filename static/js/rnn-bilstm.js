@@ -115,8 +115,12 @@ export function bilstmPanel(parent) {
       const at = progressAt(f, tt, T);
       for (const key of ["fwd", "bwd", "cat"]) {
         const v = views[key];
-        v.map.draw(rows[key], v.scale, cellsOf(at[key], rows[key].rows, T));
-        v.fig.dataset.formed = [...at[key]].sort((a, b) => a - b).join(",");
+        const formed = [...at[key]].sort((a, b) => a - b).join(",");
+        if (v.fig.dataset.formed !== formed || !v.drawn) {
+          v.map.draw(rows[key], v.scale, cellsOf(at[key], rows[key].rows, T));
+          v.fig.dataset.formed = formed;
+          v.drawn = true; // only the maps that changed are drawn again
+        }
         v.fig.classList.toggle("current", at.row === key);
       }
       box.dataset.row = at.row || "";
