@@ -4,7 +4,9 @@
 // units x time), and ||dL/dh_t|| over t for an RNN beside an LSTM with the RNN's
 // recurrent weight scale, nonlinearity and clipping as controls. Every number
 // comes from the API; this module only slices and draws, with its panels in
-// rnn-sequence, rnn-gradients and rnn-train.
+// rnn-sequence, rnn-prompt (characters), rnn-numbers (typed numbers), rnn-bilstm
+// (both directions and their concatenation), rnn-gradients, rnn-train and
+// rnn-sweep (accuracy vs sequence length).
 import { sessions } from "../api.js";
 import { format, scaleFor } from "../colors.js";
 import { captionBox, clearError, el, explainPanel, mount, showError } from "../common.js";
@@ -14,6 +16,7 @@ import { Player } from "../player.js";
 import { bilstmPanel, frameLabel, framesOf } from "../rnn-bilstm.js";
 import { gradientsPanel } from "../rnn-gradients.js";
 import { NUMBER_PRESETS, numbersPanel } from "../rnn-numbers.js";
+import { promptPanel } from "../rnn-prompt.js";
 import { drawSequenceMaps, drawUnrolled } from "../rnn-sequence.js";
 import { GATES, STEP_NAME, rowsOf } from "../rnn-shared.js";
 import { sweepPanel } from "../rnn-sweep.js";
@@ -50,13 +53,16 @@ mount(async (root) => {
   root.append(unrollBox);
 
   // --- the character models: type a prompt, see the next character's probabilities ---
-  const promptBox = el("section", { class: "rnn-prompt", hidden: "" },
-    el("h2", { text: t("rnn.prompt") }), el("p", { class: "muted prompt-hint" }));
-  const promptIn = el("input", { type: "text", "data-control": "prompt", "aria-label": t("rnn.prompt") });
-  const readBtn = el("button", { type: "button", "data-control": "read", text: t("rnn.read") });
-  const nextBox = el("ol", { class: "bars next-chars", "aria-live": "polite" });
-  promptBox.append(el("div", { class: "controls" }, promptIn, readBtn), el("h3", { text: t("rnn.next") }), nextBox);
-  root.append(promptBox);
+  const prompt = promptPanel(root, async (rows) => {
+    await sessions.setInput(session.id, { array: [rows] });
+    player.reset();
+    shownStep = null;
+    cellBox.innerHTML = "";
+    store.set({ step: -1 });
+    const res = await sessions.steps(session.id, { until: "loss" });
+    drawSequence(res.steps);
+    return res.steps;
+  });
 
   // --- the sine models: type a number sequence, see each step's prediction ------------
   const numbers = numbersPanel(root, store, root, (made) => start(made));
@@ -121,8 +127,7 @@ mount(async (root) => {
       onFrame: show,
     });
     cellBox.innerHTML = "";
-    const chars = store.get().preset.startsWith("chars-");
-    promptBox.hidden = !chars;
+    const chars = prompt.toggle(store.get().preset);
     numbers.show(store.get().preset);
     const sine = NUMBER_PRESETS.includes(store.get().preset);
     const res = await sessions.steps(session.id, { until: chars || sine ? "loss" : "forward" });
@@ -130,13 +135,7 @@ mount(async (root) => {
     numbers.draw(res.steps, session);
     bilstm.setup(res.steps, session);
     bilstm.update(null);
-    if (chars) {
-      const T = session.network.input_shape[0];
-      promptBox.querySelector(".prompt-hint").textContent = t("rnn.promptHint", { T });
-      promptIn.maxLength = T;
-      promptIn.value = detail.meta?.input ?? "";
-      showNext(res.steps);
-    }
+    if (chars) prompt.show(session, detail, classes, res.steps);
     const want = Math.min(store.get().step, frames.length - 1);
     if (want >= 0) await player.go(want);
   }
@@ -146,51 +145,6 @@ mount(async (root) => {
     drawUnrolled(unrollBox, unrollRow, steps, session, classes);
     drawSequenceMaps(seqBox, steps);
   }
-
-  /** The probabilities (from the API's softmax) of the character after the last one read. */
-  function showNext(steps) {
-    let probs = null;
-    for (const step of steps) for (const tensor of step.tensors || []) if (tensor.name === "loss.probs") probs = tensor;
-    nextBox.innerHTML = "";
-    if (!probs) return;
-    const [, T, K] = probs.shape;
-    const last = Array.from(probs.data.subarray((T - 1) * K, T * K));
-    const order = last.map((p, k) => k).sort((a, b) => last[b] - last[a]).slice(0, 5);
-    for (const k of order) {
-      nextBox.append(el("li", { "data-char": classes[k] ?? String(k) },
-        el("span", { class: "cls", text: JSON.stringify(classes[k] ?? String(k)) }),
-        el("span", { class: "bar", style: `width:${Math.round(last[k] * 100)}%` }),
-        el("span", { class: "p", text: format(last[k]) })));
-    }
-    promptBox.dataset.best = classes[order[0]] ?? "";
-  }
-
-  async function readPrompt() {
-    try {
-      clearError(root);
-      const [T, D] = session.network.input_shape;
-      const text = Array.from(promptIn.value);
-      if (!text.length || text.length > T) throw new Error(t("rnn.promptLength", { T }));
-      const unknown = text.find((ch) => !classes.includes(ch));
-      if (unknown !== undefined) throw new Error(t("rnn.unknownChar", { c: unknown, chars: classes.join("") }));
-      // one-hot rows, the prompt at the end (earlier steps read nothing)
-      const rows = Array.from({ length: T }, () => new Array(D).fill(0));
-      text.forEach((ch, k) => (rows[T - text.length + k][classes.indexOf(ch)] = 1));
-      await sessions.setInput(session.id, { array: [rows] });
-      player.reset();
-      shownStep = null;
-      cellBox.innerHTML = "";
-      store.set({ step: -1 });
-      const res = await sessions.steps(session.id, { until: "loss" });
-      drawSequence(res.steps);
-      showNext(res.steps);
-      promptBox.dataset.read = promptIn.value;
-    } catch (err) {
-      showError(root, err);
-    }
-  }
-  readBtn.addEventListener("click", readPrompt);
-  promptIn.addEventListener("keydown", (e) => e.key === "Enter" && readPrompt());
 
   /** Frame i: a plan step (the concatenation's frames share one), drawn from the API's
    * tensors; data-render-ms is the drawing alone, not the wait for the API. */
