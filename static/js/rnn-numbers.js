@@ -22,11 +22,11 @@ function byStep(all, name, rec, T) {
 }
 
 /**
- * The number-sequence section, appended to `parent` (hidden unless a sine preset is
+ * The number-sequence section, appended to `root` (hidden unless a sine preset is
  * shown); the typed text is kept in `store` (numbers). `onSession(created)` shows a
  * session made from the text.
  */
-export function numbersPanel(parent, store, root, onSession) {
+export function numbersPanel(root, store, onSession) {
   const box = el("section", { class: "rnn-numbers", hidden: "" },
     el("h2", { text: t("rnn.numbers") }), el("p", { class: "muted", text: t("rnn.numbersHint") }));
   const input = el("input", { type: "text", "data-control": "numbers", "aria-label": t("rnn.numbers"),
@@ -37,7 +37,7 @@ export function numbersPanel(parent, store, root, onSession) {
   const keyBox = el("ul", { class: "chart-key" },
     ...SERIES.map((s) => el("li", {}, el("span", { class: "swatch", style: `background:${s.colour}` }), ` ${t(`rnn.numbers.${s.key}`)}`)));
   box.append(el("div", { class: "controls" }, input, runBtn), chartBox, keyBox);
-  parent.append(box);
+  root.append(box);
   const chart = new LineChart(chartBox, { label: t("rnn.numbers") });
   let shown = false;
 

@@ -65,7 +65,7 @@ mount(async (root) => {
   });
 
   // --- the sine models: type a number sequence, see each step's prediction ------------
-  const numbers = numbersPanel(root, store, root, (made) => start(made));
+  const numbers = numbersPanel(root, store, (made) => start(made));
 
   // --- the stepped walk ----------------------------------------------------------
   root.append(el("h2", { text: t("rnn.walk") }));
@@ -111,9 +111,9 @@ mount(async (root) => {
 
   /** Show a new session (`made`, or the preset's). */
   async function start(made = null) {
-    if (made) clearError(root);
+    clearError(root);
     const old = session;
-    session = made || (clearError(root), await makeSession());
+    session = made || (await makeSession());
     if (old) sessions.remove(old.id).catch(() => {});
     detail = await (await fetch(`/api/presets/${store.get().preset}`)).json();
     classes = detail.dataset ? detail.dataset.classes : [];
