@@ -18,11 +18,14 @@ def _detail(r):
     return detail if isinstance(detail, str) else " ".join(d["msg"] for d in detail)
 
 
-@pytest.mark.parametrize("preset", ["memory-rnn", "memory-lstm"])
+@pytest.mark.parametrize(
+    ("preset", "features"),
+    [("memory-rnn", 4), ("memory-lstm", 4), ("sine-lstm", 1), ("vanishing-rnn", 4)],
+)
 @pytest.mark.parametrize("seq_len", [5, 40])
-def test_a_memory_preset_runs_at_another_sequence_length(client, preset, seq_len):
+def test_a_recurrent_preset_runs_at_another_sequence_length(client, preset, features, seq_len):
     s = _create(client, {"preset": preset, "overrides": {"seq_len": seq_len}})
-    assert s["network"]["input_shape"] == [seq_len, 4]
+    assert s["network"]["input_shape"] == [seq_len, features]
     forward = [p for p in s["plan"] if p["phase"] == "forward" and p["op"].endswith("_step")]
     assert len(forward) == seq_len
     r = client.post(f"/api/sessions/{s['id']}/steps", json={"until": "update"})
