@@ -122,6 +122,9 @@ export function bilstmPanel(parent) {
           v.drawn = true; // only the maps that changed are drawn again
         }
         v.fig.classList.toggle("current", at.row === key);
+        // the column forming now; while concatenating, the two it is made of as well
+        const style = at.row === key ? "window" : at.row === "cat" ? "source" : null;
+        v.map.mark(style ? [{ r: 0, c: at.t, h: rows[key].rows, style }] : []);
       }
       box.dataset.row = at.row || "";
       box.dataset.t = at.t === null ? "" : String(at.t);
