@@ -65,11 +65,14 @@ def test_the_sweep_streams_every_run_and_fills_the_accuracy_chart_live(page, ser
     watch.assert_clean()
 
 
-def test_the_sweep_panel_speaks_chinese(page, server):
+def test_the_sweep_and_number_panels_speak_chinese(page, server):
     pg, watch = page
-    _open(pg, server, "?lang=zh-CN")
+    _open(pg, server, "?lang=zh-CN&preset=sine-lstm")
     assert "序列长度" in pg.locator(".rnn-sweep h2").inner_text()
     assert "在每个长度上训练" in pg.locator("[data-control=sweep]").inner_text()
+    assert "数字序列" in pg.locator(".rnn-numbers h2").inner_text()
+    assert "预测" in pg.locator(".rnn-numbers .chart-key").inner_text()
+    screenshot(pg, "learn-rnn-numbers-zh-CN")
     watch.assert_clean()
 
 
