@@ -205,18 +205,22 @@ def _wide_crop(a: np.ndarray, cache: ConvCache) -> np.ndarray:
 
 
 def _wide_dout(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
-    """dout (N, F, OH, OW) laid out wide: (F, N*HP*WP), zeros where no window fits."""
+    """dout (N, F, OH, OW) laid out wide, after as many zeros as the largest tap shift
+    (OMAX = (KH-1)*WP + KW-1): (F, OMAX + N*HP*WP), zeros where no window fits."""
     n, f, oh, ow = dout.shape
-    hp, wp, m, _ = _wide_sizes(cache.x_shape, *cache.w.shape[2:], cache.padding)
-    dpad = np.zeros((f, n, hp, wp), dtype=dout.dtype)
-    dpad[:, :, :oh, :ow] = dout.transpose(1, 0, 2, 3)
-    return dpad.reshape(f, m)
+    kh, kw = cache.w.shape[2:]
+    hp, wp, m, _ = _wide_sizes(cache.x_shape, kh, kw, cache.padding)
+    omax = (kh - 1) * wp + kw - 1
+    buf = np.zeros((f, omax + m), dtype=dout.dtype)
+    buf[:, omax:].reshape(f, n, hp, wp)[:, :, :oh, :ow] = dout.transpose(1, 0, 2, 3)
+    return buf
 
 
-def _wide_dw(dout: np.ndarray, dpad: np.ndarray, cache: ConvCache) -> np.ndarray:
+def _wide_dw(dout: np.ndarray, buf: np.ndarray, cache: ConvCache) -> np.ndarray:
     """dw from the wide layout: dropped columns meet a zero delta and add nothing."""
     rows, mv = cache.cols.shape
-    dw = dpad[:, :mv] @ cache.cols.T
+    omax = buf.shape[1] - _wide_sizes(cache.x_shape, *cache.w.shape[2:], cache.padding)[2]
+    dw = buf[:, omax : omax + mv] @ cache.cols.T
     if not sum_is_finite(dw):
         # With Inf in the input (a diverged network) a dropped column's 0 * Inf is
         # NaN where the true sum may be finite: sum over the kept columns only.
@@ -225,19 +229,35 @@ def _wide_dw(dout: np.ndarray, dpad: np.ndarray, cache: ConvCache) -> np.ndarray
     return dw.reshape(cache.w.shape)
 
 
-def _wide_dx(dpad: np.ndarray, cache: ConvCache) -> np.ndarray:
-    """dx: every tap's column gradient shifted back by u*WP + v and added, one 1-D add each."""
+SMALL_DX = 100_000  # F*KH*KW*N*HP*WP below which dx is one GEMM over shifted deltas
+
+
+def _wide_dx(buf: np.ndarray, cache: ConvCache) -> np.ndarray:
+    """dx, each pixel's delta from the outputs it fed. Small layers: one GEMM of the
+    kernels with the wide delta seen at every tap's shift (a strided view with
+    negative strides into the zeros before it, copied once). Large ones: one GEMM
+    to column gradients, then each tap's shifted back by u*WP + v in one 1-D add
+    (a copy as large as F*KH*KW times the map costs more than the adds there)."""
     n, c, h, wd = cache.x_shape
     f, _, kh, kw = cache.w.shape
-    ph, pw = cache.padding
+    (ph, pw), it = cache.padding, buf.itemsize
     hp, wp, m, _ = _wide_sizes(cache.x_shape, kh, kw, cache.padding)
-    wt = cache.w.transpose(2, 3, 1, 0).reshape(kh * kw * c, f)
-    dcols = (wt @ dpad).reshape(kh * kw, c * m)
-    flat = np.zeros(c * m + (kh - 1) * wp + kw, dtype=dpad.dtype)
-    for t in range(kh * kw):
-        o = (t // kw) * wp + t % kw
-        flat[o : o + c * m] += dcols[t]
-    dxp = flat[: c * m].reshape(c, n, hp, wp)[:, :, ph : ph + h, pw : pw + wd]
+    omax = buf.shape[1] - m
+    if f * kh * kw * m <= SMALL_DX:
+        # shifted[f, u, v, p] = dout_wide[f, p - u*WP - v] (0 before the start)
+        strides = (buf.shape[1] * it, -wp * it, -it, it)
+        shifted = np.ndarray((f, kh, kw, m), buf.dtype, buf, omax * it, strides)
+        w2 = cache.w.transpose(1, 0, 2, 3).reshape(c, f * kh * kw)
+        dxp = (w2 @ shifted.reshape(f * kh * kw, m)).reshape(c, n, hp, wp)
+    else:
+        wt = cache.w.transpose(2, 3, 1, 0).reshape(kh * kw * c, f)
+        dcols = (wt @ buf[:, omax:]).reshape(kh * kw, c * m)
+        flat = np.zeros(c * m + omax + 1, dtype=buf.dtype)
+        for t in range(kh * kw):
+            o = (t // kw) * wp + t % kw
+            flat[o : o + c * m] += dcols[t]
+        dxp = flat[: c * m].reshape(c, n, hp, wp)
+    dxp = dxp[:, :, ph : ph + h, pw : pw + wd]
     return np.ascontiguousarray(dxp.transpose(1, 0, 2, 3))
 
 
@@ -302,9 +322,9 @@ def conv2d_backward_kernel(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The unchecked kernel behind conv2d_backward."""
     if cache.wide:
-        dpad = _wide_dout(dout, cache)
-        dx = _wide_dx(dpad, cache) if sum_is_finite(cache.w) else _dx_cols(dout, cache)
-        return dx, _wide_dw(dout, dpad, cache), np.add.reduce(dpad, axis=1)
+        buf = _wide_dout(dout, cache)
+        dx = _wide_dx(buf, cache) if sum_is_finite(cache.w) else _dx_cols(dout, cache)
+        return dx, _wide_dw(dout, buf, cache), np.add.reduce(buf, axis=1)
     dw, db = conv2d_backward_params(dout, cache)
     return _dx_cols(dout, cache), dw, db
 
@@ -312,8 +332,8 @@ def conv2d_backward_kernel(
 def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray]:
     """(dw, db) alone: all a first layer needs (nothing below it wants its dx)."""
     if cache.wide:
-        dpad = _wide_dout(dout, cache)
-        return _wide_dw(dout, dpad, cache), np.add.reduce(dpad, axis=1)
+        buf = _wide_dout(dout, cache)
+        return _wide_dw(dout, buf, cache), np.add.reduce(buf, axis=1)
     f = cache.w.shape[0]
     d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)
     return (d2 @ cache.cols.T).reshape(cache.w.shape), np.add.reduce(d2, axis=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.functional import conv as conv_module
 from engine.functional import (
     conv2d,
     conv2d_backward,
@@ -93,6 +94,42 @@ def test_conv2d_fast_matches_naive_forward_and_backward(seed):
     ):
         assert got.shape == want.shape
         assert rel_error(got, want) < 1e-12
+
+
+@pytest.mark.parametrize("small_dx", [0, 10**9], ids=["shifted-adds", "one-gemm"])
+@pytest.mark.parametrize("seed", range(12))
+def test_conv2d_stride1_input_delta_both_ways_matches_naive(seed, small_dx, monkeypatch):
+    """Stride 1 computes dx one of two ways by size (engine.functional.conv.SMALL_DX)."""
+    monkeypatch.setattr(conv_module, "SMALL_DX", small_dx)
+    rng = np.random.default_rng(100 + seed)
+    x_shape, w_shape, _, padding = _random_conv_case(rng)
+    x, w, b = _conv_inputs(x_shape, w_shape, seed=seed)
+    out, cache = conv2d(x, w, b, 1, padding)
+    _, ncache = conv2d_naive(x, w, b, 1, padding)
+    dout = rng.standard_normal(out.shape)
+    for got, want in zip(
+        conv2d_backward(dout, cache), conv2d_backward_naive(dout, ncache), strict=True
+    ):
+        assert rel_error(got, want) < 1e-12
+
+
+# The dropped columns' 0 * Inf is computed (and warned about) before it is replaced.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in matmul:RuntimeWarning")
+def test_conv2d_gradients_with_inf_in_the_input_match_the_loops():
+    """A diverged network's Inf reaches the columns the stride-1 layout computes and
+    drops (a window wrapping past the row's end): they must not turn a finite
+    gradient into NaN."""
+    x, w, b = _conv_inputs((1, 2, 6, 5), (3, 2, 3, 3), seed=4)
+    x[0, 0, 1, 0] = np.inf  # read by the dropped wrapped windows of row 0
+    out, cache = conv2d(x, w, b, 1, 0, check_finite=False)
+    ref, ncache = conv2d_naive(x, w, b, 1, 0)
+    np.testing.assert_allclose(out, ref, rtol=1e-10)
+    dout = np.random.default_rng(4).standard_normal(out.shape)
+    for got, want in zip(
+        conv2d_backward(dout, cache), conv2d_backward_naive(dout, ncache), strict=True
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+        assert np.isfinite(got).sum() == np.isfinite(want).sum() > 0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
