@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.captions_loss import LOSS_CAPTIONS
+
 LANGS = ("en", "zh-CN")
 
 _CAPTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
@@ -74,19 +76,6 @@ _CAPTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
         "of every input plus a bias.",
         "{layer}：全连接层，{d} 个输入到 {m} 个输出：每个输出是所有输入的加权和再加偏置。",
         "out = x · Wᵀ + b",
-    ),
-    ("loss", "softmax_cross_entropy"): (
-        "Loss: softmax turns the {k} scores into probabilities; the cross-entropy is −log of "
-        "the probability of the true class. The error at the output is p − onehot(y).",
-        "损失：softmax 把 {k} 个得分变成概率，交叉熵是正确类别概率的负对数。"
-        "输出层的误差为 p − onehot(y)。",
-        "L = −(1/N) Σ log softmax(z)[y];  δ = (softmax(z) − onehot(y)) / N",
-    ),
-    ("loss", "mse"): (
-        "Loss: mean squared error between the output and the target; the error at the output "
-        "is 2 (out − target) / size.",
-        "损失：输出与目标的均方误差；输出层的误差为 2 (out − target) / size。",
-        "L = mean((out − t)²);  δ = 2 (out − t) / size",
     ),
     ("backward", "conv2d"): (
         "{layer} backward: each input pixel's delta is the sum, over every output it "
@@ -321,6 +310,7 @@ _CAPTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
         "{layer} 更新：Adam 用梯度及其平方的滑动平均调整每个权重的步长，学习率 {lr}。",
         "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  w ← w − η·m̂ / (√v̂ + ε)",
     ),
+    **LOSS_CAPTIONS,
 }
 
 
