@@ -6,7 +6,8 @@ Starts the app on a free loopback port, opens the walkthroughs in Debian's
 Chromium (Playwright, headless) and steps through them. The pages record how
 long drawing took (data-render-ms: the step's maps, numbers and marks, or one
 frame of the learning-rate lab's paths; data-overview-ms: every layer's feature
-maps of the whole CNN), not the time waiting for the API. Target: <= 16 ms per
+maps of the whole CNN; data-train-render-log: each epoch's redraw of the BP page
+while it trains), not the time waiting for the API. Target: <= 16 ms per
 step (one frame at 60 Hz).
 """
 
@@ -57,6 +58,29 @@ def _walk(
     return times
 
 
+def _bp(page: object, base: str) -> list[tuple[str, list[float]]]:
+    """The BP page: a step of the pass (diagram, output table, caption), each epoch's
+    redraw while training animates (decision boundary and the loss and accuracy
+    curves: data-train-render-log), and the learning rates' chart and rows."""
+    net = "/learn/bp?dataset=spiral&hidden=16-16-16&loss=mse"
+    walk = _walk(page, base, net, "frame", 20, first=1)
+    page.goto(base + "/learn/bp?dataset=spiral&hidden=16-16&epochs=30")
+    page.wait_for_selector("#view[data-built='1']")
+    page.click("[data-act=train]")
+    page.wait_for_selector("#view[data-trained='1']", timeout=120_000)
+    train = [float(v) for v in page.get_attribute("#view", "data-train-render-log").split()]
+    page.fill("[data-field=lrs]", "0.001, 0.01, 0.1, 1, 10, 100")
+    page.fill("[data-field=compare-epochs]", "50")
+    compare = []
+    for i in range(1, 6):
+        page.click("[data-act=compare]")
+        page.wait_for_selector(f"#view[data-compared='{i}']", timeout=60_000)
+        compare.append(float(page.get_attribute("#view", "data-compare-render-ms")))
+    return [("BP network, one step of the pass", walk),
+            ("BP training, one epoch's redraw", train),
+            ("BP learning rates side by side", compare)]  # fmt: skip
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -85,11 +109,12 @@ def main() -> None:
             # The heaviest lab preset (4 paths of 1000 steps), its last 60 frames.
             lab_url = "/learn/learning-rate?surface=rosenbrock&frame=940"
             lab = _walk(page, base, lab_url, "frame", 60, first=941)
+            bp = _bp(page, base)
             browser.close()
         rows = [("whole CNN, one step (digits-cnn)", cnn),
                 ("whole CNN, overview of every layer", overview),
                 ("convolution view, one position", conv),
-                ("learning-rate lab, one frame", lab)]  # fmt: skip
+                ("learning-rate lab, one frame", lab), *bp]  # fmt: skip
     finally:
         stop(proc)
     print(f"{'view':40} {'median ms':>10} {'max ms':>8} {'target':>7}")

@@ -2,6 +2,7 @@
 // the pass's values (or deltas once backward starts), edges coloured by weight,
 // and an edge's hover showing its w, dw and the update's arithmetic.
 import { colour, format, legend } from "./colors.js";
+import { outputPanel } from "./bp-output.js";
 import { captionBox, el } from "./common.js";
 import { t } from "./i18n.js";
 
@@ -15,19 +16,25 @@ function svg(tag, attrs = {}) {
 }
 
 /** The columns of the diagram: input, each dense layer's neurons (value = the
- * activation's output, or the logits), with the tensors that hold them. */
+ * activation's output: the hidden activation, the output sigmoid of an MSE network,
+ * or none for the logits of softmax cross-entropy; delta = dL/d(pre-activation)),
+ * with the tensors that hold them. */
 function columns(network) {
   const layers = network.layers;
   const dense = layers.filter((l) => l.type === "dense");
   const cols = [{ label: t("bp.input"), value: "dense1.in", delta: "dense1.dx", n: dense[0].settings.in_features }];
   dense.forEach((d, k) => {
     const i = layers.indexOf(d);
-    const act = k < dense.length - 1 ? layers[i + 1] : null;
+    const act = i + 1 < layers.length ? layers[i + 1] : null;
+    const output = k === dense.length - 1;
+    let label = act ? `${d.name} · ${act.type}` : `${d.name} · ${t("bp.output")}`;
+    if (output && act) label = `${d.name} · ${act.type} · ${t("bp.outputSigmoid")}`;
     cols.push({
-      label: act ? `${d.name} · ${act.type}` : `${d.name} · ${t("bp.output")}`,
+      label,
       value: act ? `${act.name}.out` : `${d.name}.out`,
       pre: `${d.name}.out`,
-      delta: `${d.name}.dout`,
+      // dL/dz: the activation's backward step computes it (the dense one receives it)
+      delta: act ? `${act.name}.dx` : `${d.name}.dout`,
       dense: d.name,
       n: d.settings.out_features,
     });
@@ -166,7 +173,9 @@ export function passPanel(root) {
   const tip = el("p", { class: "bp-tip formula", "aria-live": "polite", text: t("bp.edgeHint") });
   const lossLine = el("p", { class: "bp-loss" });
   const colourKey = el("div", { class: "bp-legend" }, legend({ kind: "diverging", max: 1 }, t("bp.colourKey")));
-  root.append(el("section", {}, el("h2", { text: t("bp.pass") }), diagramBox, colourKey, tip, lossLine));
+  const section = el("section", {}, el("h2", { text: t("bp.pass") }), diagramBox, colourKey, tip, lossLine);
+  root.append(section);
+  const output = outputPanel(section);
   const caption = captionBox(root);
 
   let session = null;
@@ -191,9 +200,11 @@ export function passPanel(root) {
     diagramBox.innerHTML = "";
     diagramBox.append(svgRoot);
     layout = { cols, nodes, edges };
+    output.draw(session);
   }
 
   function show(steps, frame) {
+    const t0 = performance.now();
     current = known(steps, frame);
     const step = steps[frame];
     const phase = step ? step.phase : "forward";
@@ -202,10 +213,12 @@ export function passPanel(root) {
     const loss = current.get("loss.value");
     lossLine.textContent = loss ? t("bp.lossNow", { loss: format(loss.data[0]) }) : "";
     if (step) caption.show(step);
+    output.show(current);
     root.dataset.frame = String(frame);
     root.dataset.phase = phase;
     if (tip.dataset.layer) showEdge(layout.edges.find((e) => e.layer === tip.dataset.layer
       && String(e.i) === tip.dataset.from && String(e.j) === tip.dataset.to)?.line);
+    root.dataset.renderMs = (performance.now() - t0).toFixed(2);
   }
 
   function showEdge(line) {

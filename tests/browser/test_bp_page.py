@@ -160,3 +160,151 @@ def test_compare_in_chinese_uses_the_lecture_terms(page, server):
     assert "发散" in pg.text_content(".bp-run.diverged")
     assert "学习率" in pg.text_content(".bp-compare")
     watch.assert_clean()
+
+
+def _column(pg, selector, key):
+    """The output table's column `key`, one number per class (None where not yet known)."""
+    return pg.eval_on_selector_all(
+        f"{selector} td[data-key='{key}']",
+        "ts => ts.map(t => t.dataset.value === '' ? null : +t.dataset.value)",
+    )
+
+
+def test_mse_walk_shows_the_loss_and_output_deltas_of_the_api(page, server):
+    pg, watch = page
+    pg.goto(server + BP + "?dataset=spiral&hidden=4&loss=mse&lr=2")
+    _ready(pg)
+    assert pg.input_value("[data-field=loss]") == "mse"
+    sid = pg.get_attribute("#view", "data-session")
+    s = httpx.get(f"{server}/api/sessions/{sid}").json()
+    assert s["network"]["loss"] == "mse_onehot"
+    phases = [st["phase"] for st in s["plan"]]
+    assert phases == ["forward"] * 4 + ["loss"] + ["backward"] * 4 + ["update"] * 2
+    table = ".bp-output-table"
+    for k in range(1, 6):  # to the loss (4), then the output sigmoid's backward step (5)
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_selector(f"#view[data-frame='{k}']")
+        if k == 4:
+            y, t = _tensor(server, sid, "loss.in"), _tensor(server, sid, "loss.target")
+            assert _column(pg, table, "y") == pytest.approx(y, abs=1e-6)
+            assert _column(pg, table, "t") == t and sorted(t) == [0, 0, 1]
+            assert _column(pg, table, "dy") == pytest.approx(_tensor(server, sid, "loss.dx"))
+            assert _column(pg, table, "delta") == [None, None, None]
+            assert "one-hot" in pg.text_content(".caption")
+            assert "2 (y − t) / 3" in pg.text_content(".caption-box .formula")
+            loss = httpx.get(f"{server}/api/sessions/{sid}/tensors/loss.value").json()["data"]
+            assert f"{loss:.3g}"[:4] in pg.text_content(".bp-loss")
+    delta = _tensor(server, sid, "dense2.dout")
+    assert _column(pg, table, "delta") == pytest.approx(delta, abs=1e-7)
+    # the output column's neurons show that delta, the sigmoid's outputs as their values
+    out = pg.eval_on_selector_all(
+        ".bp-neuron[data-col='2']", "ns => ns.map(n => [+n.dataset.value, +n.dataset.delta])"
+    )
+    assert [v for v, _ in out] == pytest.approx(_tensor(server, sid, "sigmoid1.out"), abs=1e-6)
+    assert [d for _, d in out] == pytest.approx(delta, abs=1e-7)
+    assert "sigmoid" in pg.text_content("svg.bp-net")
+    for k in range(6, len(phases)):
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_selector(f"#view[data-frame='{k}']")
+    hidden = pg.eval_on_selector_all(
+        ".bp-neuron[data-col='1']", "ns => ns.map(n => +n.dataset.delta)"
+    )
+    assert hidden == pytest.approx(_tensor(server, sid, "dense1.dout"), abs=1e-7)
+    pg.hover(".bp-edge[data-layer='dense2'][data-from='3'][data-to='1']", force=True)
+    tip = pg.locator(".bp-tip")
+    w = _flat(httpx.get(f"{server}/api/sessions/{sid}/tensors/dense2.w.before").json()["data"])
+    dw = _flat(httpx.get(f"{server}/api/sessions/{sid}/tensors/dense2.dw").json()["data"])
+    k = 1 * 4 + 3  # w[1, 3] of a (3, 4) weight
+    assert float(tip.get_attribute("data-w")) == pytest.approx(w[k], abs=1e-6)
+    assert float(tip.get_attribute("data-after")) == pytest.approx(w[k] - 2 * dw[k], abs=1e-6)
+    screenshot(pg, "bp-mse-walk")
+    watch.assert_clean()
+
+
+def test_choosing_mse_in_the_builder_and_the_url_round_trip(page, server):
+    pg, watch = page
+    pg.goto(server + BP)
+    _ready(pg)
+    assert pg.locator(".bp-output-table caption").text_content().endswith("(softmax cross-entropy)")
+    pg.select_option("[data-field=loss]", "mse")
+    pg.fill("[data-field=noise]", "0.25")
+    pg.press("[data-field=noise]", "Enter")
+    pg.select_option("[data-field=dataset]", "circles")
+    pg.click("[data-act=build]")
+    _ready(pg, builds=2)
+    assert "loss=mse" in pg.url and "noise=0.25" in pg.url and "dataset=circles" in pg.url
+    sid = pg.get_attribute("#view", "data-session")
+    s = httpx.get(f"{server}/api/sessions/{sid}").json()
+    assert s["network"]["loss"] == "mse_onehot"
+    assert s["network"]["layers"][-1]["type"] == "sigmoid"
+    assert "(mean squared error)" in pg.text_content(".bp-output-table caption")
+    # A link with the whole setup reproduces it: builder, step and compared rates.
+    link = "?dataset=circles&noise=0.25&hidden=5-3&activation=relu&loss=mse&lr=1.5&step=6"
+    pg.goto(server + BP + link + "&lrs=0.1_1_100&cmpEpochs=4&epochs=7")
+    _ready(pg)
+    pg.wait_for_selector("#view[data-frame='6']")
+    assert pg.input_value("[data-field=loss]") == "mse"
+    assert pg.input_value("[data-field=activation]") == "relu"
+    assert float(pg.input_value("[data-field=noise]")) == 0.25
+    assert float(pg.input_value("[data-field=lr]")) == 1.5
+    assert pg.input_value("[data-field=lrs]") == "0.1, 1, 100"
+    assert pg.input_value("[data-field=compare-epochs]") == "4"
+    assert pg.input_value("[data-field=epochs]") == "7"
+    sid = pg.get_attribute("#view", "data-session")
+    s = httpx.get(f"{server}/api/sessions/{sid}").json()
+    dense = [
+        la["settings"]["out_features"] for la in s["network"]["layers"] if la["type"] == "dense"
+    ]
+    assert dense == [5, 3, 2] and s["optimizer"]["lr"] == 1.5
+    x = _tensor(server, sid, "dense1.in")
+    pts = httpx.get(f"{server}/api/sessions/{sid}/boundary?resolution=2").json()["train"]["x"]
+    assert x == pytest.approx(pts[0], abs=1e-6)  # sample 0 of circles with noise 0.25
+    assert pg.get_attribute("#view", "data-phase") == s["plan"][6]["phase"]
+    watch.assert_clean()
+
+
+def test_training_with_mse_runs_to_completion_and_reports_accuracy(page, server):
+    pg, watch = page
+    pg.goto(server + BP + "?dataset=blobs&loss=mse&lr=3&epochs=3")
+    _ready(pg)
+    pg.click("[data-act=train]")
+    pg.wait_for_selector("#view[data-trained='1']")
+    assert pg.get_attribute("#view", "data-epoch") == "3"
+    sid = pg.get_attribute("#view", "data-session")
+    m = httpx.get(f"{server}/api/sessions/{sid}/metrics").json()
+    assert m["test_accuracy"] > 0.8
+    assert float(pg.get_attribute("canvas.bp-boundary", "data-test-accuracy")) == m["test_accuracy"]
+    status = pg.text_content(".bp-status")
+    assert "Epoch 3" in status and f"{m['test_accuracy']:.3g}"[:3] in status
+    # one redraw (boundary, curves, status) per epoch, each timed
+    times = pg.get_attribute("#view", "data-train-render-log").split()
+    assert len(times) == 3 and all(float(v) > 0 for v in times)
+    screenshot(pg, "bp-mse-trained")
+    watch.assert_clean()
+
+
+def test_compare_with_mse_flags_the_saturating_rate(page, server):
+    pg, watch = page
+    pg.goto(server + BP + "?dataset=xor&activation=relu&hidden=8&loss=mse")
+    _ready(pg)
+    pg.fill("[data-field=lrs]", "0.01, 3, 100")
+    pg.click("[data-act=compare]")
+    pg.wait_for_selector("#view[data-compared='1']")
+    rows = pg.eval_on_selector_all(".bp-run", "rs => rs.map(r => ({...r.dataset}))")
+    assert [r["diverged"] for r in rows] == ["0", "0", "1"]
+    assert "lrs=0.01_3_100" in pg.url
+    assert float(pg.get_attribute("#view", "data-compare-render-ms")) > 0
+    watch.assert_clean()
+
+
+def test_mse_in_chinese(page, server):
+    pg, watch = page
+    pg.goto(server + BP + "?lang=zh-CN&loss=mse&step=4")
+    _ready(pg)
+    pg.wait_for_selector("#view[data-frame='4']")
+    assert "均方误差" in pg.text_content("[data-field=loss] option[value=mse]")
+    assert "均方误差" in pg.text_content(".bp-output-table caption")
+    assert "均方误差" in pg.text_content(".caption") and "one-hot" in pg.text_content(".caption")
+    assert "目标 t" in pg.text_content(".bp-output-table thead")
+    screenshot(pg, "bp-mse-lang-zh-CN")
+    watch.assert_clean()
