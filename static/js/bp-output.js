@@ -54,8 +54,10 @@ export function outputPanel(parent) {
     const rows = classes.map((name, k) => {
       const tds = cols.map(([key]) => el("td", { "data-key": key, class: "num" }));
       cells.push(tds);
+      // the toy sets' "class 0" in the page's language; the digits' "7" as it is
+      const shown = /^class \d+$/.test(name) ? t("bp.out.classN", { k }) : String(name);
       return el("tr", { "data-class": String(k), class: k === label ? "true-class" : "" },
-        el("th", { text: String(name) }), ...tds);
+        el("th", { text: shown }), ...tds);
     });
     box.innerHTML = "";
     box.append(el("table", { class: "bp-output-table" },

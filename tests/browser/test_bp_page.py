@@ -308,3 +308,47 @@ def test_mse_in_chinese(page, server):
     assert "目标 t" in pg.text_content(".bp-output-table thead")
     screenshot(pg, "bp-mse-lang-zh-CN")
     watch.assert_clean()
+
+
+def test_hover_or_focus_a_neuron_for_its_value_delta_and_bias_update(page, server):
+    pg, watch = page
+    pg.goto(server + BP + "?hidden=3&lr=0.5&step=8")  # the last step: dense2's update
+    _ready(pg)
+    pg.wait_for_selector("#view[data-frame='8']")
+    sid = pg.get_attribute("#view", "data-session")
+    pg.hover(".bp-neuron[data-col='1'][data-i='2']")
+    tip = pg.locator(".bp-tip")
+    assert tip.get_attribute("data-kind") == "neuron"
+    z = _tensor(server, sid, "dense1.out")[2]
+    assert float(tip.get_attribute("data-z")) == pytest.approx(z, abs=1e-6)
+    assert float(tip.get_attribute("data-value")) == pytest.approx(
+        _tensor(server, sid, "tanh1.out")[2], abs=1e-6
+    )
+    assert float(tip.get_attribute("data-delta")) == pytest.approx(
+        _tensor(server, sid, "dense1.dout")[2], abs=1e-7
+    )
+    b = _flat(httpx.get(f"{server}/api/sessions/{sid}/tensors/dense1.b.before").json()["data"])
+    db = _flat(httpx.get(f"{server}/api/sessions/{sid}/tensors/dense1.db").json()["data"])
+    after = _flat(httpx.get(f"{server}/api/sessions/{sid}/tensors/dense1.b.after").json()["data"])
+    assert float(tip.get_attribute("data-b")) == pytest.approx(b[2], abs=1e-6)
+    assert float(tip.get_attribute("data-db")) == pytest.approx(db[2], abs=1e-7)
+    assert float(tip.get_attribute("data-after")) == pytest.approx(after[2], abs=1e-6)
+    assert after[2] == pytest.approx(b[2] - 0.5 * db[2], abs=1e-6)
+    assert "b − lr·db" in tip.text_content() and "tanh(z)" in tip.text_content()
+    # the keyboard reaches the same numbers: focus moves the tip to the output neuron
+    pg.focus(".bp-neuron[data-col='2'][data-i='0']")
+    assert tip.get_attribute("data-kind") == "neuron" and tip.get_attribute("data-col") == "2"
+    logits = _tensor(server, sid, "dense2.out")
+    assert float(tip.get_attribute("data-z")) == pytest.approx(logits[0], abs=1e-6)
+    pg.keyboard.press("Tab")  # the next neuron
+    assert (tip.get_attribute("data-col"), tip.get_attribute("data-i")) == ("2", "1")
+    assert float(tip.get_attribute("data-z")) == pytest.approx(logits[1], abs=1e-6)
+    # stepping back to the forward pass: the tip follows the frame (no delta yet)
+    pg.keyboard.press("Escape")
+    for k in range(7, 1, -1):
+        pg.evaluate("document.activeElement.blur()")
+        pg.keyboard.press("ArrowLeft")
+        pg.wait_for_selector(f"#view[data-frame='{k}']")
+    assert tip.get_attribute("data-delta") == ""
+    screenshot(pg, "bp-neuron-tip")
+    watch.assert_clean()
