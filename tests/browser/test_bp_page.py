@@ -352,3 +352,20 @@ def test_hover_or_focus_a_neuron_for_its_value_delta_and_bias_update(page, serve
     assert tip.get_attribute("data-delta") == ""
     screenshot(pg, "bp-neuron-tip")
     watch.assert_clean()
+
+
+def test_training_that_diverges_shows_nan_and_says_so(page, server):
+    pg, watch = page
+    pg.goto(server + BP + "?activation=leaky_relu&hidden=8-8&lr=100&epochs=10")
+    _ready(pg)
+    pg.click("[data-act=train]")
+    pg.wait_for_selector("#view[data-trained='1']")
+    status = pg.text_content(".bp-status")
+    assert "no longer a number" in status and ("NaN" in status or "Infinity" in status)
+    epoch = int(pg.get_attribute("#view", "data-epoch"))
+    assert 1 <= epoch < 10  # training stopped at the epoch it diverged
+    sid = pg.get_attribute("#view", "data-session")
+    m = httpx.get(f"{server}/api/sessions/{sid}/metrics").json()
+    assert m["train_loss"] in ("NaN", "Infinity")
+    screenshot(pg, "bp-train-diverged")
+    watch.assert_clean()
