@@ -45,19 +45,6 @@ def _serve() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the app did not start")
 
 
-def _walk(
-    page: object, base: str, path: str, attr: str, frames: int, first: int = 0
-) -> list[float]:
-    page.goto(base + path)
-    page.wait_for_selector("#view[data-ready]")
-    times = []
-    for i in range(first, first + frames):
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"document.querySelector('#view').dataset.{attr} === '{i}'")
-        times.append(float(page.get_attribute("#view", "data-render-ms")))
-    return times
-
-
 def _bp(page: object, base: str) -> list[tuple[str, list[float]]]:
     """The BP page: a step of the pass (diagram, output table, caption), each epoch's
     redraw while training animates (decision boundary and the loss and accuracy
@@ -79,6 +66,19 @@ def _bp(page: object, base: str) -> list[tuple[str, list[float]]]:
     return [("BP network, one step of the pass", walk),
             ("BP training, one epoch's redraw", train),
             ("BP learning rates side by side", compare)]  # fmt: skip
+
+
+def _walk(
+    page: object, base: str, path: str, attr: str, frames: int, first: int = 0
+) -> list[float]:
+    page.goto(base + path)
+    page.wait_for_selector("#view[data-ready]")
+    times = []
+    for i in range(first, first + frames):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"document.querySelector('#view').dataset.{attr} === '{i}'")
+        times.append(float(page.get_attribute("#view", "data-render-ms")))
+    return times
 
 
 def main() -> None:
