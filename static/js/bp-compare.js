@@ -67,7 +67,8 @@ export function comparePanel(root, config, store) {
     const cfg = config();
     cmpBtn.disabled = true;
     try {
-      const { lr, ...network } = cfg;
+      const network = { ...cfg };
+      delete network.lr; // each run has its own rate
       const res = await api("POST", "/api/bp/compare", { ...network, lrs, epochs });
       store.set({ lrs: lrs.join("_"), cmpEpochs: epochs });
       clearError(root);

@@ -2,7 +2,7 @@
 // (2-D data) and the train/test loss and accuracy curves redrawn after each.
 import { api } from "./api.js";
 import { drawBoundary } from "./bp-boundary.js";
-import { COLOURS, num, untilNonFinite } from "./bp-values.js";
+import { COLOURS, untilNonFinite } from "./bp-values.js";
 import { format } from "./colors.js";
 import { el } from "./common.js";
 import { t } from "./i18n.js";
