@@ -87,6 +87,7 @@ DOCUMENTED = (
     ("ConvOverride", "kernel", "max_kernel_size"),
     ("ConvOverride", "stride", "max_stride"),
     ("ConvOverride", "padding", "max_padding"),
+    ("Overrides", "seq_len", "max_seq_len"),
 )
 
 

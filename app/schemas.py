@@ -172,6 +172,9 @@ class Overrides(Strict):
     reinit: bool | None = Field(
         None, description="recurrent presets: start from seeded random weights (to train)"
     )
+    seq_len: PositiveInt | None = Field(
+        None, description="sine and memory presets: sequences of this many time steps"
+    )
 
 
 class SampleInput(Strict):
@@ -185,24 +188,31 @@ class ImageInput(Strict):
 
 
 class InputSpec(Strict):
-    """Exactly one of sample (a dataset image), array (raw numbers) or image (PNG)."""
+    """Exactly one of sample (a dataset image), array (raw numbers), image (PNG) or
+    sequence (typed numbers)."""
 
-    model_config = ConfigDict(json_schema_extra=exactly_one("sample", "array", "image"))
+    model_config = ConfigDict(json_schema_extra=exactly_one("sample", "array", "image", "sequence"))
 
     sample: SampleInput | None = None
     array: NestedNumbers | None = Field(
         None, description="nested list of numbers, (C, H, W) or (N, C, H, W)"
     )
     image: ImageInput | None = None
+    sequence: str | None = Field(
+        None, max_length=4000, examples=["0, 0.3, 0.6, 0.8, 0.95, 1"],
+        description="numbers separated by commas or spaces, for a one-feature sequence model "
+        "(sine presets): it reads all but the last; each step's target is the number after it",
+    )  # fmt: skip
     target: NestedNumbers | Int | None = Field(
         None, description="labels (classification) or an array (regression) for this input"
     )
 
     @model_validator(mode="after")
     def _one_source(self) -> InputSpec:
-        given = [k for k in ("sample", "array", "image") if getattr(self, k) is not None]
+        sources = ("sample", "array", "image", "sequence")
+        given = [k for k in sources if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of sample, array, image; got {given or 'none'}")
+            raise ValueError(f"give exactly one of {', '.join(sources)}; got {given or 'none'}")
         return self
 
 

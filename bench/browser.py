@@ -81,6 +81,16 @@ def _walk(
     return times
 
 
+def _rnn_rows(page: object, base: str) -> list[tuple[str, list[float]]]:
+    """The RNN page: every step of a pass of memory-lstm (20 time steps forward, the
+    loss, 20 back, the update), and BiLSTM's 60 forward frames (20 per direction, then
+    the concatenation one time step per frame)."""
+    lstm = _walk(page, base, "/learn/rnn?preset=memory-lstm", "step", 46)
+    bilstm = _walk(page, base, "/learn/rnn?preset=bilstm-memory", "step", 60)
+    return [("RNN page, one step (memory-lstm)", lstm),
+            ("RNN page, BiLSTM frame (bilstm-memory)", bilstm)]  # fmt: skip
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -111,11 +121,13 @@ def main() -> None:
             # The heaviest lab preset (4 paths of 1000 steps), its last 60 frames.
             lab_url = "/learn/learning-rate?surface=rosenbrock&frame=940"
             lab = _walk(page, base, lab_url, "frame", 60, first=941)
+            rnn = _rnn_rows(page, base)
             browser.close()
         rows = [("whole CNN, one step (digits-cnn)", cnn),
                 ("whole CNN, overview of every layer", overview),
                 ("convolution view, one position", conv),
                 ("learning-rate lab, one frame", lab)]  # fmt: skip
+        rows += rnn
     finally:
         stop(proc)
     print(f"{'view':40} {'median ms':>10} {'max ms':>8} {'target':>7}")

@@ -228,31 +228,35 @@ class Sequential:
         return plans[optimizer_kind]
 
     def _make_plan(self, optimizer_kind: str) -> list[PlannedStep]:
+        with_params = [lay for lay in self.layers if lay.params]
+        order = [*self.layers, None, *reversed(self.layers), *with_params]
+        # The layer each planned step runs, by step index (the same for every plan).
+        self.__dict__["_step_layers"] = order
         items = [("forward", lay.name, lay.op) for lay in self.layers]
         items.append(("loss", "loss", self.loss_kind))
         items += [("backward", lay.name, lay.op) for lay in reversed(self.layers)]
-        items += [("update", lay.name, optimizer_kind) for lay in self.layers if lay.params]
+        items += [("update", lay.name, optimizer_kind) for lay in with_params]
         return [PlannedStep(i, *item) for i, item in enumerate(items)]
 
     def run_step(
         self, planned: PlannedStep, state: PassState, trace: Trace, optimizer: Optimizer
     ) -> dict[str, Any]:
         """Run one planned step; returns the values its caption is filled with."""
-        if planned.phase == "forward":
-            layer = self.layer(planned.layer)
+        layer = self.__dict__["_step_layers"][planned.index]
+        phase = planned.phase
+        if phase == "forward":
             state.act = layer.forward(state.x if state.act is None else state.act, trace)
-            return layer.describe()
-        if planned.phase == "loss":
+            return layer.caption_values()
+        if phase == "loss":
             assert state.act is not None
             state.loss, state.delta = self.loss(state.act, state.target, trace)
             n, k = state.act.shape[0], state.act.shape[-1]
             return {"k": k, "n": n, "nk": state.act.size}
-        layer = self.layer(planned.layer)
-        if planned.phase == "backward":
+        if phase == "backward":
             assert state.delta is not None
             first = layer is self.layers[0]  # nothing below needs its delta: computed on read
             state.delta = layer.backward(state.delta, trace, need_dx=not first)
-            return layer.describe()
+            return layer.caption_values()
         self.update_layer(layer, optimizer, trace)
         return {"layer": layer.name, **optimizer.hyper()}
 

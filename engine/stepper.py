@@ -106,12 +106,14 @@ class Pass:
 
     def run(self, count: int | None = None, until: str | None = None) -> list[Step]:
         """Run `count` steps, or up to the end of phase `until`, or to the end."""
-        if until is not None and until not in PHASES:
-            raise ValueError(f"until must be one of {PHASES}; got {until!r}")
-        steps: list[Step] = []
-        while not self.done and (count is None or len(steps) < count):
-            phase = self.plan[self.cursor].phase
-            if until is not None and PHASES.index(phase) > PHASES.index(until):
-                break
-            steps.append(self.step())
-        return steps
+        end = len(self.plan)
+        if until is not None:
+            if until not in PHASES:
+                raise ValueError(f"until must be one of {PHASES}; got {until!r}")
+            last = PHASES.index(until)
+            end = self.cursor
+            while end < len(self.plan) and PHASES.index(self.plan[end].phase) <= last:
+                end += 1
+        if count is not None:
+            end = min(end, self.cursor + count)
+        return [self.step() for _ in range(self.cursor, end)]

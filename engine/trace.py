@@ -90,7 +90,7 @@ class TensorRecord:
         return float(d.min()), float(d.max())
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One step of a pass: what ran, which tensors it produced, what it means.
 

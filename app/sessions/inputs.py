@@ -10,11 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
 from typing import Any
 
 import numpy as np
 
+from app.limits import LimitExceeded
 from app.schemas import InputSpec
+from app.settings import Limits
 from engine.data import DatasetSplit
 from engine.network import LABEL_LOSSES, Sequential
 
@@ -87,10 +90,66 @@ def _centre_ink(a: np.ndarray, margin: float = 0.15) -> np.ndarray:
     return square
 
 
+SEPARATORS = re.compile(r"[\s,，;]+")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def parse_sequence(text: str, limits: Limits) -> np.ndarray:
+    """Typed numbers ("0, 0.5 1"; commas, spaces or both between them) as float64 (K,):
+    at least 2 (one to read and the one after it), at most limits.max_seq_len, each a
+    finite number (also in float32, as the network computes)."""
+    tokens = [tok for tok in SEPARATORS.split(text.strip()) if tok]
+    if len(tokens) > limits.max_seq_len:
+        raise LimitExceeded("input.sequence", "max_seq_len", limits.max_seq_len,
+                            f"{len(tokens)} numbers")  # fmt: skip
+    if len(tokens) < 2:
+        raise ValueError(
+            f"input.sequence needs at least 2 numbers (one to read and the one after it); "
+            f"got {len(tokens)}"
+        )
+    values = []
+    for i, tok in enumerate(tokens):
+        try:
+            v = float(tok)
+        except ValueError:
+            raise ValueError(f"input.sequence[{i}] = {tok!r} is not a number") from None
+        if not np.isfinite(v) or abs(v) > FLOAT32_MAX:
+            raise ValueError(
+                f"input.sequence[{i}] = {tok!r} is not a finite number (within float32)"
+            )
+        values.append(v)
+    return np.array(values)
+
+
+def _sequence_input(
+    text: str, net: Sequential, limits: Limits
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """A one-feature sequence model reads all but the last number; each step's target
+    is the number after it (what the sine models predict)."""
+    values = parse_sequence(text, limits)
+    shape = tuple(net.input_shape)
+    if len(shape) != 2 or shape[1] != 1 or net.loss_kind != "mse":
+        raise ValueError(
+            f"input.sequence is for one-feature sequence models (the sine presets); this "
+            f"network takes input {shape}"
+        )
+    if len(values) - 1 != shape[0]:
+        raise ValueError(
+            f"input.sequence has {len(values)} numbers, so the network would read "
+            f"{len(values) - 1} time steps; this session's network reads {shape[0]}: give "
+            f"{shape[0] + 1} numbers, or create a session with the sequence (its length "
+            "sets overrides.seq_len)"
+        )
+    x, target = values[:-1].reshape(1, -1, 1), values[1:].reshape(1, -1, 1)
+    return x, target, {"source": "sequence", "numbers": len(values)}
+
+
 def resolve_input(
-    spec: InputSpec, net: Sequential, data: DatasetSplit | None
+    spec: InputSpec, net: Sequential, data: DatasetSplit | None, limits: Limits | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
     """(x, target or None, a description for the session) from an InputSpec."""
+    if spec.sequence is not None:
+        return _sequence_input(spec.sequence, net, limits or Limits())
     if spec.sample is not None:
         if data is None:
             raise ValueError("this session has no dataset; give an array or an image instead")

@@ -26,6 +26,13 @@ import numpy as np
 from app.limits import at_most, check_input, check_network
 from app.schemas import InputSpec, Overrides, SessionCreate
 from app.sessions.inputs import resolve_input, resolve_target
+from app.sessions.preset_source import (
+    build_lesson,
+    optimizer_spec,
+    rebuilt,
+    recurrent_overrides,
+    sequence_sets_length,
+)
 from app.sessions.state import Live, new_meta, rebuild, start_new_pass, to_arrays, to_stored
 from app.settings import Settings
 from app.store import SessionStore, StoredSession
@@ -33,7 +40,7 @@ from engine.data import DatasetSplit, load_split
 from engine.models import model_from_spec
 from engine.network import LABEL_LOSSES, Sequential
 from engine.optim import make_optimizer
-from engine.presets import build_preset, get_preset, preset_options
+from engine.presets import get_preset, preset_options
 from engine.presets.overrides import apply_overrides
 from engine.stepper import Pass
 from engine.trace import Step, TensorRecord
@@ -87,11 +94,12 @@ class SessionService:
     def create(self, req: SessionCreate, data: DatasetSplit | None = None) -> Live:
         """A new session; `data` is the dataset a network-spec session trains on (a
         preset brings its own)."""
+        req = sequence_sets_length(req, self.limits)
         net, x, target, optimizer, preset_data, info, trained = self._source(req)
         data = preset_data if preset_data is not None else data
         check_network(net.spec(), self.limits)
         if req.input is not None:
-            x, given_target, info = resolve_input(req.input, net, data)
+            x, given_target, info = resolve_input(req.input, net, data, self.limits)
             target = self._target(net, x, req.input, given_target, target)
         check_input(np.asarray(x), self.limits)
         opt = make_optimizer(optimizer)
@@ -134,12 +142,12 @@ class SessionService:
             raise ValueError(
                 "a network or weights_npz session needs input (array or image) and target"
             )
-        optimizer = _optimizer({"type": "sgd", "lr": 0.01}, req.overrides)
+        optimizer = optimizer_spec({"type": "sgd", "lr": 0.01}, req.overrides)
         return net, None, None, optimizer, None, {}, False
 
     def _from_preset(self, name: str, overrides: Overrides | None, seed: int) -> tuple[Any, ...]:
         info, preset = get_preset(name), name  # KeyError names the presets on offer
-        lesson = _build_preset(name, seed, overrides)
+        lesson = build_lesson(name, seed, overrides, self.limits)
         net, trained = lesson.net, info.trained
         if overrides is not None:
             changed = overrides.model_dump(
@@ -153,12 +161,12 @@ class SessionService:
                 spec = apply_overrides(net.spec(), changed)
                 check_network(spec, self.limits)
                 if spec != net.spec():
-                    net, trained = _rebuilt(net, spec, seed, lesson.reweight), False
-            net, changed_rec = _recurrent_overrides(
+                    net, trained = rebuilt(net, spec, seed, lesson.reweight), False
+            net, changed_rec = recurrent_overrides(
                 preset, net, overrides, seed, handled=preset_options(preset)
             )
             trained = trained and not changed_rec
-        optimizer = _optimizer(lesson.optimizer, overrides)
+        optimizer = optimizer_spec(lesson.optimizer, overrides)
         target = lesson.target
         if net is not lesson.net and lesson.retarget is not None:
             target = lesson.retarget(net, lesson.x)
@@ -229,7 +237,7 @@ class SessionService:
 
     def set_input(self, sid: str, spec: InputSpec) -> Live:
         with self.session(sid, write=True) as live:
-            x, given, info = resolve_input(spec, live.net, live.data)
+            x, given, info = resolve_input(spec, live.net, live.data, self.limits)
             check_input(np.asarray(x), self.limits)
             target = self._target(live.net, x, spec, given, live.run.target)
             live.net.loss(live.net.forward(x), target)
@@ -301,72 +309,6 @@ class _SessionLock:
 
     def __exit__(self, *exc: object) -> None:
         self.lock.release()
-
-
-def _rebuilt(net: Sequential, spec: dict[str, Any], seed: int, reweight: Any = None) -> Sequential:
-    """The network of `spec`; it keeps the old weights where every parameter keeps
-    its shape (a flipped kernel, another activation), else starts from the preset's
-    readable weights for the new shapes, or seeded random ones."""
-    new = model_from_spec(spec, seed=seed)
-    old, fresh = net.params(), new.params()
-    if old.keys() == fresh.keys() and all(old[k].shape == v.shape for k, v in fresh.items()):
-        new.set_params(old)
-    elif reweight is not None:
-        reweight(new)
-    return new
-
-
-def _build_preset(name: str, seed: int, overrides: Overrides | None) -> Any:
-    """The preset's lesson, its builder given the overrides that are its own options
-    (vanishing-rnn's scale and nonlinearity)."""
-    wanted = {}
-    if overrides is not None:
-        wanted = overrides.model_dump(include={"scale", "nonlinearity"}, exclude_none=True)
-    own = preset_options(name)
-    if "scale" in wanted and "scale" not in own:
-        raise ValueError(f"overrides.scale is not an option of {name}")
-    return build_preset(name, seed, **{k: v for k, v in wanted.items() if k in own})
-
-
-def _recurrent_overrides(
-    name: str, net: Sequential, overrides: Overrides, seed: int, handled: set[str]
-) -> tuple[Sequential, bool]:
-    """A recurrent preset with another nonlinearity (an RNN) or gradient clipping (the
-    weights stay), or with fresh seeded weights (reinit). Returns the network and
-    whether its weights are no longer the trained ones."""
-    from engine.recurrent import RecurrentNet
-
-    patch: dict[str, Any] = {}
-    if overrides.clip is not None:
-        patch["clip"] = float(overrides.clip)
-    if overrides.nonlinearity is not None and "nonlinearity" not in handled:
-        patch["nonlinearity"] = overrides.nonlinearity
-    if overrides.reinit:
-        patch["reinit"] = True
-    if not patch:
-        return net, False
-    if not isinstance(net, RecurrentNet):
-        raise ValueError(f"overrides {', '.join(patch)} are for recurrent presets, not {name}")
-    if "nonlinearity" in patch and net.cell != "rnn":
-        raise ValueError(f"overrides.nonlinearity is for RNN presets; {name} is an {net.cell}")
-    reinit = patch.pop("reinit", False)
-    spec = {**net.spec(), **patch}
-    if spec == net.spec() and not reinit:
-        return net, False
-    new = RecurrentNet.from_spec(spec, seed)
-    if not reinit:
-        new.set_params(net.params())
-    return new, "nonlinearity" in patch or reinit
-
-
-def _optimizer(base: dict[str, Any], overrides: Overrides | None) -> dict[str, Any]:
-    spec = dict(base)
-    if overrides is not None and overrides.optimizer is not None:
-        spec = overrides.optimizer.model_dump(exclude_none=True)
-    if overrides is not None and overrides.lr is not None:
-        spec["lr"] = overrides.lr
-    make_optimizer(spec)  # ValueError now rather than at the first update
-    return spec
 
 
 __all__ = ["SessionService", "StoredSession"]

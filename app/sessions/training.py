@@ -128,6 +128,8 @@ def _events(
         if data is not None and net.loss_kind in LABEL_LOSSES:
             with np.errstate(all="ignore"):
                 final["test_accuracy"] = net.accuracy(data.x_test, data.y_test)
+            if data.classes:  # what guessing a class at random scores
+                final["chance"] = 1 / len(data.classes)
         yield final
     except Exception as exc:  # the response has started: report it as an event, not a 500
         log.exception("training session %s failed", sid)

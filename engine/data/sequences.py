@@ -49,7 +49,8 @@ def sine_split(
     t = np.arange(seq_len + 1)[None]
     wave = np.sin(omega * t + phase).astype(np.float32)[..., None]
     x, y = wave[:, :-1], wave[:, 1:]
-    return DatasetSplit(x[:n_train], y[:n_train], x[n_train:], y[n_train:], (), "sine")
+    name = "sine" if seq_len == 20 else f"sine{seq_len}"  # load_sequence_split rebuilds it
+    return DatasetSplit(x[:n_train], y[:n_train], x[n_train:], y[n_train:], (), name)
 
 
 def memory_split(
@@ -121,10 +122,12 @@ def spell_split(words: tuple[str, ...] = SPELL_WORDS) -> DatasetSplit:
 
 
 def load_sequence_split(name: str) -> DatasetSplit:
-    """A sequence dataset by its `DatasetSplit.name`: "sine", "memory<T>",
+    """A sequence dataset by its `DatasetSplit.name`: "sine" (or "sine<T>"), "memory<T>",
     "chars-<lang>-<T>" (or "chars-en", "chars-zh": windows of 16), "spell"."""
     if name == "sine":
         return sine_split()
+    if name.startswith("sine") and name[4:].isdigit():
+        return sine_split(int(name[4:]))
     if name.startswith("memory") and name[6:].isdigit():
         return memory_split(int(name[6:]))
     if name.startswith("chars-") and name.count("-") == 2:  # "chars-en-4": windows of 4
@@ -135,6 +138,6 @@ def load_sequence_split(name: str) -> DatasetSplit:
     if name == "spell":
         return spell_split()
     raise ValueError(
-        f"unknown sequence dataset {name!r}; known: sine, memory<T>, chars-en, chars-zh, "
+        f"unknown sequence dataset {name!r}; known: sine, sine<T>, memory<T>, chars-en, chars-zh, "
         "chars-<lang>-<T>, spell"
     )

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.functional._validate import as_float, check_same_shape
+from engine.functional._validate import as_float, check_same_shape, sum_is_finite
 
 
 def relu(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """max(x, 0); the cache is x."""
     x = as_float(x, "x")
-    return np.maximum(x, 0), x
+    return np.maximum(x, x.dtype.type(0)), x
 
 
 def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """dout where x > 0, else 0 (the gradient at exactly 0 is taken as 0, as PyTorch does)."""
-    return check_same_shape(dout, cache.shape) * (cache > 0)
+    return relu_backward_kernel(check_same_shape(dout, cache.shape), cache)
+
+
+def relu_backward_kernel(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The unchecked kernel behind relu_backward."""
+    if sum_is_finite(dout):
+        return dout * (x > 0)
+    # A diverged delta: select rather than multiply, so x <= 0 gives exactly 0 (Inf * 0 is NaN).
+    return np.where(x > 0, dout, dout.dtype.type(0))
 
 
 def leaky_relu(x: np.ndarray, slope: float = 0.01) -> tuple[np.ndarray, tuple[np.ndarray, float]]:

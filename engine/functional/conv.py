@@ -27,19 +27,31 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from engine.functional._validate import as_float, check_finite, common_dtype, out_size, pair
+from engine.functional._validate import (
+    as_float,
+    check_finite,
+    common_dtype,
+    out_size,
+    pair,
+    sum_is_finite,
+)
 
 
 @dataclass
 class ConvCache:
-    """What the backward pass needs from the forward one."""
+    """What the backward pass needs from the forward one.
+
+    `cols` holds the input's windows, one row per (channel, kernel row, kernel col):
+    one column per output position (N*OH*OW), or, for stride 1 (`wide`), one per
+    position of the padded input (see `_wide_cols`)."""
 
     x_shape: tuple[int, int, int, int]
     w: np.ndarray
-    cols: np.ndarray  # (C*KH*KW, N*OH*OW)
+    cols: np.ndarray
     stride: tuple[int, int]
     padding: tuple[int, int]
     out_hw: tuple[int, int]
+    wide: bool = False
 
 
 def conv_output_shape(
@@ -149,24 +161,84 @@ def col2im(
     return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3))
 
 
-def _dx_stride1(dout: np.ndarray, w: np.ndarray, cache: ConvCache) -> np.ndarray:
-    """dx for stride 1: the output delta laid out on rows as wide as the padded
-    input, so each kernel tap's contribution is one contiguous shifted add
-    (columns past OW hold zeros and add nothing)."""
+# --- stride 1: the "wide" layout ----------------------------------------------
+# Lay the padded input out flat per channel, (C, N*HP*WP), and give every position
+# of it a column, whether or not a window starting there fits. Kernel tap (u, v)
+# then sees the same flat rows shifted by u*WP + v, so the windows are one strided
+# view whose rows are contiguous runs (a fast copy), and the backward pass scatters
+# each tap back with one contiguous 1-D add. Columns whose window does not fit
+# (row >= OH or col >= OW) are computed and dropped: for the small maps a student
+# steps through, fewer and simpler NumPy calls beat computing only what is kept.
+
+
+def _wide_sizes(
+    x_shape: tuple[int, ...], kh: int, kw: int, padding: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """(HP, WP, M, MV): padded size, positions in the flat layout (N*HP*WP) and the
+    columns kept (MV: up to the last valid window's position; reads stay in bounds)."""
+    n, _, h, w = x_shape
+    hp, wp = h + 2 * padding[0], w + 2 * padding[1]
+    m = n * hp * wp
+    return hp, wp, m, m - (kh - 1) * wp - kw + 1
+
+
+def _wide_cols(x: np.ndarray, kh: int, kw: int, padding: tuple[int, int]) -> np.ndarray:
+    """(C*KH*KW, MV): row (c, u, v), column p = padded channel c at flat position p + u*WP + v."""
+    n, c, h, w = x.shape
+    (ph, pw), it = padding, x.itemsize
+    hp, wp, m, mv = _wide_sizes(x.shape, kh, kw, padding)
+    if n == 1 and not (ph or pw) and x.flags.c_contiguous:
+        flat = x  # already (C, H*W) in memory
+    else:
+        flat = np.zeros((c, n, hp, wp), dtype=x.dtype)
+        flat[:, :, ph : ph + h, pw : pw + w] = x.transpose(1, 0, 2, 3)
+    view = np.ndarray((c, kh, kw, mv), x.dtype, flat, 0, (m * it, wp * it, it, it))
+    return view.reshape(c * kh * kw, mv)
+
+
+def _wide_crop(a: np.ndarray, cache: ConvCache) -> np.ndarray:
+    """View rows x MV (contiguous) as (N, rows, OH, OW): the positions whose window fits."""
+    n = cache.x_shape[0]
+    (oh, ow), it = cache.out_hw, a.itemsize
+    hp, wp, _, mv = _wide_sizes(cache.x_shape, *cache.w.shape[2:], cache.padding)
+    return np.ndarray((n, a.shape[0], oh, ow), a.dtype, a, 0, (hp * wp * it, mv * it, wp * it, it))
+
+
+def _wide_dout(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
+    """dout (N, F, OH, OW) laid out wide: (F, N*HP*WP), zeros where no window fits."""
+    n, f, oh, ow = dout.shape
+    hp, wp, m, _ = _wide_sizes(cache.x_shape, *cache.w.shape[2:], cache.padding)
+    dpad = np.zeros((f, n, hp, wp), dtype=dout.dtype)
+    dpad[:, :, :oh, :ow] = dout.transpose(1, 0, 2, 3)
+    return dpad.reshape(f, m)
+
+
+def _wide_dw(dout: np.ndarray, dpad: np.ndarray, cache: ConvCache) -> np.ndarray:
+    """dw from the wide layout: dropped columns meet a zero delta and add nothing."""
+    rows, mv = cache.cols.shape
+    dw = dpad[:, :mv] @ cache.cols.T
+    if not sum_is_finite(dw):
+        # With Inf in the input (a diverged network) a dropped column's 0 * Inf is
+        # NaN where the true sum may be finite: sum over the kept columns only.
+        kept = _wide_crop(cache.cols, cache).transpose(1, 0, 2, 3).reshape(rows, -1)
+        dw = dout.transpose(1, 0, 2, 3).reshape(dout.shape[1], -1) @ kept.T
+    return dw.reshape(cache.w.shape)
+
+
+def _wide_dx(dpad: np.ndarray, cache: ConvCache) -> np.ndarray:
+    """dx: every tap's column gradient shifted back by u*WP + v and added, one 1-D add each."""
     n, c, h, wd = cache.x_shape
-    f, _, kh, kw = w.shape
-    (ph, pw), (oh, ow) = cache.padding, cache.out_hw
-    hp, wp = h + 2 * ph, wd + 2 * pw
-    dpad = np.zeros((f, n, oh, wp), dtype=dout.dtype)
-    dpad[:, :, :, :ow] = dout.transpose(1, 0, 2, 3)
-    dcols = (w.reshape(f, -1).T @ dpad.reshape(f, -1)).reshape(c, kh, kw, n, oh * wp)
-    flat = np.zeros((c, n, hp * wp + kw), dtype=dout.dtype)
-    span = oh * wp
-    for u in range(kh):
-        for v in range(kw):
-            flat[:, :, u * wp + v : u * wp + v + span] += dcols[:, u, v]
-    dxp = flat[:, :, : hp * wp].reshape(c, n, hp, wp)
-    return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3))
+    f, _, kh, kw = cache.w.shape
+    ph, pw = cache.padding
+    hp, wp, m, _ = _wide_sizes(cache.x_shape, kh, kw, cache.padding)
+    wt = cache.w.transpose(2, 3, 1, 0).reshape(kh * kw * c, f)
+    dcols = (wt @ dpad).reshape(kh * kw, c * m)
+    flat = np.zeros(c * m + (kh - 1) * wp + kw, dtype=dpad.dtype)
+    for t in range(kh * kw):
+        o = (t // kw) * wp + t % kw
+        flat[o : o + c * m] += dcols[t]
+    dxp = flat[: c * m].reshape(c, n, hp, wp)[:, :, ph : ph + h, pw : pw + wd]
+    return np.ascontiguousarray(dxp.transpose(1, 0, 2, 3))
 
 
 def conv2d(
@@ -192,8 +264,15 @@ def conv2d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]
 ) -> tuple[np.ndarray, ConvCache]:
     """The unchecked kernel behind conv2d: same dtypes, pairs, shapes known to fit."""
-    n, f = x.shape[0], w.shape[0]
-    cols, (oh, ow) = im2col(x, w.shape[2], w.shape[3], stride, padding)
+    n, f, kh, kw = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    if stride == (1, 1):
+        cols = _wide_cols(x, kh, kw, padding)
+        hp, wp = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
+        cache = ConvCache(x.shape, w, cols, stride, padding, (hp - kh + 1, wp - kw + 1), True)  # type: ignore[arg-type]
+        out = w.reshape(f, -1) @ cols
+        out += b[:, None]
+        return _wide_crop(out, cache).copy(), cache
+    cols, (oh, ow) = im2col(x, kh, kw, stride, padding)
     out = w.reshape(f, -1) @ cols
     out += b[:, None]
     out = np.ascontiguousarray(out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3))
@@ -222,12 +301,19 @@ def conv2d_backward_kernel(
     dout: np.ndarray, cache: ConvCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The unchecked kernel behind conv2d_backward."""
+    if cache.wide:
+        dpad = _wide_dout(dout, cache)
+        dx = _wide_dx(dpad, cache) if sum_is_finite(cache.w) else _dx_cols(dout, cache)
+        return dx, _wide_dw(dout, dpad, cache), np.add.reduce(dpad, axis=1)
     dw, db = conv2d_backward_params(dout, cache)
-    return conv2d_backward_input(dout, cache), dw, db
+    return _dx_cols(dout, cache), dw, db
 
 
 def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray]:
     """(dw, db) alone: all a first layer needs (nothing below it wants its dx)."""
+    if cache.wide:
+        dpad = _wide_dout(dout, cache)
+        return _wide_dw(dout, dpad, cache), np.add.reduce(dpad, axis=1)
     f = cache.w.shape[0]
     d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)
     return (d2 @ cache.cols.T).reshape(cache.w.shape), np.add.reduce(d2, axis=1)
@@ -235,11 +321,15 @@ def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarr
 
 def conv2d_backward_input(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
     """dx alone: each input pixel's delta from the outputs it influenced."""
-    w = cache.w
-    f, _, kh, kw = w.shape
-    if cache.stride == (1, 1):
-        return _dx_stride1(dout, w, cache)
-    dcols = w.reshape(f, -1).T @ dout.transpose(1, 0, 2, 3).reshape(f, -1)
+    if cache.wide and sum_is_finite(cache.w):
+        return _wide_dx(_wide_dout(dout, cache), cache)
+    return _dx_cols(dout, cache)
+
+
+def _dx_cols(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
+    """dx as column gradients scattered back with col2im (any stride; only kept windows)."""
+    f, _, kh, kw = cache.w.shape
+    dcols = cache.w.reshape(f, -1).T @ dout.transpose(1, 0, 2, 3).reshape(f, -1)
     return col2im(dcols, cache.x_shape, kh, kw, cache.stride, cache.padding, cache.out_hw)
 
 
@@ -249,12 +339,14 @@ def conv2d_partials(cache: ConvCache) -> np.ndarray:
     partial[n, f, c] is channel c of the input cross-correlated with channel c of
     kernel f; summing over c and adding b[f] gives out[n, f].
     """
-    c = cache.x_shape[1]
+    n, c = cache.x_shape[:2]
     f, _, kh, kw = cache.w.shape
-    n = cache.x_shape[0]
     oh, ow = cache.out_hw
-    cols = cache.cols.reshape(c, kh * kw, n * oh * ow)
+    cols = cache.cols.reshape(c, kh * kw, -1)
     per_channel = np.matmul(cache.w.reshape(f, c, kh * kw).transpose(1, 0, 2), cols)
+    if cache.wide:  # (C, F, MV) -> (N, C*F, OH, OW) over the kept positions
+        kept = _wide_crop(per_channel.reshape(c * f, -1), cache).reshape(n, c, f, oh, ow)
+        return np.ascontiguousarray(kept.transpose(0, 2, 1, 3, 4))
     return np.ascontiguousarray(per_channel.reshape(c, f, n, oh, ow).transpose(2, 1, 0, 3, 4))
 
 

@@ -182,7 +182,7 @@ def _window_weights(cache: PoolCache, kind: str, n: int, c: int, i: int, j: int)
 
 
 def _pool_kind(cache: PoolCache) -> str:
-    return "max" if cache.chosen is not None else "avg"
+    return cache.kind
 
 
 def explain_pool_output(x: np.ndarray, cache: PoolCache, index: Sequence[int]) -> Explanation:

@@ -17,30 +17,36 @@ is KH*KW strided adds and overlapping windows need no special case.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.functional._validate import as_float, check_finite, out_size, pair
+from engine.functional._validate import as_float, check_finite, out_size, pair, sum_is_finite
 
 
-@dataclass
+@dataclass(slots=True)
 class PoolCache:
     """Window geometry, and for max pooling which window position held each
-    window's maximum: chosen[k, n, c, i, j] for k = u * KW + v (one True per window)."""
+    window's maximum: chosen[k, n, c, i, j] for k = u * KW + v (one True per window).
+    `taps[k]` indexes x (N, C, H, W) at window position k of every window at once."""
 
     x_shape: tuple[int, int, int, int]
     size: tuple[int, int]
     stride: tuple[int, int]
     out_hw: tuple[int, int]
     dtype: np.dtype
+    taps: tuple[tuple[slice, ...], ...] = ()
+    overlapping: bool = False  # windows share pixels (stride smaller than the window)
+    kind: str = ""  # "max" or "avg", set by the forward pass
     chosen: np.ndarray | None = None
 
-    @property
-    def overlapping(self) -> bool:
-        """Windows share pixels (stride smaller than the window)."""
-        return self.stride[0] < self.size[0] or self.stride[1] < self.size[1]
+    def fresh(self) -> PoolCache:
+        """The same geometry, no recorded maxima (one per forward pass)."""
+        return PoolCache(
+            self.x_shape, self.size, self.stride, self.out_hw, self.dtype, self.taps,
+            self.overlapping,
+        )  # fmt: skip
 
 
 def pool_output_shape(
@@ -67,19 +73,19 @@ def pool_cache(
     _, _, oh, ow = pool_output_shape(x_shape, size, stride)
     k = pair(size, "pool size", 1)
     s = pair(size if stride is None else stride, "stride", 1)
-    return PoolCache(tuple(x_shape), k, s, (oh, ow), np.dtype(dtype))  # type: ignore[arg-type]
-
-
-def _taps(cache: PoolCache) -> Iterator[tuple[int, slice, slice]]:
-    """(k, rows, cols) for each window position k = u * KW + v, row-major."""
-    (kh, kw), (sh, sw), (oh, ow) = cache.size, cache.stride, cache.out_hw
-    for u in range(kh):
-        for v in range(kw):
-            yield (
-                u * kw + v,
-                slice(u, u + sh * (oh - 1) + 1, sh),
-                slice(v, v + sw * (ow - 1) + 1, sw),
-            )
+    (kh, kw), (sh, sw) = k, s
+    taps = tuple(
+        (
+            slice(None),
+            slice(None),
+            slice(u, u + sh * (oh - 1) + 1, sh),
+            slice(v, v + sw * (ow - 1) + 1, sw),
+        )
+        for u in range(kh)
+        for v in range(kw)
+    )
+    overlapping = sh < kh or sw < kw
+    return PoolCache(tuple(x_shape), k, s, (oh, ow), np.dtype(dtype), taps, overlapping)  # type: ignore[arg-type]
 
 
 def _prepare(x: object, size: object, stride: object, finite: bool) -> tuple[np.ndarray, PoolCache]:
@@ -104,30 +110,40 @@ def max_pool2d(
 
 def max_pool2d_forward(x: np.ndarray, cache: PoolCache) -> np.ndarray:
     """The unchecked kernel behind max_pool2d (geometry already validated in cache)."""
-    taps = [x[:, :, rows, cols] for _, rows, cols in _taps(cache)]
+    cache.kind = "max"
     if cache.size == cache.stride == (2, 2):
-        out, cache.chosen = _max_pool_2x2(*taps)
-    else:
-        out, cache.chosen = _max_pool_scan(taps)
-    if np.isnan(out).any():
+        out, cache.chosen = _max_pool_2x2(x, cache.out_hw)
+        if sum_is_finite(out):
+            return out
+        # NaN or Inf somewhere: the scan below routes NaN windows like PyTorch.
+    taps = [x[t] for t in cache.taps]
+    out, cache.chosen = _max_pool_scan(taps)
+    if not sum_is_finite(out):
         _route_nan(taps, out, cache.chosen)
     return out
 
 
-def _max_pool_2x2(
-    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _max_pool_2x2(x: np.ndarray, out_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The common 2x2 window (a b / c d) as a tournament: half the operations of the
-    scan. Strict `>` at both rounds keeps the first maximum in row-major order."""
-    top, bottom = np.maximum(a, b), np.maximum(c, d)
-    b_wins, d_wins, lower = np.greater(b, a), np.greater(d, c), np.greater(bottom, top)
-    upper = ~lower
-    chosen = np.empty((4, *top.shape), dtype=bool)
-    np.greater(upper, b_wins, out=chosen[0])
+    scan. Strict `>` at both rounds keeps the first maximum in row-major order.
+
+    One copy first lays a, b, c and d of every window out as four contiguous
+    planes: each comparison then runs over plain memory, 3-4x faster per call
+    than over the strided views of x."""
+    n, c = x.shape[:2]
+    oh, ow = out_hw
+    windows = x[:, :, : 2 * oh, : 2 * ow].reshape(n, c, oh, 2, ow, 2)  # an odd edge is dropped
+    a, b, cc, d = windows.transpose(3, 5, 0, 1, 2, 4).reshape(4, n * c * oh * ow)
+    top, bottom = np.maximum(a, b), np.maximum(cc, d)
+    b_wins, d_wins, lower = np.greater(b, a), np.greater(d, cc), np.greater(bottom, top)
+    chosen = np.empty((4, a.size), dtype=bool)
+    upper = np.logical_not(lower, out=chosen[2])  # chosen[2] is written last
     np.logical_and(upper, b_wins, out=chosen[1])
-    np.greater(lower, d_wins, out=chosen[2])
+    np.greater(upper, b_wins, out=chosen[0])
     np.logical_and(lower, d_wins, out=chosen[3])
-    return np.maximum(top, bottom, out=top), chosen
+    np.greater(lower, d_wins, out=chosen[2])
+    out = np.maximum(top, bottom, out=top)
+    return out.reshape(n, c, oh, ow), chosen.reshape(4, n, c, oh, ow)
 
 
 def _max_pool_scan(taps: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -163,31 +179,44 @@ def max_pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
 
 def max_pool2d_backward_kernel(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     """The unchecked kernel behind max_pool2d_backward."""
-    _need_max(cache)
+    chosen = _need_max(cache)
     dx = np.zeros(cache.x_shape, dtype=cache.dtype)
-    for k, rows, cols in _taps(cache):
-        if cache.overlapping:
-            dx[:, :, rows, cols] += dout * cache.chosen[k]
-        else:
-            np.multiply(dout, cache.chosen[k], out=dx[:, :, rows, cols])
+    if cache.overlapping:
+        for k, t in enumerate(cache.taps):
+            dx[t] += np.where(chosen[k], dout, 0)
+        return dx
+    # Deltas times the 0/1 masks; for a diverged (NaN/Inf) delta, masked copies
+    # instead, so the other positions get exactly 0 as in PyTorch (Inf * 0 is NaN).
+    # The masked copy is exact but 1.3-4x slower, so only then.
+    put = _times_mask if sum_is_finite(dout) else _copy_where
+    for k, t in enumerate(cache.taps):
+        put(dx[t], dout, chosen[k])
     return dx
+
+
+def _times_mask(dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:
+    np.multiply(src, mask, out=dst)
+
+
+def _copy_where(dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:
+    np.copyto(dst, src, where=mask)
 
 
 def max_pool2d_mask(cache: PoolCache) -> np.ndarray:
     """(N, C, H, W): how many windows took each position as their maximum (0 or 1
     when windows do not overlap) - the mask the backward pass routes deltas through."""
-    _need_max(cache)
+    chosen = _need_max(cache)
     mask = np.zeros(cache.x_shape, dtype=cache.dtype)
-    for k, rows, cols in _taps(cache):
-        mask[:, :, rows, cols] += cache.chosen[k]
+    for k, t in enumerate(cache.taps):
+        mask[t] += chosen[k]
     return mask
 
 
 def window_argmax(cache: PoolCache, index: Sequence[int]) -> int:
     """The window position u * KW + v that window (n, c, i, j) took as its maximum."""
-    _need_max(cache)
+    chosen = _need_max(cache)
     n, c, i, j = index
-    return int(np.argmax(cache.chosen[:, n, c, i, j]))
+    return int(np.argmax(chosen[:, n, c, i, j]))
 
 
 def avg_pool2d(
@@ -204,11 +233,11 @@ def avg_pool2d(
 
 def avg_pool2d_forward(x: np.ndarray, cache: PoolCache) -> np.ndarray:
     """The unchecked kernel behind avg_pool2d."""
-    taps = _taps(cache)
-    _, rows, cols = next(taps)
-    out = x[:, :, rows, cols].copy()
-    for _, rows, cols in taps:
-        out += x[:, :, rows, cols]
+    cache.kind = "avg"
+    first, *rest = cache.taps
+    out = x[first].copy()
+    for t in rest:
+        out += x[t]
     out *= cache.dtype.type(1 / (cache.size[0] * cache.size[1]))
     return out
 
@@ -222,14 +251,15 @@ def avg_pool2d_backward_kernel(dout: np.ndarray, cache: PoolCache) -> np.ndarray
     """The unchecked kernel behind avg_pool2d_backward."""
     share = dout * cache.dtype.type(1 / (cache.size[0] * cache.size[1]))
     dx = np.zeros(cache.x_shape, dtype=cache.dtype)
-    for _, rows, cols in _taps(cache):
-        dx[:, :, rows, cols] += share
+    for t in cache.taps:
+        dx[t] += share
     return dx
 
 
-def _need_max(cache: PoolCache) -> None:
-    if cache.chosen is None:
+def _need_max(cache: PoolCache) -> np.ndarray:
+    if cache.kind != "max" or cache.chosen is None:
         raise ValueError("this needs the cache of max_pool2d (an avg_pool2d cache was given)")
+    return cache.chosen
 
 
 def _check_dout(dout: object, cache: PoolCache) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from engine import functional as F
+from engine.functional.activations import relu_backward_kernel
 from engine.layers.base import Layer
 
 
@@ -26,10 +27,10 @@ class ReLU(_Activation):
     op, prefix = "relu", "relu"
 
     def _apply(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return F.relu(x)
+        return np.maximum(x, x.dtype.type(0)), x
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        return F.relu_backward(dout, cache)
+        return relu_backward_kernel(dout, cache)
 
 
 class Sigmoid(_Activation):

@@ -57,6 +57,13 @@ class Layer:
         """Values for the step captions (after a forward pass)."""
         return {"layer": self.name}
 
+    def caption_values(self) -> dict[str, Any]:
+        """describe(), made once per input shape (what it depends on); read-only."""
+        cached = self.__dict__.get("_caption_values")
+        if cached is None or cached[0] != self._in_shape:
+            cached = self.__dict__["_caption_values"] = (self._in_shape, self.describe())
+        return cached[1]
+
     def _record_forward(self, trace: Trace, cache: Any) -> None:
         """Extra tensors a layer records (masks, partial maps)."""
 

@@ -15,6 +15,7 @@ from engine.functional import conv2d_partials, conv_output_shape
 from engine.functional._validate import pair
 from engine.functional.conv import (
     conv2d_backward_input,
+    conv2d_backward_kernel,
     conv2d_backward_params,
     conv2d_forward,
 )
@@ -77,11 +78,14 @@ class Conv2D(Layer):
     lazy_input_delta = True
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        self._backward_params(dout, cache)
-        return conv2d_backward_input(dout, cache)
+        dx, dw, db = conv2d_backward_kernel(dout, cache)  # shares the work of both halves
+        self._set_grads(dw, db)
+        return dx
 
     def _backward_params(self, dout: np.ndarray, cache: Any) -> None:
-        dw, db = conv2d_backward_params(dout, cache)
+        self._set_grads(*conv2d_backward_params(dout, cache))
+
+    def _set_grads(self, dw: np.ndarray, db: np.ndarray) -> None:
         if self.flip:  # the gradient of the kernel as stored, not of its rotation
             dw = np.ascontiguousarray(dw[:, :, ::-1, ::-1])
         self.grads = {"w": dw, "b": db}

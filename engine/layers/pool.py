@@ -40,8 +40,7 @@ class _Pool(Layer):
         key = (x.shape, x.dtype)
         if key not in self._geometry:
             self._geometry = {key: pool_cache(x.shape, self.size, self.stride, x.dtype)}
-        g = self._geometry[key]
-        return PoolCache(g.x_shape, g.size, g.stride, g.out_hw, g.dtype)
+        return self._geometry[key].fresh()
 
     def spec(self) -> dict[str, Any]:
         return {**super().spec(), "size": list(self.size), "stride": list(self.stride)}

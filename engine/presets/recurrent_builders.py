@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -120,14 +121,43 @@ def _first_right(net: RecurrentNet, data: DatasetSplit) -> int:
     return int(np.flatnonzero(right)[0]) if right.any() else 0
 
 
+# The sequence length a trained preset may be run at: the weights do not depend on
+# it, only the data do (the sequences are made for that length).
+SPLIT_AT: dict[str, Callable[[int], DatasetSplit]] = {
+    "sine-rnn": sine_split,
+    "sine-lstm": sine_split,
+    "memory-rnn": memory_split,
+    "memory-lstm": memory_split,
+}
+
+
 def _sequence_lesson(name: str, weights: str, seed: int | None) -> Lesson:
     net, meta = _load(weights)
     net.seed = seed or 0
-    data = TRAINED[weights].data()
+    return _on_data(name, net, TRAINED[weights].data(), {**meta, "weights": weights})
+
+
+def _resized_lesson(name: str, seed: int | None, seq_len: int | None = None) -> Lesson:
+    """A trained sine or memory preset (`name` is its weights too) on sequences of
+    `seq_len` steps (default: the length it was trained at), the same weights."""
+    net, meta = _load(name)
+    net.seed = seed or 0
+    if seq_len is None or seq_len == net.seq_len:
+        return _on_data(name, net, TRAINED[name].data(), {**meta, "weights": name})
+    if not 1 <= seq_len <= 10_000:
+        raise ValueError(f"seq_len must be a whole number of time steps >= 1; got {seq_len}")
+    info = {**meta, "weights": name, "trained_seq_len": net.seq_len, "seq_len": seq_len}
+    net = net.with_seq_len(seq_len)
+    net.seed = seed or 0
+    return _on_data(name, net, SPLIT_AT[name](seq_len), info)
+
+
+def _on_data(name: str, net: RecurrentNet, data: DatasetSplit, meta: dict[str, Any]) -> Lesson:
+    """The lesson on one test sequence: the first one a classifier gets right."""
     i = 0 if net.loss_kind == "mse" else _first_right(net, data)
     x, y = data.x_test[i : i + 1], data.y_test[i : i + 1]
     opt = {"type": "sgd", "lr": 0.05}
-    return _lesson(name, net, x, y, opt, data, {**meta, "weights": weights, "sample": i})
+    return _lesson(name, net, x, y, opt, data, {**meta, "sample": i})
 
 
 def _char_lesson(name: str, lang: str, seed: int | None) -> Lesson:
@@ -181,10 +211,10 @@ def vanishing_rnn(
 
 
 RECURRENT_BUILDERS: dict[str, Callable[[int | None], Lesson]] = {
-    "sine-rnn": lambda seed: _sequence_lesson("sine-rnn", "sine-rnn", seed),
-    "sine-lstm": lambda seed: _sequence_lesson("sine-lstm", "sine-lstm", seed),
-    "memory-rnn": lambda seed: _sequence_lesson("memory-rnn", "memory-rnn", seed),
-    "memory-lstm": lambda seed: _sequence_lesson("memory-lstm", "memory-lstm", seed),
+    "sine-rnn": partial(_resized_lesson, "sine-rnn"),
+    "sine-lstm": partial(_resized_lesson, "sine-lstm"),
+    "memory-rnn": partial(_resized_lesson, "memory-rnn"),
+    "memory-lstm": partial(_resized_lesson, "memory-lstm"),
     "bilstm-memory": lambda seed: _sequence_lesson("bilstm-memory", "bilstm-memory", seed),
     "vanishing-rnn": vanishing_rnn,
     "chars-en": lambda seed: _char_lesson("chars-en", "en", seed),

@@ -8,6 +8,10 @@ import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
 import { LINES, STEP_NAME } from "./rnn-shared.js";
 
+// Both models over the same number of steps, so their lines compare fairly (the
+// LSTM was trained on 20; its weights run at any length).
+const GRAD_T = 40;
+
 /** The per-step gradient norms (and clipping) of one training step of a new session. */
 async function norms(body) {
   const made = await sessions.create(body);
@@ -79,10 +83,10 @@ export function gradientsPanel(root, store) {
   async function draw() {
     const seq = ++gradSeq;
     const st = store.get();
-    const overrides = { scale: st.scale, nonlinearity: st.nl };
+    const overrides = { scale: st.scale, nonlinearity: st.nl, seq_len: GRAD_T };
     if (st.clip) overrides.clip = 1;
     if (!lstmNorms) {
-      lstmNorms = await norms({ preset: "memory-lstm" });
+      lstmNorms = await norms({ preset: "memory-lstm", overrides: { seq_len: GRAD_T } });
       sessions.remove(lstmNorms.id).catch(() => {});
     }
     const rnn = await norms({ preset: "vanishing-rnn", overrides });
@@ -92,6 +96,7 @@ export function gradientsPanel(root, store) {
     drawChart(rnn);
     gradInfo.textContent = infoText(rnn);
     chartBox.dataset.norms = JSON.stringify(rnn.dh.map((v) => Number(v.toPrecision(6))));
+    chartBox.dataset.lstmNorms = JSON.stringify(lstmNorms.dh.map((v) => Number(v.toPrecision(6))));
     chartBox.dataset.ratio = String(rnn.dh[0] / rnn.dh[rnn.dh.length - 1]);
     gradBox.dataset.ready = "1";
   }

@@ -11,6 +11,19 @@ import { postEvents } from "./sse.js";
 const MODELS = LINES.slice(0, 2);
 const FINAL = ["done", "cancelled", "diverged", "error"];
 
+/** Train a fresh `cell` ("rnn" or "lstm") on the memory task (Adam 0.003, batches of 32,
+ * clipping at norm 1) in a session of its own, its training events streamed to
+ * onEvent(name, data); `overrides` adds to the session's (e.g. seq_len). */
+export async function trainMemory(cell, epochs, overrides, onEvent) {
+  const made = await sessions.create({ preset: `memory-${cell}`, overrides: { reinit: true, clip: 1, ...overrides } });
+  try {
+    const body = { epochs, batch_size: 32, optimizer: { type: "adam", lr: 0.003 } };
+    await postEvents(`/api/sessions/${made.id}/train`, body, onEvent);
+  } finally {
+    sessions.remove(made.id).catch(() => {});
+  }
+}
+
 /** The training section, appended to `root`; the epochs are kept in `store`. */
 export function trainPanel(root, store) {
   const trainBox = el("section", { class: "rnn-train" },
@@ -56,12 +69,7 @@ export function trainPanel(root, store) {
     }
   }
 
-  async function one(key, epochs) {
-    const made = await sessions.create({ preset: `memory-${key}`, overrides: { reinit: true, clip: 1 } });
-    const body = { epochs, batch_size: 32, optimizer: { type: "adam", lr: 0.003 } };
-    await postEvents(`/api/sessions/${made.id}/train`, body, (name, ev) => onEvent(key, name, ev));
-    sessions.remove(made.id).catch(() => {});
-  }
+  const one = (key, epochs) => trainMemory(key, epochs, {}, (name, ev) => onEvent(key, name, ev));
 
   async function train() {
     trainBtn.disabled = true;

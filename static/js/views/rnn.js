@@ -4,16 +4,22 @@
 // units x time), and ||dL/dh_t|| over t for an RNN beside an LSTM with the RNN's
 // recurrent weight scale, nonlinearity and clipping as controls. Every number
 // comes from the API; this module only slices and draws, with its panels in
-// rnn-sequence, rnn-gradients and rnn-train.
+// rnn-sequence, rnn-prompt (characters), rnn-numbers (typed numbers), rnn-bilstm
+// (both directions and their concatenation), rnn-gradients, rnn-train and
+// rnn-sweep (accuracy vs sequence length).
 import { sessions } from "../api.js";
 import { format, scaleFor } from "../colors.js";
 import { captionBox, clearError, el, explainPanel, mount, showError } from "../common.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
 import { Player } from "../player.js";
+import { bilstmPanel, frameLabel, framesOf } from "../rnn-bilstm.js";
 import { gradientsPanel } from "../rnn-gradients.js";
+import { NUMBER_PRESETS, numbersPanel } from "../rnn-numbers.js";
+import { promptPanel } from "../rnn-prompt.js";
 import { drawSequenceMaps, drawUnrolled } from "../rnn-sequence.js";
 import { GATES, STEP_NAME, rowsOf } from "../rnn-shared.js";
+import { sweepPanel } from "../rnn-sweep.js";
 import { trainPanel } from "../rnn-train.js";
 import { createStore } from "../store.js";
 
@@ -24,7 +30,7 @@ const PRESETS = [
 const PROBLEMS = ["one-to-many", "many-to-one", "many-to-many"];
 const EXPLAINABLE = /\.t\d+\.(i|f|g|o|c|h|dc)$/;
 
-const store = createStore({ preset: "memory-lstm", step: -1, scale: 1, nl: "tanh", clip: false, epochs: 3 });
+const store = createStore({ preset: "memory-lstm", step: -1, scale: 1, nl: "tanh", clip: false, epochs: 3, numbers: "" });
 
 mount(async (root) => {
   const s = store.get();
@@ -47,19 +53,26 @@ mount(async (root) => {
   root.append(unrollBox);
 
   // --- the character models: type a prompt, see the next character's probabilities ---
-  const promptBox = el("section", { class: "rnn-prompt", hidden: "" },
-    el("h2", { text: t("rnn.prompt") }), el("p", { class: "muted prompt-hint" }));
-  const promptIn = el("input", { type: "text", "data-control": "prompt", "aria-label": t("rnn.prompt") });
-  const readBtn = el("button", { type: "button", "data-control": "read", text: t("rnn.read") });
-  const nextBox = el("ol", { class: "bars next-chars", "aria-live": "polite" });
-  promptBox.append(el("div", { class: "controls" }, promptIn, readBtn), el("h3", { text: t("rnn.next") }), nextBox);
-  root.append(promptBox);
+  const prompt = promptPanel(root, async (rows) => {
+    await sessions.setInput(session.id, { array: [rows] });
+    player.reset();
+    shownStep = null;
+    cellBox.innerHTML = "";
+    store.set({ step: -1 });
+    const res = await sessions.steps(session.id, { until: "loss" });
+    drawSequence(res.steps);
+    return res.steps;
+  });
+
+  // --- the sine models: type a number sequence, see each step's prediction ------------
+  const numbers = numbersPanel(root, store, (made) => start(made));
 
   // --- the stepped walk ----------------------------------------------------------
   root.append(el("h2", { text: t("rnn.walk") }));
   const playerBox = el("div");
   root.append(playerBox);
   const caption = captionBox(root);
+  const bilstm = bilstmPanel(root);
   const cellBox = el("section", { class: "rnn-cell", "aria-live": "polite" });
   root.append(cellBox);
   const panel = explainPanel(root);
@@ -72,39 +85,58 @@ mount(async (root) => {
   // --- backward through time, and the long-memory task ------------------------------
   const gradients = gradientsPanel(root, store);
   trainPanel(root, store);
+  sweepPanel(root);
 
   let session = null;
   let player = null;
   let classes = [];
   let detail = {};
+  let frames = [];
+  let shownStep = null; // {k, step}: the plan step the frames are showing
 
-  async function start() {
+  /** The preset's session; a sine preset with typed numbers in the URL reads them. */
+  async function makeSession() {
+    const { preset, numbers: text } = store.get();
+    if (text && NUMBER_PRESETS.includes(preset)) {
+      try {
+        return await sessions.create({ preset, input: { sequence: text } });
+      } catch (err) {
+        showError(root, err);
+        store.set({ numbers: "" });
+        return sessions.create({ preset });
+      }
+    }
+    return sessions.create({ preset });
+  }
+
+  /** Show a new session (`made`, or the preset's). */
+  async function start(made = null) {
     clearError(root);
-    if (session) sessions.remove(session.id).catch(() => {});
-    session = await sessions.create({ preset: store.get().preset });
+    const old = session;
+    session = made || (await makeSession());
+    if (old) sessions.remove(old.id).catch(() => {});
     detail = await (await fetch(`/api/presets/${store.get().preset}`)).json();
     classes = detail.dataset ? detail.dataset.classes : [];
-    const plan = session.plan;
+    frames = framesOf(session.plan, session.network.input_shape[0]);
+    shownStep = null;
     if (player) player.destroy();
     player = new Player(playerBox, {
-      count: plan.length,
-      labels: plan.map((p) => `${p.phase} · ${p.layer} · ${p.op}`),
-      phases: plan.map((p) => p.phase),
+      count: frames.length,
+      labels: frames.map(frameLabel),
+      phases: frames.map((f) => f.phase),
       onFrame: show,
     });
     cellBox.innerHTML = "";
-    const chars = store.get().preset.startsWith("chars-");
-    promptBox.hidden = !chars;
-    const res = await sessions.steps(session.id, { until: chars ? "loss" : "forward" });
+    const chars = prompt.toggle(store.get().preset);
+    numbers.show(store.get().preset);
+    const sine = NUMBER_PRESETS.includes(store.get().preset);
+    const res = await sessions.steps(session.id, { until: chars || sine ? "loss" : "forward" });
     drawSequence(res.steps);
-    if (chars) {
-      const T = session.network.input_shape[0];
-      promptBox.querySelector(".prompt-hint").textContent = t("rnn.promptHint", { T });
-      promptIn.maxLength = T;
-      promptIn.value = detail.meta?.input ?? "";
-      showNext(res.steps);
-    }
-    const want = Math.min(store.get().step, plan.length - 1);
+    numbers.draw(res.steps, session);
+    bilstm.setup(res.steps, session);
+    bilstm.update(null);
+    if (chars) prompt.show(session, detail, classes, res.steps);
+    const want = Math.min(store.get().step, frames.length - 1);
     if (want >= 0) await player.go(want);
   }
 
@@ -114,57 +146,24 @@ mount(async (root) => {
     drawSequenceMaps(seqBox, steps);
   }
 
-  /** The probabilities (from the API's softmax) of the character after the last one read. */
-  function showNext(steps) {
-    let probs = null;
-    for (const step of steps) for (const tensor of step.tensors || []) if (tensor.name === "loss.probs") probs = tensor;
-    nextBox.innerHTML = "";
-    if (!probs) return;
-    const [, T, K] = probs.shape;
-    const last = Array.from(probs.data.subarray((T - 1) * K, T * K));
-    const order = last.map((p, k) => k).sort((a, b) => last[b] - last[a]).slice(0, 5);
-    for (const k of order) {
-      nextBox.append(el("li", { "data-char": classes[k] ?? String(k) },
-        el("span", { class: "cls", text: JSON.stringify(classes[k] ?? String(k)) }),
-        el("span", { class: "bar", style: `width:${Math.round(last[k] * 100)}%` }),
-        el("span", { class: "p", text: format(last[k]) })));
-    }
-    promptBox.dataset.best = classes[order[0]] ?? "";
-  }
-
-  async function readPrompt() {
-    try {
-      clearError(root);
-      const [T, D] = session.network.input_shape;
-      const text = Array.from(promptIn.value);
-      if (!text.length || text.length > T) throw new Error(t("rnn.promptLength", { T }));
-      const unknown = text.find((ch) => !classes.includes(ch));
-      if (unknown !== undefined) throw new Error(t("rnn.unknownChar", { c: unknown, chars: classes.join("") }));
-      // one-hot rows, the prompt at the end (earlier steps read nothing)
-      const rows = Array.from({ length: T }, () => new Array(D).fill(0));
-      text.forEach((ch, k) => (rows[T - text.length + k][classes.indexOf(ch)] = 1));
-      await sessions.setInput(session.id, { array: [rows] });
-      player.reset();
-      cellBox.innerHTML = "";
-      store.set({ step: -1 });
-      const res = await sessions.steps(session.id, { until: "loss" });
-      drawSequence(res.steps);
-      showNext(res.steps);
-      promptBox.dataset.read = promptIn.value;
-    } catch (err) {
-      showError(root, err);
-    }
-  }
-  readBtn.addEventListener("click", readPrompt);
-  promptIn.addEventListener("keydown", (e) => e.key === "Enter" && readPrompt());
-
+  /** Frame i: a plan step (the concatenation's frames share one), drawn from the API's
+   * tensors; data-render-ms is the drawing alone, not the wait for the API. */
   async function show(i) {
     try {
       clearError(root);
       if (i < 0) return;
-      const step = await sessions.stepAt(session.id, i);
-      caption.show(step);
-      drawStep(step);
+      const f = frames[i];
+      const fresh = !shownStep || shownStep.k !== f.index;
+      const step = fresh ? await sessions.stepAt(session.id, f.index) : shownStep.step;
+      const t0 = performance.now();
+      if (fresh) {
+        caption.show(step);
+        drawStep(step);
+        shownStep = { k: f.index, step };
+      }
+      bilstm.update(f, step.t);
+      numbers.cursor(step.t);
+      root.dataset.renderMs = (performance.now() - t0).toFixed(2);
       root.dataset.step = String(i);
       root.dataset.phase = step.phase;
       store.set({ step: i });
@@ -219,14 +218,15 @@ mount(async (root) => {
   }
 
   presetSel.addEventListener("change", async () => {
-    store.set({ preset: presetSel.value, step: -1 });
+    const keep = NUMBER_PRESETS.includes(presetSel.value) ? store.get().numbers : "";
+    store.set({ preset: presetSel.value, step: -1, numbers: keep });
     syncProblem();
     await start().catch((e) => showError(root, e));
   });
   problemSel.addEventListener("change", async () => {
     if (!problemSel.value) return;
     presetSel.value = `seq-${problemSel.value}`;
-    store.set({ preset: presetSel.value, step: -1 });
+    store.set({ preset: presetSel.value, step: -1, numbers: "" });
     await start().catch((e) => showError(root, e));
   });
 

@@ -1,0 +1,183 @@
+"""The RNN page's later panels in a real browser: accuracy vs sequence length (a
+sweep of trainings streamed over SSE), typed number sequences for the sine models,
+and the BiLSTM's two directions and their concatenation stepped by the player."""
+
+import json
+
+import pytest
+
+from tests.browser.conftest import screenshot
+
+
+def _open(pg, server, query=""):
+    pg.goto(server + "/learn/rnn" + query)
+    pg.wait_for_selector("#view[data-ready]")
+    pg.wait_for_selector(".rnn-gradients[data-ready]")
+
+
+def _at_step(pg, k):
+    pg.wait_for_function(f"document.querySelector('#view').dataset.step === '{k}'")
+
+
+def test_the_gradient_chart_compares_models_over_the_same_number_of_steps(page, server):
+    pg, watch = page
+    _open(pg, server)
+    rnn = json.loads(pg.get_attribute(".grad-chart", "data-norms"))
+    lstm = json.loads(pg.get_attribute(".grad-chart", "data-lstm-norms"))
+    assert len(rnn) == len(lstm) == 40
+    assert all(v > 0 for v in lstm)
+    watch.assert_clean()
+
+
+def test_the_sweep_streams_every_run_and_fills_the_accuracy_chart_live(page, server):
+    pg, watch = page
+    _open(pg, server)
+    # every change of the chart's points, as the page makes them
+    pg.evaluate("""() => {
+        window.__counts = [];
+        const box = document.querySelector('.rnn-sweep');
+        new MutationObserver(() => {
+            const p = JSON.parse(box.dataset.points || '{}');
+            window.__counts.push(Object.values(p).reduce((n, m) => n + Object.keys(m).length, 0));
+        }).observe(box, {attributes: true, attributeFilter: ['data-points']});
+    }""")
+    pg.locator("[data-control=sweep]").click()
+    pg.wait_for_selector(".rnn-sweep[data-done]", timeout=120_000)
+    points = json.loads(pg.get_attribute(".rnn-sweep", "data-points"))
+    assert set(points) == {"rnn", "lstm"}
+    for model in ("rnn", "lstm"):
+        assert sorted(int(t) for t in points[model]) == [5, 10, 20, 40]
+        assert all(0 <= acc <= 1 for acc in points[model].values())
+    # the points came one run at a time: 0 (reset), then 1, 2, ... 8
+    counts = pg.evaluate("window.__counts")
+    assert counts[-1] == 8 and sorted(set(counts)) == list(range(9))
+    assert float(pg.get_attribute(".rnn-sweep", "data-chance")) == 0.25
+    # each table cell shows the accuracy the server sent for its run
+    for cell in pg.locator(".sweep-table td").all():
+        acc = float(cell.get_attribute("data-accuracy"))
+        assert acc == points[cell.get_attribute("data-model")][cell.get_attribute("data-t")]
+    # the short lengths are learned by both (chance is 0.25)
+    assert points["rnn"]["5"] > 0.9 and points["lstm"]["5"] > 0.9
+    seconds = float(pg.get_attribute(".rnn-sweep", "data-seconds"))
+    print(f"sweep of 8 trainings took {seconds:.1f} s in the browser")
+    assert pg.locator(".sweep-status").inner_text()
+    screenshot(pg, "learn-rnn-sweep")
+    watch.assert_clean()
+
+
+def test_the_sweep_and_number_panels_speak_chinese(page, server):
+    pg, watch = page
+    _open(pg, server, "?lang=zh-CN&preset=sine-lstm")
+    assert "序列长度" in pg.locator(".rnn-sweep h2").inner_text()
+    assert "在每个长度上训练" in pg.locator("[data-control=sweep]").inner_text()
+    assert "数字序列" in pg.locator(".rnn-numbers h2").inner_text()
+    assert "预测" in pg.locator(".rnn-numbers .chart-key").inner_text()
+    screenshot(pg, "learn-rnn-numbers-zh-CN")
+    watch.assert_clean()
+
+
+def test_a_typed_number_sequence_runs_and_steps_with_its_predictions(page, server):
+    pg, watch = page
+    _open(pg, server, "?preset=sine-lstm")
+    assert pg.locator(".rnn-numbers").is_visible()
+    typed = "0, 0.31 0.59,0.81 0.95  1, 0.95 0.81"
+    pg.locator("[data-control=numbers]").fill(typed)
+    pg.locator("[data-control=run-numbers]").click()
+    pg.wait_for_selector('.rnn-numbers[data-source="sequence"]')
+    values = json.loads(pg.get_attribute(".rnn-numbers", "data-values"))
+    numbers = [0, 0.31, 0.59, 0.81, 0.95, 1, 0.95, 0.81]
+    assert values["x"] == pytest.approx(numbers[:-1], abs=1e-6)
+    assert values["target"] == pytest.approx(numbers[1:], abs=1e-6)
+    assert len(values["pred"]) == 7 and all(-2 < v < 2 for v in values["pred"])
+    # the unrolled network reads the 7 numbers, a prediction at each step
+    assert pg.locator(".unroll-step").count() == 7
+    assert pg.locator(".unroll-y:not(.empty)").count() == 7
+    # stepped like any sequence: the player walks the 7 time steps
+    for k in range(3):
+        pg.keyboard.press("ArrowRight")
+        _at_step(pg, k)
+    assert pg.locator('.rnn-vector[data-tensor="lstm1.t2.h"]').count() == 1
+    assert "numbers=" in pg.url
+    screenshot(pg, "learn-rnn-numbers")
+    # the link reopens the same sequence, at the same step
+    pg.goto(pg.url)
+    pg.wait_for_selector('.rnn-numbers[data-source="sequence"]')
+    _at_step(pg, 2)
+    assert json.loads(pg.get_attribute(".rnn-numbers", "data-values"))["x"] == values["x"]
+    assert pg.locator("[data-control=numbers]").input_value() == typed
+    watch.assert_clean()
+
+
+def test_a_bad_number_sequence_shows_the_servers_message(page, server):
+    pg, watch = page
+    _open(pg, server, "?preset=sine-rnn")
+    pg.locator("[data-control=numbers]").fill("0 1 zwei 3")
+    pg.locator("[data-control=run-numbers]").click()
+    pg.wait_for_selector(".error")
+    assert "input.sequence[2] = 'zwei' is not a number" in pg.locator(".error").inner_text()
+    pg.locator("[data-control=numbers]").fill(" ".join(["0.5"] * 101))
+    pg.locator("[data-control=run-numbers]").click()
+    pg.wait_for_function("document.querySelector('.error').textContent.includes('max_seq_len')")
+    # the page still shows the dataset's sine wave
+    assert pg.get_attribute(".rnn-numbers", "data-source") == "sample"
+    # the browser logs the two refused requests; nothing else may be logged
+    refused = [e for e in watch.errors if "status of 422" in e]
+    assert len(refused) == 2
+    watch.errors = [e for e in watch.errors if e not in refused]
+    watch.assert_clean()
+
+
+def test_bilstm_concatenation_forms_one_time_step_per_frame(page, server):
+    pg, watch = page
+    _open(pg, server, "?preset=bilstm-memory")
+    assert pg.locator(".rnn-bilstm").is_visible()
+    labels = pg.locator(".player .progress .seg").evaluate_all("s => s.map(b => b.title)")
+    concat = [k for k, label in enumerate(labels) if "bilstm_concat" in label]
+    assert len(concat) == 20 and concat == list(range(40, 60))
+
+    def formed(row):
+        text = pg.get_attribute(f'.bilstm-row[data-row="{row}"]', "data-formed")
+        return [int(k) for k in text.split(",")] if text else []
+
+    # the forward direction: t = 0 up
+    for k in range(2):
+        pg.keyboard.press("ArrowRight")
+        _at_step(pg, k)
+    assert formed("fwd") == [0, 1] and formed("bwd") == [] and formed("cat") == []
+    # the backward direction: from t = 19 down
+    pg.locator(".player .progress .seg").nth(21).click()
+    _at_step(pg, 21)
+    assert pg.get_attribute(".rnn-bilstm", "data-row") == "bwd"
+    assert formed("fwd") == list(range(20)) and formed("bwd") == [18, 19]
+    # the concatenation, one time step per frame, by keyboard
+    pg.locator(".player .progress .seg").nth(40).click()
+    _at_step(pg, 40)
+    for k in range(41, 43):
+        pg.keyboard.press("ArrowRight")
+        _at_step(pg, k)
+    assert formed("cat") == [0, 1, 2] and pg.get_attribute(".rnn-bilstm", "data-t") == "2"
+    fwd = pg.get_attribute('.bilstm-vec[data-part="fwd"]', "data-values").split()
+    bwd = pg.get_attribute('.bilstm-vec[data-part="bwd"]', "data-values").split()
+    cat = pg.get_attribute('.bilstm-vec[data-part="cat"]', "data-values").split()
+    assert len(fwd) == len(bwd) == 16 and cat == fwd + bwd  # [h_fwd_t ; h_bwd_t]
+    assert "step=42" in pg.url
+    screenshot(pg, "learn-rnn-bilstm-concat")
+    # the link reopens the same frame
+    pg.goto(pg.url)
+    pg.wait_for_selector("#view[data-ready]")
+    _at_step(pg, 42)
+    assert formed("cat") == [0, 1, 2]
+    pg.keyboard.press("ArrowLeft")
+    _at_step(pg, 41)
+    assert formed("cat") == [0, 1]
+    watch.assert_clean()
+
+
+def test_bilstm_panel_speaks_chinese(page, server):
+    pg, watch = page
+    _open(pg, server, "?lang=zh-CN&preset=bilstm-memory&step=45")
+    _at_step(pg, 45)
+    assert "双向LSTM" in pg.locator(".rnn-bilstm h2").inner_text()
+    assert "拼接" in pg.locator(".bilstm-now").inner_text()
+    screenshot(pg, "learn-rnn-bilstm-zh-CN")
+    watch.assert_clean()
