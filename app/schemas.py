@@ -235,7 +235,11 @@ class LayerSpec(Strict):
 
 class NetworkSpec(Strict):
     input_shape: list[PositiveInt] = Field(min_length=1, max_length=3)
-    loss: Literal["softmax_cross_entropy", "mse"] = "softmax_cross_entropy"
+    loss: Literal["softmax_cross_entropy", "mse", "mse_onehot"] = Field(
+        "softmax_cross_entropy",
+        description="softmax_cross_entropy and mse_onehot take class labels as targets; "
+        "mse an array shaped like the output",
+    )
     layers: list[LayerSpec] = Field(min_length=1)
 
 

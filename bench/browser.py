@@ -6,7 +6,8 @@ Starts the app on a free loopback port, opens the walkthroughs in Debian's
 Chromium (Playwright, headless) and steps through them. The pages record how
 long drawing took (data-render-ms: the step's maps, numbers and marks, or one
 frame of the learning-rate lab's paths; data-overview-ms: every layer's feature
-maps of the whole CNN), not the time waiting for the API. Target: <= 16 ms per
+maps of the whole CNN; data-train-render-log: each epoch's redraw of the BP page
+while it trains), not the time waiting for the API. Target: <= 16 ms per
 step (one frame at 60 Hz).
 """
 
@@ -44,6 +45,29 @@ def _serve() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the app did not start")
 
 
+def _bp(page: object, base: str) -> list[tuple[str, list[float]]]:
+    """The BP page: a step of the pass (diagram, output table, caption), each epoch's
+    redraw while training animates (decision boundary and the loss and accuracy
+    curves: data-train-render-log), and the learning rates' chart and rows."""
+    net = "/learn/bp?dataset=spiral&hidden=16-16-16&loss=mse"
+    walk = _walk(page, base, net, "frame", 20, first=1)
+    page.goto(base + "/learn/bp?dataset=spiral&hidden=16-16&epochs=30")
+    page.wait_for_selector("#view[data-built='1']")
+    page.click("[data-act=train]")
+    page.wait_for_selector("#view[data-trained='1']", timeout=120_000)
+    train = [float(v) for v in page.get_attribute("#view", "data-train-render-log").split()]
+    page.fill("[data-field=lrs]", "0.001, 0.01, 0.1, 1, 10, 100")
+    page.fill("[data-field=compare-epochs]", "50")
+    compare = []
+    for i in range(1, 6):
+        page.click("[data-act=compare]")
+        page.wait_for_selector(f"#view[data-compared='{i}']", timeout=60_000)
+        compare.append(float(page.get_attribute("#view", "data-compare-render-ms")))
+    return [("BP network, one step of the pass", walk),
+            ("BP training, one epoch's redraw", train),
+            ("BP learning rates side by side", compare)]  # fmt: skip
+
+
 def _walk(
     page: object, base: str, path: str, attr: str, frames: int, first: int = 0
 ) -> list[float]:
@@ -72,6 +96,7 @@ def main() -> None:
 
     proc, base = _serve()
     rows = []
+    bp: list[tuple[str, list[float]]] = []  # the BP page's rows (_bp)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -92,6 +117,7 @@ def main() -> None:
                         f"document.querySelector('#view').dataset.frame === '{i}'"
                     )
                     conv.append(float(page.get_attribute("#view", "data-render-ms")))
+            bp = _bp(page, base)
             # The heaviest lab preset (4 paths of 1000 steps), its last 60 frames.
             lab_url = "/learn/learning-rate?surface=rosenbrock&frame=940"
             lab = _walk(page, base, lab_url, "frame", 60, first=941)
@@ -105,7 +131,7 @@ def main() -> None:
     finally:
         stop(proc)
     print(f"{'view':40} {'median ms':>10} {'max ms':>8} {'target':>7}")
-    for name, times in rows:
+    for name, times in rows + bp:
         med, worst = statistics.median(times), max(times)
         mark = "ok" if med <= TARGET_MS else "MISSED"
         print(f"{name:40} {med:10.2f} {worst:8.2f} {TARGET_MS:7.1f} {mark}")

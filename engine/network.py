@@ -14,13 +14,15 @@ import numpy as np
 
 from engine.functional import check_labels, mse
 from engine.functional._validate import as_float, check_finite
-from engine.functional.losses import softmax_cross_entropy_kernel
+from engine.functional.losses import mse_onehot_kernel, softmax_cross_entropy_kernel
 from engine.layers import LAYER_TYPES, Layer
 from engine.optim import Optimizer
 from engine.stepper import PassState, PlannedStep
 from engine.trace import Trace
 
-LOSSES = ("softmax_cross_entropy", "mse")
+LOSSES = ("softmax_cross_entropy", "mse", "mse_onehot")
+# Losses whose targets are class labels (N,); "mse" compares with arrays shaped like the output.
+LABEL_LOSSES = ("softmax_cross_entropy", "mse_onehot")
 
 
 class Sequential:
@@ -149,31 +151,43 @@ class Sequential:
         self, out: np.ndarray, target: np.ndarray, trace: Trace | None = None
     ) -> tuple[float, np.ndarray]:
         """(loss value, delta at the output)."""
-        probs = None
-        if self.loss_kind == "softmax_cross_entropy":
+        probs = labels = None
+        if self.loss_kind in LABEL_LOSSES:
             if out.ndim != 2:
                 raise ValueError(
-                    f"softmax cross-entropy needs outputs (N, classes); this network's output "
+                    f"{self.loss_kind} needs outputs (N, classes); this network's output "
                     f"has shape {out.shape[1:]} per sample (end with flatten + dense, or use mse)"
                 )
-            target = check_labels(target, out.shape[0], out.shape[1])
-            value, probs, dout = softmax_cross_entropy_kernel(out, target)
+            labels = check_labels(target, out.shape[0], out.shape[1])
+            if self.loss_kind == "softmax_cross_entropy":
+                value, probs, dout = softmax_cross_entropy_kernel(out, labels)
+                target = labels
+            else:  # mse_onehot: the outputs against one-hot rows of the labels
+                value, target, dout = mse_onehot_kernel(out, labels)
         else:
             target = as_float(target, "target").astype(out.dtype, copy=False)
             value, dout = mse(out, target.reshape(out.shape) if target.size == out.size else target)
         if trace is not None:
-            axes = (
-                ("sample", "class") if out.ndim == 2 else ("sample",) + ("index",) * (out.ndim - 1)
-            )
-            trace.record("loss.in", "output", out, axes)
-            if self.loss_kind == "softmax_cross_entropy":
-                trace.record("loss.probs", "activation", probs, axes)
-                trace.record("loss.target", "target", target, ("sample",))
-            else:
-                trace.record("loss.target", "target", target.reshape(out.shape), axes)
-            trace.record("loss.value", "loss", np.array(value, dtype=out.dtype), ())
-            trace.record("loss.dx", "delta", dout, axes)
+            self._record_loss(trace, out, target, probs, labels, value, dout)
         return value, dout
+
+    def _record_loss(
+        self, trace: Trace, out: np.ndarray, target: np.ndarray, probs: np.ndarray | None,
+        labels: np.ndarray | None, value: float, dout: np.ndarray,
+    ) -> None:  # fmt: skip
+        """loss.in, .probs (cross-entropy), .target (labels for cross-entropy, else shaped
+        like the output: mse_onehot's one-hot rows), .labels (mse_onehot), .value, .dx."""
+        axes = ("sample", "class") if out.ndim == 2 else ("sample",) + ("index",) * (out.ndim - 1)
+        trace.record("loss.in", "output", out, axes)
+        if probs is not None:
+            trace.record("loss.probs", "activation", probs, axes)
+            trace.record("loss.target", "target", target, ("sample",))
+        else:
+            trace.record("loss.target", "target", target.reshape(out.shape), axes)
+        if labels is not None and probs is None:
+            trace.record("loss.labels", "target", labels, ("sample",))
+        trace.record("loss.value", "loss", np.array(value, dtype=out.dtype), ())
+        trace.record("loss.dx", "delta", dout, axes)
 
     def backward(
         self, dout: np.ndarray, trace: Trace | None = None, need_dx: bool = True
@@ -236,7 +250,8 @@ class Sequential:
         if phase == "loss":
             assert state.act is not None
             state.loss, state.delta = self.loss(state.act, state.target, trace)
-            return {"k": state.act.shape[-1]}
+            n, k = state.act.shape[0], state.act.shape[-1]
+            return {"k": k, "n": n, "nk": state.act.size}
         if phase == "backward":
             assert state.delta is not None
             first = layer is self.layers[0]  # nothing below needs its delta: computed on read

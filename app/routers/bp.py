@@ -9,7 +9,8 @@ from app.deps import ServiceDep, SettingsDep
 from app.encoding import json_response
 from app.errors import BODY_ERRORS
 from app.schemas import ErrorOut, SessionOut
-from app.sessions import bp
+from app.schemas_bp import MAX_BOUNDARY_RESOLUTION, BPCompare, BPSessionCreate
+from app.sessions import bp, bp_compare
 from app.views import session_payload
 
 router = APIRouter(prefix="/api", tags=["bp"])
@@ -24,13 +25,17 @@ SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the se
 def create_bp_session(
     service: ServiceDep,
     req: Annotated[
-        bp.BPSessionCreate,
+        BPSessionCreate,
         Body(
             openapi_examples={
                 "moons": {
                     "summary": "Two moons, one hidden layer of 8",
                     "value": {"dataset": "moons", "hidden": [8], "activation": "tanh", "lr": 0.1},
-                }
+                },
+                "mse": {
+                    "summary": "Spiral, sigmoid outputs and mean squared error",
+                    "value": {"dataset": "spiral", "hidden": [16, 8], "loss": "mse", "lr": 1},
+                },
             }
         ),
     ],  # fmt: skip
@@ -45,7 +50,7 @@ def create_bp_session(
 def decision_boundary(
     service: ServiceDep,
     sid: SessionId,
-    resolution: Annotated[int, Query(ge=2, le=bp.MAX_BOUNDARY_RESOLUTION)] = 40,
+    resolution: Annotated[int, Query(ge=2, le=MAX_BOUNDARY_RESOLUTION)] = 40,
 ) -> Response:
     """Class probabilities and the predicted class on a grid over a 2-D dataset
     (probs[i][j] at (xs[j], ys[i])), with the train and test points."""
@@ -62,7 +67,7 @@ def dataset_metrics(service: ServiceDep, sid: SessionId) -> Response:
 def compare_learning_rates(
     settings: SettingsDep,
     req: Annotated[
-        bp.BPCompare,
+        BPCompare,
         Body(
             openapi_examples={
                 "moons": {
@@ -81,4 +86,4 @@ def compare_learning_rates(
     """The same network from the same initial weights trained with each learning rate;
     per epoch loss and accuracy (train and test); a diverged run is flagged and its
     non-finite numbers sent as "NaN" or "Infinity"."""
-    return json_response(bp.compare(req, settings.limits))
+    return json_response(bp_compare.compare(req, settings.limits))

@@ -19,7 +19,7 @@ from app.limits import LimitExceeded
 from app.schemas import InputSpec
 from app.settings import Limits
 from engine.data import DatasetSplit
-from engine.network import Sequential
+from engine.network import LABEL_LOSSES, Sequential
 
 
 def _numbers_only(value: Any, path: str = "array") -> None:
@@ -185,7 +185,7 @@ def resolve_target(
 ) -> np.ndarray:
     """Labels for classification; for regression an array shaped like the output
     (`out_shape`, a flat list of the right size is folded into it)."""
-    if net.loss_kind == "softmax_cross_entropy":
+    if net.loss_kind in LABEL_LOSSES:
         labels = [value] * n if isinstance(value, int) and not isinstance(value, bool) else value
         arr = raw_array(labels if isinstance(labels, list) else [labels], "target")
         if arr.shape != (n,) or np.any(arr != np.round(arr)) or np.any(np.abs(arr) > 2**31):

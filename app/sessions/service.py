@@ -38,7 +38,7 @@ from app.settings import Settings
 from app.store import SessionStore, StoredSession
 from engine.data import DatasetSplit, load_split
 from engine.models import model_from_spec
-from engine.network import Sequential
+from engine.network import LABEL_LOSSES, Sequential
 from engine.optim import make_optimizer
 from engine.presets import get_preset, preset_options
 from engine.presets.overrides import apply_overrides
@@ -191,7 +191,7 @@ class SessionService:
             return given
         if previous is not None and np.asarray(previous).shape[:1] == (n,):
             return np.asarray(previous)
-        if net.loss_kind == "softmax_cross_entropy":
+        if net.loss_kind in LABEL_LOSSES:
             return net.forward(x).argmax(axis=1)
         raise ValueError("give input.target: an array shaped like the network's output")
 

@@ -22,7 +22,7 @@ from app.limits import at_most
 from app.schemas import TrainRequest
 from app.sessions.service import SessionService
 from engine.models import model_from_spec
-from engine.network import Sequential
+from engine.network import LABEL_LOSSES, Sequential
 from engine.optim import make_optimizer
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def _events(
         saved = True
         final: dict[str, Any] = {"event": status, "loss": _num(loss),
                                  "elapsed": round(time.perf_counter() - t0, 3)}  # fmt: skip
-        if data is not None and net.loss_kind == "softmax_cross_entropy":
+        if data is not None and net.loss_kind in LABEL_LOSSES:
             with np.errstate(all="ignore"):
                 final["test_accuracy"] = net.accuracy(data.x_test, data.y_test)
             if data.classes:  # what guessing a class at random scores
@@ -146,7 +146,7 @@ def _progress(
     elapsed: float,
 ) -> dict[str, Any]:  # fmt: skip
     acc = None
-    if net.loss_kind == "softmax_cross_entropy":
+    if net.loss_kind in LABEL_LOSSES:  # classes: accuracy is the argmax of the outputs
         with np.errstate(all="ignore"):
             acc = float(net.accuracy(xb, yb))
     return {"event": "progress", "iteration": iteration, "epoch": epoch, "loss": _num(loss),

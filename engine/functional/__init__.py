@@ -69,7 +69,14 @@ from engine.functional.heads import (
     last_states,
     sequence_loss,
 )
-from engine.functional.losses import check_labels, mse, softmax, softmax_cross_entropy
+from engine.functional.losses import (
+    check_labels,
+    mse,
+    mse_onehot,
+    one_hot,
+    softmax,
+    softmax_cross_entropy,
+)
 from engine.functional.naive import (
     avg_pool2d_backward_naive,
     avg_pool2d_naive,
@@ -196,7 +203,9 @@ __all__ = [
     "max_pool2d_mask",
     "max_pool2d_naive",
     "mse",
+    "mse_onehot",
     "pool_output_shape",
+    "one_hot",
     "relu",
     "relu_backward",
     "rnn",

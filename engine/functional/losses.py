@@ -78,3 +78,34 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         raise ValueError(f"target must have the prediction's shape {p.shape}; got {t.shape}")
     diff = p - t.astype(p.dtype, copy=False)
     return float(np.mean(diff * diff)), diff * (2 / diff.size)
+
+
+def one_hot(labels: np.ndarray, k: int, dtype: type | np.dtype = np.float64) -> np.ndarray:
+    """(N, K) rows of zeros with a 1 at each label's column; labels (N,) in [0, K-1]."""
+    y = np.asarray(labels)
+    if y.ndim != 1:
+        raise ValueError(f"labels must have shape (N,), one per sample; got {y.shape}")
+    y = check_labels(y, y.shape[0], k)
+    out = np.zeros((y.shape[0], k), dtype=dtype)
+    out[np.arange(y.shape[0]), y] = 1
+    return out
+
+
+def mse_onehot(pred: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean squared error of outputs (N, K) against one-hot class targets: the classic
+    BP network's loss, each output neuron pushed towards 1 for its class and 0 otherwise.
+
+    L = mean over all N x K elements of (pred - onehot(labels))^2, as
+    torch.nn.functional.mse_loss(pred, one_hot(labels).float()); returns (loss, dpred)
+    with dpred = 2 (pred - onehot) / (N K).
+    """
+    p = as_float(pred, "pred", 2, "(N, K)")
+    loss, _, dpred = mse_onehot_kernel(p, check_labels(labels, *p.shape))
+    return loss, dpred
+
+
+def mse_onehot_kernel(p: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """(loss, one-hot targets, dpred) for checked outputs (N, K) and labels (N,)."""
+    target = one_hot(y, p.shape[1], p.dtype)
+    loss, dpred = mse(p, target)
+    return loss, target, dpred

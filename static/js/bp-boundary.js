@@ -1,34 +1,54 @@
 // A 2-D BP model's decision boundary on a canvas: each grid cell tinted by the
-// predicted class (stronger where the API's probability is surer), train points
-// filled, test points as rings.
+// predicted class (stronger where the API's number is surer: the softmax probability,
+// or an MSE network's sigmoid output, each in [0, 1]), train points filled, test
+// points as rings.
 import { COLOURS, finite, num } from "./bp-values.js";
 
 const SIZE = 340;
-const rgb = (hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
+const RGB = COLOURS.map((hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)));
+const scratch = document.createElement("canvas");
 
+/** The canvas's context, cleared; resized (which reallocates it) only when needed. */
 function sizeCanvas(canvas) {
   const ratio = window.devicePixelRatio || 1;
-  canvas.width = SIZE * ratio;
-  canvas.height = SIZE * ratio;
-  canvas.style.width = canvas.style.height = `${SIZE}px`;
+  if (canvas.width !== SIZE * ratio || canvas.height !== SIZE * ratio) {
+    canvas.width = SIZE * ratio;
+    canvas.height = SIZE * ratio;
+    canvas.style.width = canvas.style.height = `${SIZE}px`;
+  }
   const ctx = canvas.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   return ctx;
 }
 
+/** The regions: one pixel per grid cell in an n x n image (row 0 at the bottom),
+ * scaled up to the canvas without smoothing, so cells neither overlap nor blur. */
 function drawRegions(ctx, b) {
   const n = b.resolution;
-  const cell = SIZE / n;
+  // Probabilities start at 1/K (a guess); sigmoid outputs at 0.
+  const scores = b.probs || b.outputs;
+  const floor = b.probs ? 1 / b.classes.length : 0;
+  const cells = new ImageData(n, n);
+  const px = cells.data;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       const cls = b.predicted[i][j];
-      const p = num(b.probs[i][j][cls]);
-      const a = finite(p) ? 0.15 + 0.45 * Math.max(0, (p - 1 / b.classes.length) / (1 - 1 / b.classes.length)) : 0;
-      const [r, g, bl] = rgb(COLOURS[cls % COLOURS.length]);
-      ctx.fillStyle = `rgba(${r},${g},${bl},${a})`;
-      ctx.fillRect(j * cell, SIZE - (i + 1) * cell, cell + 0.5, cell + 0.5);
+      const p = num(scores[i][j][cls]);
+      const a = finite(p) ? 0.15 + 0.45 * Math.max(0, (p - floor) / (1 - floor)) : 0;
+      const [r, g, bl] = RGB[cls % RGB.length];
+      const k = 4 * ((n - 1 - i) * n + j);
+      px[k] = r;
+      px[k + 1] = g;
+      px[k + 2] = bl;
+      px[k + 3] = Math.round(255 * a);
     }
   }
+  scratch.width = scratch.height = n;
+  scratch.getContext("2d").putImageData(cells, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(scratch, 0, 0, SIZE, SIZE);
 }
 
 function drawPoints(ctx, b) {

@@ -25,12 +25,17 @@ function runRow(r, i) {
   flag ? el("span", { class: "bp-flag diverged", text: `  ⚠ ${flag}` }) : null);
 }
 
+const LRS_SEP = /[,\s，_]+/;
+
 /** The comparison section, appended to `root`; compare() runs it with the network
- * from config() ({dataset, hidden, activation, seed}). */
-export function comparePanel(root, config) {
-  const lrsIn = el("input", { type: "text", value: "0.01, 0.3, 3, 100", "data-field": "lrs", "aria-label": t("bp.lrs") });
-  const cmpEpochs = el("input", { type: "number", min: "1", max: "50", value: "20", "data-field": "compare-epochs",
-    "aria-label": t("bp.epochs") });
+ * from config() ({dataset, noise, hidden, activation, loss, seed}). The rates and
+ * epochs live in `store` (the URL: lrs=0.01_0.3_3_100). The chart's and rows'
+ * drawing time goes to data-compare-render-ms. */
+export function comparePanel(root, config, store) {
+  const lrsIn = el("input", { type: "text", value: String(store.get().lrs).split(LRS_SEP).join(", "),
+    "data-field": "lrs", "aria-label": t("bp.lrs") });
+  const cmpEpochs = el("input", { type: "number", min: "1", max: "50", value: String(store.get().cmpEpochs),
+    "data-field": "compare-epochs", "aria-label": t("bp.epochs") });
   const cmpBtn = el("button", { type: "button", class: "primary", "data-act": "compare", text: t("bp.compare") });
   const cmpChartBox = el("div", { class: "bp-chart bp-compare-chart" }, el("p", { class: "muted", text: t("bp.logAxis") }));
   const cmpRows = el("ol", { class: "bp-compare-rows" });
@@ -41,27 +46,31 @@ export function comparePanel(root, config) {
   const cmpChart = new LineChart(cmpChartBox, { label: t("bp.compareTitle") });
 
   function draw(res) {
+    const t0 = performance.now();
+    const width = Math.max(240, Math.round(cmpChartBox.clientWidth || 600));
+    if (width !== cmpChart.width || cmpChart.height !== 220) cmpChart.layout(width, 220);
     const runs = res.runs;
     // The chart stops at 1000 x the starting loss, so a run that blows up does not
     // flatten the others; its row gives the real numbers.
     const cap = 1000 * Math.max(...runs.map((r) => num(r.train_loss[0])).filter(finite), 1e-6);
     cmpChart.setData(runs.map((r, i) => ({ values: untilNonFinite(r.train_loss).map((v) => Math.min(v, cap)),
       colour: COLOURS[i], shape: SHAPES[i] })), { log: true });
-    cmpChart.layout(cmpChartBox.clientWidth || 600, 220);
     cmpChart.draw(res.epochs);
     cmpRows.innerHTML = "";
     runs.forEach((r, i) => cmpRows.append(runRow(r, i)));
+    root.dataset.compareRenderMs = (performance.now() - t0).toFixed(2);
   }
 
   async function compare() {
-    const lrs = lrsIn.value.split(/[,\s，]+/).filter(Boolean).map(Number);
+    const lrs = lrsIn.value.split(LRS_SEP).filter(Boolean).map(Number);
+    const epochs = Math.max(1, Math.min(50, Math.round(Number(cmpEpochs.value) || 1)));
     const cfg = config();
     cmpBtn.disabled = true;
     try {
-      const res = await api("POST", "/api/bp/compare", {
-        dataset: cfg.dataset, hidden: cfg.hidden, activation: cfg.activation, seed: cfg.seed, lrs,
-        epochs: Math.max(1, Math.min(50, Math.round(Number(cmpEpochs.value) || 1))),
-      });
+      const network = { ...cfg };
+      delete network.lr; // each run has its own rate
+      const res = await api("POST", "/api/bp/compare", { ...network, lrs, epochs });
+      store.set({ lrs: lrs.join("_"), cmpEpochs: epochs });
       clearError(root);
       draw(res);
       root.dataset.compared = String(Number(root.dataset.compared || 0) + 1);

@@ -2,6 +2,8 @@
 // the pass's values (or deltas once backward starts), edges coloured by weight,
 // and an edge's hover showing its w, dw and the update's arithmetic.
 import { colour, format, legend } from "./colors.js";
+import { outputPanel } from "./bp-output.js";
+import { edgeText, neuronText } from "./bp-tips.js";
 import { captionBox, el } from "./common.js";
 import { t } from "./i18n.js";
 
@@ -15,20 +17,27 @@ function svg(tag, attrs = {}) {
 }
 
 /** The columns of the diagram: input, each dense layer's neurons (value = the
- * activation's output, or the logits), with the tensors that hold them. */
+ * activation's output: the hidden activation, the output sigmoid of an MSE network,
+ * or none for the logits of softmax cross-entropy; delta = dL/d(pre-activation)),
+ * with the tensors that hold them. */
 function columns(network) {
   const layers = network.layers;
   const dense = layers.filter((l) => l.type === "dense");
   const cols = [{ label: t("bp.input"), value: "dense1.in", delta: "dense1.dx", n: dense[0].settings.in_features }];
   dense.forEach((d, k) => {
     const i = layers.indexOf(d);
-    const act = k < dense.length - 1 ? layers[i + 1] : null;
+    const act = i + 1 < layers.length ? layers[i + 1] : null;
+    const output = k === dense.length - 1;
+    let label = act ? `${d.name} · ${act.type}` : `${d.name} · ${t("bp.output")}`;
+    if (output && act) label = `${d.name} · ${act.type} · ${t("bp.outputSigmoid")}`;
     cols.push({
-      label: act ? `${d.name} · ${act.type}` : `${d.name} · ${t("bp.output")}`,
+      label,
       value: act ? `${act.name}.out` : `${d.name}.out`,
       pre: `${d.name}.out`,
-      delta: `${d.name}.dout`,
+      // dL/dz: the activation's backward step computes it (the dense one receives it)
+      delta: act ? `${act.name}.dx` : `${d.name}.dout`,
       dense: d.name,
+      act: act ? act.type : null,
       n: d.settings.out_features,
     });
   });
@@ -79,9 +88,12 @@ function drawEdges(group, cols, drawn, x, y, onHover) {
   return edges;
 }
 
-function drawNodes(group, cols, drawn, x, y) {
+/** One circle and number per drawn neuron, each calling onHover(k, i) on mouseenter and focus. */
+function drawNodes(group, cols, drawn, x, y, onHover) {
   return cols.map((c, k) => Array.from({ length: drawn[k] }, (_, i) => {
-    const g = svg("g", { class: "bp-neuron", "data-col": k, "data-i": i });
+    const g = svg("g", { class: "bp-neuron", "data-col": k, "data-i": i, tabindex: "0" });
+    g.addEventListener("mouseenter", () => onHover(k, i));
+    g.addEventListener("focus", () => onHover(k, i));
     const circle = svg("circle", { cx: x(k), cy: y(k, i), r: 13 });
     const label = svg("text", { x: x(k) + 17, y: y(k, i) + 4, class: "bp-num" });
     g.append(circle, label);
@@ -137,27 +149,6 @@ function paintEdges(layout, current) {
   }
 }
 
-/** The hover text of weight w[j,i]: its value, gradient and update, as far as known. */
-function edgeText(current, layer, i, j, fanIn, fallbackLr) {
-  const at = (name) => {
-    const tn = current.get(name);
-    return tn ? tn.data[j * fanIn + i] : undefined;
-  };
-  const w = at(`${layer}.w.before`) ?? at(`${layer}.w`);
-  const dw = at(`${layer}.dw`);
-  const after = at(`${layer}.w.after`);
-  const lr = current.get(`${layer}.lr`)?.data[0] ?? fallbackLr();
-  const name = `${layer}.w[${j},${i}]`;
-  let text = w === undefined ? `${name}: ${t("bp.notYet")}` : `${name}: w = ${format(w)}`;
-  if (dw !== undefined) text += `,  dw = ${format(dw)}`;
-  if (after !== undefined) {
-    text += `,  w − lr·dw = ${format(w)} − ${format(lr)} × ${format(dw)} = ${format(after)}`;
-  } else if (dw !== undefined) {
-    text += `,  ${t("bp.updateNext")}`;
-  }
-  return { text, w, dw, after };
-}
-
 /** The pass section (diagram, colour key, edge tip, loss line) and its caption,
  * appended to `root`; draw(session) lays the network out, show(steps, frame)
  * paints what is known after step `frame`. */
@@ -166,7 +157,9 @@ export function passPanel(root) {
   const tip = el("p", { class: "bp-tip formula", "aria-live": "polite", text: t("bp.edgeHint") });
   const lossLine = el("p", { class: "bp-loss" });
   const colourKey = el("div", { class: "bp-legend" }, legend({ kind: "diverging", max: 1 }, t("bp.colourKey")));
-  root.append(el("section", {}, el("h2", { text: t("bp.pass") }), diagramBox, colourKey, tip, lossLine));
+  const section = el("section", {}, el("h2", { text: t("bp.pass") }), diagramBox, colourKey, tip, lossLine);
+  root.append(section);
+  const output = outputPanel(section);
   const caption = captionBox(root);
 
   let session = null;
@@ -187,13 +180,15 @@ export function passPanel(root) {
     svgRoot.append(edgeGroup, nodeGroup);
     drawLabels(svgRoot, cols, drawn, x, height);
     const edges = drawEdges(edgeGroup, cols, drawn, x, y, showEdge);
-    const nodes = drawNodes(nodeGroup, cols, drawn, x, y);
+    const nodes = drawNodes(nodeGroup, cols, drawn, x, y, showNeuron);
     diagramBox.innerHTML = "";
     diagramBox.append(svgRoot);
     layout = { cols, nodes, edges };
+    output.draw(session);
   }
 
   function show(steps, frame) {
+    const t0 = performance.now();
     current = known(steps, frame);
     const step = steps[frame];
     const phase = step ? step.phase : "forward";
@@ -202,10 +197,13 @@ export function passPanel(root) {
     const loss = current.get("loss.value");
     lossLine.textContent = loss ? t("bp.lossNow", { loss: format(loss.data[0]) }) : "";
     if (step) caption.show(step);
+    output.show(current);
     root.dataset.frame = String(frame);
     root.dataset.phase = phase;
-    if (tip.dataset.layer) showEdge(layout.edges.find((e) => e.layer === tip.dataset.layer
+    if (tip.dataset.kind === "edge") showEdge(layout.edges.find((e) => e.layer === tip.dataset.layer
       && String(e.i) === tip.dataset.from && String(e.j) === tip.dataset.to)?.line);
+    if (tip.dataset.kind === "neuron") showNeuron(Number(tip.dataset.col), Number(tip.dataset.i));
+    root.dataset.renderMs = (performance.now() - t0).toFixed(2);
   }
 
   function showEdge(line) {
@@ -216,9 +214,26 @@ export function passPanel(root) {
     const fanIn = layout.edges.find((e) => e.line === line).fanIn;
     const { text, w, dw, after } = edgeText(current, layer, i, j, fanIn, () => Number(session.optimizer.lr));
     tip.textContent = text;
-    Object.assign(tip.dataset, { layer, from: String(i), to: String(j), w: String(w ?? ""), dw: String(dw ?? ""),
-      after: String(after ?? "") });
+    clearTip();
+    Object.assign(tip.dataset, { kind: "edge", layer, from: String(i), to: String(j), w: String(w ?? ""),
+      dw: String(dw ?? ""), after: String(after ?? "") });
     for (const e of layout.edges) e.line.classList.toggle("hover", e.line === line);
+  }
+
+  /** Neuron i of column k: its numbers (value, delta, bias and its update) in the tip. */
+  function showNeuron(k, i) {
+    const col = layout.cols[k];
+    if (!col) return;
+    const { text, numbers } = neuronText(current, col, k, i, () => Number(session.optimizer.lr));
+    tip.textContent = text;
+    clearTip();
+    Object.assign(tip.dataset, { kind: "neuron", col: String(k), i: String(i) });
+    for (const [key, v] of Object.entries(numbers)) tip.dataset[key] = String(v ?? "");
+    for (const e of layout.edges) e.line.classList.remove("hover");
+  }
+
+  function clearTip() {
+    for (const key of Object.keys(tip.dataset)) delete tip.dataset[key];
   }
 
   return { draw, show };

@@ -2,12 +2,15 @@
 // (2-D data) and the train/test loss and accuracy curves redrawn after each.
 import { api } from "./api.js";
 import { drawBoundary } from "./bp-boundary.js";
-import { COLOURS, num, untilNonFinite } from "./bp-values.js";
+import { COLOURS, untilNonFinite } from "./bp-values.js";
 import { format } from "./colors.js";
 import { el } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
 import { postEvents } from "./sse.js";
+
+/** A loss for the status line: the number, or "NaN" / "Infinity" as the API sent it. */
+const lossText = (v) => (typeof v === "string" ? v : format(v));
 
 /** One epoch of training over SSE; returns the last event's data. */
 async function trainEpoch(id) {
@@ -19,10 +22,16 @@ async function trainEpoch(id) {
 
 /** The training section, appended to `root`. reset(session) starts a new history;
  * evaluate(epoch) fetches and draws the metrics; train({lock, reload}) runs the
- * epochs, calling lock(true/false) around them and reload() after. */
-export function trainPanel(root) {
-  const epochsIn = el("input", { type: "number", min: "1", max: "50", value: "20", "data-field": "epochs",
-    "aria-label": t("bp.epochs") });
+ * epochs, calling lock(true/false) around them and reload() after. The epoch count
+ * lives in `store` (the URL). Each redraw's time goes to data-train-render-ms, and
+ * every one of a training run to data-train-render-log. */
+export function trainPanel(root, store) {
+  const epochsIn = el("input", { type: "number", min: "1", max: "50", value: String(store.get().epochs),
+    "data-field": "epochs", "aria-label": t("bp.epochs") });
+  epochsIn.addEventListener("change", () => {
+    const n = Math.round(Number(epochsIn.value));
+    if (n >= 1 && n <= 50) store.set({ epochs: n });
+  });
   const trainBtn = el("button", { type: "button", class: "primary", "data-act": "train", text: t("bp.train") });
   const stopBtn = el("button", { type: "button", "data-act": "stop", text: t("bp.stop"), disabled: "" });
   const trainStatus = el("p", { class: "bp-status", "aria-live": "polite" });
@@ -51,15 +60,19 @@ export function trainPanel(root) {
     boundaryBox.hidden = s.dataset.features !== 2;
   }
 
+  // Measured before the frame's DOM changes, so reading it does not force a layout.
+  let width = 0;
+
   function drawCurves() {
-    const w = lossBox.clientWidth || 420;
+    if (width !== lossChart.width) {
+      lossChart.layout(width, 170);
+      accChart.layout(width, 170);
+    }
     const pick = (key) => untilNonFinite(history.map((h) => h[key]));
     lossChart.setData([{ values: pick("train_loss"), colour: COLOURS[0], shape: "circle" },
       { values: pick("test_loss"), colour: COLOURS[1], shape: "square" }], { log: true });
     accChart.setData([{ values: pick("train_accuracy"), colour: COLOURS[0], shape: "circle" },
       { values: pick("test_accuracy"), colour: COLOURS[1], shape: "square" }], {});
-    lossChart.layout(w, 170);
-    accChart.layout(w, 170);
     lossChart.draw(history.length - 1);
     accChart.draw(history.length - 1);
   }
@@ -69,11 +82,16 @@ export function trainPanel(root) {
     const m = twoD
       ? await api("GET", `/api/sessions/${session.id}/boundary?resolution=40`)
       : await api("GET", `/api/sessions/${session.id}/metrics`);
+    const t0 = performance.now();
+    width = Math.max(240, Math.round(lossBox.clientWidth || 420));
     if (twoD) drawBoundary(boundaryCanvas, m);
     history.push({ epoch, ...m });
     drawCurves();
-    trainStatus.textContent = t("bp.metrics", { epoch, trainLoss: format(num(m.train_loss)),
-      testLoss: format(num(m.test_loss)), trainAcc: format(m.train_accuracy), testAcc: format(m.test_accuracy) });
+    trainStatus.textContent = t("bp.metrics", { epoch, trainLoss: lossText(m.train_loss),
+      testLoss: lossText(m.test_loss), trainAcc: format(m.train_accuracy), testAcc: format(m.test_accuracy) });
+    const ms = (performance.now() - t0).toFixed(2);
+    root.dataset.trainRenderMs = ms;
+    if (root.dataset.training) root.dataset.trainRenderLog = `${root.dataset.trainRenderLog || ""} ${ms}`.trim();
     root.dataset.epoch = String(epoch);
   }
 
@@ -84,6 +102,7 @@ export function trainPanel(root) {
     stopBtn.disabled = false;
     stopping = false;
     root.dataset.training = "1";
+    root.dataset.trainRenderLog = "";
     try {
       const start = history.length ? history[history.length - 1].epoch : 0;
       for (let e = 1; e <= epochs && !stopping; e++) {

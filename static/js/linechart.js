@@ -83,16 +83,23 @@ export class LineChart {
     return ticks(lo, hi, 4).map((v) => ({ u: v, text: format(v) }));
   }
 
-  layout(width, height = 200) {
-    this.width = Math.max(240, Math.round(width));
-    this.height = height;
-    this.ratio = window.devicePixelRatio || 1;
-    for (const c of [this.canvas, this.base]) {
-      c.width = Math.round(this.width * this.ratio);
-      c.height = Math.round(this.height * this.ratio);
+  /** Size the chart (CSS pixels; the height stays as it was unless given) and redraw
+   * its lines. The canvases are reallocated only when the size changes. */
+  layout(width, height = this.height) {
+    const w = Math.max(240, Math.round(width));
+    const ratio = window.devicePixelRatio || 1;
+    if (w !== this.width || height !== this.height || ratio !== this.ratio || !this.sized) {
+      this.width = w;
+      this.height = height;
+      this.ratio = ratio;
+      this.sized = true;
+      for (const c of [this.canvas, this.base]) {
+        c.width = Math.round(this.width * this.ratio);
+        c.height = Math.round(this.height * this.ratio);
+      }
+      this.canvas.style.width = `${this.width}px`;
+      this.canvas.style.height = `${this.height}px`;
     }
-    this.canvas.style.width = `${this.width}px`;
-    this.canvas.style.height = `${this.height}px`;
     this.pw = this.width - MARGIN.left - MARGIN.right;
     this.ph = this.height - MARGIN.top - MARGIN.bottom;
     if (this.y) this.drawBase();

@@ -105,6 +105,21 @@ def test_mse_network_gradients_match_finite_differences():
     )
 
 
+def test_bp_network_with_sigmoid_outputs_and_mse_onehot_matches_finite_differences():
+    """The BP builder's MSE network: dense, tanh, dense, sigmoid outputs, mean squared
+    error against one-hot class targets; every parameter and the input."""
+    net = Sequential(
+        [Dense(3, 5), Tanh(), Dense(5, 4), Sigmoid()], (3,), loss="mse_onehot",
+        dtype=np.float64, seed=5,
+    )  # fmt: skip
+    x = RNG.standard_normal((6, 3))
+    y = np.array([0, 3, 1, 1, 2, 3])
+    _, dout = net.loss(net.forward(x), y)
+    dx = net.backward(dout)
+    grads = {f"{lay.name}.{k}": g for lay in net.layers for k, g in lay.grads.items()}
+    check_grad(lambda: net.loss(net.forward(x), y)[0], {"x": x, **net.params()}, {"x": dx, **grads})
+
+
 def test_layer_names_follow_their_kind():
     net = _cnn()
     names = [lay.name for lay in net.layers]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.functional import mse, softmax, softmax_cross_entropy
+from engine.functional import mse, mse_onehot, one_hot, softmax, softmax_cross_entropy
 from tests.engine.gradcheck import check_grad, rel_error
 
 STRICT = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
@@ -36,6 +36,45 @@ def test_mse_gradient_matches_finite_differences(shape):
     pred, target = rng.standard_normal(shape), rng.standard_normal(shape)
     _, dpred = mse(pred, target)
     check_grad(lambda: mse(pred, target)[0], {"pred": pred}, {"pred": dpred})
+
+
+@pytest.mark.parametrize(("n", "k"), [(1, 2), (4, 3), (7, 10)])
+def test_mse_onehot_gradient_matches_finite_differences(n, k):
+    rng = np.random.default_rng(10 * n + k)
+    pred, y = rng.random((n, k)), rng.integers(0, k, size=n)
+    _, dpred = mse_onehot(pred, y)
+    check_grad(lambda: mse_onehot(pred, y)[0], {"pred": pred}, {"pred": dpred})
+
+
+def test_mse_onehot_is_mse_against_one_hot_rows_over_all_n_times_k():
+    pred = np.array([[0.9, 0.2, 0.1], [0.3, 0.6, 0.5]])
+    y = np.array([0, 2])
+    t = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(one_hot(y, 3), t)
+    loss, dpred = mse_onehot(pred, y)
+    # (0.01 + 0.04 + 0.01 + 0.09 + 0.36 + 0.25) / 6
+    assert loss == pytest.approx(0.76 / 6, abs=1e-15)
+    np.testing.assert_allclose(dpred, 2 * (pred - t) / 6, atol=1e-15)
+    assert mse_onehot(pred, y)[0] == mse(pred, t)[0]
+
+
+@pytest.mark.parametrize(
+    ("pred", "labels", "text"),
+    [
+        (np.zeros((2, 3)), np.array([0, 3]), r"labels must be in \[0, 2\]"),
+        (np.zeros((2, 3)), np.array([0]), r"shape \(2,\)"),
+        (np.zeros((2, 3)), np.array([0.5, 1]), "integer class indices"),
+        (np.zeros(3), np.array([0]), "2-D"),
+    ],
+)
+def test_mse_onehot_refuses_bad_labels_or_outputs(pred, labels, text):
+    with pytest.raises(ValueError, match=text):
+        mse_onehot(pred, labels)
+
+
+def test_one_hot_refuses_labels_that_are_not_a_vector():
+    with pytest.raises(ValueError, match=r"shape \(N,\)"):
+        one_hot(np.zeros((2, 2), dtype=int), 3)
 
 
 def test_softmax_cross_entropy_matches_minus_log_softmax_for_ordinary_logits():

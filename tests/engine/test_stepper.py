@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engine.captions import LANGS, caption_keys
-from engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+from engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sigmoid, Tanh
 from engine.network import Sequential
 from engine.optim import SGD, Adam
 from engine.stepper import Pass
@@ -80,6 +80,26 @@ def test_a_full_pass_matches_train_batch():
         np.testing.assert_allclose(v, net_b.params()[k], rtol=1e-6)
 
 
+def test_mse_onehot_pass_records_the_one_hot_target_and_the_output_delta():
+    net = Sequential([Dense(2, 3), Tanh(), Dense(3, 3), Sigmoid()], (2,), "mse_onehot", seed=4)
+    x = np.array([[0.5, -1.0]], dtype=np.float32)
+    p = Pass(net, x, np.array([1]), SGD(0.1))
+    loss = p.run(until="loss")[-1]
+    assert (loss.phase, loss.op) == ("loss", "mse_onehot")
+    y, t = p.trace["loss.in"], p.trace["loss.target"]
+    np.testing.assert_array_equal(y, p.trace["sigmoid1.out"])
+    np.testing.assert_array_equal(t, [[0, 1, 0]])
+    np.testing.assert_array_equal(p.trace["loss.labels"], [1])
+    assert float(p.trace["loss.value"]) == pytest.approx(np.mean((y - t) ** 2), rel=1e-6)
+    np.testing.assert_allclose(p.trace["loss.dx"], 2 * (y - t) / 3, rtol=1e-6)
+    assert "one-hot" in loss.caption["en"] and "均方误差" in loss.caption["zh-CN"]
+    assert "/ 3" in loss.caption["en"] and "/ 3" in loss.formula
+    p.run(until="backward")
+    # the output neurons' delta: dL/dy times the sigmoid's slope y (1 - y)
+    delta = p.trace["loss.dx"] * y * (1 - y)
+    np.testing.assert_allclose(p.trace["dense2.dout"], delta, rtol=1e-6)
+
+
 def test_every_step_has_captions_in_both_languages_and_a_formula():
     _, p = _pass()
     for step in p.run():
@@ -101,7 +121,8 @@ def test_caption_catalog_covers_both_languages_for_every_entry():
     from engine.captions import caption
 
     values = {k: 1 for k in ["layer", "f", "c", "kh", "kw", "s", "p", "oh", "ow", "slope",
-                             "shape", "size", "d", "m", "k", "area", "lr", "momentum",
+                             "shape", "size", "d", "m", "k", "n", "nk", "area", "lr",
+                             "momentum",
                              # recurrent steps (engine.recurrent)
                              "t", "T", "h", "nonlinearity", "h_mean", "i_mean", "f_mean",
                              "o_mean", "dh_norm", "dc_norm", "max_norm", "norm_before",

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.torch
 
 TOL = {"float64": 1e-10, "float32": 1e-5}
 DTYPES = {"float64": np.float64, "float32": np.float32}
-FRESH_COUNTS = {"conv": 120, "pool": 120, "dense": 20, "act": 20, "ce": 20, "mse": 20}
+FRESH_COUNTS = {"conv": 120, "pool": 120, "dense": 20, "act": 20, "ce": 20, "mse": 20,
+                "mse_onehot": 20}  # fmt: skip
 
 
 def _compare(kind, cases, dtype):

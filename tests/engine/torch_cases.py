@@ -27,6 +27,7 @@ from engine.functional import (
     max_pool2d,
     max_pool2d_backward,
     mse,
+    mse_onehot,
     relu,
     relu_backward,
     sigmoid,
@@ -37,9 +38,12 @@ from engine.functional import (
 )
 
 # Seeds of the golden cases; the live test adds fresh cases from FRESH_SEED.
-SEEDS = {"conv": 1001, "pool": 2002, "dense": 3003, "act": 4004, "ce": 5005, "mse": 6006}
+SEEDS = {
+    "conv": 1001, "pool": 2002, "dense": 3003, "act": 4004, "ce": 5005, "mse": 6006,
+    "mse_onehot": 7007,
+}  # fmt: skip
 FRESH_SEED = 777
-COUNTS = {"conv": 240, "pool": 240, "dense": 40, "act": 40, "ce": 40, "mse": 30}
+COUNTS = {"conv": 240, "pool": 240, "dense": 40, "act": 40, "ce": 40, "mse": 30, "mse_onehot": 30}
 KINDS = tuple(COUNTS)
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 
@@ -51,6 +55,7 @@ OUTPUTS = {
     "act": ("out", "dx"),
     "ce": ("loss", "dlogits"),
     "mse": ("loss", "dpred"),
+    "mse_onehot": ("loss", "dpred"),
 }
 
 
@@ -149,6 +154,13 @@ def mse_case(rng: np.random.Generator) -> dict:
     return {"pred": _normal(rng, shape), "target": _normal(rng, shape)}
 
 
+def mse_onehot_case(rng: np.random.Generator) -> dict:
+    """Outputs (N, K) in (0, 1) as a sigmoid gives them, or wider, and class labels."""
+    n, k = int(rng.integers(1, 9)), int(rng.integers(2, 11))
+    pred = f32_exact(rng.random((n, k)) * float(rng.choice([1.0, 3.0])))
+    return {"pred": pred, "labels": rng.integers(0, k, size=n)}
+
+
 def make_cases(kind: str, seed: int | None = None, count: int | None = None) -> list[dict]:
     """`count` cases of `kind` from one seeded stream (the golden ones by default)."""
     rng = np.random.default_rng(SEEDS[kind] if seed is None else seed)
@@ -161,6 +173,7 @@ def make_cases(kind: str, seed: int | None = None, count: int | None = None) -> 
         "dense": dense_case,
         "ce": ce_case,
         "mse": mse_case,
+        "mse_onehot": mse_onehot_case,
     }[kind]
     return [make(rng) for _ in range(count)]
 
@@ -208,6 +221,9 @@ def engine_results(kind: str, case: dict, dtype: type = np.float64) -> dict[str,
     elif kind == "mse":
         loss, dpred = mse(c["pred"], c["target"])
         res = {"loss": np.asarray(loss), "dpred": dpred}
+    elif kind == "mse_onehot":
+        loss, dpred = mse_onehot(c["pred"], c["labels"])
+        res = {"loss": np.asarray(loss), "dpred": dpred}
     else:
         raise KeyError(kind)
     return {k: np.asarray(v) for k, v in res.items()}
@@ -221,6 +237,7 @@ ARRAYS = {
     "act": ("x", "dout"),
     "ce": ("logits", "labels"),
     "mse": ("pred", "target"),
+    "mse_onehot": ("pred", "labels"),
 }
 PARAMS = {
     "conv": ("stride", "padding"),
@@ -229,6 +246,7 @@ PARAMS = {
     "act": ("name", "slope"),
     "ce": (),
     "mse": (),
+    "mse_onehot": (),
 }
 
 

@@ -14,10 +14,12 @@ import { createStore } from "../store.js";
 
 const DATASETS = ["moons", "circles", "xor", "spiral", "blobs", "digits"];
 const ACTIVATIONS = ["tanh", "relu", "leaky_relu", "sigmoid"];
+const LOSSES = { softmax_cross_entropy: "bp.loss.ce", mse: "bp.loss.mse" };
 const MAX_LAYERS = 4;
 const MAX_NEURONS = 64;
 
-const store = createStore({ dataset: "moons", hidden: "6", activation: "tanh", lr: 0.3, seed: 0 });
+const store = createStore({ dataset: "moons", noise: 0.1, hidden: "6", activation: "tanh",
+  loss: "softmax_cross_entropy", lr: 0.3, seed: 0, step: 0, lrs: "0.01_0.3_3_100", epochs: 20, cmpEpochs: 20 });
 
 function hiddenOf(text) {
   const sizes = String(text).split("-").map(Number).filter((n) => Number.isInteger(n) && n >= 1);
@@ -26,8 +28,8 @@ function hiddenOf(text) {
 
 function config() {
   const st = store.get();
-  return { dataset: st.dataset, hidden: hiddenOf(st.hidden), activation: st.activation, lr: Number(st.lr),
-    seed: st.seed };
+  return { dataset: st.dataset, noise: Number(st.noise), hidden: hiddenOf(st.hidden), activation: st.activation,
+    loss: st.loss, lr: Number(st.lr), seed: st.seed };
 }
 
 mount(async (root) => {
@@ -36,7 +38,12 @@ mount(async (root) => {
     ...DATASETS.map((d) => el("option", { value: d, text: t(`bp.data.${d}`) })));
   const actSel = el("select", { "data-field": "activation", "aria-label": t("bp.activation") },
     ...ACTIVATIONS.map((a) => el("option", { value: a, text: a })));
+  const lossSel = el("select", { "data-field": "loss", "aria-label": t("bp.loss"), title: t("bp.loss.help") },
+    ...Object.entries(LOSSES).map(([v, key]) => el("option", { value: v, text: t(key) })));
   const lrIn = el("input", { type: "number", step: "any", min: "0", "data-field": "lr", "aria-label": t("bp.lr") });
+  const noiseIn = el("input", { type: "number", step: "0.05", min: "0", max: "1", "data-field": "noise",
+    "aria-label": t("bp.noise"), title: t("bp.noise.help") });
+  const noiseLabel = el("label", {}, `${t("bp.noise")} `, noiseIn);
   const layersBox = el("div", { class: "bp-layers", "data-field": "hidden" });
   const addLayer = el("button", { type: "button", "data-act": "add-layer", text: t("bp.addLayer") });
   const buildBtn = el("button", { type: "button", class: "primary", "data-act": "build", text: t("bp.build") });
@@ -44,10 +51,10 @@ mount(async (root) => {
   root.append(
     el("div", { class: "controls" },
       el("label", {}, `${t("bp.dataset")} `, datasetSel),
+      noiseLabel,
       el("label", {}, `${t("bp.activation")} `, actSel),
-      el("label", {}, `${t("bp.lr")} `, lrIn),
-      el("label", {}, `${t("bp.loss")} `, el("select", { disabled: "", "aria-label": t("bp.loss") },
-        el("option", { text: t("bp.loss.ce") })))),
+      el("label", {}, `${t("bp.loss")} `, lossSel),
+      el("label", {}, `${t("bp.lr")} `, lrIn)),
     el("div", { class: "controls bp-hidden" }, el("span", { text: `${t("bp.hidden")}: ` }), layersBox, addLayer,
       buildBtn),
     sizes);
@@ -81,28 +88,35 @@ mount(async (root) => {
   const pass = passPanel(root);
   const playerBox = el("div");
   root.append(playerBox);
-  const training = trainPanel(root);
-  const comparing = comparePanel(root, config);
+  const training = trainPanel(root, store);
+  const comparing = comparePanel(root, config, store);
 
   let session = null;
   let steps = [];
   let player = null;
+  let urlTimer = 0;
 
-  /** Run the session's whole pass at once; the player reveals it step by step. */
-  async function loadPass() {
+  /** Run the session's whole pass at once; the player reveals it step by step (from
+   * step `start`, the URL's on the first build). */
+  async function loadPass(start = 0) {
     const res = await sessions.steps(session.id, { count: session.plan.length });
     steps = res.steps;
     pass.draw(session);
     const labels = steps.map((s) => `${t(`bp.phase.${s.phase}`)} · ${s.layer}`);
     if (player) player.destroy();
     player = new Player(playerBox, { count: steps.length, labels, phases: steps.map((s) => s.phase),
-      onFrame: (frame) => pass.show(steps, frame) });
-    await player.go(0);
+      onFrame: (frame) => {
+        pass.show(steps, frame);
+        // The URL follows the step a moment later (browsers throttle replaceState).
+        clearTimeout(urlTimer);
+        urlTimer = setTimeout(() => store.set({ step: frame }), 200);
+      } });
+    await player.go(Math.max(0, Math.min(steps.length - 1, Math.round(start) || 0)));
     root.dataset.pass = String(Number(root.dataset.pass || 0) + 1);
   }
 
   // --- building -------------------------------------------------------------------
-  async function build() {
+  async function build(start = 0) {
     const cfg = config();
     buildBtn.disabled = true;
     try {
@@ -112,7 +126,7 @@ mount(async (root) => {
       sizes.textContent = t("bp.sizes", { features: d.features, classes: d.classes.length, train: d.train,
         test: d.test, hidden: cfg.hidden.join(", ") || "—" });
       training.reset(session);
-      await loadPass();
+      await loadPass(start);
       root.dataset.session = session.id;
       await training.evaluate(0);
       root.dataset.built = String(Number(root.dataset.built || 0) + 1);
@@ -122,12 +136,20 @@ mount(async (root) => {
   }
 
   const lock = (on) => (buildBtn.disabled = comparing.cmpBtn.disabled = on);
-  const train = () => training.train({ lock, reload: loadPass });
+  const train = () => training.train({ lock, reload: () => loadPass(0) });
 
   // --- wiring ---------------------------------------------------------------------------
   const guarded = (fn) => () => fn().catch((err) => showError(root, err));
-  datasetSel.addEventListener("change", () => store.set({ dataset: datasetSel.value }));
+  datasetSel.addEventListener("change", () => {
+    store.set({ dataset: datasetSel.value });
+    noiseLabel.hidden = datasetSel.value === "digits";
+  });
+  noiseIn.addEventListener("change", () => {
+    const noise = Number(noiseIn.value);
+    if (noiseIn.value !== "" && noise >= 0 && noise <= 1) store.set({ noise });
+  });
   actSel.addEventListener("change", () => store.set({ activation: actSel.value }));
+  lossSel.addEventListener("change", () => store.set({ loss: lossSel.value }));
   lrIn.addEventListener("change", () => {
     const lr = Number(lrIn.value);
     if (lr > 0 && lr <= 100) store.set({ lr });
@@ -137,16 +159,22 @@ mount(async (root) => {
     if (hidden.length < MAX_LAYERS) store.set({ hidden: [...hidden, 4].join("-") });
     drawLayers();
   });
-  buildBtn.addEventListener("click", guarded(build));
+  buildBtn.addEventListener("click", guarded(() => build(0)));
   training.trainBtn.addEventListener("click", guarded(train));
   comparing.cmpBtn.addEventListener("click", guarded(comparing.compare));
 
   const st = store.get();
   if (!DATASETS.includes(st.dataset)) store.set({ dataset: "moons" });
   if (!ACTIVATIONS.includes(st.activation)) store.set({ activation: "tanh" });
+  if (!Object.hasOwn(LOSSES, st.loss)) store.set({ loss: "softmax_cross_entropy" });
+  if (!(st.lr > 0 && st.lr <= 100)) store.set({ lr: 0.3 });
+  if (!(st.noise >= 0 && st.noise <= 1)) store.set({ noise: 0.1 });
   datasetSel.value = store.get().dataset;
+  noiseIn.value = String(store.get().noise);
+  noiseLabel.hidden = store.get().dataset === "digits";
   actSel.value = store.get().activation;
+  lossSel.value = store.get().loss;
   lrIn.value = String(store.get().lr);
   drawLayers();
-  await build();
+  await build(store.get().step);
 });

@@ -75,6 +75,12 @@ def torch_results(kind: str, case: dict, dtype: str = "float64") -> dict[str, np
         loss = F.mse_loss(p, t(case["target"]))
         loss.backward()
         return {"loss": n(loss), "dpred": n(p.grad)}
+    if kind == "mse_onehot":
+        p = t(case["pred"], True)
+        labels = torch.tensor(case["labels"], dtype=torch.int64)
+        loss = F.mse_loss(p, F.one_hot(labels, p.shape[1]).to(tdt))
+        loss.backward()
+        return {"loss": n(loss), "dpred": n(p.grad)}
     raise KeyError(kind)
 
 

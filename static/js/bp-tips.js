@@ -1,0 +1,57 @@
+// The BP diagram's hover texts, with the API's numbers as far as the pass has
+// computed them: a weight (w, dw and the update w − lr·dw) and a neuron (its
+// pre-activation z, value a, delta δ, bias b, db and the update b − lr·db).
+import { format } from "./colors.js";
+import { t } from "./i18n.js";
+
+/** The hover text of weight w[j,i]: its value, gradient and update, as far as known. */
+export function edgeText(current, layer, i, j, fanIn, fallbackLr) {
+  const at = (name) => {
+    const tn = current.get(name);
+    return tn ? tn.data[j * fanIn + i] : undefined;
+  };
+  const w = at(`${layer}.w.before`) ?? at(`${layer}.w`);
+  const dw = at(`${layer}.dw`);
+  const after = at(`${layer}.w.after`);
+  const lr = current.get(`${layer}.lr`)?.data[0] ?? fallbackLr();
+  const name = `${layer}.w[${j},${i}]`;
+  let text = w === undefined ? `${name}: ${t("bp.notYet")}` : `${name}: w = ${format(w)}`;
+  if (dw !== undefined) text += `,  dw = ${format(dw)}`;
+  if (after !== undefined) {
+    text += `,  w − lr·dw = ${format(w)} − ${format(lr)} × ${format(dw)} = ${format(after)}`;
+  } else if (dw !== undefined) {
+    text += `,  ${t("bp.updateNext")}`;
+  }
+  return { text, w, dw, after };
+}
+
+/** Neuron i of a diagram column (k = 0: the input). Returns the text and its
+ * numbers by name (undefined where the pass has not computed them yet). */
+export function neuronText(current, col, k, i, fallbackLr) {
+  const at = (name) => {
+    const tn = current.get(name);
+    return tn ? tn.data[i] : undefined;
+  };
+  const delta = at(col.delta);
+  if (k === 0) {
+    const x = at(col.value);
+    let text = `x[${i}] = ${x === undefined ? t("bp.notYet") : format(x)}`;
+    if (delta !== undefined) text += `,  δ = ${format(delta)}`;
+    return { text, numbers: { value: x, delta } };
+  }
+  const z = at(col.pre);
+  const a = col.act ? at(col.value) : undefined;
+  const b = at(`${col.dense}.b.before`) ?? at(`${col.dense}.b`);
+  const db = at(`${col.dense}.db`);
+  const after = at(`${col.dense}.b.after`);
+  const lr = current.get(`${col.dense}.lr`)?.data[0] ?? fallbackLr();
+  const name = `${col.dense}[${i}]`;
+  if (z === undefined) return { text: `${name}: ${t("bp.notYet")}`, numbers: {} };
+  let text = `${name}: z = ${format(z)}`;
+  if (a !== undefined) text += `,  a = ${col.act}(z) = ${format(a)}`;
+  if (delta !== undefined) text += `,  δ = dL/dz = ${format(delta)}`;
+  if (b !== undefined) text += `,  b = ${format(b)}`;
+  if (db !== undefined) text += `,  db = ${format(db)}`;
+  if (after !== undefined) text += `,  b − lr·db = ${format(b)} − ${format(lr)} × ${format(db)} = ${format(after)}`;
+  return { text, numbers: { z, value: a ?? z, delta, b, db, after } };
+}
