@@ -268,6 +268,7 @@ class SessionService:
                     live.optimizer = make_optimizer(optimizer)
                     live.meta["optimizer"] = optimizer
                     live.meta["trained"] = True
+                    live.meta["train_runs"] = live.meta.get("train_runs", 0) + 1
                     start_new_pass(live)
                     live.meta["passes"] += 1
                     return live

@@ -54,6 +54,9 @@ def start_training(
         )
         data = service.dataset(live)
         x, target = live.run.x, live.run.target
+        # A page that trains an epoch per request must not see the same batch order
+        # every time: the shuffle is seeded by how many runs this session has saved.
+        shuffle_seed = live.meta.get("train_runs", 0)
     opt = make_optimizer(spec)
     service.store.take_signal(sid, CANCEL)  # a stale cancel must not stop this run
     if not service.train_slots.acquire(blocking=False):
@@ -62,7 +65,7 @@ def start_training(
             f"{service.settings.train_workers}); try again when a training ends"
         )
     slot = _Slot(service.train_slots)
-    events = _events(service, sid, req, net, opt, spec, data, x, target, slot)
+    events = _events(service, sid, req, net, opt, spec, data, x, target, slot, shuffle_seed)
     # A client that leaves before the first event never starts the generator, so its
     # `finally` never runs: release the slot when the generator is collected.
     weakref.finalize(events, slot.release)
@@ -86,6 +89,7 @@ class _Slot:
 def _events(
     service: SessionService, sid: str, req: TrainRequest, net: Sequential, opt: Any,
     spec: dict[str, Any], data: Any, x: np.ndarray, target: np.ndarray, slot: _Slot,
+    shuffle_seed: int,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     saved = False
     learned = False  # nothing to keep (and no pass to reset) before the first batch
@@ -95,8 +99,9 @@ def _events(
         per_epoch = max(1, math.ceil(n / req.batch_size))
         total = req.iterations or per_epoch * (req.epochs or 1)
         yield {"event": "start", "iterations": total, "samples": n, "batch_size": req.batch_size,
-               "optimizer": spec, "dataset": data.name if data is not None else None}  # fmt: skip
-        rng = np.random.default_rng(0)
+               "optimizer": spec, "dataset": data.name if data is not None else None,
+               "shuffle_seed": shuffle_seed}  # fmt: skip
+        rng = np.random.default_rng(shuffle_seed)
         t0 = last_emit = last_check = time.perf_counter()
         order = rng.permutation(n)
         status, loss = "done", float("nan")

@@ -255,6 +255,19 @@ def test_training_streams_progress_and_keeps_the_weights(client):
     assert after["optimizer"]["type"] == "adam"
 
 
+def test_each_training_run_of_a_session_shuffles_with_its_own_seed(client):
+    """A page that trains one epoch per request must not get the same batch order
+    every epoch: run k of a session shuffles with seed k, and says so."""
+    sid = _create(client)["id"]
+    seeds = []
+    for _ in range(3):
+        r = client.post(f"/api/sessions/{sid}/train", json={"epochs": 1, "batch_size": 64})
+        events = _events(r.text)
+        assert events[-1][0] == "done"
+        seeds.append(events[0][1]["shuffle_seed"])
+    assert seeds == [0, 1, 2]
+
+
 def test_training_that_diverges_is_reported_not_crashed(client):
     sid = client.post("/api/sessions", json={"preset": "conv-basics"}).json()["id"]
     r = client.post(f"/api/sessions/{sid}/train",
