@@ -43,6 +43,9 @@ def _lesson(*args: Any, **kwargs: Any) -> Lesson:
 
 
 MEMORY_T = 20
+# The gradient chart's length: an LSTM trained on the memory task at 40 steps (the
+# one trained at MEMORY_T, run over 40 steps, loses its gradient: see the README).
+MEMORY_LONG_T = 40
 CHAR_T = 16  # training windows; the lessons step through 4 characters
 LESSON_TEXT = {"en": ("hell", "ello"), "zh": ("床前明月", "前明月光")}
 GENERATE_SEED = {"en": "hel", "zh": "床"}
@@ -94,6 +97,11 @@ TRAINED: dict[str, Trained] = {
         lambda: memory_split(MEMORY_T),
         MEMORY_RECIPE,
     ),
+    "memory-lstm-40": Trained(
+        lambda seed: memory_net("lstm", MEMORY_LONG_T, seed),
+        lambda: memory_split(MEMORY_LONG_T),
+        MEMORY_RECIPE,
+    ),
     "bilstm-memory": Trained(
         lambda seed: memory_net("bilstm", MEMORY_T, seed),
         lambda: memory_split(MEMORY_T),
@@ -128,6 +136,7 @@ SPLIT_AT: dict[str, Callable[[int], DatasetSplit]] = {
     "sine-lstm": sine_split,
     "memory-rnn": memory_split,
     "memory-lstm": memory_split,
+    "memory-lstm-40": memory_split,
 }
 
 
@@ -215,6 +224,7 @@ RECURRENT_BUILDERS: dict[str, Callable[[int | None], Lesson]] = {
     "sine-lstm": partial(_resized_lesson, "sine-lstm"),
     "memory-rnn": partial(_resized_lesson, "memory-rnn"),
     "memory-lstm": partial(_resized_lesson, "memory-lstm"),
+    "memory-lstm-40": partial(_resized_lesson, "memory-lstm-40"),
     "bilstm-memory": lambda seed: _sequence_lesson("bilstm-memory", "bilstm-memory", seed),
     "vanishing-rnn": vanishing_rnn,
     "chars-en": lambda seed: _char_lesson("chars-en", "en", seed),

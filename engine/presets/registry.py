@@ -135,6 +135,22 @@ _RECURRENT: tuple[Preset, ...] = (
         trained=True,
     ),
     Preset(
+        name="memory-lstm-40",
+        topic="lstm",
+        title={
+            "en": "LSTM: remember the first token over 40 steps",
+            "zh-CN": "LSTM：跨 40 步记住第一个符号",
+        },
+        summary={
+            "en": "The same task, the same LSTM, trained on sequences of 40 tokens: the LSTM "
+            "of the gradient chart. Its gradient reaches the first step; the one trained "
+            "on 20 tokens, run over 40, loses it.",
+            "zh-CN": "同样的任务、同样的 LSTM，在 40 个符号的序列上训练：梯度图中的 LSTM。"
+            "它的梯度能传回第一个时间步；在 20 个符号上训练的那个，跑 40 步时梯度会消失。",
+        },
+        trained=True,
+    ),
+    Preset(
         name="bilstm-memory",
         topic="lstm",
         title={"en": "BiLSTM: read both ways", "zh-CN": "双向LSTM：两个方向读序列"},

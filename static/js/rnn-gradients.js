@@ -1,6 +1,7 @@
-// Backward through time: ||dL/dh_t|| over t for an RNN (its recurrent weight
-// scale, nonlinearity and clipping as controls, kept in the URL) beside an LSTM's
-// ||dL/dh_t|| and ||dL/dc_t||, on one log chart.
+// Backward through time: ||dL/dh_t|| over t for an untrained RNN (its recurrent
+// weight scale, nonlinearity and clipping as controls, kept in the URL) beside a
+// trained LSTM's ||dL/dh_t|| and ||dL/dc_t||, on one log chart, both over the 40
+// steps the LSTM was trained on.
 import { sessions } from "./api.js";
 import { format } from "./colors.js";
 import { el, showError } from "./common.js";
@@ -8,9 +9,11 @@ import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
 import { LINES, STEP_NAME } from "./rnn-shared.js";
 
-// Both models over the same number of steps, so their lines compare fairly (the
-// LSTM was trained on 20; its weights run at any length).
-const GRAD_T = 40;
+// The LSTM is the memory task's LSTM trained on 40-step sequences (memory-lstm-40),
+// run at the length it was trained at; the RNN runs over the same number of steps,
+// so the lines compare fairly. (memory-lstm, trained on 20 steps and run over 40,
+// loses its gradient: an LSTM keeps it over the lengths it was trained on.)
+const LSTM_PRESET = "memory-lstm-40";
 
 /** The per-step gradient norms (and clipping) of one training step of a new session. */
 async function norms(body) {
@@ -27,13 +30,15 @@ async function norms(body) {
   return { id: made.id, ...out };
 }
 
-/** The first-to-last ratio, and the clipping when it ran. */
-function infoText(rnn) {
-  const first = rnn.dh[0];
-  const last = rnn.dh[rnn.dh.length - 1];
-  let info = t("rnn.ratio", { ratio: format(first / last), T: rnn.dh.length - 1 });
+/** ||dL/dh_0|| / ||dL/dh_{T-1}||: how much of the last step's gradient reaches the first. */
+const ratio = (dh) => dh[0] / dh[dh.length - 1];
+
+/** Both models' first-to-last ratios, and the RNN's clipping when it ran. */
+function infoText(rnn, lstm) {
+  const T = rnn.dh.length - 1;
+  let info = `${t("rnn.ratio", { ratio: format(ratio(rnn.dh)), T })} · ${t("rnn.ratioLstm", { ratio: format(ratio(lstm.dh)), T })}`;
   if (rnn.clip.norm_before !== undefined) {
-    info += `  ${t("rnn.clipped", { before: format(rnn.clip.norm_before), after: format(rnn.clip.norm_after) })}`;
+    info += ` · ${t("rnn.clipped", { before: format(rnn.clip.norm_before), after: format(rnn.clip.norm_after) })}`;
   }
   return info;
 }
@@ -61,7 +66,8 @@ export function gradientsPanel(root, store) {
   const chart = new LineChart(chartBox, { label: t("rnn.gradients") });
   const keyBox = el("ul", { class: "chart-key" });
   const gradInfo = el("p", { class: "grad-info", "aria-live": "polite" });
-  gradBox.append(keyBox, gradInfo);
+  const gradNote = el("p", { class: "muted grad-note", text: t("rnn.gradientsNote") });
+  gradBox.append(keyBox, gradInfo, gradNote);
   root.append(gradBox);
 
   let lstmNorms = null;
@@ -83,21 +89,23 @@ export function gradientsPanel(root, store) {
   async function draw() {
     const seq = ++gradSeq;
     const st = store.get();
-    const overrides = { scale: st.scale, nonlinearity: st.nl, seq_len: GRAD_T };
-    if (st.clip) overrides.clip = 1;
     if (!lstmNorms) {
-      lstmNorms = await norms({ preset: "memory-lstm", overrides: { seq_len: GRAD_T } });
+      lstmNorms = await norms({ preset: LSTM_PRESET });
       sessions.remove(lstmNorms.id).catch(() => {});
     }
+    const overrides = { scale: st.scale, nonlinearity: st.nl, seq_len: lstmNorms.dh.length };
+    if (st.clip) overrides.clip = 1;
     const rnn = await norms({ preset: "vanishing-rnn", overrides });
     if (seq !== gradSeq) return sessions.remove(rnn.id).catch(() => {});
     if (gradSession) sessions.remove(gradSession).catch(() => {});
     gradSession = rnn.id;
     drawChart(rnn);
-    gradInfo.textContent = infoText(rnn);
+    gradInfo.textContent = infoText(rnn, lstmNorms);
     chartBox.dataset.norms = JSON.stringify(rnn.dh.map((v) => Number(v.toPrecision(6))));
     chartBox.dataset.lstmNorms = JSON.stringify(lstmNorms.dh.map((v) => Number(v.toPrecision(6))));
-    chartBox.dataset.ratio = String(rnn.dh[0] / rnn.dh[rnn.dh.length - 1]);
+    chartBox.dataset.lstmCellNorms = JSON.stringify(lstmNorms.dc.map((v) => Number(v.toPrecision(6))));
+    chartBox.dataset.ratio = String(ratio(rnn.dh));
+    chartBox.dataset.lstmRatio = String(ratio(lstmNorms.dh));
     gradBox.dataset.ready = "1";
   }
 

@@ -25,9 +25,14 @@ def test_rnn_page_loads_clean_with_sequence_maps_and_the_gradient_chart(page, se
     for part in ("i", "f", "g", "o", "c", "h"):
         assert pg.locator(f'.seq-map[data-tensor="lstm1.{part}"]').count() == 1
     assert len(json.loads(pg.get_attribute(".grad-chart", "data-norms"))) == 40
+    grads = pg.locator(".rnn-gradients").inner_text()
+    assert "memory-lstm-40" in grads
     if lang == "zh-CN":
         assert "循环神经网络" in pg.locator("h1").inner_text()
         assert "遗忘门" in pg.locator(".learn-head").inner_text()
+        assert "细胞状态" in grads and "未训练" in grads and "在 20 步序列上训练" in grads
+    else:
+        assert "untrained" in grads and "trained on 20-step sequences" in grads
     pg.wait_for_load_state("networkidle")
     screenshot(pg, f"learn-rnn-{lang}")
     watch.assert_clean()

@@ -4,6 +4,8 @@ and the BiLSTM's two directions and their concatenation stepped by the player.""
 
 import json
 
+import httpx
+import numpy as np
 import pytest
 
 from tests.browser.conftest import screenshot
@@ -19,13 +21,44 @@ def _at_step(pg, k):
     pg.wait_for_function(f"document.querySelector('#view').dataset.step === '{k}'")
 
 
+def _api_dh_norms(server, body, t_len):
+    """||dL/dh_t|| of a new session's backward pass, straight from the API."""
+    with httpx.Client(base_url=server, timeout=30) as http:
+        made = http.post("/api/sessions", json=body).json()
+        http.post(f"/api/sessions/{made['id']}/steps", json={"until": "backward"},
+                  params={"tensors": False})  # fmt: skip
+        prefix = made["network"]["layers"][0]["name"]
+        norms = [http.get(f"/api/sessions/{made['id']}/tensors/{prefix}.t{t}.dh_norm").json()
+                 for t in range(t_len)]  # fmt: skip
+        http.delete(f"/api/sessions/{made['id']}")
+    return [float(np.asarray(n["data"]).ravel()[0]) for n in norms]
+
+
 def test_the_gradient_chart_compares_models_over_the_same_number_of_steps(page, server):
     pg, watch = page
-    _open(pg, server)
+    _open(pg, server, "?scale=0.5")
     rnn = json.loads(pg.get_attribute(".grad-chart", "data-norms"))
     lstm = json.loads(pg.get_attribute(".grad-chart", "data-lstm-norms"))
-    assert len(rnn) == len(lstm) == 40
-    assert all(v > 0 for v in lstm)
+    cell = json.loads(pg.get_attribute(".grad-chart", "data-lstm-cell-norms"))
+    assert len(rnn) == len(lstm) == len(cell) == 40
+    # the lines are the engine's numbers: the LSTM trained on 40-step sequences at
+    # its own length, the RNN over as many steps
+    want = _api_dh_norms(server, {"preset": "memory-lstm-40"}, 40)
+    assert lstm == pytest.approx(want, rel=1e-5)
+    body = {"preset": "vanishing-rnn", "overrides": {"scale": 0.5, "nonlinearity": "tanh",
+                                                     "seq_len": 40}}  # fmt: skip
+    assert rnn == pytest.approx(_api_dh_norms(server, body, 40), rel=1e-5)
+    # what the chart teaches (measured: LSTM dh_0 / dh_39 = 1.58, its lowest dh_t
+    # 0.025 of dh_39; the RNN at scale 0.5: 9.9e-14)
+    lstm_ratio = float(pg.get_attribute(".grad-chart", "data-lstm-ratio"))
+    assert lstm_ratio == pytest.approx(lstm[0] / lstm[-1], rel=1e-4)
+    assert 0.3 < lstm_ratio < 10 and min(lstm) / lstm[-1] > 1e-2
+    assert float(pg.get_attribute(".grad-chart", "data-ratio")) < 1e-10
+    assert rnn[0] < lstm[0]  # at t = 0 the vanished RNN's line is below the LSTM's
+    info = pg.locator(".grad-info").inner_text()
+    assert "RNN: ||dL/dh_0|| / ||dL/dh_39||" in info and "LSTM: ||dL/dh_0|| / ||dL/dh_39||" in info
+    assert "memory-lstm-40" in pg.locator(".rnn-gradients").inner_text()
+    assert "20-step" in pg.locator(".grad-note").inner_text()
     watch.assert_clean()
 
 

@@ -29,6 +29,7 @@ from engine.recurrent_tasks import (
     gradient_norms,
     memory_net,
     memory_table,
+    step_norms,
     train_sequence_model,
 )
 from engine.stepper import Pass
@@ -91,7 +92,7 @@ def test_trained_memory_presets_reach_their_accuracy(name):
     _, meta, _ = read_npz(weights_path(name).read_bytes())
     assert meta["test_accuracy"] == pytest.approx(acc, abs=2e-3)
     assert acc >= (0.95 if name != "memory-rnn" else 0.3)
-    assert lesson.net.seq_len == 20
+    assert lesson.net.seq_len == (40 if name == "memory-lstm-40" else 20)
 
 
 @pytest.mark.parametrize("name", ["sine-rnn", "sine-lstm"])
@@ -146,6 +147,70 @@ def test_vanishing_rnn_gradient_shrinks_or_grows_with_the_spectral_radius():
     assert ratios[0.5] < 1e-8 < 1 < ratios[1.5] * 1e3
     with pytest.raises(ValueError, match="spectral radius"):
         vanishing_rnn(scale=-1)
+
+
+# The gradient chart on /learn/rnn: memory-lstm-40 (the memory task's LSTM trained
+# on 40-step sequences) beside vanishing-rnn, both over 40 steps, the loss at the
+# last one. The bounds leave room around what these weights gave when measured
+# (float32): see each test.
+
+
+def _chart_norms(name, **options):
+    """||dL/dh_t|| (and dc) of the preset's own sample, as the chart's session gets them."""
+    lesson = build_preset(name, **options)
+    return step_norms(lesson.net, lesson.x, lesson.target)
+
+
+def _first_to_last(dh):
+    return float(dh[0] / dh[-1])
+
+
+def test_the_gradient_charts_lstm_keeps_its_gradient_where_the_rnn_loses_it():
+    lstm = _chart_norms("memory-lstm-40")
+    rnn_small = _chart_norms("vanishing-rnn", scale=0.5, seq_len=40)
+    rnn_default = _chart_norms("vanishing-rnn", seq_len=40)  # the page's slider: 1, tanh
+    assert len(lstm["dh"]) == len(lstm["dc"]) == len(rnn_small["dh"]) == 40
+    # measured: dh_0 / dh_39 = 1.58; the lowest dh_t is 0.025 of dh_39 (t = 17);
+    # dc stays within 0.64-25x of dc_39
+    assert 0.3 < _first_to_last(lstm["dh"]) < 10
+    assert np.min(lstm["dh"] / lstm["dh"][-1]) > 1e-2
+    assert np.min(lstm["dc"] / lstm["dc"][-1]) > 0.2
+    # measured: 9.9e-14 at scale 0.5 and 2.2e-2 at scale 1 (tanh)
+    assert _first_to_last(rnn_small["dh"]) < 1e-10
+    assert 1e-3 < _first_to_last(rnn_default["dh"]) < 0.1
+    assert _first_to_last(rnn_small["dh"]) < _first_to_last(rnn_default["dh"])
+    assert _first_to_last(rnn_default["dh"]) < _first_to_last(lstm["dh"])
+
+
+def _test_ratios(name, t_len, n=50):
+    """dh_0 / dh_(T-1) and min_t dh_t / dh_(T-1) on each of the first n test sequences."""
+    lesson = build_preset(name, seq_len=t_len)
+    data = lesson.data
+    first, lowest = [], []
+    for i in range(n):
+        dh = step_norms(lesson.net, data.x_test[i : i + 1], data.y_test[i : i + 1])["dh"]
+        first.append(dh[0] / dh[-1])
+        lowest.append(np.min(dh / dh[-1]))
+    return np.array(first), np.array(lowest)
+
+
+def test_the_charts_lstm_keeps_its_gradient_on_other_test_sequences_too():
+    # measured on the first 50 test sequences: dh_0 / dh_39 from 6.3e-3 to 3.6
+    # (median 0.34); min_t dh_t / dh_39 from 9.0e-5 to 4.0e-2 (median 5.7e-3)
+    first, lowest = _test_ratios("memory-lstm-40", 40)
+    assert np.median(first) > 0.05 and first.min() > 1e-3
+    assert np.median(lowest) > 1e-3 and lowest.min() > 1e-5
+
+
+def test_the_lstm_trained_on_20_steps_loses_its_gradient_as_the_page_says():
+    # What rnn.gradientsNote says. Measured on the first 50 test sequences,
+    # dh_0 / dh_(T-1): at T = 40 from 1.3e-6 to 1.0e-4 (median 8.0e-6); at
+    # T = 20, its training length, from 1.5e-4 to 1.4e-2 (median 1.1e-3)
+    at40, _ = _test_ratios("memory-lstm", 40)
+    at20, _ = _test_ratios("memory-lstm", 20)
+    assert at40.min() > 1e-7 and at40.max() < 1e-3
+    assert 1e-4 < np.median(at20) < 1e-2
+    assert np.median(at40) < np.median(at20) / 10
 
 
 # ------------------------------------------------------------ training, figures
