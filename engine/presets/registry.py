@@ -128,9 +128,9 @@ _RECURRENT: tuple[Preset, ...] = (
         title={"en": "LSTM: remember the first token", "zh-CN": "LSTM：记住第一个符号"},
         summary={
             "en": "The long-term dependency an LSTM is made for: its cell state carries the "
-            "first token across 20 noisy steps, its forget gate kept near 1.",
-            "zh-CN": "LSTM 擅长的长期依赖：细胞状态把第一个符号带过 20 个噪声时间步，"
-            "遗忘门保持接近 1。",
+            "first token across 20 noisy steps; step through to see its forget gate do it.",
+            "zh-CN": "LSTM 擅长的长期依赖：细胞状态把第一个符号带过 20 个噪声时间步；"
+            "逐步查看遗忘门是怎样做到的。",
         },
         trained=True,
     ),

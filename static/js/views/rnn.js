@@ -24,7 +24,7 @@ import { trainPanel } from "../rnn-train.js";
 import { createStore } from "../store.js";
 
 const PRESETS = [
-  "memory-lstm", "memory-rnn", "sine-lstm", "sine-rnn", "bilstm-memory", "chars-en", "chars-zh",
+  "memory-lstm", "memory-lstm-40", "memory-rnn", "sine-lstm", "sine-rnn", "bilstm-memory", "chars-en", "chars-zh",
   "seq-one-to-many", "seq-many-to-one", "seq-many-to-many",
 ];
 const PROBLEMS = ["one-to-many", "many-to-one", "many-to-many"];
