@@ -197,11 +197,16 @@ def _wide_cols(x: np.ndarray, kh: int, kw: int, padding: tuple[int, int]) -> np.
 
 
 def _wide_crop(a: np.ndarray, cache: ConvCache) -> np.ndarray:
-    """View rows x MV (contiguous) as (N, rows, OH, OW): the positions whose window fits."""
+    """View rows x MV as (N, rows, OH, OW): the positions whose window fits."""
     n = cache.x_shape[0]
-    (oh, ow), it = cache.out_hw, a.itemsize
-    hp, wp, _, mv = _wide_sizes(cache.x_shape, *cache.w.shape[2:], cache.padding)
-    return np.ndarray((n, a.shape[0], oh, ow), a.dtype, a, 0, (hp * wp * it, mv * it, wp * it, it))
+    oh, ow = cache.out_hw
+    hp, wp, _, _ = _wide_sizes(cache.x_shape, *cache.w.shape[2:], cache.padding)
+    row, col = a.strides
+    shape, strides = (n, a.shape[0], oh, ow), (hp * wp * col, row, wp * col, col)
+    if a.flags.c_contiguous:  # the usual case (a GEMM's result): the cheap constructor
+        return np.ndarray(shape, a.dtype, a, 0, strides)
+    # e.g. the columns of one channel and a one-column kernel: a view of x itself
+    return as_strided(a, shape, strides, writeable=False)
 
 
 def _wide_dout(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
