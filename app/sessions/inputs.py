@@ -90,18 +90,18 @@ def _centre_ink(a: np.ndarray, margin: float = 0.15) -> np.ndarray:
     return square
 
 
-SEPARATORS = re.compile(r"[\s,，;]+")
+SEPARATORS = re.compile(r"[\s,，;；、]+")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def parse_sequence(text: str, limits: Limits) -> np.ndarray:
     """Typed numbers ("0, 0.5 1"; commas, spaces or both between them) as float64 (K,):
-    at least 2 (one to read and the one after it), at most limits.max_seq_len, each a
-    finite number (also in float32, as the network computes)."""
+    at least 2 (one to read and the one after it), at most limits.max_seq_len + 1 (that
+    many time steps read), each a finite number (also in float32, as the network computes)."""
     tokens = [tok for tok in SEPARATORS.split(text.strip()) if tok]
-    if len(tokens) > limits.max_seq_len:
+    if len(tokens) - 1 > limits.max_seq_len:  # the model reads all but the last
         raise LimitExceeded("input.sequence", "max_seq_len", limits.max_seq_len,
-                            f"{len(tokens)} numbers")  # fmt: skip
+                            f"{len(tokens)} numbers, {len(tokens) - 1} time steps")  # fmt: skip
     if len(tokens) < 2:
         raise ValueError(
             f"input.sequence needs at least 2 numbers (one to read and the one after it); "

@@ -16,8 +16,9 @@ from engine.network import Sequential
 from engine.optim import make_optimizer
 from engine.presets import build_preset, list_presets, preset_options
 
-# The presets whose length overrides.seq_len (or a typed sequence) sets.
+# The presets whose length overrides.seq_len sets; those a typed number sequence fits.
 SEQ_LEN_PRESETS = tuple(p.name for p in list_presets() if "seq_len" in preset_options(p.name))
+NUMBER_PRESETS = tuple(p.name for p in list_presets() if p.reads_numbers)
 
 
 def rebuilt(net: Sequential, spec: dict[str, Any], seed: int, reweight: Any = None) -> Sequential:
@@ -38,7 +39,7 @@ def sequence_sets_length(req: SessionCreate, limits: Limits) -> SessionCreate:
     last number: that many time steps is its seq_len, unless overrides say otherwise."""
     if req.preset is None or req.input is None or req.input.sequence is None:
         return req
-    if req.preset not in SEQ_LEN_PRESETS:
+    if req.preset not in NUMBER_PRESETS:
         return req  # resolve_input says what a typed sequence is for
     count = len(parse_sequence(req.input.sequence, limits))
     overrides = req.overrides or Overrides()

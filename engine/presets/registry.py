@@ -24,6 +24,7 @@ class Preset:
     title: dict[str, str]
     summary: dict[str, str]
     trained: bool = False
+    reads_numbers: bool = False  # a one-feature sequence model: a typed number sequence fits
 
 
 _PRESETS: tuple[Preset, ...] = (
@@ -98,6 +99,7 @@ _RECURRENT: tuple[Preset, ...] = (
             "（多对多回归）。",
         },
         trained=True,
+        reads_numbers=True,
     ),
     Preset(
         name="sine-lstm",
@@ -109,6 +111,7 @@ _RECURRENT: tuple[Preset, ...] = (
             "zh-CN": "同样的任务换成 LSTM：观察每个时间步的遗忘门、输入门、输出门和细胞状态。",
         },
         trained=True,
+        reads_numbers=True,
     ),
     Preset(
         name="memory-rnn",

@@ -131,17 +131,29 @@ def test_a_bad_typed_sequence_is_422_saying_which_number(client, text, says):
 
 
 def test_a_typed_sequence_longer_than_the_limit_is_422_naming_it(client):
-    text = " ".join(["0.5"] * 101)
+    """The limit counts time steps: 101 numbers are 100 steps read (allowed), 102 are not."""
+    text = " ".join(["0.5"] * 102)
     r = client.post("/api/sessions", json={"preset": "sine-rnn", "input": {"sequence": text}})
     assert r.status_code == 422
     [item] = r.json()["detail"]
     assert item["limit"] == "max_seq_len" and item["allowed"] == 100
-    assert item["given"] == "101 numbers" and item["loc"] == ["body", "input", "sequence"]
+    assert item["given"] == "102 numbers, 101 time steps"
+    assert item["loc"] == ["body", "input", "sequence"]
+    longest = " ".join(["0.5"] * 101)
+    r = client.post("/api/sessions", json={"preset": "sine-rnn", "input": {"sequence": longest}})
+    assert r.status_code == 201, r.text
+    assert r.json()["network"]["input_shape"] == [100, 1]
+
+
+def test_a_typed_sequence_takes_chinese_separators(client):
+    s = _create(client, {"preset": "sine-lstm", "input": {"sequence": "0，0.5；1、0.5"}})
+    assert s["input"] == {"source": "sequence", "numbers": 4}
 
 
 def test_a_typed_sequence_is_refused_where_it_does_not_fit(client):
     r = client.post("/api/sessions", json={"preset": "memory-lstm", "input": {"sequence": "0 1"}})
-    assert r.status_code == 422 and "sine presets" in _detail(r)
+    # the preset's own network (20 steps of 4 symbols), not one rebuilt for the text
+    assert r.status_code == 422 and "sine presets" in _detail(r) and "(20, 4)" in _detail(r)
     r = client.post("/api/sessions", json={"preset": "digits-cnn", "input": {"sequence": "0 1"}})
     assert r.status_code == 422 and "sine presets" in _detail(r)
     s = _create(client, {"preset": "sine-lstm", "input": {"sequence": "0 0.5 1"}})
