@@ -212,7 +212,7 @@ export function passPanel(root) {
     const i = Number(line.dataset.from);
     const j = Number(line.dataset.to);
     const fanIn = layout.edges.find((e) => e.line === line).fanIn;
-    const { text, w, dw, after } = edgeText(current, layer, i, j, fanIn, () => Number(session.optimizer.lr));
+    const { text, w, dw, after } = edgeText(current, layer, i, j, fanIn, session.optimizer);
     tip.textContent = text;
     clearTip();
     Object.assign(tip.dataset, { kind: "edge", layer, from: String(i), to: String(j), w: String(w ?? ""),
@@ -224,7 +224,7 @@ export function passPanel(root) {
   function showNeuron(k, i) {
     const col = layout.cols[k];
     if (!col) return;
-    const { text, numbers } = neuronText(current, col, k, i, () => Number(session.optimizer.lr));
+    const { text, numbers } = neuronText(current, col, k, i, session.optimizer);
     tip.textContent = text;
     clearTip();
     Object.assign(tip.dataset, { kind: "neuron", col: String(k), i: String(i) });

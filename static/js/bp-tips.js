@@ -1,11 +1,25 @@
 // The BP diagram's hover texts, with the API's numbers as far as the pass has
 // computed them: a weight (w, dw and the update w − lr·dw) and a neuron (its
 // pre-activation z, value a, delta δ, bias b, db and the update b − lr·db).
+// The update is written as SGD's rule only for SGD; momentum and Adam step by
+// their own state, so for them the text gives the value after and the change
+// the engine recorded.
 import { format } from "./colors.js";
 import { t } from "./i18n.js";
 
+/** The update of parameter `sym` (w or b) at flat index k: SGD's rule with its numbers,
+ * or, for another optimizer, the value after and the recorded change. */
+function updateText(current, param, sym, k, before, grad, after, optimizer) {
+  if (optimizer.type === "sgd") {
+    const lr = current.get(`${param.split(".")[0]}.lr`)?.data[0] ?? Number(optimizer.lr);
+    return `${sym} − lr·d${sym} = ${format(before)} − ${format(lr)} × ${format(grad)} = ${format(after)}`;
+  }
+  const change = current.get(`${param}.change`)?.data[k];
+  return t("bp.updateOther", { optimizer: optimizer.type, sym, after: format(after), change: format(change) });
+}
+
 /** The hover text of weight w[j,i]: its value, gradient and update, as far as known. */
-export function edgeText(current, layer, i, j, fanIn, fallbackLr) {
+export function edgeText(current, layer, i, j, fanIn, optimizer) {
   const at = (name) => {
     const tn = current.get(name);
     return tn ? tn.data[j * fanIn + i] : undefined;
@@ -13,12 +27,11 @@ export function edgeText(current, layer, i, j, fanIn, fallbackLr) {
   const w = at(`${layer}.w.before`) ?? at(`${layer}.w`);
   const dw = at(`${layer}.dw`);
   const after = at(`${layer}.w.after`);
-  const lr = current.get(`${layer}.lr`)?.data[0] ?? fallbackLr();
   const name = `${layer}.w[${j},${i}]`;
   let text = w === undefined ? `${name}: ${t("bp.notYet")}` : `${name}: w = ${format(w)}`;
   if (dw !== undefined) text += `,  dw = ${format(dw)}`;
   if (after !== undefined) {
-    text += `,  w − lr·dw = ${format(w)} − ${format(lr)} × ${format(dw)} = ${format(after)}`;
+    text += `,  ${updateText(current, `${layer}.w`, "w", j * fanIn + i, w, dw, after, optimizer)}`;
   } else if (dw !== undefined) {
     text += `,  ${t("bp.updateNext")}`;
   }
@@ -27,7 +40,7 @@ export function edgeText(current, layer, i, j, fanIn, fallbackLr) {
 
 /** Neuron i of a diagram column (k = 0: the input). Returns the text and its
  * numbers by name (undefined where the pass has not computed them yet). */
-export function neuronText(current, col, k, i, fallbackLr) {
+export function neuronText(current, col, k, i, optimizer) {
   const at = (name) => {
     const tn = current.get(name);
     return tn ? tn.data[i] : undefined;
@@ -44,7 +57,6 @@ export function neuronText(current, col, k, i, fallbackLr) {
   const b = at(`${col.dense}.b.before`) ?? at(`${col.dense}.b`);
   const db = at(`${col.dense}.db`);
   const after = at(`${col.dense}.b.after`);
-  const lr = current.get(`${col.dense}.lr`)?.data[0] ?? fallbackLr();
   const name = `${col.dense}[${i}]`;
   if (z === undefined) return { text: `${name}: ${t("bp.notYet")}`, numbers: {} };
   let text = `${name}: z = ${format(z)}`;
@@ -52,6 +64,6 @@ export function neuronText(current, col, k, i, fallbackLr) {
   if (delta !== undefined) text += `,  δ = dL/dz = ${format(delta)}`;
   if (b !== undefined) text += `,  b = ${format(b)}`;
   if (db !== undefined) text += `,  db = ${format(db)}`;
-  if (after !== undefined) text += `,  b − lr·db = ${format(b)} − ${format(lr)} × ${format(db)} = ${format(after)}`;
+  if (after !== undefined) text += `,  ${updateText(current, `${col.dense}.b`, "b", i, b, db, after, optimizer)}`;
   return { text, numbers: { z, value: a ?? z, delta, b, db, after } };
 }

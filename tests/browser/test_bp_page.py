@@ -247,3 +247,38 @@ def test_hover_or_focus_a_neuron_for_its_value_delta_and_bias_update(page, serve
     assert tip.get_attribute("data-delta") == ""
     screenshot(pg, "bp-neuron-tip")
     watch.assert_clean()
+
+
+def test_adam_from_the_builder_hovers_show_the_change_not_sgds_rule(page, server):
+    """Momentum and Adam step with their own state: the update hover gives the value
+    after and the change the engine recorded, not w - lr * dw with false numbers."""
+    pg, watch = page
+    pg.goto(server + BP + "?hidden=3&lr=0.05")
+    ready(pg)
+    pg.select_option("select[data-field='optimizer']", "adam")
+    pg.click("button[data-act='build']")
+    ready(pg, builds=2)
+    sid = pg.get_attribute("#view", "data-session")
+    assert httpx.get(f"{server}/api/sessions/{sid}").json()["optimizer"]["type"] == "adam"
+    pg.wait_for_function("location.search.includes('optimizer=adam')")
+    pg.goto(server + BP + "?hidden=3&lr=0.05&optimizer=adam&step=8")  # the link reproduces it
+    ready(pg)
+    assert pg.input_value("select[data-field='optimizer']") == "adam"
+    pg.wait_for_selector("#view[data-frame='8']")
+    sid = pg.get_attribute("#view", "data-session")
+    pg.hover(".bp-edge[data-layer='dense1'][data-from='1'][data-to='2']", force=True)
+    tip = pg.locator(".bp-tip")
+    w = flat(httpx.get(f"{server}/api/sessions/{sid}/tensors/dense1.w.before").json()["data"])
+    dw = flat(httpx.get(f"{server}/api/sessions/{sid}/tensors/dense1.dw").json()["data"])
+    after = flat(httpx.get(f"{server}/api/sessions/{sid}/tensors/dense1.w.after").json()["data"])
+    change = flat(httpx.get(f"{server}/api/sessions/{sid}/tensors/dense1.w.change").json()["data"])
+    k = 2 * 2 + 1  # w[2, 1] of a (3, 2) weight
+    assert float(tip.get_attribute("data-after")) == pytest.approx(after[k], abs=1e-6)
+    assert after[k] != pytest.approx(w[k] - 0.05 * dw[k], abs=1e-6)  # not SGD's step
+    text = tip.text_content()
+    assert "w − lr·dw" not in text and "adam" in text
+    assert f"{change[k]:.3g}"[:4] in text.replace("−", "-")
+    pg.hover(".bp-neuron[data-col='1'][data-i='2']")
+    assert "b − lr·db" not in tip.text_content() and "adam" in tip.text_content()
+    screenshot(pg, "bp-adam-update-tip")
+    watch.assert_clean()

@@ -15,11 +15,12 @@ import { createStore } from "../store.js";
 const DATASETS = ["moons", "circles", "xor", "spiral", "blobs", "digits"];
 const ACTIVATIONS = ["tanh", "relu", "leaky_relu", "sigmoid"];
 const LOSSES = { softmax_cross_entropy: "bp.loss.ce", mse: "bp.loss.mse" };
+const OPTIMIZERS = ["sgd", "momentum", "adam"];
 const MAX_LAYERS = 4;
 const MAX_NEURONS = 64;
 
 const store = createStore({ dataset: "moons", noise: 0.1, hidden: "6", activation: "tanh",
-  loss: "softmax_cross_entropy", lr: 0.3, seed: 0, step: 0, lrs: "0.01_0.3_3_100", epochs: 20, cmpEpochs: 20 });
+  loss: "softmax_cross_entropy", optimizer: "sgd", lr: 0.3, seed: 0, step: 0, lrs: "0.01_0.3_3_100", epochs: 20, cmpEpochs: 20 });
 
 function hiddenOf(text) {
   const sizes = String(text).split("-").map(Number).filter((n) => Number.isInteger(n) && n >= 1);
@@ -29,7 +30,7 @@ function hiddenOf(text) {
 function config() {
   const st = store.get();
   return { dataset: st.dataset, noise: Number(st.noise), hidden: hiddenOf(st.hidden), activation: st.activation,
-    loss: st.loss, lr: Number(st.lr), seed: st.seed };
+    loss: st.loss, optimizer: st.optimizer, lr: Number(st.lr), seed: st.seed };
 }
 
 mount(async (root) => {
@@ -40,6 +41,8 @@ mount(async (root) => {
     ...ACTIVATIONS.map((a) => el("option", { value: a, text: a })));
   const lossSel = el("select", { "data-field": "loss", "aria-label": t("bp.loss"), title: t("bp.loss.help") },
     ...Object.entries(LOSSES).map(([v, key]) => el("option", { value: v, text: t(key) })));
+  const optSel = el("select", { "data-field": "optimizer", "aria-label": t("bp.optimizer"), title: t("bp.optimizer.help") },
+    ...OPTIMIZERS.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })));
   const lrIn = el("input", { type: "number", step: "any", min: "0", "data-field": "lr", "aria-label": t("bp.lr") });
   const noiseIn = el("input", { type: "number", step: "0.05", min: "0", max: "1", "data-field": "noise",
     "aria-label": t("bp.noise"), title: t("bp.noise.help") });
@@ -54,6 +57,7 @@ mount(async (root) => {
       noiseLabel,
       el("label", {}, `${t("bp.activation")} `, actSel),
       el("label", {}, `${t("bp.loss")} `, lossSel),
+      el("label", {}, `${t("bp.optimizer")} `, optSel),
       el("label", {}, `${t("bp.lr")} `, lrIn)),
     el("div", { class: "controls bp-hidden" }, el("span", { text: `${t("bp.hidden")}: ` }), layersBox, addLayer,
       buildBtn),
@@ -150,6 +154,7 @@ mount(async (root) => {
   });
   actSel.addEventListener("change", () => store.set({ activation: actSel.value }));
   lossSel.addEventListener("change", () => store.set({ loss: lossSel.value }));
+  optSel.addEventListener("change", () => store.set({ optimizer: optSel.value }));
   lrIn.addEventListener("change", () => {
     const lr = Number(lrIn.value);
     if (lr > 0 && lr <= 100) store.set({ lr });
@@ -167,6 +172,7 @@ mount(async (root) => {
   if (!DATASETS.includes(st.dataset)) store.set({ dataset: "moons" });
   if (!ACTIVATIONS.includes(st.activation)) store.set({ activation: "tanh" });
   if (!Object.hasOwn(LOSSES, st.loss)) store.set({ loss: "softmax_cross_entropy" });
+  if (!OPTIMIZERS.includes(st.optimizer)) store.set({ optimizer: "sgd" });
   if (!(st.lr > 0 && st.lr <= 100)) store.set({ lr: 0.3 });
   if (!(st.noise >= 0 && st.noise <= 1)) store.set({ noise: 0.1 });
   datasetSel.value = store.get().dataset;
@@ -174,6 +180,7 @@ mount(async (root) => {
   noiseLabel.hidden = store.get().dataset === "digits";
   actSel.value = store.get().activation;
   lossSel.value = store.get().loss;
+  optSel.value = store.get().optimizer;
   lrIn.value = String(store.get().lr);
   drawLayers();
   await build(store.get().step);
