@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from engine.data.split import DatasetSplit
@@ -65,7 +67,10 @@ def memory_split(
     tokens = rng.integers(0, a, size=(n_train + n_test, seq_len))
     x = np.eye(a, dtype=np.float32)[tokens]
     y = tokens[:, 0].astype(np.int64)
+    # The name rebuilds the same split (load_sequence_split), in any worker.
     name = f"memory{seq_len}"
+    if (n_train, n_test, seed) != (2000, 500, 0):
+        name += f"-{n_train}-{n_test}-s{seed}"
     return DatasetSplit(
         x[:n_train], y[:n_train], x[n_train:], y[n_train:], tuple(MEMORY_ALPHABET), name
     )
@@ -122,14 +127,19 @@ def spell_split(words: tuple[str, ...] = SPELL_WORDS) -> DatasetSplit:
 
 
 def load_sequence_split(name: str) -> DatasetSplit:
-    """A sequence dataset by its `DatasetSplit.name`: "sine" (or "sine<T>"), "memory<T>",
+    """A sequence dataset by its `DatasetSplit.name`: "sine" (or "sine<T>"), "memory<T>"
+    (or "memory<T>-<train>-<test>-s<seed>"),
     "chars-<lang>-<T>" (or "chars-en", "chars-zh": windows of 16), "spell"."""
     if name == "sine":
         return sine_split()
     if name.startswith("sine") and name[4:].isdigit():
         return sine_split(int(name[4:]))
-    if name.startswith("memory") and name[6:].isdigit():
-        return memory_split(int(name[6:]))
+    memory = re.fullmatch(r"memory(\d+)(?:-(\d+)-(\d+)-s(\d+))?", name)
+    if memory:  # "memory20", or "memory40-8-8-s3": 8 training and 8 test sequences, seed 3
+        t_len, n_train, n_test, seed = memory.groups()
+        if n_train is None:
+            return memory_split(int(t_len))
+        return memory_split(int(t_len), int(n_train), int(n_test), int(seed))
     if name.startswith("chars-") and name.count("-") == 2:  # "chars-en-4": windows of 4
         lang, t_len = name[6:].split("-")
         return char_split(lang, int(t_len))

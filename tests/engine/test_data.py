@@ -187,3 +187,22 @@ def nearest_mean_accuracy(split: DatasetSplit) -> float:
 def test_shapes_are_separable():
     accuracy = nearest_mean_accuracy(load_shapes_split(16))
     assert accuracy > 0.6, accuracy
+
+
+def test_a_memory_split_of_its_own_size_and_seed_is_rebuilt_by_its_name():
+    """Another worker (or a restart) rebuilds a session's data from its name alone:
+    vanishing-rnn's 8 + 8 sequences must not come back as the default 2000 + 500."""
+    from engine.data import load_split
+    from engine.data.sequences import memory_split
+    from engine.presets import build_preset
+
+    small = memory_split(40, n_train=8, n_test=8, seed=3)
+    again = load_split(small.name)
+    assert small.name == "memory40-8-8-s3"
+    assert np.array_equal(again.x_train, small.x_train)
+    assert np.array_equal(again.y_test, small.y_test)
+    assert load_split("memory20").x_train.shape == (2000, 20, 4)
+    lesson = build_preset("vanishing-rnn", seed=2, seq_len=12)
+    rebuilt = load_split(lesson.data.name)
+    assert len(rebuilt.x_train) == len(lesson.data.x_train) == 8
+    assert np.array_equal(rebuilt.x_test, lesson.data.x_test)
