@@ -9,7 +9,11 @@ from engine.functional._validate import as_float, check_same_shape, sum_is_finit
 
 def relu(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """max(x, 0); the cache is x."""
-    x = as_float(x, "x")
+    return relu_kernel(as_float(x, "x"))
+
+
+def relu_kernel(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The unchecked kernel behind relu (a float array)."""
     return np.maximum(x, x.dtype.type(0)), x
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from engine import functional as F
-from engine.functional.activations import relu_backward_kernel
+from engine.functional.activations import relu_backward_kernel, relu_kernel
 from engine.layers.base import Layer
 
 
@@ -27,7 +27,7 @@ class ReLU(_Activation):
     op, prefix = "relu", "relu"
 
     def _apply(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return np.maximum(x, x.dtype.type(0)), x
+        return relu_kernel(x)
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
         return relu_backward_kernel(dout, cache)
