@@ -7,6 +7,13 @@ layout and why it is fast).
 
 The four gates go through one tanh, since σ(x) = (tanh(x/2) + 1) / 2: the
 sigmoid gates' rows of W are halved once (exact in floating point).
+
+Inside, the gates are stacked o, i, f, g (PyTorch's order is i, f, g, o; weights
+and gradients are reordered on the way in and out) and each step's block keeps
+c_{t-1} after g: the sigmoid gates are then one block, (i, f) and (g, c_{t-1}) are
+two blocks whose product is (i g, f c_{t-1}) in one call, and the backward pass
+gets (dz_i, dz_f, dz_g, dc_t f) from dc_t in one call. At these sizes the number
+of NumPy calls per step is the cost.
 """
 
 from __future__ import annotations
@@ -24,46 +31,70 @@ from engine.functional.recurrent import (
     weight_grads,
 )
 
+ORDER = ("o", "i", "f", "g")  # the gates' order inside (see the module's docstring)
+_BLOCK = {gate: ORDER.index(gate) for gate in GATES}
+
+
+def _to_inner(hid: int) -> np.ndarray:
+    """Row indices taking PyTorch's gate order (i, f, g, o) to ORDER."""
+    return np.concatenate([np.arange(hid) + hid * GATES.index(g) for g in ORDER])
+
 
 @dataclass
 class LSTMCache:
     """An LSTM's forward pass (buffers (T, features, N); c[0] = c0).
 
-    zs holds the pre-activations with the sigmoid gates' halved (the argument of
-    the one tanh); `lstm_view` gives the true ones.
+    `ac[t]` is step t's block: gate values o, i, f, g, then c_{t-1} (so c[t] is a view
+    into it); zs holds the pre-activations in that order with the sigmoid gates'
+    halved (the argument of the one tanh); `lstm_view` gives the true ones.
     """
 
     hx: np.ndarray  # (T + 1, H + D + 1, N)
     zs: np.ndarray  # (T, 4H, N)
-    a: np.ndarray  # (T, 4H, N) gate values i, f, g, o
-    c: np.ndarray  # (T + 1, H, N)
+    ac: np.ndarray  # (T + 1, 5H, N)
     tc: np.ndarray  # (T, H, N) tanh(c_t)
-    w: np.ndarray  # (4H, H + D + 1) = scale * [W_hh | W_ih | b_ih + b_hh]
-    w_ih: np.ndarray
+    w: np.ndarray  # (4H, H + D + 1) = [W_hh | W_ih | b_ih + b_hh] in ORDER, σ rows halved
+    w_ih: np.ndarray  # as given (PyTorch's order)
     w_hh: np.ndarray
-    scale: np.ndarray  # (4H, N): 1/2 on the rows of i, f, o; 1 on g's
-    shift: np.ndarray  # (4H, N): 1/2 on i, f, o; 0 on g
-    tmp: np.ndarray  # (H, N) scratch
-    a4: np.ndarray  # (T, 4, H, N): a by gate
-    h: np.ndarray  # (T + 1, H, N): the hidden-state rows of hx
+    half: np.floating
+
+    def __post_init__(self) -> None:
+        hid = self.tc.shape[1]
+        t_len = self.tc.shape[0]
+        self.a = self.ac[:t_len, : 4 * hid]  # (T, 4H, N) gate values in ORDER
+        self.a4 = self.a.reshape(t_len, 4, hid, self.tc.shape[2])  # (T, 4, H, N)
+        self.c = self.ac[:, 4 * hid :]  # (T + 1, H, N)
+        self.h = self.hx[:, :hid]  # (T + 1, H, N)
+        self.sig = self.ac[:t_len, : 3 * hid]  # o, i, f
+        n = self.tc.shape[2]
+        self.i_f = self.ac[:t_len, hid : 3 * hid].reshape(t_len, 2, hid, n)
+        self.g_c = self.ac[:t_len, 3 * hid :].reshape(t_len, 2, hid, n)  # g, c_{t-1}
+        self.prod = np.empty((2, hid, self.tc.shape[2]), self.tc.dtype)  # (i g, f c_{t-1})
 
 
 @dataclass
 class LSTMBackward:
-    """BPTT buffers (T, ., N): dh[t], dc[t] the total dL/dh_t, dL/dc_t; da[t] = dL/dz_t
-    of the four gates; dh_prev[t], dc_prev[t]: what step t hands to step t-1."""
+    """BPTT buffers (T, ., N): dh[t], dc[t] the total dL/dh_t, dL/dc_t; dab[t] holds
+    dL/dz_t of the four gates (in ORDER) then dc_prev[t]; dh_prev[t], dc_prev[t]: what
+    step t hands to step t-1."""
 
     dhs: np.ndarray
     dh: np.ndarray
     dc: np.ndarray
-    da: np.ndarray  # (T, 4H, N)
+    dab: np.ndarray  # (T + 1, 5H, N)
     dh_prev: np.ndarray  # (T + 1, H, N)
-    dc_prev: np.ndarray
-    p: np.ndarray  # (T, 3, H, N): g σ'(z_i), c_{t-1} σ'(z_f), i tanh'(z_g)
+    p: np.ndarray  # (T, 4, H, N): g σ'(z_i), c_{t-1} σ'(z_f), i tanh'(z_g), f
     q: np.ndarray  # (T, H, N): tanh(c_t) σ'(z_o)
     od: np.ndarray  # (T, H, N): o (1 - tanh² c_t)
-    w_hh_t: np.ndarray  # (H, 4H)
-    da4: np.ndarray  # (T, 4, H, N): da by gate
+    w_hh_t: np.ndarray  # (H, 4H), columns in ORDER
+
+    def __post_init__(self) -> None:
+        t_len, hid, n = self.dh.shape
+        self.da = self.dab[:t_len, : 4 * hid]  # (T, 4H, N)
+        self.da4 = self.da.reshape(t_len, 4, hid, n)
+        self.do = self.dab[:t_len, :hid]
+        self.dz_c = self.dab[:t_len, hid:].reshape(t_len, 4, hid, n)  # dz_i, dz_f, dz_g, dc f
+        self.dc_prev = self.dab[:, 4 * hid :]  # (T + 1, H, N)
 
 
 def lstm_start(
@@ -96,17 +127,13 @@ def lstm_start_checked(
     """`lstm_start` for inputs already checked and of one dtype (BiLSTM's directions)."""
     n, t_len, _ = x.shape
     hid, dt = w_hh.shape[1], x.dtype
-    rows = np.full((4 * hid, 1), 0.5, dt)
-    rows[2 * hid : 3 * hid] = 1
-    scale = np.ascontiguousarray(np.broadcast_to(rows, (4 * hid, n)))
-    shift = np.where(scale == 1, 0, 0.5).astype(dt)
-    c = np.empty((t_len + 1, hid, n), dt)
-    c[0] = c0.T
-    hx, a = stack_inputs(x, h0), np.empty((t_len, 4 * hid, n), dt)
+    w = stacked_weights(w_ih, w_hh, b_ih, b_hh)[_to_inner(hid)]
+    w[: 3 * hid] *= dt.type(0.5)  # the sigmoid gates o, i, f: tanh(z / 2)
+    ac = np.empty((t_len + 1, 5 * hid, n), dt)
+    ac[0, 4 * hid :] = c0.T
     return LSTMCache(
-        hx, np.empty((t_len, 4 * hid, n), dt), a, c, np.empty((t_len, hid, n), dt),
-        stacked_weights(w_ih, w_hh, b_ih, b_hh) * rows, w_ih, w_hh, scale, shift,
-        np.empty((hid, n), dt), a.reshape(t_len, 4, hid, n), hx[:, :hid],
+        stack_inputs(x, h0), np.empty((t_len, 4 * hid, n), dt), ac,
+        np.empty((t_len, hid, n), dt), w, w_ih, w_hh, dt.type(0.5),
     )  # fmt: skip
 
 
@@ -114,35 +141,34 @@ def lstm_step(cache: LSTMCache, t: int) -> None:
     """Time step t: the four gates, then c_t = f c_{t-1} + i g and h_t = o tanh(c_t)."""
     # Positional `out` arguments and np.dot: at these sizes the call overhead is
     # most of the cost (keyword `out` and np.matmul each add ~0.1-0.4 us per call).
-    zs, a, (i, f, g, o) = cache.zs[t], cache.a[t], cache.a4[t]
-    c, tc, tmp = cache.c[t + 1], cache.tc[t], cache.tmp
+    zs, sig, prod, tc = cache.zs[t], cache.sig[t], cache.prod, cache.tc[t]
     np.dot(cache.w, cache.hx[t], zs)
-    np.tanh(zs, a)  # tanh(z/2) on i, f, o; tanh(z) on g
-    np.multiply(a, cache.scale, a)  # σ(z) = tanh(z/2) / 2 + 1/2
-    np.add(a, cache.shift, a)
-    np.multiply(f, cache.c[t], c)
-    np.multiply(i, g, tmp)
-    np.add(c, tmp, c)
-    np.tanh(c, tc)
-    np.multiply(o, tc, cache.h[t + 1])
+    np.tanh(zs, cache.a[t])  # tanh(z/2) on o, i, f; tanh(z) on g
+    np.multiply(sig, cache.half, sig)  # σ(z) = tanh(z/2) / 2 + 1/2
+    np.add(sig, cache.half, sig)
+    np.multiply(cache.i_f[t], cache.g_c[t], prod)  # (i g, f c_{t-1})
+    np.add(prod[0], prod[1], cache.c[t + 1])
+    np.tanh(cache.c[t + 1], tc)
+    np.multiply(cache.a4[t, 0], tc, cache.h[t + 1])
 
 
 def lstm_view(cache: LSTMCache, t: int) -> dict[str, np.ndarray]:
     """Step t's tensors as (N, ...) views: x, h_prev, c_prev, i, f, g, o, c, tanh_c, h;
     and the gates' pre-activations i_pre, f_pre, g_pre, o_pre (new arrays)."""
-    hid = cache.tmp.shape[0]
-    a, pre = cache.a[t], cache.zs[t] / cache.scale
+    hid = cache.tc.shape[1]
+    pre = cache.zs[t].reshape(4, hid, -1) * 2  # the halved sigmoid rows, back to z
+    pre[_BLOCK["g"]] /= 2
     out = {"x": cache.hx[t, hid:-1].T, "h_prev": cache.hx[t, :hid].T, "c_prev": cache.c[t].T}
-    for k, gate in enumerate(GATES):
-        out[f"{gate}_pre"] = pre[k * hid : (k + 1) * hid].T
-        out[gate] = a[k * hid : (k + 1) * hid].T
+    for gate in GATES:
+        out[f"{gate}_pre"] = pre[_BLOCK[gate]].T
+        out[gate] = cache.a4[t, _BLOCK[gate]].T
     out.update(c=cache.c[t + 1].T, tanh_c=cache.tc[t].T, h=cache.hx[t + 1, :hid].T)
     return out
 
 
 def lstm_outputs(cache: LSTMCache) -> np.ndarray:
     """hs (N, T, H) after every step ran."""
-    return batch_major(cache.hx[1:, : cache.tmp.shape[0]])
+    return batch_major(cache.hx[1:, : cache.tc.shape[1]])
 
 
 def lstm(
@@ -170,13 +196,13 @@ def lstm(
 def lstm_backward_start(dhs: np.ndarray, cache: LSTMCache) -> LSTMBackward:
     """Check dhs (N, T, H); buffers and the gates' local derivatives for every step."""
     t_len, hid, n = cache.tc.shape
-    dt = cache.a.dtype
+    dt = cache.tc.dtype
     dhs = np.ascontiguousarray(check_dhs(dhs, (n, t_len, hid), dt).transpose(1, 2, 0))
     # One gate-major copy first: element-wise ops on contiguous (T, H, N) arrays are
-    # ~3x faster than on the per-step blocks a[:, k*H:(k+1)*H].
-    i, f, g, o = np.ascontiguousarray(cache.a.reshape(t_len, 4, hid, n).transpose(1, 0, 2, 3))
+    # ~3x faster than on the per-step blocks.
+    o, i, f, g = np.ascontiguousarray(cache.a4.transpose(1, 0, 2, 3))
     tc, h = cache.tc, np.ascontiguousarray(cache.h[1:])
-    p = np.empty((t_len, 3, hid, n), dt)  # per step contiguous: the loop reads p[t]
+    p = np.empty((t_len, 4, hid, n), dt)  # per step contiguous: the loop reads p[t]
     ds = 1 - i  # σ' = σ (1 - σ)
     ds *= i
     np.multiply(g, ds, out=p[:, 0])
@@ -186,18 +212,18 @@ def lstm_backward_start(dhs: np.ndarray, cache: LSTMCache) -> LSTMBackward:
     np.multiply(g, g, out=ds)
     np.subtract(1, ds, out=ds)
     np.multiply(i, ds, out=p[:, 2])
+    p[:, 3] = f  # dc_t f: what the cell hands to step t-1
     q = 1 - o  # h = o tanh(c_t), so: q = (1 - o) h and o (1 - tanh²c) = o - h tanh(c)
     q *= h
     od = h * tc
     np.subtract(o, od, out=od)
-    shape = (t_len + 1, hid, n)
-    dh_prev, dc_prev = np.empty(shape, dt), np.empty(shape, dt)
+    dab = np.empty((t_len + 1, 5 * hid, n), dt)
+    dab[t_len, 4 * hid :] = 0
+    dh_prev = np.empty((t_len + 1, hid, n), dt)
     dh_prev[t_len] = 0
-    dc_prev[t_len] = 0
-    da = np.empty_like(cache.a)
     return LSTMBackward(
-        dhs, np.empty_like(dhs), np.empty_like(dhs), da, dh_prev, dc_prev, p, q, od,
-        np.ascontiguousarray(cache.w_hh.T), da.reshape(cache.a4.shape),
+        dhs, np.empty_like(dhs), np.empty_like(dhs), dab, dh_prev, p, q, od,
+        np.ascontiguousarray(cache.w_hh[_to_inner(hid)].T),
     )  # fmt: skip
 
 
@@ -208,13 +234,12 @@ def lstm_backward_step(cache: LSTMCache, back: LSTMBackward, t: int) -> None:
     dz_i = dc_t g σ'(z_i), dz_f = dc_t c_{t-1} σ'(z_f), dz_g = dc_t i tanh'(z_g),
     dz_o = dh_t tanh(c_t) σ'(z_o);  to step t-1: dc_t f and W_hh^T dz_t.
     """
-    dh, dc, da4 = back.dh[t], back.dc[t], back.da4[t]
+    dh, dc = back.dh[t], back.dc[t]
     np.add(back.dhs[t], back.dh_prev[t + 1], dh)
     np.multiply(dh, back.od[t], dc)
     np.add(dc, back.dc_prev[t + 1], dc)
-    np.multiply(dc, back.p[t], da4[:3])
-    np.multiply(dh, back.q[t], da4[3])
-    np.multiply(dc, cache.a4[t, 1], back.dc_prev[t])
+    np.multiply(dc, back.p[t], back.dz_c[t])  # dz_i, dz_f, dz_g and dc_t f at once
+    np.multiply(dh, back.q[t], back.do[t])
     np.dot(back.w_hh_t, back.da[t], back.dh_prev[t])
 
 
@@ -222,7 +247,6 @@ def lstm_backward_view(back: LSTMBackward, t: int) -> dict[str, np.ndarray]:
     """Step t's deltas as (N, H) views: dh_out (from the loss at t), dh_next, dc_next
     (from step t+1), dh, dc (the totals), di, df, dg, do (dL/dz of each gate),
     dh_prev, dc_prev (handed to step t-1)."""
-    hid = back.dh.shape[1]
     out = {
         "dh_out": back.dhs[t].T,
         "dh_next": back.dh_prev[t + 1].T,
@@ -230,8 +254,8 @@ def lstm_backward_view(back: LSTMBackward, t: int) -> dict[str, np.ndarray]:
         "dh": back.dh[t].T,
         "dc": back.dc[t].T,
     }
-    for k, gate in enumerate(GATES):
-        out[f"d{gate}"] = back.da[t, k * hid : (k + 1) * hid].T
+    for gate in GATES:
+        out[f"d{gate}"] = back.da4[t, _BLOCK[gate]].T
     out.update(dh_prev=back.dh_prev[t].T, dc_prev=back.dc_prev[t].T)
     return out
 
@@ -239,7 +263,11 @@ def lstm_backward_view(back: LSTMBackward, t: int) -> dict[str, np.ndarray]:
 def lstm_backward_finish(cache: LSTMCache, back: LSTMBackward) -> dict[str, np.ndarray]:
     """The weight gradients (GEMMs over every step), dx, dh0, dc0, and dh, dc (N, T, H)."""
     hid = back.dh.shape[1]
-    grads = weight_grads(back.da, cache.hx, cache.w_ih, hid, cache.w_ih.shape[1])
+    inner = _to_inner(hid)
+    grads = weight_grads(back.da, cache.hx, cache.w_ih[inner], hid, cache.w_ih.shape[1])
+    back_to_torch = np.argsort(inner)  # the gate rows in PyTorch's order again
+    for key in ("dw_ih", "dw_hh", "db_ih", "db_hh"):
+        grads[key] = grads[key][back_to_torch]
     grads["dh0"] = np.ascontiguousarray(back.dh_prev[0].T)
     grads["dc0"] = np.ascontiguousarray(back.dc_prev[0].T)
     grads["dh"] = back.dh.transpose(2, 0, 1)

@@ -148,7 +148,7 @@ def test_a_bad_number_sequence_shows_the_servers_message(page, server):
     pg.locator("[data-control=run-numbers]").click()
     pg.wait_for_selector(".error")
     assert "input.sequence[2] = 'zwei' is not a number" in pg.locator(".error").inner_text()
-    pg.locator("[data-control=numbers]").fill(" ".join(["0.5"] * 101))
+    pg.locator("[data-control=numbers]").fill(" ".join(["0.5"] * 102))
     pg.locator("[data-control=run-numbers]").click()
     pg.wait_for_function("document.querySelector('.error').textContent.includes('max_seq_len')")
     # the page still shows the dataset's sine wave
