@@ -62,6 +62,21 @@ export function bilstmPanel(parent) {
   let rows = null; // {fwd, bwd, cat}: hidden unit x time planes of sample 0
   let layer = "";
   let views = {};
+  let vectors = null; // the current time step's h_fwd ; h_bwd = [h_fwd ; h_bwd], made once
+
+  function makeVectors() {
+    const made = {};
+    for (const key of ["fwd", "bwd", "cat"]) {
+      const code = el("code");
+      const wrap = el("div", { class: "rnn-vector bilstm-vec", "data-part": key }, el("h4", {}, code));
+      const map = new Heatmap(wrap, { name: key, cell: 30, maxPx: 1000, numbers: true });
+      detail.append(wrap);
+      if (key === "fwd") detail.append(el("span", { class: "bilstm-join", text: ";" }));
+      if (key === "bwd") detail.append((made.equals = el("span", { class: "bilstm-join", text: "=" })));
+      made[key] = { wrap, code, map };
+    }
+    return made;
+  }
 
   /** A hidden unit x time plane from one (N, H) tensor per step. */
   function plane(byT, H, T) {
@@ -76,6 +91,7 @@ export function bilstmPanel(parent) {
       const first = session.network.layers[0];
       box.hidden = first.type !== "bilstm";
       rows = null;
+      vectors = null;
       maps.innerHTML = detail.innerHTML = now.textContent = "";
       if (box.hidden) return;
       layer = first.name;
@@ -128,24 +144,28 @@ export function bilstmPanel(parent) {
       }
       box.dataset.row = at.row || "";
       box.dataset.t = at.t === null ? "" : String(at.t);
-      detail.innerHTML = "";
       now.textContent = "";
+      detail.hidden = at.t === null;
       if (at.t === null) return;
       const k = at.t;
       now.textContent = t(`rnn.bilstm.now.${at.row}`, { t: k, T: T - 1, H, H2: 2 * H });
       const column = (p) => Float32Array.from({ length: p.rows }, (_, j) => p.data[j * T + k]);
-      const parts = [["fwd", column(rows.fwd)], ["bwd", column(rows.bwd)]];
-      if (at.row === "cat") parts.push(["cat", rows.out.data.subarray(k * 2 * H, (k + 1) * 2 * H)]);
-      for (const [key, data] of parts) {
+      const data = { fwd: column(rows.fwd), bwd: column(rows.bwd), cat: rows.out.data.subarray(k * 2 * H, (k + 1) * 2 * H) };
+      // The three vectors are made once per network and redrawn: building canvases
+      // every frame was most of a frame's time.
+      if (!vectors) vectors = makeVectors();
+      for (const key of ["fwd", "bwd", "cat"]) {
+        const part = vectors[key];
+        const shown = key !== "cat" || at.row === "cat";
+        part.wrap.hidden = !shown;
+        if (key === "cat") vectors.equals.hidden = !shown;
+        if (!shown) continue;
         const formed = at[key].has(k);
-        const wrap = el("div", { class: `rnn-vector bilstm-vec${formed ? "" : " pending"}`, "data-part": key },
-          el("h4", {}, el("code", { text: key === "cat" ? `${layer}.out[t=${k}]` : `${layer}.${key}.t${k}.h` })));
-        const map = new Heatmap(wrap, { name: `${key}${k}`, cell: 30, maxPx: 1000, numbers: true });
-        map.draw({ rows: 1, cols: data.length, data }, views[key].scale, formed ? Infinity : 0);
-        if (formed) wrap.dataset.values = Array.from(data).map(format).join(" ");
-        detail.append(wrap);
-        if (key === "fwd") detail.append(el("span", { class: "bilstm-join", text: ";" }));
-        if (key === "bwd" && at.row === "cat") detail.append(el("span", { class: "bilstm-join", text: "=" }));
+        part.wrap.classList.toggle("pending", !formed);
+        part.code.textContent = key === "cat" ? `${layer}.out[t=${k}]` : `${layer}.${key}.t${k}.h`;
+        part.map.draw({ rows: 1, cols: data[key].length, data: data[key] }, views[key].scale, formed ? Infinity : 0);
+        if (formed) part.wrap.dataset.values = Array.from(data[key]).map(format).join(" ");
+        else delete part.wrap.dataset.values;
       }
     },
   };

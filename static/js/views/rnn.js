@@ -173,10 +173,33 @@ mount(async (root) => {
   }
 
   /** One step's vectors (sample 0), each with its numbers; scalars as text. */
+  // The step's vector boxes, reused from step to step (by their place in the step's
+  // tensor list, while the shape stays): building a canvas per vector per step was
+  // most of a step's drawing time.
+  const pool = [];
+  function vectorBox(j, tensor, p) {
+    let v = pool[j];
+    if (!v || v.rows !== p.rows || v.cols !== p.cols) {
+      const code = el("code");
+      const dims = el("span", { class: "muted" });
+      const box = el("div", {}, el("h4", {}, code, dims));
+      const map = new Heatmap(box, { name: tensor.name, cell: p.rows === 1 ? 34 : 12, maxPx: 900 });
+      v = pool[j] = { box, code, dims, map, rows: p.rows, cols: p.cols };
+    }
+    v.box.className = `rnn-vector role-${tensor.role}`;
+    v.box.dataset.tensor = tensor.name;
+    v.code.textContent = tensor.name;
+    v.dims.textContent = `  ${tensor.shape.join("×")}`;
+    v.map.opts.name = tensor.name;
+    v.map.el.dataset.tensor = tensor.name;
+    v.map.overlay.setAttribute("aria-label", tensor.name);
+    return v;
+  }
+
   function drawStep(step) {
-    cellBox.innerHTML = "";
-    cellBox.append(el("h3", { text: step.t === null || step.t === undefined ? step.layer : t("rnn.timeStep", { t: step.t }) }));
+    const parts = [el("h3", { text: step.t === null || step.t === undefined ? step.layer : t("rnn.timeStep", { t: step.t }) })];
     const scalars = el("p", { class: "scalars" });
+    let j = 0;
     for (const tensor of step.tensors || []) {
       if (tensor.shape.length <= 1 && tensor.size <= 4) {
         scalars.append(el("span", { class: "scalar", "data-tensor": tensor.name }, el("code", { text: tensor.name }),
@@ -188,18 +211,15 @@ mount(async (root) => {
       const what = m ? m[3] : "";
       const p = rowsOf(tensor);
       if (p.rows * p.cols > 4096) continue;
-      const box = el("div", { class: `rnn-vector role-${tensor.role}`, "data-tensor": tensor.name },
-        el("h4", {}, el("code", { text: tensor.name }), el("span", { class: "muted", text: `  ${tensor.shape.join("×")}` })));
-      const scale = scaleFor({ ...tensor, role: GATES.has(what) ? "gate" : tensor.role }, p.data);
-      const map = new Heatmap(box, { name: tensor.name, cell: p.rows === 1 ? 34 : 12, maxPx: 900 });
-      map.draw(p, scale);
-      if (EXPLAINABLE.test(tensor.name)) {
-        box.classList.add("clickable");
-        map.onClick = (r, c) => explain(tensor.name, [0, c]);
-      }
-      cellBox.append(box);
+      const v = vectorBox(j++, tensor, p);
+      v.map.draw(p, scaleFor({ ...tensor, role: GATES.has(what) ? "gate" : tensor.role }, p.data));
+      const explainable = EXPLAINABLE.test(tensor.name);
+      v.box.classList.toggle("clickable", explainable);
+      v.map.onClick = explainable ? (r, c) => explain(tensor.name, [0, c]) : null;
+      parts.push(v.box);
     }
-    if (scalars.childNodes.length) cellBox.append(scalars);
+    if (scalars.childNodes.length) parts.push(scalars);
+    cellBox.replaceChildren(...parts);
   }
 
   async function explain(name, index) {
