@@ -1,6 +1,6 @@
 """Engine vs PyTorch CPU, measured in the same run (one BLAS thread each).
 
-    python -m bench.engine [--repeats 300] [--only LSTM] [--block 10]
+    python -m bench.engine [--repeats 300] [--only LSTM] [--block 1]
 
 Cases (float32): the classroom CNN (1x28x28 -> conv 8 k3 -> ReLU -> maxpool 2 ->
 conv 16 k3 -> ReLU -> maxpool 2 -> dense 10 -> softmax CE) forward + backward
@@ -16,8 +16,10 @@ lstm / rnn / bilstm forward + backward (every gradient: dx, dh0, the weights)
 against torch.nn.LSTM / RNN / LSTM(bidirectional=True) forward + autograd of the
 same gradients, both from zero initial states.
 The sides take turns of `--block` calls (so drift hits all alike) and report
-medians; `--block 1` alternates single calls, which starts every call with
-caches the other side has just filled. Needs torch==2.13.0.
+medians. The default, 1, alternates single calls: every call starts with the
+caches the other side has just filled (the targets were set and met this way);
+`--block 10` measures each side warm, as a server stepping passes back to back.
+Needs torch==2.13.0.
 """
 
 from __future__ import annotations
@@ -214,7 +216,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=300)
     parser.add_argument("--only", default="", help="run the cases whose name contains this")
     parser.add_argument(
-        "--block", type=int, default=10, help="calls per turn (1: strictly alternating calls)"
+        "--block", type=int, default=1, help="calls per turn (1: strictly alternating calls)"
     )
     args = parser.parse_args()
     import torch
