@@ -9,10 +9,11 @@ of a pooled value goes back to that one position (its weight is 1) and every
 other position of the window gets 0. Tie rule: the first maximum in row-major
 order wins, as in PyTorch. Average pooling gives every position delta / area.
 
-Fast path: the KH*KW strided slices of x compared pairwise (a strict `>` keeps
-the first maximum), which measured 3-4x faster than reshape + argmax. Each
-window's choice is kept per window position (`chosen`), so the backward pass
-is KH*KW strided adds and overlapping windows need no special case.
+Fast path: the window positions compared pairwise (a strict `>` keeps the first
+maximum), which measured 3-4x faster than reshape + argmax: for the common 2x2
+window over four contiguous planes (one copy of x), for any other window over
+the KH*KW strided slices of x. Each window's choice is kept per window position
+(`chosen`), so the backward pass is KH*KW strided writes.
 """
 
 from __future__ import annotations
