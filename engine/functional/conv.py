@@ -165,10 +165,11 @@ def col2im(
 # Lay the padded input out flat per channel, (C, N*HP*WP), and give every position
 # of it a column, whether or not a window starting there fits. Kernel tap (u, v)
 # then sees the same flat rows shifted by u*WP + v, so the windows are one strided
-# view whose rows are contiguous runs (a fast copy), and the backward pass scatters
-# each tap back with one contiguous 1-D add. Columns whose window does not fit
-# (row >= OH or col >= OW) are computed and dropped: for the small maps a student
-# steps through, fewer and simpler NumPy calls beat computing only what is kept.
+# view whose rows are contiguous runs (a fast copy), and the backward pass shifts
+# each tap's contribution back by the same offset (see _wide_dx). Columns whose
+# window does not fit (row >= OH or col >= OW) are computed and dropped: for the
+# small maps a student steps through, fewer and simpler NumPy calls beat
+# computing only what is kept.
 
 
 def _wide_sizes(
