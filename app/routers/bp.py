@@ -9,7 +9,7 @@ from app.deps import ServiceDep, SettingsDep
 from app.encoding import json_response
 from app.errors import BODY_ERRORS
 from app.schemas import ErrorOut, SessionOut
-from app.schemas_bp import MAX_BOUNDARY_RESOLUTION, BPCompare, BPSessionCreate
+from app.schemas.bp import MAX_BOUNDARY_RESOLUTION, BPCompare, BPSessionCreate
 from app.sessions import bp, bp_compare
 from app.views import session_payload
 

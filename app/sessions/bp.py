@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from app.schemas import SessionCreate
-from app.schemas_bp import BPNetwork, BPSessionCreate
+from app.schemas.bp import BPNetwork, BPSessionCreate
 from app.sessions.service import SessionService
 from app.sessions.state import Live
 from engine.data import DatasetSplit, load_split

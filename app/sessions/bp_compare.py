@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from app.limits import at_most
-from app.schemas_bp import BPCompare
+from app.schemas.bp import BPCompare
 from app.sessions.bp import dataset_of, evaluate, network_spec, num
 from app.settings import Limits
 from engine.data import DatasetSplit

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
-from app.schemas import NonNegativeInt, Seed, Strict, _integral
+from app.schemas.base import NonNegativeInt, Seed, Strict, _integral
 
 MAX_HIDDEN_LAYERS = 4
 MAX_NEURONS = 64

@@ -1,12 +1,5 @@
-"""Request and response models of the REST API.
-
-Requests are strict (no `false` read as 0.0, no "3" read as 3; but 3.0 is the
-integer 3, as JSON Schema has it) and forbid unknown fields. Ranges here are
-sanity bounds; the configurable classroom limits (app.settings.Limits) are
-checked by app.limits with a message naming the limit, and documented in the
-OpenAPI schema by app.limits.document_limits. Responses that carry tensors
-are pre-encoded (app.encoding); their models here document the shape for OpenAPI.
-"""
+"""Sessions: creating one (a preset with overrides, a network spec or weights), its input,
+what a session says about itself, and training it."""
 
 from __future__ import annotations
 
@@ -14,104 +7,27 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
-    WithJsonSchema,
     model_validator,
 )
 
-from engine.lab.descent import BOUND
-from engine.lab.surfaces import SURFACES
-
-Phase = Literal["forward", "loss", "backward", "update"]
-Number = float
-
-
-def _integral(v: Any) -> Any:
-    """JSON Schema counts 3.0 as an integer, so requests may too (not 3.5, "3" or true)."""
-    return int(v) if isinstance(v, float) and v.is_integer() else v
-
-
-# Integers with their bounds inside (a bound on the field would not reach the schema).
-Int = Annotated[int, BeforeValidator(_integral)]
-PositiveInt = Annotated[int, Field(ge=1), BeforeValidator(_integral)]
-NonNegativeInt = Annotated[int, Field(ge=0), BeforeValidator(_integral)]
-Seed = Annotated[int, Field(ge=0, le=2**31 - 1), BeforeValidator(_integral)]
-Sizes = PositiveInt | list[PositiveInt]  # kernel, stride, pool size: n or [h, w]
-Paddings = NonNegativeInt | list[NonNegativeInt]
-
-
-def _numbers(rank: int) -> dict[str, Any]:
-    """JSON Schema of an array of numbers of the given rank ([[1, 2], [3, 4]]: rank 2)."""
-    schema: dict[str, Any] = {"type": "number"}
-    for _ in range(rank):
-        schema = {"type": "array", "items": schema}
-    return schema
-
-
-# An array of rank 1 to 4 as nested lists of numbers. Checked by app.sessions.inputs
-# (a message naming the place of a non-number, or that rows differ in length).
-NestedNumbers = Annotated[
-    list[Any], WithJsonSchema({"anyOf": [_numbers(rank) for rank in range(1, 5)]})
-]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-
-def _given(name: str) -> dict[str, Any]:
-    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
-
-
-def exactly_one(*names: str) -> dict[str, Any]:
-    """JSON Schema for "exactly one of these fields is given (not null)", so the
-    OpenAPI schema says what the model validator checks."""
-    return {"oneOf": [_given(n) for n in names]}
-
-
-def at_most_one(*names: str) -> dict[str, Any]:
-    """JSON Schema for "not more than one of these fields is given (not null)"."""
-    return {"not": {"allOf": [_given(n) for n in names]}}
-
-
-# --- presets --------------------------------------------------------------------
-
-
-class PresetSummary(BaseModel):
-    name: str
-    topic: str
-    title: dict[str, str]
-    summary: dict[str, str]
-    trained: bool
-
-
-class LayerInfo(BaseModel):
-    name: str
-    type: str
-    output_shape: list[int]
-    params: dict[str, list[int]] = Field(description="parameter name -> shape")
-    settings: dict[str, Any]
-
-
-class NetworkInfo(BaseModel):
-    input_shape: list[int]
-    loss: str
-    layers: list[LayerInfo]
-    parameter_count: int
-
-
-class PresetDetail(PresetSummary):
-    network: NetworkInfo
-    optimizer: dict[str, Any]
-    dataset: dict[str, Any] | None = Field(None, description="name, classes, sizes")
-    meta: dict[str, Any] = Field(default_factory=dict, description="training facts")
-
-
-# --- sessions ----------------------------------------------------------------------
+from app.schemas.base import (
+    Int,
+    NestedNumbers,
+    NonNegativeInt,
+    Number,
+    Paddings,
+    Phase,
+    PositiveInt,
+    Seed,
+    Sizes,
+    Strict,
+    exactly_one,
+)
+from app.schemas.presets import NetworkInfo
 
 
 class ConvOverride(Strict):
@@ -289,98 +205,6 @@ class SessionOut(BaseModel):
     trained: bool
 
 
-class StepRequest(Strict):
-    """Run `count` steps, or up to the end of phase `until`; by default one step.
-    After the last step of a pass, the next request starts a new pass."""
-
-    model_config = ConfigDict(json_schema_extra=at_most_one("count", "until"))
-
-    count: PositiveInt | None = None
-    until: Phase | None = None
-
-    @model_validator(mode="after")
-    def _not_both(self) -> StepRequest:
-        if self.count is not None and self.until is not None:
-            raise ValueError("give count or until, not both")
-        return self
-
-
-class TensorOut(BaseModel):
-    name: str
-    role: str
-    shape: list[int]
-    axes: list[str]
-    dtype: Literal["float32", "int"]
-    min: float | None
-    max: float | None
-    finite: bool
-    nonfinite: dict[str, int] | None = None
-    encoding: Literal["list", "b64"]
-    data: Any
-
-
-class TensorRef(BaseModel):
-    """A tensor that is the same array as one sent earlier in this response."""
-
-    name: str
-    role: str
-    axes: list[str]
-    same_as: str
-
-
-class StepOut(BaseModel):
-    index: int
-    phase: Phase
-    layer: str
-    op: str
-    t: int | None
-    caption: dict[str, str]
-    formula: str
-    tensor_names: list[str]
-    tensors: list[TensorOut | TensorRef] | None = None
-
-
-class StepsOut(BaseModel):
-    session: str
-    version: int
-    cursor: int
-    passes: int
-    loss: float | str | None
-    steps: list[StepOut]
-
-
-class FactorOut(BaseModel):
-    tensor: str
-    index: list[int] | None
-    value: float | str = Field(description='a number, or "NaN", "Infinity", "-Infinity"')
-
-
-class TermOut(BaseModel):
-    factors: list[FactorOut]
-    product: float | str
-
-
-class ActivationOut(BaseModel):
-    fn: str = Field(description="sigmoid | tanh | relu, applied to the terms' sum")
-    z: float | str = Field(description="the pre-activation: the sum of the terms")
-    value: float | str = Field(description="fn(z)")
-    formula: str
-
-
-class ExplanationOut(BaseModel):
-    kind: str
-    index: list[int]
-    formula: str
-    terms: list[TermOut]
-    constant: FactorOut | None
-    scale: FactorOut | None
-    total: float | str
-    value: float | str
-    activation: ActivationOut | None = Field(
-        None, description="a recurrent gate or hidden value: total = fn(sum of the terms)"
-    )
-
-
 class TrainRequest(Strict):
     """Train for `epochs` or for `iterations` (exactly one)."""
 
@@ -396,25 +220,3 @@ class TrainRequest(Strict):
         if (self.epochs is None) == (self.iterations is None):
             raise ValueError("give exactly one of epochs, iterations")
         return self
-
-
-# --- lab -------------------------------------------------------------------------------
-
-
-class DescentRun(Strict):
-    optimizer: Literal["sgd", "momentum", "adam"] = "sgd"
-    lr: Number = Field(gt=0, le=1000)
-    momentum: Number = Field(0.9, ge=0, lt=1)
-
-
-class DescentRequest(Strict):
-    surface: str = Field(examples=["bowl"], json_schema_extra={"enum": list(SURFACES)})
-    start: list[Annotated[Number, Field(ge=-BOUND, le=BOUND)]] = Field(
-        min_length=2, max_length=2, examples=[[-1.5, 1.0]]
-    )
-    runs: list[DescentRun] = Field(min_length=1)
-    steps: PositiveInt = 100
-
-
-class ErrorOut(BaseModel):
-    detail: Any

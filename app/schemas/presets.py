@@ -1,0 +1,40 @@
+"""Presets: what the engine ships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+
+class PresetSummary(BaseModel):
+    name: str
+    topic: str
+    title: dict[str, str]
+    summary: dict[str, str]
+    trained: bool
+
+
+class LayerInfo(BaseModel):
+    name: str
+    type: str
+    output_shape: list[int]
+    params: dict[str, list[int]] = Field(description="parameter name -> shape")
+    settings: dict[str, Any]
+
+
+class NetworkInfo(BaseModel):
+    input_shape: list[int]
+    loss: str
+    layers: list[LayerInfo]
+    parameter_count: int
+
+
+class PresetDetail(PresetSummary):
+    network: NetworkInfo
+    optimizer: dict[str, Any]
+    dataset: dict[str, Any] | None = Field(None, description="name, classes, sizes")
+    meta: dict[str, Any] = Field(default_factory=dict, description="training facts")

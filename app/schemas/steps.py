@@ -1,0 +1,106 @@
+"""Steps of a pass, the tensors they record and the arithmetic behind a number."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from app.schemas.base import Phase, PositiveInt, Strict, at_most_one
+
+
+class StepRequest(Strict):
+    """Run `count` steps, or up to the end of phase `until`; by default one step.
+    After the last step of a pass, the next request starts a new pass."""
+
+    model_config = ConfigDict(json_schema_extra=at_most_one("count", "until"))
+
+    count: PositiveInt | None = None
+    until: Phase | None = None
+
+    @model_validator(mode="after")
+    def _not_both(self) -> StepRequest:
+        if self.count is not None and self.until is not None:
+            raise ValueError("give count or until, not both")
+        return self
+
+
+class TensorOut(BaseModel):
+    name: str
+    role: str
+    shape: list[int]
+    axes: list[str]
+    dtype: Literal["float32", "int"]
+    min: float | None
+    max: float | None
+    finite: bool
+    nonfinite: dict[str, int] | None = None
+    encoding: Literal["list", "b64"]
+    data: Any
+
+
+class TensorRef(BaseModel):
+    """A tensor that is the same array as one sent earlier in this response."""
+
+    name: str
+    role: str
+    axes: list[str]
+    same_as: str
+
+
+class StepOut(BaseModel):
+    index: int
+    phase: Phase
+    layer: str
+    op: str
+    t: int | None
+    caption: dict[str, str]
+    formula: str
+    tensor_names: list[str]
+    tensors: list[TensorOut | TensorRef] | None = None
+
+
+class StepsOut(BaseModel):
+    session: str
+    version: int
+    cursor: int
+    passes: int
+    loss: float | str | None
+    steps: list[StepOut]
+
+
+class FactorOut(BaseModel):
+    tensor: str
+    index: list[int] | None
+    value: float | str = Field(description='a number, or "NaN", "Infinity", "-Infinity"')
+
+
+class TermOut(BaseModel):
+    factors: list[FactorOut]
+    product: float | str
+
+
+class ActivationOut(BaseModel):
+    fn: str = Field(description="sigmoid | tanh | relu, applied to the terms' sum")
+    z: float | str = Field(description="the pre-activation: the sum of the terms")
+    value: float | str = Field(description="fn(z)")
+    formula: str
+
+
+class ExplanationOut(BaseModel):
+    kind: str
+    index: list[int]
+    formula: str
+    terms: list[TermOut]
+    constant: FactorOut | None
+    scale: FactorOut | None
+    total: float | str
+    value: float | str
+    activation: ActivationOut | None = Field(
+        None, description="a recurrent gate or hidden value: total = fn(sum of the terms)"
+    )
