@@ -137,8 +137,8 @@ def _sequence_input(
         raise ValueError(
             f"input.sequence has {len(values)} numbers, so the network would read "
             f"{len(values) - 1} time steps; this session's network reads {shape[0]}: give "
-            f"{shape[0] + 1} numbers, or create a session with the sequence (its length "
-            "sets overrides.seq_len)"
+            f"{shape[0] + 1} numbers (a new session of a sine preset takes its length from "
+            "the sequence)"
         )
     x, target = values[:-1].reshape(1, -1, 1), values[1:].reshape(1, -1, 1)
     return x, target, {"source": "sequence", "numbers": len(values)}

@@ -156,8 +156,8 @@ def lstm_view(cache: LSTMCache, t: int) -> dict[str, np.ndarray]:
     """Step t's tensors as (N, ...) views: x, h_prev, c_prev, i, f, g, o, c, tanh_c, h;
     and the gates' pre-activations i_pre, f_pre, g_pre, o_pre (new arrays)."""
     hid = cache.tc.shape[1]
-    pre = cache.zs[t].reshape(4, hid, -1) * 2  # the halved sigmoid rows, back to z
-    pre[_BLOCK["g"]] /= 2
+    pre = cache.zs[t].reshape(4, hid, -1).copy()
+    pre[:3] *= 2  # the halved sigmoid rows (o, i, f come first), back to z; g untouched
     out = {"x": cache.hx[t, hid:-1].T, "h_prev": cache.hx[t, :hid].T, "c_prev": cache.c[t].T}
     for gate in GATES:
         out[f"{gate}_pre"] = pre[_BLOCK[gate]].T

@@ -15,7 +15,7 @@ function updateText(current, param, sym, k, before, grad, after, optimizer) {
     return `${sym} − lr·d${sym} = ${format(before)} − ${format(lr)} × ${format(grad)} = ${format(after)}`;
   }
   const change = current.get(`${param}.change`)?.data[k];
-  return t("bp.updateOther", { optimizer: optimizer.type, sym, after: format(after), change: format(change) });
+  return t("bp.updateOther", { optimizer: t(`lab.opt.${optimizer.type}`), sym, after: format(after), change: format(change) });
 }
 
 /** The hover text of weight w[j,i]: its value, gradient and update, as far as known. */
@@ -33,7 +33,7 @@ export function edgeText(current, layer, i, j, fanIn, optimizer) {
   if (after !== undefined) {
     text += `,  ${updateText(current, `${layer}.w`, "w", j * fanIn + i, w, dw, after, optimizer)}`;
   } else if (dw !== undefined) {
-    text += `,  ${t("bp.updateNext")}`;
+    text += `,  ${optimizer.type === "sgd" ? t("bp.updateNext") : t("bp.updateNextOther", { optimizer: t(`lab.opt.${optimizer.type}`) })}`;
   }
   return { text, w, dw, after };
 }

@@ -163,6 +163,8 @@ export function bilstmPanel(parent) {
         const formed = at[key].has(k);
         part.wrap.classList.toggle("pending", !formed);
         part.code.textContent = key === "cat" ? `${layer}.out[t=${k}]` : `${layer}.${key}.t${k}.h`;
+        part.map.opts.name = part.code.textContent; // hover and screen-reader labels say which step
+        part.map.overlay.setAttribute("aria-label", part.code.textContent);
         part.map.draw({ rows: 1, cols: data[key].length, data: data[key] }, views[key].scale, formed ? Infinity : 0);
         if (formed) part.wrap.dataset.values = Array.from(data[key]).map(format).join(" ");
         else delete part.wrap.dataset.values;

@@ -276,9 +276,16 @@ def test_adam_from_the_builder_hovers_show_the_change_not_sgds_rule(page, server
     assert float(tip.get_attribute("data-after")) == pytest.approx(after[k], abs=1e-6)
     assert after[k] != pytest.approx(w[k] - 0.05 * dw[k], abs=1e-6)  # not SGD's step
     text = tip.text_content()
-    assert "w − lr·dw" not in text and "adam" in text
+    assert "w − lr·dw" not in text and "Adam" in text
     assert f"{change[k]:.3g}"[:4] in text.replace("−", "-")
     pg.hover(".bp-neuron[data-col='1'][data-i='2']")
-    assert "b − lr·db" not in tip.text_content() and "adam" in tip.text_content()
+    assert "b − lr·db" not in tip.text_content() and "Adam" in tip.text_content()
     screenshot(pg, "bp-adam-update-tip")
+    # before the update step: what the update will do, in the optimizer's terms, not SGD's
+    pg.goto(server + BP + "?hidden=3&lr=0.05&optimizer=momentum&step=6&lang=zh-CN")
+    ready(pg)
+    pg.wait_for_selector("#view[data-frame='6']")
+    pg.hover(".bp-edge[data-layer='dense1'][data-from='1'][data-to='2']", force=True)
+    text = tip.text_content()
+    assert "dw = " in text and "lr·dw" not in text and "动量法" in text and "momentum" not in text
     watch.assert_clean()

@@ -193,6 +193,10 @@ def test_bilstm_concatenation_forms_one_time_step_per_frame(page, server):
     bwd = pg.get_attribute('.bilstm-vec[data-part="bwd"]', "data-values").split()
     cat = pg.get_attribute('.bilstm-vec[data-part="cat"]', "data-values").split()
     assert len(fwd) == len(bwd) == 16 and cat == fwd + bwd  # [h_fwd_t ; h_bwd_t]
+    # the vectors are redrawn frame to frame; their labels follow the time step
+    aria = '.bilstm-vec[data-part="{}"] canvas[aria-label]'
+    assert pg.get_attribute(aria.format("fwd"), "aria-label") == "bilstm1.fwd.t2.h"
+    assert pg.get_attribute(aria.format("cat"), "aria-label") == "bilstm1.out[t=2]"
     assert "step=42" in pg.url
     screenshot(pg, "learn-rnn-bilstm-concat")
     # the link reopens the same frame

@@ -305,6 +305,21 @@ def test_explain_gate_terms_add_up_to_the_recorded_gate():
         assert e.to_dict()["preact"]["terms"][0]["factors"][0]["tensor"] == "w_ih"
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_a_huge_finite_pre_activation_is_shown_as_it_is():
+    """A diverging float32 LSTM: z_g = 2e38 is finite and the view must say so (it is
+    kept halved-free; only the sigmoid gates' rows are doubled back)."""
+    w_ih = np.zeros((4, 1), np.float32)
+    w_ih[2, 0] = 2e38  # the g row (PyTorch's order i, f, g, o)
+    zero = np.zeros(4, np.float32)
+    x = np.ones((1, 1, 1), np.float32)
+    _, cache = lstm(x, None, None, w_ih, np.zeros((4, 1), np.float32), zero, zero,
+                    check_finite=False)  # fmt: skip
+    v = lstm_view(cache, 0)
+    assert v["g_pre"][0, 0] == np.float32(2e38) and v["g"][0, 0] == 1
+    assert v["i_pre"][0, 0] == 0 and v["i"][0, 0] == 0.5
+
+
 def test_explain_cell_and_hidden_show_the_numbers():
     a = _arrays(1, 2, 2, 3, 4, seed=14, states=("h0", "c0"))
     _, cache = lstm(**a)
