@@ -19,6 +19,7 @@ of NumPy calls per step is the cost.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,9 +36,20 @@ ORDER = ("o", "i", "f", "g")  # the gates' order inside (see the module's docstr
 _BLOCK = {gate: ORDER.index(gate) for gate in GATES}
 
 
+@lru_cache(maxsize=64)
 def _to_inner(hid: int) -> np.ndarray:
-    """Row indices taking PyTorch's gate order (i, f, g, o) to ORDER."""
-    return np.concatenate([np.arange(hid) + hid * GATES.index(g) for g in ORDER])
+    """Row indices taking PyTorch's gate order (i, f, g, o) to ORDER (read-only)."""
+    rows = np.concatenate([np.arange(hid) + hid * GATES.index(g) for g in ORDER])
+    rows.flags.writeable = False
+    return rows
+
+
+@lru_cache(maxsize=64)
+def _to_torch(hid: int) -> np.ndarray:
+    """Row indices taking ORDER back to PyTorch's (read-only)."""
+    rows = np.argsort(_to_inner(hid))
+    rows.flags.writeable = False
+    return rows
 
 
 @dataclass
@@ -56,9 +68,9 @@ class LSTMCache:
     w: np.ndarray  # (4H, H + D + 1) = [W_hh | W_ih | b_ih + b_hh] in ORDER, σ rows halved
     w_ih: np.ndarray  # as given (PyTorch's order)
     w_hh: np.ndarray
-    half: np.floating
 
     def __post_init__(self) -> None:
+        self.half = self.tc.dtype.type(0.5)  # σ(z) = tanh(z/2) * half + half
         hid = self.tc.shape[1]
         t_len = self.tc.shape[0]
         self.a = self.ac[:t_len, : 4 * hid]  # (T, 4H, N) gate values in ORDER
@@ -133,7 +145,7 @@ def lstm_start_checked(
     ac[0, 4 * hid :] = c0.T
     return LSTMCache(
         stack_inputs(x, h0), np.empty((t_len, 4 * hid, n), dt), ac,
-        np.empty((t_len, hid, n), dt), w, w_ih, w_hh, dt.type(0.5),
+        np.empty((t_len, hid, n), dt), w, w_ih, w_hh,
     )  # fmt: skip
 
 
@@ -263,11 +275,9 @@ def lstm_backward_view(back: LSTMBackward, t: int) -> dict[str, np.ndarray]:
 def lstm_backward_finish(cache: LSTMCache, back: LSTMBackward) -> dict[str, np.ndarray]:
     """The weight gradients (GEMMs over every step), dx, dh0, dc0, and dh, dc (N, T, H)."""
     hid = back.dh.shape[1]
-    inner = _to_inner(hid)
-    grads = weight_grads(back.da, cache.hx, cache.w_ih[inner], hid, cache.w_ih.shape[1])
-    back_to_torch = np.argsort(inner)  # the gate rows in PyTorch's order again
-    for key in ("dw_ih", "dw_hh", "db_ih", "db_hh"):
-        grads[key] = grads[key][back_to_torch]
+    grads = weight_grads(back.da, cache.hx, cache.w_ih[_to_inner(hid)], hid, cache.w_ih.shape[1])
+    for key in ("dw_ih", "dw_hh", "db_ih", "db_hh"):  # the gate rows in PyTorch's order again
+        grads[key] = grads[key][_to_torch(hid)]
     grads["dh0"] = np.ascontiguousarray(back.dh_prev[0].T)
     grads["dc0"] = np.ascontiguousarray(back.dc_prev[0].T)
     grads["dh"] = back.dh.transpose(2, 0, 1)
