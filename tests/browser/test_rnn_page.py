@@ -6,22 +6,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.browser.conftest import screenshot
-
-
-def _open(pg, server, query=""):
-    pg.goto(server + "/learn/rnn" + query)
-    pg.wait_for_selector("#view[data-ready]")
-    pg.wait_for_selector(".rnn-gradients[data-ready]")
-
-
-def _at_step(pg, k):
-    pg.wait_for_function(f"document.querySelector('#view').dataset.step === '{k}'")
+from tests.browser.rnn_helpers import at_step, open_rnn
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
 def test_rnn_page_loads_clean_with_sequence_maps_and_the_gradient_chart(page, server, lang):
     pg, watch = page
-    _open(pg, server, f"?lang={lang}")
+    open_rnn(pg, server, f"?lang={lang}")
     for part in ("i", "f", "g", "o", "c", "h"):
         assert pg.locator(f'.seq-map[data-tensor="lstm1.{part}"]').count() == 1
     assert len(json.loads(pg.get_attribute(".grad-chart", "data-norms"))) == 40
@@ -40,14 +31,14 @@ def test_rnn_page_loads_clean_with_sequence_maps_and_the_gradient_chart(page, se
 
 def test_a_full_forward_and_backward_walk_over_the_sequence(page, server):
     pg, watch = page
-    _open(pg, server)
+    open_rnn(pg, server)
     count = pg.locator(".player .progress .seg").count()
     phases = []
     k = -1
     while True:
         pg.keyboard.press("ArrowRight")
         k += 1
-        _at_step(pg, k)
+        at_step(pg, k)
         phase = pg.get_attribute("#view", "data-phase")
         phases.append(phase)
         if phase == "update" or k == count - 1:
@@ -65,15 +56,15 @@ def test_a_full_forward_and_backward_walk_over_the_sequence(page, server):
     ):
         k = int(pg.get_attribute("#view", "data-step"))
         pg.keyboard.press("ArrowLeft")
-        _at_step(pg, k - 1)
+        at_step(pg, k - 1)
     assert pg.locator('.rnn-vector[data-tensor$=".dh"]').count() >= 1
     watch.assert_clean()
 
 
 def test_a_gate_value_explanation_sums_to_the_shown_value(page, server):
     pg, watch = page
-    _open(pg, server, "?step=3")
-    _at_step(pg, 3)
+    open_rnn(pg, server, "?step=3")
+    at_step(pg, 3)
     gate = pg.locator('.rnn-vector[data-tensor="lstm1.t3.f"] .heatmap-overlay')
     gate.click(position={"x": 17 + 34 * 2, "y": 17})
     pg.wait_for_selector(".explain .activation")
@@ -95,7 +86,7 @@ def test_a_gate_value_explanation_sums_to_the_shown_value(page, server):
 
 def test_the_weight_scale_slider_and_nonlinearity_change_the_gradient_chart(page, server):
     pg, watch = page
-    _open(pg, server)
+    open_rnn(pg, server)
     before = float(pg.get_attribute(".grad-chart", "data-ratio"))
     pg.locator("[data-control=scale]").fill("0.5")
     pg.wait_for_function(
@@ -119,8 +110,8 @@ def test_the_weight_scale_slider_and_nonlinearity_change_the_gradient_chart(page
 
 def test_url_round_trip(page, server):
     pg, watch = page
-    _open(pg, server, "?preset=memory-rnn&step=5&scale=0.5&nl=relu&clip=1")
-    _at_step(pg, 5)
+    open_rnn(pg, server, "?preset=memory-rnn&step=5&scale=0.5&nl=relu&clip=1")
+    at_step(pg, 5)
     assert pg.locator("[data-control=preset]").input_value() == "memory-rnn"
     assert pg.locator("[data-control=scale]").input_value() == "0.5"
     assert pg.locator("[data-control=nl]").input_value() == "relu"
@@ -128,14 +119,14 @@ def test_url_round_trip(page, server):
     assert pg.locator('.seq-map[data-tensor="rnn1.h"]').count() == 1
     assert pg.locator('.rnn-vector[data-tensor="rnn1.t5.h"]').count() == 1
     pg.keyboard.press("ArrowRight")
-    _at_step(pg, 6)
+    at_step(pg, 6)
     assert "step=6" in pg.url and "preset=memory-rnn" in pg.url
     watch.assert_clean()
 
 
 def test_training_streams_progress_to_completion(page, server):
     pg, watch = page
-    _open(pg, server, "?epochs=1")
+    open_rnn(pg, server, "?epochs=1")
     assert pg.locator("[data-control=epochs]").input_value() == "1"
     pg.locator("[data-control=train]").click()
     pg.wait_for_selector(".rnn-train[data-done]", timeout=120_000)
@@ -151,7 +142,7 @@ def test_training_streams_progress_to_completion(page, server):
 
 def test_the_sequence_problem_type_changes_the_diagram_and_the_task(page, server):
     pg, watch = page
-    _open(pg, server)
+    open_rnn(pg, server)
     outputs = {}
     for problem in ("one-to-many", "many-to-one", "many-to-many"):
         pg.locator("[data-control=problem]").select_option(problem)
@@ -174,14 +165,14 @@ def test_the_sequence_problem_type_changes_the_diagram_and_the_task(page, server
 
 def test_bilstm_shows_both_directions_stepped_in_their_own_order(page, server):
     pg, watch = page
-    _open(pg, server, "?preset=bilstm-memory")
+    open_rnn(pg, server, "?preset=bilstm-memory")
     assert pg.locator('.seq-map[data-tensor="bilstm1.fwd.h"]').count() == 1
     assert pg.locator('.seq-map[data-tensor="bilstm1.bwd.h"]').count() == 1
     labels = pg.locator(".player .progress .seg").evaluate_all("s => s.map(b => b.title)")
     forward = [k for k, label in enumerate(labels) if label.startswith("forward · bilstm1")]
     assert len(forward) >= 40  # 20 forward-direction steps, then 20 backward-direction ones
     pg.locator(".player .progress .seg").nth(forward[20]).click()
-    _at_step(pg, forward[20])
+    at_step(pg, forward[20])
     assert pg.locator('.rnn-vector[data-tensor="bilstm1.bwd.t19.h"]').count() == 1
     screenshot(pg, "learn-rnn-bilstm")
     watch.assert_clean()
@@ -192,7 +183,7 @@ def test_the_character_model_reads_a_prompt_and_gives_next_character_probabiliti
     page, server, preset, prompt, best
 ):
     pg, watch = page
-    _open(pg, server, f"?preset={preset}")
+    open_rnn(pg, server, f"?preset={preset}")
     assert pg.locator(".next-chars li").count() == 5
     pg.locator("[data-control=prompt]").fill("el")
     pg.locator("[data-control=read]").click()

@@ -9,16 +9,7 @@ import numpy as np
 import pytest
 
 from tests.browser.conftest import screenshot
-
-
-def _open(pg, server, query=""):
-    pg.goto(server + "/learn/rnn" + query)
-    pg.wait_for_selector("#view[data-ready]")
-    pg.wait_for_selector(".rnn-gradients[data-ready]")
-
-
-def _at_step(pg, k):
-    pg.wait_for_function(f"document.querySelector('#view').dataset.step === '{k}'")
+from tests.browser.rnn_helpers import at_step, open_rnn
 
 
 def _api_dh_norms(server, body, t_len):
@@ -36,7 +27,7 @@ def _api_dh_norms(server, body, t_len):
 
 def test_the_gradient_chart_compares_models_over_the_same_number_of_steps(page, server):
     pg, watch = page
-    _open(pg, server, "?scale=0.5")
+    open_rnn(pg, server, "?scale=0.5")
     rnn = json.loads(pg.get_attribute(".grad-chart", "data-norms"))
     lstm = json.loads(pg.get_attribute(".grad-chart", "data-lstm-norms"))
     cell = json.loads(pg.get_attribute(".grad-chart", "data-lstm-cell-norms"))
@@ -64,7 +55,7 @@ def test_the_gradient_chart_compares_models_over_the_same_number_of_steps(page, 
 
 def test_the_sweep_streams_every_run_and_fills_the_accuracy_chart_live(page, server):
     pg, watch = page
-    _open(pg, server)
+    open_rnn(pg, server)
     # every change of the chart's points, as the page makes them
     pg.evaluate("""() => {
         window.__counts = [];
@@ -100,7 +91,7 @@ def test_the_sweep_streams_every_run_and_fills_the_accuracy_chart_live(page, ser
 
 def test_the_sweep_and_number_panels_speak_chinese(page, server):
     pg, watch = page
-    _open(pg, server, "?lang=zh-CN&preset=sine-lstm")
+    open_rnn(pg, server, "?lang=zh-CN&preset=sine-lstm")
     assert "序列长度" in pg.locator(".rnn-sweep h2").inner_text()
     assert "在每个长度上训练" in pg.locator("[data-control=sweep]").inner_text()
     assert "数字序列" in pg.locator(".rnn-numbers h2").inner_text()
@@ -111,7 +102,7 @@ def test_the_sweep_and_number_panels_speak_chinese(page, server):
 
 def test_a_typed_number_sequence_runs_and_steps_with_its_predictions(page, server):
     pg, watch = page
-    _open(pg, server, "?preset=sine-lstm")
+    open_rnn(pg, server, "?preset=sine-lstm")
     assert pg.locator(".rnn-numbers").is_visible()
     typed = "0, 0.31 0.59,0.81 0.95  1, 0.95 0.81"
     pg.locator("[data-control=numbers]").fill(typed)
@@ -128,14 +119,14 @@ def test_a_typed_number_sequence_runs_and_steps_with_its_predictions(page, serve
     # stepped like any sequence: the player walks the 7 time steps
     for k in range(3):
         pg.keyboard.press("ArrowRight")
-        _at_step(pg, k)
+        at_step(pg, k)
     assert pg.locator('.rnn-vector[data-tensor="lstm1.t2.h"]').count() == 1
     assert "numbers=" in pg.url
     screenshot(pg, "learn-rnn-numbers")
     # the link reopens the same sequence, at the same step
     pg.goto(pg.url)
     pg.wait_for_selector('.rnn-numbers[data-source="sequence"]')
-    _at_step(pg, 2)
+    at_step(pg, 2)
     assert json.loads(pg.get_attribute(".rnn-numbers", "data-values"))["x"] == values["x"]
     assert pg.locator("[data-control=numbers]").input_value() == typed
     watch.assert_clean()
@@ -143,7 +134,7 @@ def test_a_typed_number_sequence_runs_and_steps_with_its_predictions(page, serve
 
 def test_a_bad_number_sequence_shows_the_servers_message(page, server):
     pg, watch = page
-    _open(pg, server, "?preset=sine-rnn")
+    open_rnn(pg, server, "?preset=sine-rnn")
     pg.locator("[data-control=numbers]").fill("0 1 zwei 3")
     pg.locator("[data-control=run-numbers]").click()
     pg.wait_for_selector(".error")
@@ -162,7 +153,7 @@ def test_a_bad_number_sequence_shows_the_servers_message(page, server):
 
 def test_bilstm_concatenation_forms_one_time_step_per_frame(page, server):
     pg, watch = page
-    _open(pg, server, "?preset=bilstm-memory")
+    open_rnn(pg, server, "?preset=bilstm-memory")
     assert pg.locator(".rnn-bilstm").is_visible()
     labels = pg.locator(".player .progress .seg").evaluate_all("s => s.map(b => b.title)")
     concat = [k for k, label in enumerate(labels) if "bilstm_concat" in label]
@@ -175,19 +166,19 @@ def test_bilstm_concatenation_forms_one_time_step_per_frame(page, server):
     # the forward direction: t = 0 up
     for k in range(2):
         pg.keyboard.press("ArrowRight")
-        _at_step(pg, k)
+        at_step(pg, k)
     assert formed("fwd") == [0, 1] and formed("bwd") == [] and formed("cat") == []
     # the backward direction: from t = 19 down
     pg.locator(".player .progress .seg").nth(21).click()
-    _at_step(pg, 21)
+    at_step(pg, 21)
     assert pg.get_attribute(".rnn-bilstm", "data-row") == "bwd"
     assert formed("fwd") == list(range(20)) and formed("bwd") == [18, 19]
     # the concatenation, one time step per frame, by keyboard
     pg.locator(".player .progress .seg").nth(40).click()
-    _at_step(pg, 40)
+    at_step(pg, 40)
     for k in range(41, 43):
         pg.keyboard.press("ArrowRight")
-        _at_step(pg, k)
+        at_step(pg, k)
     assert formed("cat") == [0, 1, 2] and pg.get_attribute(".rnn-bilstm", "data-t") == "2"
     fwd = pg.get_attribute('.bilstm-vec[data-part="fwd"]', "data-values").split()
     bwd = pg.get_attribute('.bilstm-vec[data-part="bwd"]', "data-values").split()
@@ -202,18 +193,18 @@ def test_bilstm_concatenation_forms_one_time_step_per_frame(page, server):
     # the link reopens the same frame
     pg.goto(pg.url)
     pg.wait_for_selector("#view[data-ready]")
-    _at_step(pg, 42)
+    at_step(pg, 42)
     assert formed("cat") == [0, 1, 2]
     pg.keyboard.press("ArrowLeft")
-    _at_step(pg, 41)
+    at_step(pg, 41)
     assert formed("cat") == [0, 1]
     watch.assert_clean()
 
 
 def test_bilstm_panel_speaks_chinese(page, server):
     pg, watch = page
-    _open(pg, server, "?lang=zh-CN&preset=bilstm-memory&step=45")
-    _at_step(pg, 45)
+    open_rnn(pg, server, "?lang=zh-CN&preset=bilstm-memory&step=45")
+    at_step(pg, 45)
     assert "双向LSTM" in pg.locator(".rnn-bilstm h2").inner_text()
     assert "拼接" in pg.locator(".bilstm-now").inner_text()
     screenshot(pg, "learn-rnn-bilstm-zh-CN")
