@@ -7,7 +7,8 @@ runs the same code path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -229,9 +230,13 @@ class Sequential:
 
     def _make_plan(self, optimizer_kind: str) -> list[PlannedStep]:
         with_params = [lay for lay in self.layers if lay.params]
-        order = [*self.layers, None, *reversed(self.layers), *with_params]
-        # The layer each planned step runs, by step index (the same for every plan).
-        self.__dict__["_step_layers"] = order
+        # What each planned step runs, by step index (the same for every plan).
+        self.__dict__["_runners"] = [
+            *map(_forward_runner, self.layers),
+            self._loss_step,
+            *(_backward_runner(lay, lay is self.layers[0]) for lay in reversed(self.layers)),
+            *(partial(self._update_step, lay) for lay in with_params),
+        ]
         items = [("forward", lay.name, lay.op) for lay in self.layers]
         items.append(("loss", "loss", self.loss_kind))
         items += [("backward", lay.name, lay.op) for lay in reversed(self.layers)]
@@ -242,21 +247,17 @@ class Sequential:
         self, planned: PlannedStep, state: PassState, trace: Trace, optimizer: Optimizer
     ) -> dict[str, Any]:
         """Run one planned step; returns the values its caption is filled with."""
-        layer = self.__dict__["_step_layers"][planned.index]
-        phase = planned.phase
-        if phase == "forward":
-            state.act = layer.forward(state.x if state.act is None else state.act, trace)
-            return layer.caption_values()
-        if phase == "loss":
-            assert state.act is not None
-            state.loss, state.delta = self.loss(state.act, state.target, trace)
-            n, k = state.act.shape[0], state.act.shape[-1]
-            return {"k": k, "n": n, "nk": state.act.size}
-        if phase == "backward":
-            assert state.delta is not None
-            first = layer is self.layers[0]  # nothing below needs its delta: computed on read
-            state.delta = layer.backward(state.delta, trace, need_dx=not first)
-            return layer.caption_values()
+        return self.__dict__["_runners"][planned.index](state, trace, optimizer)
+
+    def _loss_step(self, state: PassState, trace: Trace, _: Optimizer) -> dict[str, Any]:
+        assert state.act is not None
+        state.loss, state.delta = self.loss(state.act, state.target, trace)
+        n, k = state.act.shape[0], state.act.shape[-1]
+        return {"k": k, "n": n, "nk": state.act.size}
+
+    def _update_step(
+        self, layer: Layer, _: PassState, trace: Trace, optimizer: Optimizer
+    ) -> dict[str, Any]:
         self.update_layer(layer, optimizer, trace)
         return {"layer": layer.name, **optimizer.hyper()}
 
@@ -274,3 +275,26 @@ class Sequential:
 
     def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
         return float(np.mean(self.predict(x).argmax(axis=1) == np.asarray(labels)))
+
+
+Runner = Callable[[PassState, Trace, Optimizer], dict[str, Any]]
+
+
+def _forward_runner(layer: Layer) -> Runner:
+    def forward(state: PassState, trace: Trace, _: Optimizer) -> dict[str, Any]:
+        act = state.act
+        state.act = layer.forward(state.x if act is None else act, trace)
+        return layer.caption_values()
+
+    return forward
+
+
+def _backward_runner(layer: Layer, first: bool) -> Runner:
+    """The first layer skips its input delta (nothing below needs it: computed on read)."""
+
+    def backward(state: PassState, trace: Trace, _: Optimizer) -> dict[str, Any]:
+        assert state.delta is not None
+        state.delta = layer.backward(state.delta, trace, not first)
+        return layer.caption_values()
+
+    return backward

@@ -16,16 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine.optim import Optimizer
-from engine.trace import PHASES, Step, Trace
-
-
-@dataclass(frozen=True)
-class PlannedStep:
-    index: int
-    phase: str
-    layer: str
-    op: str
-    t: int | None = None  # the time step, for recurrent layers
+from engine.trace import PHASES, PlannedStep, Step, Trace
 
 
 @dataclass
@@ -87,21 +78,14 @@ class Pass:
 
     def step(self) -> Step:
         """Run the next planned step and return what it recorded."""
-        if self.done:
+        cursor, trace = self.cursor, self.trace
+        if cursor >= len(self.plan):
             raise IndexError("the pass is complete; start a new one")
-        planned = self.plan[self.cursor]
-        values = self.net.run_step(planned, self.state, self.trace, self.optimizer)
-        step = Step(
-            planned.index,
-            planned.phase,
-            planned.layer,
-            planned.op,
-            self.trace.take_fresh(),
-            values,
-            planned.t,
-        )
-        self.trace.steps.append(step)
-        self.cursor += 1
+        planned = self.plan[cursor]
+        values = self.net.run_step(planned, self.state, trace, self.optimizer)
+        step = Step(planned, trace.take_fresh(), values)
+        trace.steps.append(step)
+        self.cursor = cursor + 1
         return step
 
     def run(self, count: int | None = None, until: str | None = None) -> list[Step]:

@@ -9,7 +9,7 @@ they are recorded (optimizers build new arrays).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,20 +90,46 @@ class TensorRecord:
         return float(d.min()), float(d.max())
 
 
-@dataclass(slots=True)
-class Step:
-    """One step of a pass: what ran, which tensors it produced, what it means.
-
-    The caption (en and zh-CN) and formula are filled from `values` when read.
-    """
+@dataclass(frozen=True)
+class PlannedStep:
+    """A step of a model's plan: what will run, in which phase, on which layer."""
 
     index: int
     phase: str
     layer: str
     op: str
-    tensors: list[str]
-    values: dict[str, object]
-    t: int | None = None
+    t: int | None = None  # the time step, for recurrent layers
+
+
+class Step:
+    """One step of a pass: what ran (its planned step), which tensors it produced,
+    what it means. The caption (en and zh-CN) and formula are filled from `values`
+    when read."""
+
+    __slots__ = ("planned", "tensors", "values")
+
+    def __init__(self, planned: PlannedStep, tensors: list[str], values: dict[str, object]):
+        self.planned, self.tensors, self.values = planned, tensors, values
+
+    @property
+    def index(self) -> int:
+        return self.planned.index
+
+    @property
+    def phase(self) -> str:
+        return self.planned.phase
+
+    @property
+    def layer(self) -> str:
+        return self.planned.layer
+
+    @property
+    def op(self) -> str:
+        return self.planned.op
+
+    @property
+    def t(self) -> int | None:
+        return self.planned.t
 
     @property
     def caption(self) -> dict[str, str]:
@@ -114,23 +140,60 @@ class Step:
         return fill_caption(self.phase, self.op, **self.values)[1]
 
 
+# What a trace holds per name until it is read: (role, data or None, axes, make or None).
+_Entry = tuple[str, "np.ndarray | None", tuple[str, ...], "Callable[[], np.ndarray] | None"]
+
+
+class Records(Mapping[str, TensorRecord]):
+    """A trace's tensors by name, as TensorRecords. Recording keeps a plain tuple
+    (a pass records about fifty tensors and most are never read one by one); the
+    record is made, once, when a name is first looked up."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: dict[str, _Entry | TensorRecord]) -> None:
+        self._entries = entries
+
+    def __getitem__(self, name: str) -> TensorRecord:
+        entry = self._entries[name]
+        if type(entry) is tuple:
+            role, data, axes, make = entry
+            entry = self._entries[name] = TensorRecord(name, role, data, axes, make)
+        return entry  # type: ignore[return-value]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class Trace:
     """The named tensors and steps of one pass, in the order they were made."""
 
+    __slots__ = ("_entries", "fresh", "steps")
+
     def __init__(self) -> None:
-        self.tensors: dict[str, TensorRecord] = {}
+        self._entries: dict[str, _Entry | TensorRecord] = {}
         self.steps: list[Step] = []
         self.fresh: list[str] = []  # names recorded since the last step was closed
 
+    @property
+    def tensors(self) -> Records:
+        return Records(self._entries)
+
     def record(self, name: str, role: str, data: np.ndarray, axes: tuple[str, ...]) -> None:
-        self.tensors[name] = TensorRecord(name, role, data, axes)
+        self._entries[name] = (role, data, axes, None)
         self.fresh.append(name)
 
     def record_lazy(
         self, name: str, role: str, make: Callable[[], np.ndarray], axes: tuple[str, ...]
     ) -> None:
         """Record a derived tensor computed on first read."""
-        self.tensors[name] = TensorRecord(name, role, None, axes, make)
+        self._entries[name] = (role, None, axes, make)
         self.fresh.append(name)
 
     def take_fresh(self) -> list[str]:
@@ -138,10 +201,13 @@ class Trace:
         return names
 
     def __getitem__(self, name: str) -> np.ndarray:
+        entry = self._entries[name]
+        if type(entry) is tuple and entry[1] is not None:
+            return entry[1]
         return self.tensors[name].data
 
     def __contains__(self, name: object) -> bool:
-        return name in self.tensors
+        return name in self._entries
 
 
 IMAGE_AXES = ("sample", "channel", "row", "col")

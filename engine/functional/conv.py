@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -37,7 +38,7 @@ from engine.functional._validate import (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class ConvCache:
     """What the backward pass needs from the forward one.
 
@@ -51,7 +52,7 @@ class ConvCache:
     stride: tuple[int, int]
     padding: tuple[int, int]
     out_hw: tuple[int, int]
-    wide: bool = False
+    wide: Wide | None = None  # stride 1: the wide layout's geometry
 
 
 def conv_output_shape(
@@ -172,65 +173,91 @@ def col2im(
 # computing only what is kept.
 
 
-def _wide_sizes(
-    x_shape: tuple[int, ...], kh: int, kw: int, padding: tuple[int, int]
-) -> tuple[int, int, int, int]:
-    """(HP, WP, M, MV): padded size, positions in the flat layout (N*HP*WP) and the
-    columns kept (MV: up to the last valid window's position; reads stay in bounds)."""
-    n, _, h, w = x_shape
-    hp, wp = h + 2 * padding[0], w + 2 * padding[1]
+@dataclass(frozen=True, slots=True)
+class Wide:
+    """The wide layout's geometry for one input shape, kernel shape, padding and
+    item size (made once: see `wide_geometry`). Positions: M = N*HP*WP in the flat
+    layout; MV of them get a column (up to the last valid window's position, so
+    reads stay in bounds); OMAX = (KH-1)*WP + KW-1 is the largest tap shift."""
+
+    x_shape: tuple[int, int, int, int]
+    kh: int
+    kw: int
+    hp: int
+    wp: int
+    m: int
+    mv: int
+    omax: int
+    cols_view: tuple[tuple[int, ...], tuple[int, ...]]  # (C, KH, KW, MV) over the flat layout
+    crop: tuple[tuple[int, ...], tuple[int, ...]]  # rows x MV seen as (N, rows, OH, OW)
+    dx_view: tuple[tuple[int, ...], tuple[int, ...], int]  # (C, M) seen as x's (N, C, H, W)
+    direct: bool  # one sample, no padding: the flat layout is x itself
+
+
+@lru_cache(maxsize=256)
+def wide_geometry(
+    x_shape: tuple[int, int, int, int], kh: int, kw: int, padding: tuple[int, int], itemsize: int
+) -> Wide:
+    n, c, h, w = x_shape
+    (ph, pw), it = padding, itemsize
+    hp, wp = h + 2 * ph, w + 2 * pw
     m = n * hp * wp
-    return hp, wp, m, m - (kh - 1) * wp - kw + 1
+    mv = m - (kh - 1) * wp - kw + 1
+    oh, ow = hp - kh + 1, wp - kw + 1
+    return Wide(
+        x_shape, kh, kw, hp, wp, m, mv, (kh - 1) * wp + kw - 1,
+        ((c, kh, kw, mv), (m * it, wp * it, it, it)),
+        ((n, -1, oh, ow), (hp * wp * it, -1, wp * it, it)),
+        ((n, c, h, w), (hp * wp * it, m * it, wp * it, it), (ph * wp + pw) * it),
+        n == 1 and not (ph or pw),
+    )  # fmt: skip
 
 
-def _wide_cols(x: np.ndarray, kh: int, kw: int, padding: tuple[int, int]) -> np.ndarray:
+def _wide_cols(x: np.ndarray, g: Wide, padding: tuple[int, int]) -> np.ndarray:
     """(C*KH*KW, MV): row (c, u, v), column p = padded channel c at flat position p + u*WP + v."""
     n, c, h, w = x.shape
-    (ph, pw), it = padding, x.itemsize
-    hp, wp, m, mv = _wide_sizes(x.shape, kh, kw, padding)
-    if n == 1 and not (ph or pw) and x.flags.c_contiguous:
+    if g.direct and x.flags.c_contiguous:
         flat = x  # already (C, H*W) in memory
     else:
-        flat = np.zeros((c, n, hp, wp), dtype=x.dtype)
+        (ph, pw) = padding
+        flat = np.zeros((c, n, g.hp, g.wp), dtype=x.dtype)
         flat[:, :, ph : ph + h, pw : pw + w] = x.transpose(1, 0, 2, 3)
-    view = np.ndarray((c, kh, kw, mv), x.dtype, flat, 0, (m * it, wp * it, it, it))
-    return view.reshape(c * kh * kw, mv)
+    shape, strides = g.cols_view
+    return np.ndarray(shape, x.dtype, flat, 0, strides).reshape(c * g.kh * g.kw, g.mv)
 
 
-def _wide_crop(a: np.ndarray, cache: ConvCache) -> np.ndarray:
+def _wide_crop(a: np.ndarray, g: Wide) -> np.ndarray:
     """View rows x MV as (N, rows, OH, OW): the positions whose window fits."""
-    n = cache.x_shape[0]
-    oh, ow = cache.out_hw
-    hp, wp, _, _ = _wide_sizes(cache.x_shape, *cache.w.shape[2:], cache.padding)
+    (n, _, oh, ow), (sn, _, si, sj) = g.crop
     row, col = a.strides
-    shape, strides = (n, a.shape[0], oh, ow), (hp * wp * col, row, wp * col, col)
-    if a.flags.c_contiguous:  # the usual case (a GEMM's result): the cheap constructor
-        return np.ndarray(shape, a.dtype, a, 0, strides)
+    if col == a.itemsize and a.flags.c_contiguous:  # the usual case: the cheap constructor
+        return np.ndarray((n, a.shape[0], oh, ow), a.dtype, a, 0, (sn, row, si, sj))
     # e.g. the columns of one channel and a one-column kernel: a view of x itself
-    return as_strided(a, shape, strides, writeable=False)
+    k = col // a.itemsize
+    strides = (sn * k, row, si * k, sj * k)
+    return as_strided(a, (n, a.shape[0], oh, ow), strides, writeable=False)
 
 
-def _wide_dout(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
-    """dout (N, F, OH, OW) laid out wide, after as many zeros as the largest tap shift
-    (OMAX = (KH-1)*WP + KW-1): (F, OMAX + N*HP*WP), zeros where no window fits."""
-    n, f, oh, ow = dout.shape
-    kh, kw = cache.w.shape[2:]
-    hp, wp, m, _ = _wide_sizes(cache.x_shape, kh, kw, cache.padding)
-    omax = (kh - 1) * wp + kw - 1
-    buf = np.zeros((f, omax + m), dtype=dout.dtype)
-    buf[:, omax:].reshape(f, n, hp, wp)[:, :, :oh, :ow] = dout.transpose(1, 0, 2, 3)
+def _wide_dout(dout: np.ndarray, g: Wide) -> np.ndarray:
+    """dout (N, F, OH, OW) laid out wide, after OMAX zeros (room for the largest tap
+    shift): (F, OMAX + M), zeros where no window fits."""
+    f, it = dout.shape[1], dout.itemsize
+    buf = np.zeros((f, g.omax + g.m), dtype=dout.dtype)
+    strides = (g.hp * g.wp * it, buf.shape[1] * it, g.wp * it, it)
+    np.copyto(np.ndarray(dout.shape, dout.dtype, buf, g.omax * it, strides), dout)
     return buf
 
 
 def _wide_dw(dout: np.ndarray, buf: np.ndarray, cache: ConvCache) -> np.ndarray:
     """dw from the wide layout: dropped columns meet a zero delta and add nothing."""
-    rows, mv = cache.cols.shape
-    omax = buf.shape[1] - _wide_sizes(cache.x_shape, *cache.w.shape[2:], cache.padding)[2]
-    dw = buf[:, omax : omax + mv] @ cache.cols.T
+    g = cache.wide
+    assert g is not None
+    dw = buf[:, g.omax : g.omax + g.mv] @ cache.cols.T
     if not sum_is_finite(dw):
         # With Inf in the input (a diverged network) a dropped column's 0 * Inf is
         # NaN where the true sum may be finite: sum over the kept columns only.
-        kept = _wide_crop(cache.cols, cache).transpose(1, 0, 2, 3).reshape(rows, -1)
+        rows = cache.cols.shape[0]
+        kept = _wide_crop(cache.cols, g).transpose(1, 0, 2, 3).reshape(rows, -1)
         dw = dout.transpose(1, 0, 2, 3).reshape(dout.shape[1], -1) @ kept.T
     return dw.reshape(cache.w.shape)
 
@@ -244,27 +271,27 @@ def _wide_dx(buf: np.ndarray, cache: ConvCache) -> np.ndarray:
     negative strides into the zeros before it, copied once). Large ones: one GEMM
     to column gradients, then each tap's shifted back by u*WP + v in one 1-D add
     (a copy as large as F*KH*KW times the map costs more than the adds there)."""
-    n, c, h, wd = cache.x_shape
-    f, _, kh, kw = cache.w.shape
-    (ph, pw), it = cache.padding, buf.itemsize
-    hp, wp, m, _ = _wide_sizes(cache.x_shape, kh, kw, cache.padding)
-    omax = buf.shape[1] - m
+    g = cache.wide
+    assert g is not None
+    f, c, kh, kw = cache.w.shape
+    it, m, omax = buf.itemsize, g.m, g.omax
     if f * kh * kw * m <= SMALL_DX:
         # shifted[f, u, v, p] = dout_wide[f, p - u*WP - v] (0 before the start)
-        strides = (buf.shape[1] * it, -wp * it, -it, it)
+        strides = (buf.shape[1] * it, -g.wp * it, -it, it)
         shifted = np.ndarray((f, kh, kw, m), buf.dtype, buf, omax * it, strides)
         w2 = cache.w.transpose(1, 0, 2, 3).reshape(c, f * kh * kw)
-        dxp = (w2 @ shifted.reshape(f * kh * kw, m)).reshape(c, n, hp, wp)
+        dxp = w2 @ shifted.reshape(f * kh * kw, m)
     else:
         wt = cache.w.transpose(2, 3, 1, 0).reshape(kh * kw * c, f)
         dcols = (wt @ buf[:, omax:]).reshape(kh * kw, c * m)
         flat = np.zeros(c * m + omax + 1, dtype=buf.dtype)
         for t in range(kh * kw):
-            o = (t // kw) * wp + t % kw
+            o = (t // kw) * g.wp + t % kw
             flat[o : o + c * m] += dcols[t]
-        dxp = flat[: c * m].reshape(c, n, hp, wp)
-    dxp = dxp[:, :, ph : ph + h, pw : pw + wd]
-    return np.ascontiguousarray(dxp.transpose(1, 0, 2, 3))
+        dxp = flat
+    shape, strides, offset = g.dx_view  # the padded (C, N, HP, WP) cropped to x's pixels
+    dx = np.ndarray(shape, buf.dtype, dxp, offset, strides)
+    return dx if g.direct else dx.copy()  # one sample, no padding: already x's layout
 
 
 def conv2d(
@@ -292,12 +319,11 @@ def conv2d_forward(
     """The unchecked kernel behind conv2d: same dtypes, pairs, shapes known to fit."""
     n, f, kh, kw = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
     if stride == (1, 1):
-        cols = _wide_cols(x, kh, kw, padding)
-        hp, wp = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
-        cache = ConvCache(x.shape, w, cols, stride, padding, (hp - kh + 1, wp - kw + 1), True)  # type: ignore[arg-type]
-        out = w.reshape(f, -1) @ cols
-        out += b[:, None]
-        return _wide_crop(out, cache).copy(), cache
+        g = wide_geometry(x.shape, kh, kw, padding, x.itemsize)
+        cols = _wide_cols(x, g, padding)
+        out = _wide_crop(w.reshape(f, -1) @ cols, g)
+        out = np.add(out, b.reshape(1, f, 1, 1), order="C")  # the bias, and a plain copy
+        return out, ConvCache(x.shape, w, cols, stride, padding, out.shape[2:], g)  # type: ignore[arg-type]
     cols, (oh, ow) = im2col(x, kh, kw, stride, padding)
     out = w.reshape(f, -1) @ cols
     out += b[:, None]
@@ -328,7 +354,7 @@ def conv2d_backward_kernel(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The unchecked kernel behind conv2d_backward."""
     if cache.wide:
-        buf = _wide_dout(dout, cache)
+        buf = _wide_dout(dout, cache.wide)
         dx = _wide_dx(buf, cache) if sum_is_finite(cache.w) else _dx_cols(dout, cache)
         return dx, _wide_dw(dout, buf, cache), np.add.reduce(buf, axis=1)
     dw, db = conv2d_backward_params(dout, cache)
@@ -338,7 +364,7 @@ def conv2d_backward_kernel(
 def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray]:
     """(dw, db) alone: all a first layer needs (nothing below it wants its dx)."""
     if cache.wide:
-        buf = _wide_dout(dout, cache)
+        buf = _wide_dout(dout, cache.wide)
         return _wide_dw(dout, buf, cache), np.add.reduce(buf, axis=1)
     f = cache.w.shape[0]
     d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)
@@ -348,7 +374,7 @@ def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarr
 def conv2d_backward_input(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
     """dx alone: each input pixel's delta from the outputs it influenced."""
     if cache.wide and sum_is_finite(cache.w):
-        return _wide_dx(_wide_dout(dout, cache), cache)
+        return _wide_dx(_wide_dout(dout, cache.wide), cache)
     return _dx_cols(dout, cache)
 
 
@@ -371,7 +397,7 @@ def conv2d_partials(cache: ConvCache) -> np.ndarray:
     cols = cache.cols.reshape(c, kh * kw, -1)
     per_channel = np.matmul(cache.w.reshape(f, c, kh * kw).transpose(1, 0, 2), cols)
     if cache.wide:  # (C, F, MV) -> (N, C*F, OH, OW) over the kept positions
-        kept = _wide_crop(per_channel.reshape(c * f, -1), cache).reshape(n, c, f, oh, ow)
+        kept = _wide_crop(per_channel.reshape(c * f, -1), cache.wide).reshape(n, c, f, oh, ow)
         return np.ascontiguousarray(kept.transpose(0, 2, 1, 3, 4))
     return np.ascontiguousarray(per_channel.reshape(c, f, n, oh, ow).transpose(2, 1, 0, 3, 4))
 

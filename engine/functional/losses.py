@@ -31,10 +31,19 @@ def check_labels(labels: object, n: int, k: int) -> np.ndarray:
                 f"labels must be in [0, {k - 1}] for {k} classes; got {y.min()}, {y.max()}"
             )
         y = y.astype(np.int64)
-    if y.size and (y.min() < 0 or y.max() >= k):
+    lo, hi = _min_max(y) if y.size else (0, 0)
+    if lo < 0 or hi >= k:
         bad = y[(y < 0) | (y >= k)][0]
         raise ValueError(f"labels must be in [0, {k - 1}] for {k} classes; got {bad}")
     return y
+
+
+def _min_max(y: np.ndarray) -> tuple[int, int]:
+    """A small batch's labels through Python's min and max: a fifth of NumPy's reductions' cost."""
+    if y.size <= 64:
+        v = y.tolist()
+        return min(v), max(v)
+    return int(y.min()), int(y.max())
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -52,18 +61,20 @@ def softmax_cross_entropy_kernel(
     z: np.ndarray, y: np.ndarray
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """(loss, probabilities, dlogits) for checked logits (N, K) and labels (N,)."""
-    # ufunc.reduce rather than .max()/.sum()/.mean(): same result, a fraction of
-    # the call overhead, which dominates at classroom sizes.
-    n = z.shape[0]
-    rows = np.arange(n)
+    # ufunc.reduce rather than .max()/.sum(), flat indices rather than (rows, y)
+    # pairs: same result, a fraction of the call overhead, which dominates at
+    # classroom sizes.
+    n, k = z.shape
     shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
     e = np.exp(shifted)
     total = np.add.reduce(e, axis=1, keepdims=True)
-    logp = shifted[rows, y] - np.log(total[:, 0])
     probs = e / total
+    at_label = np.arange(0, n * k, k) + y  # flat index of each row's label
     dlogits = probs.copy()
-    dlogits[rows, y] -= 1
-    dlogits /= n
+    dlogits.reshape(-1)[at_label] -= 1
+    if n > 1:
+        dlogits /= n
+    logp = shifted.reshape(-1)[at_label] - np.log(total.reshape(-1))
     return -float(np.add.reduce(logp, dtype=np.float64)) / n, probs, dlogits
 
 

@@ -39,6 +39,7 @@ class PoolCache:
     dtype: np.dtype
     taps: tuple[tuple[slice, ...], ...] = ()
     overlapping: bool = False  # windows share pixels (stride smaller than the window)
+    covers: bool = False  # the windows cover every pixel (no gaps, no dropped edge)
     kind: str = ""  # "max" or "avg", set by the forward pass
     chosen: np.ndarray | None = None
 
@@ -46,7 +47,7 @@ class PoolCache:
         """The same geometry, no recorded maxima (one per forward pass)."""
         return PoolCache(
             self.x_shape, self.size, self.stride, self.out_hw, self.dtype, self.taps,
-            self.overlapping,
+            self.overlapping, self.covers,
         )  # fmt: skip
 
 
@@ -86,7 +87,9 @@ def pool_cache(
         for v in range(kw)
     )
     overlapping = sh < kh or sw < kw
-    return PoolCache(tuple(x_shape), k, s, (oh, ow), np.dtype(dtype), taps, overlapping)  # type: ignore[arg-type]
+    covers = (oh - 1) * sh + kh == x_shape[2] and (ow - 1) * sw + kw == x_shape[3]
+    covers = covers and sh <= kh and sw <= kw
+    return PoolCache(tuple(x_shape), k, s, (oh, ow), np.dtype(dtype), taps, overlapping, covers)  # type: ignore[arg-type]
 
 
 def _prepare(x: object, size: object, stride: object, finite: bool) -> tuple[np.ndarray, PoolCache]:
@@ -181,7 +184,8 @@ def max_pool2d_backward(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
 def max_pool2d_backward_kernel(dout: np.ndarray, cache: PoolCache) -> np.ndarray:
     """The unchecked kernel behind max_pool2d_backward."""
     chosen = _need_max(cache)
-    dx = np.zeros(cache.x_shape, dtype=cache.dtype)
+    tiled = cache.size == cache.stride
+    dx = (np.empty if tiled and cache.covers else np.zeros)(cache.x_shape, dtype=cache.dtype)
     if cache.overlapping:
         for k, t in enumerate(cache.taps):
             dx[t] += np.where(chosen[k], dout, 0)
@@ -189,10 +193,28 @@ def max_pool2d_backward_kernel(dout: np.ndarray, cache: PoolCache) -> np.ndarray
     # Deltas times the 0/1 masks; for a diverged (NaN/Inf) delta, masked copies
     # instead, so the other positions get exactly 0 as in PyTorch (Inf * 0 is NaN).
     # The masked copy is exact but 1.3-4x slower, so only then.
-    put = _times_mask if sum_is_finite(dout) else _copy_where
+    finite = sum_is_finite(dout)
+    if tiled:  # every window position of every window at once
+        view, mask = _tiles(dx, cache), chosen.reshape(*cache.size, *chosen.shape[1:])
+        if finite:
+            np.multiply(mask, dout, out=view)
+        else:
+            view[...] = 0
+            np.copyto(view, dout, where=mask)
+        return dx
+    put = _times_mask if finite else _copy_where
     for k, t in enumerate(cache.taps):
         put(dx[t], dout, chosen[k])
     return dx
+
+
+def _tiles(dx: np.ndarray, cache: PoolCache) -> np.ndarray:
+    """dx (N, C, H, W) seen as (KH, KW, N, C, OH, OW) when windows tile it (stride =
+    size): [u, v, n, c, i, j] is window (i, j)'s position (u, v)."""
+    n, c, h, w = cache.x_shape
+    (kh, kw), (oh, ow), it = cache.size, cache.out_hw, dx.itemsize
+    strides = (w * it, it, c * h * w * it, h * w * it, kh * w * it, kw * it)
+    return np.ndarray((kh, kw, n, c, oh, ow), dx.dtype, dx, 0, strides)
 
 
 def _times_mask(dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:

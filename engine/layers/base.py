@@ -69,14 +69,16 @@ class Layer:
 
     # --- shared ------------------------------------------------------------
     def forward(self, x: np.ndarray, trace: Trace | None = None) -> np.ndarray:
-        out, self._cache = self._forward(x)
-        self._in_shape, self._out_shape = x.shape, out.shape
+        out, cache = self._forward(x)
+        self._cache, self._in_shape, self._out_shape = cache, x.shape, out.shape
         if trace is not None:
-            trace.record(f"{self.name}.in", "input", x, self.in_axes)
+            name = self.name
+            trace.record(f"{name}.in", "input", x, self.in_axes)
             for key, p in self.params.items():
-                trace.record(f"{self.name}.{key}", "param", p, self.param_axes(key))
-            self._record_forward(trace, self._cache)
-            trace.record(f"{self.name}.out", self.out_role, out, self.out_axes)
+                trace.record(f"{name}.{key}", "param", p, self.param_axes(key))
+            if type(self)._record_forward is not Layer._record_forward:
+                self._record_forward(trace, cache)
+            trace.record(f"{name}.out", self.out_role, out, self.out_axes)
         return out
 
     def backward(
@@ -85,27 +87,24 @@ class Layer:
         """Gradients of the parameters into self.grads; returns dx. With need_dx
         False (the first layer: nothing below needs its delta) a layer that can
         skips dx, returns None and the trace computes `<name>.dx` when first read."""
-        if self._cache is None:
-            raise RuntimeError(f"{self.name}: backward called before forward")
         cache = self._cache
+        if cache is None:
+            raise RuntimeError(f"{self.name}: backward called before forward")
         if need_dx or not self.lazy_input_delta:
             dx = self._backward(dout, cache)
         else:
             self._backward_params(dout, cache)
             dx = None
         if trace is not None:
-            trace.record(f"{self.name}.dout", "delta", dout, self.out_axes)
+            name = self.name
+            trace.record(f"{name}.dout", "delta", dout, self.out_axes)
             if dx is None:
-                trace.record_lazy(
-                    f"{self.name}.dx",
-                    "delta",
-                    partial(self._input_delta, dout, cache),
-                    self.in_axes,
-                )
+                make = partial(self._input_delta, dout, cache)
+                trace.record_lazy(f"{name}.dx", "delta", make, self.in_axes)
             else:
-                trace.record(f"{self.name}.dx", "delta", dx, self.in_axes)
+                trace.record(f"{name}.dx", "delta", dx, self.in_axes)
             for key, g in self.grads.items():
-                trace.record(f"{self.name}.d{key}", "grad", g, self.param_axes(key))
+                trace.record(f"{name}.d{key}", "grad", g, self.param_axes(key))
         return dx
 
     def param_axes(self, key: str) -> tuple[str, ...]:
