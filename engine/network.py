@@ -7,7 +7,7 @@ runs the same code path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -18,7 +18,7 @@ from engine.functional._validate import as_float, check_finite
 from engine.functional.losses import mse_onehot_kernel, softmax_cross_entropy_kernel
 from engine.layers import LAYER_TYPES, Layer
 from engine.optim import Optimizer
-from engine.stepper import PassState, PlannedStep
+from engine.stepper import PassState, PlannedStep, Runner
 from engine.trace import Trace
 
 LOSSES = ("softmax_cross_entropy", "mse", "mse_onehot")
@@ -243,11 +243,10 @@ class Sequential:
         items += [("update", lay.name, optimizer_kind) for lay in with_params]
         return [PlannedStep(i, *item) for i, item in enumerate(items)]
 
-    def run_step(
-        self, planned: PlannedStep, state: PassState, trace: Trace, optimizer: Optimizer
-    ) -> dict[str, Any]:
-        """Run one planned step; returns the values its caption is filled with."""
-        return self.__dict__["_runners"][planned.index](state, trace, optimizer)
+    def runners(self, optimizer_kind: str) -> list[Runner]:
+        """What runs each planned step (engine.stepper.Pass), by step index."""
+        self.plan(optimizer_kind)
+        return self.__dict__["_runners"]
 
     def _loss_step(self, state: PassState, trace: Trace, _: Optimizer) -> dict[str, Any]:
         assert state.act is not None
@@ -275,9 +274,6 @@ class Sequential:
 
     def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
         return float(np.mean(self.predict(x).argmax(axis=1) == np.asarray(labels)))
-
-
-Runner = Callable[[PassState, Trace, Optimizer], dict[str, Any]]
 
 
 def _forward_runner(layer: Layer) -> Runner:

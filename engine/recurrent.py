@@ -7,7 +7,7 @@ stepped one time step at a time.
 A RecurrentNet is a Sequential of two layers, [cell, head], named `lstm1` (or
 `rnn1`, `bilstm1`) and `head`, so everything that handles a Sequential handles
 it (params, update, weights files, predict). What it adds:
-- the stepped pass (`plan` / `run_step`, walked by engine.stepper.Pass): forward
+- the stepped pass (`plan` / `runners`, walked by engine.stepper.Pass): forward
   one time step at a time (per direction for a BiLSTM, then their concatenation),
   the head, the loss, the head backward, backward one time step at a time in
   reverse, optional gradient clipping, then one update per layer. Each step runs
@@ -26,6 +26,7 @@ rename them to and from the state_dict keys of a torch.nn.RNN / LSTM (as
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,7 @@ from engine.functional._validate import as_float, check_finite
 from engine.layers import LSTM, RNN, BiLSTM, DenseEach, DenseLast, RecurrentLayer
 from engine.network import LOSSES, Sequential
 from engine.optim import Optimizer
-from engine.stepper import PassState, PlannedStep
+from engine.stepper import PassState, PlannedStep, Runner
 from engine.trace import Trace
 
 CELLS = {"rnn": RNN, "lstm": LSTM, "bilstm": BiLSTM}
@@ -254,6 +255,10 @@ class RecurrentNet(Sequential):
             items.append(("backward", "clip", "clip_grad_norm", None))
         items += [("update", lay.name, optimizer_kind, None) for lay in self.layers]
         return [PlannedStep(i, *item) for i, item in enumerate(items)]
+
+    def runners(self, optimizer_kind: str) -> list[Runner]:
+        """What runs each planned step (engine.stepper.Pass): run_step on it."""
+        return [partial(self.run_step, planned) for planned in self.plan(optimizer_kind)]
 
     def run_step(
         self, planned: PlannedStep, state: PassState, trace: Trace, optimizer: Optimizer

@@ -10,6 +10,7 @@ sample) to rebuild it exactly, which is how a stored session resumes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,6 +32,9 @@ class PassState:
     extra: dict[str, Any] = field(default_factory=dict)  # model-specific carry
 
 
+Runner = Callable[[PassState, Trace, Optimizer], dict[str, Any]]
+
+
 class Steppable(Protocol):
     """A model a Pass can walk: Sequential, or a recurrent model."""
 
@@ -40,10 +44,9 @@ class Steppable(Protocol):
 
     def plan(self, optimizer_kind: str) -> list[PlannedStep]: ...
 
-    def run_step(
-        self, planned: PlannedStep, state: PassState, trace: Trace, optimizer: Optimizer
-    ) -> dict[str, Any]:
-        """Run one planned step, recording into trace; returns the caption values."""
+    def runners(self, optimizer_kind: str) -> list[Runner]:
+        """What runs each planned step, in the plan's order: it records into the trace
+        and returns the values the step's caption is filled with."""
         ...
 
 
@@ -57,6 +60,7 @@ class Pass:
         self.optimizer = optimizer
         self.state = PassState(net.check_input(x), np.asarray(target))
         self.plan = net.plan(optimizer.kind)
+        self._runners = net.runners(optimizer.kind)
         self.trace = Trace()
         self.cursor = 0
 
@@ -78,26 +82,29 @@ class Pass:
 
     def step(self) -> Step:
         """Run the next planned step and return what it recorded."""
-        cursor, trace = self.cursor, self.trace
-        if cursor >= len(self.plan):
+        if self.done:
             raise IndexError("the pass is complete; start a new one")
-        planned = self.plan[cursor]
-        values = self.net.run_step(planned, self.state, trace, self.optimizer)
-        step = Step(planned, trace.take_fresh(), values)
-        trace.steps.append(step)
-        self.cursor = cursor + 1
-        return step
+        return self.run(count=1)[0]
 
     def run(self, count: int | None = None, until: str | None = None) -> list[Step]:
         """Run `count` steps, or up to the end of phase `until`, or to the end."""
-        end = len(self.plan)
+        plan = self.plan
+        end = len(plan)
         if until is not None:
             if until not in PHASES:
                 raise ValueError(f"until must be one of {PHASES}; got {until!r}")
             last = PHASES.index(until)
             end = self.cursor
-            while end < len(self.plan) and PHASES.index(self.plan[end].phase) <= last:
+            while end < len(plan) and PHASES.index(plan[end].phase) <= last:
                 end += 1
         if count is not None:
             end = min(end, self.cursor + count)
-        return [self.step() for _ in range(self.cursor, end)]
+        runners, state, trace, optimizer = self._runners, self.state, self.trace, self.optimizer
+        done: list[Step] = []
+        for cursor in range(self.cursor, end):
+            values = runners[cursor](state, trace, optimizer)
+            step = Step(plan[cursor], trace.take_fresh(), values)
+            trace.steps.append(step)
+            done.append(step)
+            self.cursor = cursor + 1
+        return done

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -140,74 +141,112 @@ class Step:
         return fill_caption(self.phase, self.op, **self.values)[1]
 
 
-# What a trace holds per name until it is read: (role, data or None, axes, make or None).
-_Entry = tuple[str, "np.ndarray | None", tuple[str, ...], "Callable[[], np.ndarray] | None"]
+class Lazy:
+    """A derived tensor, recorded as the function that computes it on first read."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], np.ndarray]) -> None:
+        self.make = make
+
+
+Meta = tuple[str, tuple[str, ...]]  # a recorded tensor's role and axes
+Group = tuple[tuple[str, ...], tuple[Meta, ...], tuple[Any, ...]]  # names, metas, values
 
 
 class Records(Mapping[str, TensorRecord]):
-    """A trace's tensors by name, as TensorRecords. Recording keeps a plain tuple
-    (a pass records about fifty tensors and most are never read one by one); the
-    record is made, once, when a name is first looked up."""
+    """A trace's tensors by name, as TensorRecords (made once, on first lookup)."""
 
-    __slots__ = ("_entries",)
+    __slots__ = ("_trace",)
 
-    def __init__(self, entries: dict[str, _Entry | TensorRecord]) -> None:
-        self._entries = entries
+    def __init__(self, trace: Trace) -> None:
+        self._trace = trace
 
     def __getitem__(self, name: str) -> TensorRecord:
-        entry = self._entries[name]
-        if type(entry) is tuple:
-            role, data, axes, make = entry
-            entry = self._entries[name] = TensorRecord(name, role, data, axes, make)
-        return entry  # type: ignore[return-value]
+        index = self._trace.index()
+        item = index[name]
+        if type(item) is TensorRecord:
+            return item
+        value, (role, axes) = item
+        if type(value) is Lazy:
+            rec = TensorRecord(name, role, None, axes, value.make)
+        else:
+            rec = TensorRecord(name, role, value, axes)
+        index[name] = rec
+        return rec
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return name in self._trace.index()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
+        return iter(self._trace.index())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._trace.index())
 
 
 class Trace:
-    """The named tensors and steps of one pass, in the order they were made."""
+    """The named tensors and steps of one pass, in the order they were made.
 
-    __slots__ = ("_entries", "fresh", "steps")
+    Recording appends each layer's group of (names, roles and axes, values) to a
+    log, one append per group: a pass records about fifty tensors and most are
+    never looked up one by one. The name index is built from the log on the
+    first lookup after recording (a later record of a name replaces it).
+    """
+
+    __slots__ = ("_index", "_log", "_fresh", "steps")
 
     def __init__(self) -> None:
-        self._entries: dict[str, _Entry | TensorRecord] = {}
+        self._log: list[Group] = []  # groups recorded since the index was last brought up to date
+        self._index: dict[str, Any] = {}  # name -> (value, meta), or its TensorRecord once made
+        self._fresh: list[tuple[str, ...]] = []  # names recorded since the last step was closed
         self.steps: list[Step] = []
-        self.fresh: list[str] = []  # names recorded since the last step was closed
 
     @property
     def tensors(self) -> Records:
-        return Records(self._entries)
+        return Records(self)
 
     def record(self, name: str, role: str, data: np.ndarray, axes: tuple[str, ...]) -> None:
-        self._entries[name] = (role, data, axes, None)
-        self.fresh.append(name)
+        self.record_all((name,), ((role, axes),), (data,))
 
     def record_lazy(
         self, name: str, role: str, make: Callable[[], np.ndarray], axes: tuple[str, ...]
     ) -> None:
         """Record a derived tensor computed on first read."""
-        self._entries[name] = (role, None, axes, make)
-        self.fresh.append(name)
+        self.record_all((name,), ((role, axes),), (Lazy(make),))
+
+    def record_all(
+        self, names: tuple[str, ...], metas: tuple[Meta, ...], values: tuple[Any, ...]
+    ) -> None:
+        """Record several tensors at once: names[i] with metas[i] = (role, axes) holds
+        values[i] (an array, or a Lazy)."""
+        if len(values) != len(names):
+            raise ValueError(f"record_all: {len(names)} names for {len(values)} values")
+        self._log.append((names, metas, values))
+        self._fresh.append(names)
 
     def take_fresh(self) -> list[str]:
-        names, self.fresh = self.fresh, []
-        return names
+        """The names recorded since the last call (a step's tensors), in order."""
+        groups, self._fresh = self._fresh, []
+        return [name for names in groups for name in names]
+
+    def index(self) -> dict[str, Any]:
+        """name -> (value, (role, axes)), or the name's TensorRecord once looked up."""
+        if self._log:
+            index = self._index
+            for names, metas, values in self._log:
+                index.update(zip(names, zip(values, metas, strict=True), strict=True))
+            self._log = []
+        return self._index
 
     def __getitem__(self, name: str) -> np.ndarray:
-        entry = self._entries[name]
-        if type(entry) is tuple and entry[1] is not None:
-            return entry[1]
+        item = self.index()[name]
+        if type(item) is tuple and type(item[0]) is np.ndarray:
+            return item[0]
         return self.tensors[name].data
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return name in self.index()
 
 
 IMAGE_AXES = ("sample", "channel", "row", "col")

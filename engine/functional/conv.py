@@ -280,7 +280,7 @@ def _wide_dx(buf: np.ndarray, cache: ConvCache) -> np.ndarray:
         strides = (buf.shape[1] * it, -g.wp * it, -it, it)
         shifted = np.ndarray((f, kh, kw, m), buf.dtype, buf, omax * it, strides)
         w2 = cache.w.transpose(1, 0, 2, 3).reshape(c, f * kh * kw)
-        dxp = w2 @ shifted.reshape(f * kh * kw, m)
+        dxp = w2.dot(shifted.reshape(f * kh * kw, m))
     else:
         wt = cache.w.transpose(2, 3, 1, 0).reshape(kh * kw * c, f)
         dcols = (wt @ buf[:, omax:]).reshape(kh * kw, c * m)
@@ -321,11 +321,11 @@ def conv2d_forward(
     if stride == (1, 1):
         g = wide_geometry(x.shape, kh, kw, padding, x.itemsize)
         cols = _wide_cols(x, g, padding)
-        out = _wide_crop(w.reshape(f, -1) @ cols, g)
+        out = _wide_crop(w.reshape(f, -1).dot(cols), g)  # 2-D dot: less overhead than @
         out = np.add(out, b.reshape(1, f, 1, 1), order="C")  # the bias, and a plain copy
         return out, ConvCache(x.shape, w, cols, stride, padding, out.shape[2:], g)  # type: ignore[arg-type]
     cols, (oh, ow) = im2col(x, kh, kw, stride, padding)
-    out = w.reshape(f, -1) @ cols
+    out = w.reshape(f, -1).dot(cols)
     out += b[:, None]
     out = np.ascontiguousarray(out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3))
     return out, ConvCache(x.shape, w, cols, stride, padding, (oh, ow))  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.trace import Trace
+from engine.trace import Lazy, Trace
 
 
 class Layer:
@@ -64,21 +64,22 @@ class Layer:
             cached = self.__dict__["_caption_values"] = (self._in_shape, self.describe())
         return cached[1]
 
-    def _record_forward(self, trace: Trace, cache: Any) -> None:
-        """Extra tensors a layer records (masks, partial maps)."""
+    # Tensors a forward pass records besides its input, parameters and output, as
+    # (what, role, axes; None: the input's axes), and the Lazy values that make
+    # them on first read (a conv's partial maps, a pooling mask).
+    extra_records: ClassVar[tuple[tuple[str, str, tuple[str, ...] | None], ...]] = ()
+
+    def _extras(self, cache: Any) -> tuple[Lazy, ...]:
+        return ()
 
     # --- shared ------------------------------------------------------------
     def forward(self, x: np.ndarray, trace: Trace | None = None) -> np.ndarray:
         out, cache = self._forward(x)
         self._cache, self._in_shape, self._out_shape = cache, x.shape, out.shape
         if trace is not None:
-            name = self.name
-            trace.record(f"{name}.in", "input", x, self.in_axes)
-            for key, p in self.params.items():
-                trace.record(f"{name}.{key}", "param", p, self.param_axes(key))
-            if type(self)._record_forward is not Layer._record_forward:
-                self._record_forward(trace, cache)
-            trace.record(f"{name}.out", self.out_role, out, self.out_axes)
+            spec = self._trace_spec()
+            values = (x, *self.params.values(), *self._extras(cache), out)
+            trace.record_all(spec.forward_names, spec.forward_metas, values)
         return out
 
     def backward(
@@ -96,16 +97,19 @@ class Layer:
             self._backward_params(dout, cache)
             dx = None
         if trace is not None:
-            name = self.name
-            trace.record(f"{name}.dout", "delta", dout, self.out_axes)
-            if dx is None:
-                make = partial(self._input_delta, dout, cache)
-                trace.record_lazy(f"{name}.dx", "delta", make, self.in_axes)
-            else:
-                trace.record(f"{name}.dx", "delta", dx, self.in_axes)
-            for key, g in self.grads.items():
-                trace.record(f"{name}.d{key}", "grad", g, self.param_axes(key))
+            spec = self._trace_spec()
+            delta = Lazy(partial(self._input_delta, dout, cache)) if dx is None else dx
+            grads = map(self.grads.__getitem__, spec.param_keys)
+            trace.record_all(spec.backward_names, spec.backward_metas, (dout, delta, *grads))
         return dx
+
+    def _trace_spec(self) -> TraceSpec:
+        """The names, roles and axes this layer records, made again only when its name
+        or its input's axes change (an activation follows its input's rank)."""
+        spec = self.__dict__.get("_spec")
+        if spec is None or spec.name is not self.name or spec.in_axes is not self.in_axes:
+            spec = self.__dict__["_spec"] = TraceSpec(self)
+        return spec
 
     def param_axes(self, key: str) -> tuple[str, ...]:
         return ("index",) * self.params[key].ndim
@@ -115,6 +119,30 @@ class Layer:
 
     def astype(self, dtype: np.dtype) -> None:
         self.params = {k: v.astype(dtype) for k, v in self.params.items()}
+
+
+class TraceSpec:
+    """What a layer records, in order: forward `<name>.in`, each parameter, the
+    extras, `<name>.out`; backward `<name>.dout`, `<name>.dx`, `<name>.d<param>`."""
+
+    __slots__ = (
+        "backward_metas", "backward_names", "forward_metas", "forward_names", "in_axes",
+        "name", "param_keys",
+    )  # fmt: skip
+
+    def __init__(self, layer: Layer) -> None:
+        self.name, self.in_axes, name = layer.name, layer.in_axes, layer.name
+        self.param_keys = tuple(layer.params)
+        forward = [("in", "input", layer.in_axes)]
+        forward += [(k, "param", layer.param_axes(k)) for k in self.param_keys]
+        forward += [(w, r, layer.in_axes if a is None else a) for w, r, a in layer.extra_records]
+        forward.append(("out", layer.out_role, layer.out_axes))
+        backward = [("dout", "delta", layer.out_axes), ("dx", "delta", layer.in_axes)]
+        backward += [(f"d{k}", "grad", layer.param_axes(k)) for k in self.param_keys]
+        self.forward_names = tuple(f"{name}.{what}" for what, _, _ in forward)
+        self.forward_metas = tuple((role, axes) for _, role, axes in forward)
+        self.backward_names = tuple(f"{name}.{what}" for what, _, _ in backward)
+        self.backward_metas = tuple((role, axes) for _, role, axes in backward)
 
 
 def uniform_fan_in(

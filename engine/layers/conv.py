@@ -20,7 +20,7 @@ from engine.functional.conv import (
     conv2d_forward,
 )
 from engine.layers.base import Layer, uniform_fan_in
-from engine.trace import Trace
+from engine.trace import Lazy
 
 
 class Conv2D(Layer):
@@ -67,13 +67,10 @@ class Conv2D(Layer):
             w = np.ascontiguousarray(w[:, :, ::-1, ::-1])
         return conv2d_forward(x, w, self.params["b"], self.stride, self.padding)
 
-    def _record_forward(self, trace: Trace, cache: Any) -> None:
-        trace.record_lazy(
-            f"{self.name}.partial",
-            "partial",
-            partial(conv2d_partials, cache),
-            ("sample", "kernel", "channel", "row", "col"),
-        )
+    extra_records = (("partial", "partial", ("sample", "kernel", "channel", "row", "col")),)
+
+    def _extras(self, cache: Any) -> tuple[Lazy, ...]:
+        return (Lazy(partial(conv2d_partials, cache)),)
 
     lazy_input_delta = True
 

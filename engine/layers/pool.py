@@ -18,7 +18,7 @@ from engine.functional.pool import (
     pool_cache,
 )
 from engine.layers.base import Layer
-from engine.trace import Trace
+from engine.trace import Lazy
 
 
 class _Pool(Layer):
@@ -65,10 +65,10 @@ class MaxPool2D(_Pool):
         cache = self._cache_for(x)
         return max_pool2d_forward(x, cache), cache
 
-    def _record_forward(self, trace: Trace, cache: Any) -> None:
-        trace.record_lazy(
-            f"{self.name}.mask", "mask", partial(max_pool2d_mask, cache), self.in_axes
-        )
+    extra_records = (("mask", "mask", None),)
+
+    def _extras(self, cache: Any) -> tuple[Lazy, ...]:
+        return (Lazy(partial(max_pool2d_mask, cache)),)
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
         return max_pool2d_backward_kernel(dout, cache)
