@@ -8,7 +8,7 @@ runs the same code path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from engine.functional.losses import mse_onehot_kernel, softmax_cross_entropy_ke
 from engine.layers import LAYER_TYPES, Layer
 from engine.optim import Optimizer
 from engine.stepper import PassState, PlannedStep, Runner
-from engine.trace import Trace
+from engine.trace import Meta, Trace
 
 LOSSES = ("softmax_cross_entropy", "mse", "mse_onehot")
 # Losses whose targets are class labels (N,); "mse" compares with arrays shaped like the output.
@@ -178,17 +178,15 @@ class Sequential:
     ) -> None:  # fmt: skip
         """loss.in, .probs (cross-entropy), .target (labels for cross-entropy, else shaped
         like the output: mse_onehot's one-hot rows), .labels (mse_onehot), .value, .dx."""
-        axes = ("sample", "class") if out.ndim == 2 else ("sample",) + ("index",) * (out.ndim - 1)
-        trace.record("loss.in", "output", out, axes)
+        names, metas = _loss_records(out.ndim, probs is not None, labels is not None)
+        loss = np.array(value, dtype=out.dtype)
         if probs is not None:
-            trace.record("loss.probs", "activation", probs, axes)
-            trace.record("loss.target", "target", target, ("sample",))
+            values: tuple[np.ndarray, ...] = (out, probs, target, loss, dout)
+        elif labels is not None:
+            values = (out, target.reshape(out.shape), labels, loss, dout)
         else:
-            trace.record("loss.target", "target", target.reshape(out.shape), axes)
-        if labels is not None and probs is None:
-            trace.record("loss.labels", "target", labels, ("sample",))
-        trace.record("loss.value", "loss", np.array(value, dtype=out.dtype), ())
-        trace.record("loss.dx", "delta", dout, axes)
+            values = (out, target.reshape(out.shape), loss, dout)
+        trace.record_all(names, metas, values)
 
     def backward(
         self, dout: np.ndarray, trace: Trace | None = None, need_dx: bool = True
@@ -274,6 +272,25 @@ class Sequential:
 
     def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
         return float(np.mean(self.predict(x).argmax(axis=1) == np.asarray(labels)))
+
+
+@lru_cache(maxsize=16)
+def _loss_records(
+    ndim: int, with_probs: bool, with_labels: bool
+) -> tuple[tuple[str, ...], tuple[Meta, ...]]:
+    """The loss step's names and (role, axes), in the order Sequential._record_loss gives
+    their values: probabilities and class labels for cross-entropy, one-hot targets and
+    the labels for mse_onehot, targets shaped like the output for mse."""
+    axes = ("sample", "class") if ndim == 2 else ("sample",) + ("index",) * (ndim - 1)
+    items: list[tuple[str, Meta]] = [("loss.in", ("output", axes))]
+    if with_probs:
+        items += [("loss.probs", ("activation", axes)), ("loss.target", ("target", ("sample",)))]
+    else:
+        items.append(("loss.target", ("target", axes)))
+        if with_labels:
+            items.append(("loss.labels", ("target", ("sample",))))
+    items += [("loss.value", ("loss", ())), ("loss.dx", ("delta", axes))]
+    return tuple(n for n, _ in items), tuple(m for _, m in items)
 
 
 def _forward_runner(layer: Layer) -> Runner:

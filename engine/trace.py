@@ -107,10 +107,17 @@ class Step:
     what it means. The caption (en and zh-CN) and formula are filled from `values`
     when read."""
 
-    __slots__ = ("planned", "tensors", "values")
+    __slots__ = ("_groups", "planned", "values")
 
-    def __init__(self, planned: PlannedStep, tensors: list[str], values: dict[str, object]):
-        self.planned, self.tensors, self.values = planned, tensors, values
+    def __init__(
+        self, planned: PlannedStep, groups: list[tuple[str, ...]], values: dict[str, object]
+    ) -> None:
+        self.planned, self._groups, self.values = planned, groups, values
+
+    @property
+    def tensors(self) -> list[str]:
+        """The names this step recorded, in order."""
+        return [name for names in self._groups for name in names]
 
     @property
     def index(self) -> int:
@@ -142,12 +149,16 @@ class Step:
 
 
 class Lazy:
-    """A derived tensor, recorded as the function that computes it on first read."""
+    """A derived tensor, recorded as the function (and its arguments) that computes
+    it on first read."""
 
-    __slots__ = ("make",)
+    __slots__ = ("args", "fn")
 
-    def __init__(self, make: Callable[[], np.ndarray]) -> None:
-        self.make = make
+    def __init__(self, fn: Callable[..., np.ndarray], *args: Any) -> None:
+        self.fn, self.args = fn, args
+
+    def make(self) -> np.ndarray:
+        return self.fn(*self.args)
 
 
 Meta = tuple[str, tuple[str, ...]]  # a recorded tensor's role and axes
@@ -213,7 +224,7 @@ class Trace:
         self, name: str, role: str, make: Callable[[], np.ndarray], axes: tuple[str, ...]
     ) -> None:
         """Record a derived tensor computed on first read."""
-        self.record_all((name,), ((role, axes),), (Lazy(make),))
+        self.record_all((name,), ((role, axes),), (Lazy(make),))  # type: ignore[arg-type]
 
     def record_all(
         self, names: tuple[str, ...], metas: tuple[Meta, ...], values: tuple[Any, ...]
@@ -225,10 +236,10 @@ class Trace:
         self._log.append((names, metas, values))
         self._fresh.append(names)
 
-    def take_fresh(self) -> list[str]:
-        """The names recorded since the last call (a step's tensors), in order."""
+    def take_fresh(self) -> list[tuple[str, ...]]:
+        """The groups of names recorded since the last call (a step's tensors)."""
         groups, self._fresh = self._fresh, []
-        return [name for names in groups for name in names]
+        return groups
 
     def index(self) -> dict[str, Any]:
         """name -> (value, (role, axes)), or the name's TensorRecord once looked up."""

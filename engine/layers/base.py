@@ -3,7 +3,6 @@ functions and records named tensors into a trace."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,6 +26,7 @@ class Layer:
         self._cache: Any = None
         self._in_shape: tuple[int, ...] | None = None
         self._out_shape: tuple[int, ...] | None = None
+        self._spec: TraceSpec | None = None
 
     # --- to be provided by each layer -------------------------------------
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
@@ -78,7 +78,10 @@ class Layer:
         self._cache, self._in_shape, self._out_shape = cache, x.shape, out.shape
         if trace is not None:
             spec = self._trace_spec()
-            values = (x, *self.params.values(), *self._extras(cache), out)
+            if spec.plain:
+                values: tuple[Any, ...] = (x, out)
+            else:
+                values = (x, *self.params.values(), *self._extras(cache), out)
             trace.record_all(spec.forward_names, spec.forward_metas, values)
         return out
 
@@ -98,17 +101,20 @@ class Layer:
             dx = None
         if trace is not None:
             spec = self._trace_spec()
-            delta = Lazy(partial(self._input_delta, dout, cache)) if dx is None else dx
-            grads = map(self.grads.__getitem__, spec.param_keys)
-            trace.record_all(spec.backward_names, spec.backward_metas, (dout, delta, *grads))
+            delta = Lazy(self._input_delta, dout, cache) if dx is None else dx
+            if spec.plain:
+                values: tuple[Any, ...] = (dout, delta)
+            else:
+                values = (dout, delta, *map(self.grads.__getitem__, spec.param_keys))
+            trace.record_all(spec.backward_names, spec.backward_metas, values)
         return dx
 
     def _trace_spec(self) -> TraceSpec:
         """The names, roles and axes this layer records, made again only when its name
         or its input's axes change (an activation follows its input's rank)."""
-        spec = self.__dict__.get("_spec")
+        spec = self._spec
         if spec is None or spec.name is not self.name or spec.in_axes is not self.in_axes:
-            spec = self.__dict__["_spec"] = TraceSpec(self)
+            spec = self._spec = TraceSpec(self)
         return spec
 
     def param_axes(self, key: str) -> tuple[str, ...]:
@@ -127,12 +133,13 @@ class TraceSpec:
 
     __slots__ = (
         "backward_metas", "backward_names", "forward_metas", "forward_names", "in_axes",
-        "name", "param_keys",
+        "name", "param_keys", "plain",
     )  # fmt: skip
 
     def __init__(self, layer: Layer) -> None:
         self.name, self.in_axes, name = layer.name, layer.in_axes, layer.name
         self.param_keys = tuple(layer.params)
+        self.plain = not self.param_keys and not layer.extra_records  # records in and out only
         forward = [("in", "input", layer.in_axes)]
         forward += [(k, "param", layer.param_axes(k)) for k in self.param_keys]
         forward += [(w, r, layer.in_axes if a is None else a) for w, r, a in layer.extra_records]

@@ -6,7 +6,6 @@ times its output's memory, so the trace computes them when first read.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -70,7 +69,7 @@ class Conv2D(Layer):
     extra_records = (("partial", "partial", ("sample", "kernel", "channel", "row", "col")),)
 
     def _extras(self, cache: Any) -> tuple[Lazy, ...]:
-        return (Lazy(partial(conv2d_partials, cache)),)
+        return (Lazy(conv2d_partials, cache),)
 
     lazy_input_delta = True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -68,7 +67,7 @@ class MaxPool2D(_Pool):
     extra_records = (("mask", "mask", None),)
 
     def _extras(self, cache: Any) -> tuple[Lazy, ...]:
-        return (Lazy(partial(max_pool2d_mask, cache)),)
+        return (Lazy(max_pool2d_mask, cache),)
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
         return max_pool2d_backward_kernel(dout, cache)
