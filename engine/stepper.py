@@ -101,10 +101,12 @@ class Pass:
             end = min(end, self.cursor + count)
         runners, state, trace, optimizer = self._runners, self.state, self.trace, self.optimizer
         done: list[Step] = []
+        keep = trace.steps.append
         for cursor in range(self.cursor, end):
             values = runners[cursor](state, trace, optimizer)
-            step = Step(plan[cursor], trace.take_fresh(), values)
-            trace.steps.append(step)
+            step = Step(plan[cursor], trace.fresh, values)
+            trace.fresh = []
+            keep(step)
             done.append(step)
             self.cursor = cursor + 1
         return done

@@ -205,12 +205,14 @@ class Trace:
     first lookup after recording (a later record of a name replaces it).
     """
 
-    __slots__ = ("_index", "_log", "_fresh", "steps")
+    __slots__ = ("_index", "_log", "fresh", "steps")
 
     def __init__(self) -> None:
         self._log: list[Group] = []  # groups recorded since the index was last brought up to date
         self._index: dict[str, Any] = {}  # name -> (value, meta), or its TensorRecord once made
-        self._fresh: list[tuple[str, ...]] = []  # names recorded since the last step was closed
+        # The groups of names recorded since the last step was closed (engine.stepper
+        # hands them to the Step and starts a new list).
+        self.fresh: list[tuple[str, ...]] = []
         self.steps: list[Step] = []
 
     @property
@@ -234,12 +236,7 @@ class Trace:
         if len(values) != len(names):
             raise ValueError(f"record_all: {len(names)} names for {len(values)} values")
         self._log.append((names, metas, values))
-        self._fresh.append(names)
-
-    def take_fresh(self) -> list[tuple[str, ...]]:
-        """The groups of names recorded since the last call (a step's tensors)."""
-        groups, self._fresh = self._fresh, []
-        return groups
+        self.fresh.append(names)
 
     def index(self) -> dict[str, Any]:
         """name -> (value, (role, axes)), or the name's TensorRecord once looked up."""

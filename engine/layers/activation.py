@@ -15,8 +15,9 @@ class _Activation(Layer):
     """Keeps the axes of its input (images or feature vectors)."""
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        axes = ("sample", "feature") if x.ndim == 2 else ("sample", "channel", "row", "col")
-        self.in_axes = self.out_axes = axes
+        if x.ndim != len(self.in_axes):
+            axes = ("sample", "feature") if x.ndim == 2 else ("sample", "channel", "row", "col")
+            self.in_axes = self.out_axes = axes
         return self._apply(x)
 
     def _apply(self, x: np.ndarray) -> tuple[np.ndarray, Any]:

@@ -27,6 +27,7 @@ class Layer:
         self._in_shape: tuple[int, ...] | None = None
         self._out_shape: tuple[int, ...] | None = None
         self._spec: TraceSpec | None = None
+        self._captions: tuple[tuple[int, ...] | None, dict[str, Any]] | None = None
 
     # --- to be provided by each layer -------------------------------------
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
@@ -59,9 +60,9 @@ class Layer:
 
     def caption_values(self) -> dict[str, Any]:
         """describe(), made once per input shape (what it depends on); read-only."""
-        cached = self.__dict__.get("_caption_values")
+        cached = self._captions
         if cached is None or cached[0] != self._in_shape:
-            cached = self.__dict__["_caption_values"] = (self._in_shape, self.describe())
+            cached = self._captions = (self._in_shape, self.describe())
         return cached[1]
 
     # Tensors a forward pass records besides its input, parameters and output, as
@@ -77,7 +78,9 @@ class Layer:
         out, cache = self._forward(x)
         self._cache, self._in_shape, self._out_shape = cache, x.shape, out.shape
         if trace is not None:
-            spec = self._trace_spec()
+            spec = self._spec
+            if spec is None or spec.name is not self.name or spec.in_axes is not self.in_axes:
+                spec = self._trace_spec()
             if spec.plain:
                 values: tuple[Any, ...] = (x, out)
             else:
@@ -100,7 +103,9 @@ class Layer:
             self._backward_params(dout, cache)
             dx = None
         if trace is not None:
-            spec = self._trace_spec()
+            spec = self._spec
+            if spec is None or spec.name is not self.name or spec.in_axes is not self.in_axes:
+                spec = self._trace_spec()
             delta = Lazy(self._input_delta, dout, cache) if dx is None else dx
             if spec.plain:
                 values: tuple[Any, ...] = (dout, delta)
@@ -110,11 +115,10 @@ class Layer:
         return dx
 
     def _trace_spec(self) -> TraceSpec:
-        """The names, roles and axes this layer records, made again only when its name
-        or its input's axes change (an activation follows its input's rank)."""
-        spec = self._spec
-        if spec is None or spec.name is not self.name or spec.in_axes is not self.in_axes:
-            spec = self._spec = TraceSpec(self)
+        """The names, roles and axes this layer records: made again (forward and
+        backward check, inline) only when its name or its input's axes change (an
+        activation follows its input's rank)."""
+        spec = self._spec = TraceSpec(self)
         return spec
 
     def param_axes(self, key: str) -> tuple[str, ...]:
