@@ -252,7 +252,7 @@ def _wide_dw(dout: np.ndarray, buf: np.ndarray, cache: ConvCache) -> np.ndarray:
     """dw from the wide layout: dropped columns meet a zero delta and add nothing."""
     g = cache.wide
     assert g is not None
-    dw = buf[:, g.omax : g.omax + g.mv] @ cache.cols.T
+    dw = buf[:, g.omax : g.omax + g.mv].dot(cache.cols.T)
     if not sum_is_finite(dw):
         # With Inf in the input (a diverged network) a dropped column's 0 * Inf is
         # NaN where the true sum may be finite: sum over the kept columns only.
@@ -321,8 +321,9 @@ def conv2d_forward(
     if stride == (1, 1):
         g = wide_geometry(x.shape, kh, kw, padding, x.itemsize)
         cols = _wide_cols(x, g, padding)
-        out = _wide_crop(w.reshape(f, -1).dot(cols), g)  # 2-D dot: less overhead than @
-        out = np.add(out, b.reshape(1, f, 1, 1), order="C")  # the bias, and a plain copy
+        wide = w.reshape(f, -1).dot(cols)  # 2-D dot: less overhead than @
+        wide += b[:, None]
+        out = _wide_crop(wide, g).copy()
         return out, ConvCache(x.shape, w, cols, stride, padding, out.shape[2:], g)  # type: ignore[arg-type]
     cols, (oh, ow) = im2col(x, kh, kw, stride, padding)
     out = w.reshape(f, -1).dot(cols)
