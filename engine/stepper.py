@@ -20,7 +20,7 @@ from engine.optim import Optimizer
 from engine.trace import PHASES, PlannedStep, Step, Trace
 
 
-@dataclass
+@dataclass(slots=True)
 class PassState:
     """What flows between the steps of a pass."""
 

@@ -64,8 +64,8 @@ def softmax_cross_entropy_kernel(
     z: np.ndarray, y: np.ndarray
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """(loss, probabilities, dlogits) for checked logits (N, K) and labels (N,)."""
-    # ufunc.reduce rather than .max()/.sum(), flat indices rather than (rows, y)
-    # pairs, Python's exact fsum for the N log-probabilities: same result, a
+    # ufunc.reduce rather than .max()/.sum(), flat indices (take/put) rather than
+    # (rows, y) pairs, Python's exact fsum for the N log-probabilities: same result, a
     # fraction of the call overhead, which dominates at classroom sizes.
     n, k = z.shape
     shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
@@ -74,10 +74,11 @@ def softmax_cross_entropy_kernel(
     probs = e / total
     at_label = _row_starts(n, k) + y  # flat index of each row's label
     dlogits = probs.copy()
-    dlogits.reshape(-1)[at_label] -= 1
+    flat = dlogits.ravel()  # a view (a fresh copy is contiguous); take/put: cheaper than [...]
+    flat.put(at_label, flat.take(at_label) - 1)
     if n > 1:
         dlogits /= n
-    logp = shifted.reshape(-1)[at_label] - np.log(total.reshape(-1))
+    logp = shifted.ravel().take(at_label) - np.log(total.ravel())
     return -math.fsum(logp.tolist()) / n, probs, dlogits
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from engine.functional import flatten, flatten_backward
 from engine.layers.base import Layer, uniform_fan_in
 
 FEATURES = ("sample", "feature")
@@ -76,10 +75,10 @@ class Flatten(Layer):
     out_axes = FEATURES
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return flatten(x)
+        return x.reshape(x.shape[0], -1), x.shape  # engine.functional.flatten, unchecked
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        return flatten_backward(dout, cache)
+        return dout.reshape(cache)
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (in_shape[0], int(np.prod(in_shape[1:])))
