@@ -22,6 +22,7 @@ from engine.stepper import PassState, PlannedStep, Runner
 from engine.trace import Meta, Trace
 
 LOSSES = ("softmax_cross_entropy", "mse", "mse_onehot")
+_PREPARED = ("_plans", "_runners", "_by_name")  # made on first use; see Sequential.__getstate__
 # Losses whose targets are class labels (N,); "mse" compares with arrays shaped like the output.
 LABEL_LOSSES = ("softmax_cross_entropy", "mse_onehot")
 
@@ -54,6 +55,11 @@ class Sequential:
             layer.name = layer.name or f"{layer.prefix}{counts[layer.prefix]}"
             layer.init_params(rng, self.dtype)
         self.output_shape = self.shapes()[-1][1:]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles leave out what is prepared on use (the plans, the runners
+        bound to these very layers, the name lookup): a copy makes its own."""
+        return {k: v for k, v in self.__dict__.items() if k not in _PREPARED}
 
     # --- shapes and description -------------------------------------------
     def shapes(self, batch: int = 1) -> list[tuple[int, ...]]:

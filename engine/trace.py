@@ -233,8 +233,10 @@ class Trace:
     ) -> None:
         """Record several tensors at once: names[i] with metas[i] = (role, axes) holds
         values[i] (an array, or a Lazy)."""
-        if len(values) != len(names):
-            raise ValueError(f"record_all: {len(names)} names for {len(values)} values")
+        if not len(names) == len(metas) == len(values):
+            raise ValueError(
+                f"record_all: {len(names)} names, {len(metas)} metas, {len(values)} values"
+            )
         self._log.append((names, metas, values))
         self.fresh.append(names)
 

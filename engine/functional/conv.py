@@ -178,11 +178,14 @@ class Wide:
     """The wide layout's geometry for one input shape, kernel shape, padding and
     item size (made once: see `wide_geometry`). Positions: M = N*HP*WP in the flat
     layout; MV of them get a column (up to the last valid window's position, so
-    reads stay in bounds); OMAX = (KH-1)*WP + KW-1 is the largest tap shift."""
+    reads stay in bounds); OMAX = (KH-1)*WP + KW-1 is the largest tap shift. The
+    views' byte strides are for `itemsize`: `at` gives the geometry for another."""
 
     x_shape: tuple[int, int, int, int]
     kh: int
     kw: int
+    padding: tuple[int, int]
+    itemsize: int
     hp: int
     wp: int
     m: int
@@ -192,6 +195,12 @@ class Wide:
     crop: tuple[tuple[int, ...], tuple[int, ...]]  # rows x MV seen as (N, rows, OH, OW)
     dx_view: tuple[tuple[int, ...], tuple[int, ...], int]  # (C, M) seen as x's (N, C, H, W)
     direct: bool  # one sample, no padding: the flat layout is x itself
+
+    def at(self, itemsize: int) -> Wide:
+        """This geometry for arrays of another item size (a float64 delta on float32 x)."""
+        if itemsize == self.itemsize:
+            return self
+        return wide_geometry(self.x_shape, self.kh, self.kw, self.padding, itemsize)
 
 
 @lru_cache(maxsize=256)
@@ -205,7 +214,7 @@ def wide_geometry(
     mv = m - (kh - 1) * wp - kw + 1
     oh, ow = hp - kh + 1, wp - kw + 1
     return Wide(
-        x_shape, kh, kw, hp, wp, m, mv, (kh - 1) * wp + kw - 1,
+        x_shape, kh, kw, padding, itemsize, hp, wp, m, mv, (kh - 1) * wp + kw - 1,
         ((c, kh, kw, mv), (m * it, wp * it, it, it)),
         ((n, -1, oh, ow), (hp * wp * it, -1, wp * it, it)),
         ((n, c, h, w), (hp * wp * it, m * it, wp * it, it), (ph * wp + pw) * it),
@@ -213,13 +222,14 @@ def wide_geometry(
     )  # fmt: skip
 
 
-def _wide_cols(x: np.ndarray, g: Wide, padding: tuple[int, int]) -> np.ndarray:
+def _wide_cols(x: np.ndarray, g: Wide) -> np.ndarray:
     """(C*KH*KW, MV): row (c, u, v), column p = padded channel c at flat position p + u*WP + v."""
     n, c, h, w = x.shape
+    g = g.at(x.itemsize)
     if g.direct and x.flags.c_contiguous:
         flat = x  # already (C, H*W) in memory
     else:
-        (ph, pw) = padding
+        (ph, pw) = g.padding
         flat = np.zeros((c, n, g.hp, g.wp), dtype=x.dtype)
         flat[:, :, ph : ph + h, pw : pw + w] = x.transpose(1, 0, 2, 3)
     shape, strides = g.cols_view
@@ -228,7 +238,7 @@ def _wide_cols(x: np.ndarray, g: Wide, padding: tuple[int, int]) -> np.ndarray:
 
 def _wide_crop(a: np.ndarray, g: Wide) -> np.ndarray:
     """View rows x MV as (N, rows, OH, OW): the positions whose window fits."""
-    (n, _, oh, ow), (sn, _, si, sj) = g.crop
+    (n, _, oh, ow), (sn, _, si, sj) = g.at(a.itemsize).crop
     row, col = a.strides
     if col == a.itemsize and a.flags.c_contiguous:  # the usual case: the cheap constructor
         return np.ndarray((n, a.shape[0], oh, ow), a.dtype, a, 0, (sn, row, si, sj))
@@ -238,10 +248,12 @@ def _wide_crop(a: np.ndarray, g: Wide) -> np.ndarray:
     return as_strided(a, (n, a.shape[0], oh, ow), strides, writeable=False)
 
 
-def _wide_dout(dout: np.ndarray, g: Wide) -> np.ndarray:
+def _wide_dout(dout: np.ndarray, g: Wide, f: int) -> np.ndarray:
     """dout (N, F, OH, OW) laid out wide, after OMAX zeros (room for the largest tap
     shift): (F, OMAX + M), zeros where no window fits."""
-    f, it = dout.shape[1], dout.itemsize
+    n, oh, ow, it = g.x_shape[0], g.hp - g.kh + 1, g.wp - g.kw + 1, dout.itemsize
+    if dout.shape != (n, f, oh, ow):
+        raise ValueError(f"dout must have shape {(n, f, oh, ow)}; got {dout.shape}")
     buf = np.zeros((f, g.omax + g.m), dtype=dout.dtype)
     strides = (g.hp * g.wp * it, buf.shape[1] * it, g.wp * it, it)
     np.copyto(np.ndarray(dout.shape, dout.dtype, buf, g.omax * it, strides), dout)
@@ -289,8 +301,8 @@ def _wide_dx(buf: np.ndarray, cache: ConvCache) -> np.ndarray:
             o = (t // kw) * g.wp + t % kw
             flat[o : o + c * m] += dcols[t]
         dxp = flat
-    shape, strides, offset = g.dx_view  # the padded (C, N, HP, WP) cropped to x's pixels
-    dx = np.ndarray(shape, buf.dtype, dxp, offset, strides)
+    shape, strides, offset = g.at(dxp.itemsize).dx_view  # padded (C, N, HP, WP), cropped
+    dx = np.ndarray(shape, dxp.dtype, dxp, offset, strides)
     return dx if g.direct else dx.copy()  # one sample, no padding: already x's layout
 
 
@@ -320,7 +332,7 @@ def conv2d_forward(
     n, f, kh, kw = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
     if stride == (1, 1):
         g = wide_geometry(x.shape, kh, kw, padding, x.itemsize)
-        cols = _wide_cols(x, g, padding)
+        cols = _wide_cols(x, g)
         wide = w.reshape(f, -1).dot(cols)  # 2-D dot: less overhead than @
         wide += b[:, None]
         out = _wide_crop(wide, g).copy()
@@ -355,7 +367,7 @@ def conv2d_backward_kernel(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The unchecked kernel behind conv2d_backward."""
     if cache.wide:
-        buf = _wide_dout(dout, cache.wide)
+        buf = _wide_dout(dout, cache.wide, cache.w.shape[0])
         dx = _wide_dx(buf, cache) if sum_is_finite(cache.w) else _dx_cols(dout, cache)
         return dx, _wide_dw(dout, buf, cache), np.add.reduce(buf, axis=1)
     dw, db = conv2d_backward_params(dout, cache)
@@ -365,7 +377,7 @@ def conv2d_backward_kernel(
 def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray]:
     """(dw, db) alone: all a first layer needs (nothing below it wants its dx)."""
     if cache.wide:
-        buf = _wide_dout(dout, cache.wide)
+        buf = _wide_dout(dout, cache.wide, cache.w.shape[0])
         return _wide_dw(dout, buf, cache), np.add.reduce(buf, axis=1)
     f = cache.w.shape[0]
     d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)
@@ -375,7 +387,7 @@ def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarr
 def conv2d_backward_input(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
     """dx alone: each input pixel's delta from the outputs it influenced."""
     if cache.wide and sum_is_finite(cache.w):
-        return _wide_dx(_wide_dout(dout, cache.wide), cache)
+        return _wide_dx(_wide_dout(dout, cache.wide, cache.w.shape[0]), cache)
     return _dx_cols(dout, cache)
 
 

@@ -38,7 +38,7 @@ def check_labels(labels: object, n: int, k: int) -> np.ndarray:
     if lo < 0 or hi >= k:
         bad = y[(y < 0) | (y >= k)][0]
         raise ValueError(f"labels must be in [0, {k - 1}] for {k} classes; got {bad}")
-    return y
+    return y.astype(np.intp, copy=False)  # in range, so exact for any integer type (uint64)
 
 
 def _min_max(y: np.ndarray) -> tuple[int, int]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.functional import flatten, flatten_backward
 from engine.layers.base import Layer, uniform_fan_in
 
 FEATURES = ("sample", "feature")
@@ -75,10 +76,10 @@ class Flatten(Layer):
     out_axes = FEATURES
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return x.reshape(x.shape[0], -1), x.shape  # engine.functional.flatten, unchecked
+        return flatten(x)
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        return dout.reshape(cache)
+        return flatten_backward(dout, cache)
 
     def output_shape(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (in_shape[0], int(np.prod(in_shape[1:])))

@@ -185,3 +185,43 @@ def test_the_first_layers_delta_is_left_for_later_and_equals_the_eager_one():
     assert net.backward(dout, trace, need_dx=False) is None
     assert trace.tensors["conv1.dx"]._data is None  # not computed yet
     np.testing.assert_allclose(trace["conv1.dx"], eager)
+
+
+@pytest.mark.parametrize("padding, n", [(0, 1), (1, 2)])
+@pytest.mark.parametrize("x_dtype, w_dtype, d_dtype", [
+    (np.float32, np.float64, np.float32), (np.float64, np.float32, np.float64),
+    (np.float32, np.float32, np.float64),
+])  # fmt: skip
+def test_conv_layer_with_mixed_dtypes_matches_float64(padding, n, x_dtype, w_dtype, d_dtype):
+    """The stride-1 layout's views are laid over arrays of each one's own item size
+    (a float64 delta on a float32 layer once read float32 strides as float64)."""
+    rng = np.random.default_rng(8)
+    conv = Conv2D(2, 3, 3, padding=padding)
+    conv.init_params(rng, np.dtype(w_dtype))
+    ref = Conv2D(2, 3, 3, padding=padding)
+    ref.params = {k: v.astype(np.float64) for k, v in conv.params.items()}
+    x = rng.standard_normal((n, 2, 5, 5))
+    dout = rng.standard_normal((n, 3, 5 - 2 + 2 * padding, 5 - 2 + 2 * padding))
+    out, want = conv.forward(x.astype(x_dtype)), ref.forward(x)
+    dx, want_dx = conv.backward(dout.astype(d_dtype)), ref.backward(dout)
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(conv.grads["w"], ref.grads["w"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 5, 6), (1, 2, 5, 5), (2, 2, 4, 4), (2, 2, 1, 1)])
+def test_conv_layer_refuses_a_delta_of_the_wrong_shape(shape):
+    conv = Conv2D(1, 2, 3, padding=1)
+    conv.init_params(np.random.default_rng(0), np.dtype(np.float32))
+    conv.forward(np.ones((2, 1, 5, 5), np.float32))
+    with pytest.raises(ValueError, match=r"dout must have shape \(2, 2, 5, 5\)"):
+        conv.backward(np.ones(shape, np.float32))
+
+
+def test_flatten_layer_keeps_its_checks():
+    layer = Flatten()
+    with pytest.raises(ValueError, match="batch axis"):
+        layer.forward(np.ones(4, np.float32))
+    layer.forward(np.ones((2, 2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"dout must have shape \(2, 6\)"):
+        layer.backward(np.ones((3, 4), np.float32))

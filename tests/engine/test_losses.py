@@ -133,3 +133,12 @@ def test_losses_keep_the_input_dtype(dtype):
     loss, dpred = mse(z, np.zeros((4, 3), dtype=dtype))
     assert isinstance(loss, float) and dpred.dtype == dtype
     assert softmax(z).dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint64, np.int32, np.int64])
+def test_cross_entropy_takes_labels_of_any_integer_type(dtype):
+    z = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]], np.float32)
+    want = softmax_cross_entropy(z, np.array([1, 2]))
+    got = softmax_cross_entropy(z, np.array([1, 2], dtype=dtype))
+    assert got[0] == want[0]
+    np.testing.assert_array_equal(got[1], want[1])

@@ -1,5 +1,8 @@
 """A pass stepped one step at a time: the plan, the trace, captions, the update."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -8,7 +11,7 @@ from engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sigmoid, Tanh
 from engine.network import Sequential
 from engine.optim import SGD, Adam
 from engine.stepper import Pass
-from engine.trace import PHASES
+from engine.trace import PHASES, Trace
 
 
 def _pass(opt=None):
@@ -130,3 +133,30 @@ def test_caption_catalog_covers_both_languages_for_every_entry():
     for phase, op in caption_keys():
         text, formula = caption(phase, op, **values)
         assert text["en"] and text["zh-CN"] and formula
+
+
+def test_a_copied_network_steps_its_own_layers():
+    """The runners prepared for a plan are bound to the layers; a deep copy (or a
+    pickle) leaves them out and prepares its own."""
+    net = Sequential([Flatten(), Dense(4, 3)], (2, 2), seed=1)
+    x, y = np.ones((1, 2, 2), np.float32), np.array([2])
+    Pass(net, x, y, SGD(0.1)).run()  # plans and runners made
+    before = net.layers[1].params["w"].copy()
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        clone.layers[1].params["w"] = clone.layers[1].params["w"] * 2
+        p = Pass(clone, x, y, SGD(0.1))
+        p.run(until="forward")
+        np.testing.assert_array_equal(p.trace["dense1.w"], before * 2)
+        want = x.reshape(1, -1) @ (before * 2).T + clone.layers[1].params["b"]
+        np.testing.assert_allclose(p.trace["dense1.out"], want, rtol=1e-6)
+        p.run()  # backward and the update, on the clone's own layers
+        assert not np.array_equal(clone.layers[1].params["w"], before * 2)
+        np.testing.assert_array_equal(net.layers[1].params["w"], before)
+
+
+def test_record_all_refuses_groups_of_unequal_lengths():
+    trace = Trace()
+    with pytest.raises(ValueError, match="2 names, 1 metas, 2 values"):
+        trace.record_all(("a.x", "a.y"), (("input", ()),), (np.zeros(()), np.zeros(())))
+    trace.record("a.z", "input", np.zeros(()), ())
+    assert "a.z" in trace and "a.x" not in trace  # nothing half-recorded
