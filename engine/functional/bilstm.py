@@ -22,7 +22,7 @@ from engine.functional.recurrent_lstm import (
     lstm_backward,
     lstm_outputs,
     lstm_start_checked,
-    lstm_step,
+    lstm_steps,
 )
 
 DIRECTIONS = ("fwd", "bwd")
@@ -98,9 +98,8 @@ def bilstm(
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_ih_reverse, w_hh_reverse, b_ih_reverse,
         b_hh_reverse, check_finite=check_finite,
     )  # fmt: skip
-    for t in range(cache.fwd.zs.shape[0]):
-        lstm_step(cache.fwd, t)
-        lstm_step(cache.bwd, t)
+    lstm_steps(cache.fwd)  # the directions are independent: one after the other
+    lstm_steps(cache.bwd)
     return bilstm_outputs(cache), cache
 
 

@@ -70,8 +70,10 @@ class LSTMCache:
     w_hh: np.ndarray
 
     def __post_init__(self) -> None:
-        self.half = self.tc.dtype.type(0.5)  # σ(z) = tanh(z/2) * half + half
         hid = self.tc.shape[1]
+        # σ(z) = tanh(z/2) * half + half, half a full (3H, N) block: against a scalar
+        # NumPy's per-call setup costs ~0.3 us more, twice per step.
+        self.half = np.full((3 * hid, self.tc.shape[2]), 0.5, self.tc.dtype)
         t_len = self.tc.shape[0]
         self.a = self.ac[:t_len, : 4 * hid]  # (T, 4H, N) gate values in ORDER
         self.a4 = self.a.reshape(t_len, 4, hid, self.tc.shape[2])  # (T, 4, H, N)
@@ -82,6 +84,11 @@ class LSTMCache:
         self.i_f = self.ac[:t_len, hid : 3 * hid].reshape(t_len, 2, hid, n)
         self.g_c = self.ac[:t_len, 3 * hid :].reshape(t_len, 2, hid, n)  # g, c_{t-1}
         self.prod = np.empty((2, hid, self.tc.shape[2]), self.tc.dtype)  # (i g, f c_{t-1})
+        # Step t's arrays are these at [t] (lstm_cell's arguments, in its order).
+        self.steps = (
+            self.hx[:t_len], self.zs, self.a, self.sig, self.i_f, self.g_c, self.c[1:],
+            self.tc, self.a4[:, 0], self.h[1:],
+        )  # fmt: skip
 
 
 @dataclass
@@ -107,6 +114,11 @@ class LSTMBackward:
         self.do = self.dab[:t_len, :hid]
         self.dz_c = self.dab[:t_len, hid:].reshape(t_len, 4, hid, n)  # dz_i, dz_f, dz_g, dc f
         self.dc_prev = self.dab[:, 4 * hid :]  # (T + 1, H, N)
+        # Step t's arrays are these at [t] (lstm_cell_backward's arguments, in its order).
+        self.steps = (
+            self.dhs, self.dh_prev[1:], self.dh, self.od, self.dc, self.dc_prev[1:], self.p,
+            self.dz_c, self.q, self.do, self.da, self.dh_prev[:-1],
+        )  # fmt: skip
 
 
 def lstm_start(
@@ -151,17 +163,34 @@ def lstm_start_checked(
 
 def lstm_step(cache: LSTMCache, t: int) -> None:
     """Time step t: the four gates, then c_t = f c_{t-1} + i g and h_t = o tanh(c_t)."""
+    lstm_cell(cache.w, cache.half, cache.prod, *(a[t] for a in cache.steps))
+
+
+def lstm_steps(cache: LSTMCache) -> None:
+    """Every time step, in order (a whole-sequence call: each step's arrays come from
+    iterating the buffers, cheaper than indexing them)."""
+    w, half, prod = cache.w, cache.half, cache.prod
+    for arrays in zip(*cache.steps, strict=True):
+        lstm_cell(w, half, prod, *arrays)
+
+
+def lstm_cell(
+    w: np.ndarray, half: np.ndarray, prod: np.ndarray, hx: np.ndarray, zs: np.ndarray,
+    a: np.ndarray, sig: np.ndarray, i_f: np.ndarray, g_c: np.ndarray, c: np.ndarray,
+    tc: np.ndarray, o: np.ndarray, h: np.ndarray,
+) -> None:  # fmt: skip
+    """One step on its arrays (LSTMCache.steps at [t]): zs = W [h_{t-1}; x_t; 1], the
+    gates a = (o, i, f, g), c = f c_{t-1} + i g, tc = tanh(c), h = o tc."""
     # Positional `out` arguments and np.dot: at these sizes the call overhead is
     # most of the cost (keyword `out` and np.matmul each add ~0.1-0.4 us per call).
-    zs, sig, prod, tc = cache.zs[t], cache.sig[t], cache.prod, cache.tc[t]
-    np.dot(cache.w, cache.hx[t], zs)
-    np.tanh(zs, cache.a[t])  # tanh(z/2) on o, i, f; tanh(z) on g
-    np.multiply(sig, cache.half, sig)  # σ(z) = tanh(z/2) / 2 + 1/2
-    np.add(sig, cache.half, sig)
-    np.multiply(cache.i_f[t], cache.g_c[t], prod)  # (i g, f c_{t-1})
-    np.add(prod[0], prod[1], cache.c[t + 1])
-    np.tanh(cache.c[t + 1], tc)
-    np.multiply(cache.a4[t, 0], tc, cache.h[t + 1])
+    np.dot(w, hx, zs)
+    np.tanh(zs, a)  # tanh(z/2) on o, i, f; tanh(z) on g
+    np.multiply(sig, half, sig)  # σ(z) = tanh(z/2) / 2 + 1/2
+    np.add(sig, half, sig)
+    np.multiply(i_f, g_c, prod)  # (i g, f c_{t-1})
+    np.add(prod[0], prod[1], c)
+    np.tanh(c, tc)
+    np.multiply(o, tc, h)
 
 
 def lstm_view(cache: LSTMCache, t: int) -> dict[str, np.ndarray]:
@@ -200,8 +229,7 @@ def lstm(
     (4H,), the gates stacked in the order i, f, g, o.
     """
     cache = lstm_start(x, h0, c0, w_ih, w_hh, b_ih, b_hh, check_finite=check_finite)
-    for t in range(cache.zs.shape[0]):
-        lstm_step(cache, t)
+    lstm_steps(cache)
     return lstm_outputs(cache), cache
 
 
@@ -246,13 +274,21 @@ def lstm_backward_step(cache: LSTMCache, back: LSTMBackward, t: int) -> None:
     dz_i = dc_t g σ'(z_i), dz_f = dc_t c_{t-1} σ'(z_f), dz_g = dc_t i tanh'(z_g),
     dz_o = dh_t tanh(c_t) σ'(z_o);  to step t-1: dc_t f and W_hh^T dz_t.
     """
-    dh, dc = back.dh[t], back.dc[t]
-    np.add(back.dhs[t], back.dh_prev[t + 1], dh)
-    np.multiply(dh, back.od[t], dc)
-    np.add(dc, back.dc_prev[t + 1], dc)
-    np.multiply(dc, back.p[t], back.dz_c[t])  # dz_i, dz_f, dz_g and dc_t f at once
-    np.multiply(dh, back.q[t], back.do[t])
-    np.dot(back.w_hh_t, back.da[t], back.dh_prev[t])
+    lstm_cell_backward(back.w_hh_t, *(a[t] for a in back.steps))
+
+
+def lstm_cell_backward(
+    w_hh_t: np.ndarray, dhs: np.ndarray, dh_next: np.ndarray, dh: np.ndarray,
+    od: np.ndarray, dc: np.ndarray, dc_next: np.ndarray, p: np.ndarray, dz_c: np.ndarray,
+    q: np.ndarray, do: np.ndarray, da: np.ndarray, dh_prev: np.ndarray,
+) -> None:  # fmt: skip
+    """One step in reverse on its arrays (LSTMBackward.steps at [t])."""
+    np.add(dhs, dh_next, dh)
+    np.multiply(dh, od, dc)
+    np.add(dc, dc_next, dc)
+    np.multiply(dc, p, dz_c)  # dz_i, dz_f, dz_g and dc_t f at once
+    np.multiply(dh, q, do)
+    np.dot(w_hh_t, da, dh_prev)
 
 
 def lstm_backward_view(back: LSTMBackward, t: int) -> dict[str, np.ndarray]:
@@ -289,6 +325,7 @@ def lstm_backward(dhs: np.ndarray, cache: LSTMCache) -> dict[str, np.ndarray]:
     """BPTT for `lstm`: {dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh} and dh, dc (N, T, H),
     the total dL/dh_t and dL/dc_t of every step."""
     back = lstm_backward_start(dhs, cache)
-    for t in reversed(range(back.dh.shape[0])):
-        lstm_backward_step(cache, back, t)
+    w_hh_t = back.w_hh_t
+    for arrays in zip(*(a[::-1] for a in back.steps), strict=True):  # t = T-1 first
+        lstm_cell_backward(w_hh_t, *arrays)
     return lstm_backward_finish(cache, back)
