@@ -229,6 +229,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10, help="untimed calls before them")
     parser.add_argument("--rounds", type=int, default=3, help="rounds over every case")
     args = parser.parse_args()
+    if min(args.repeats, args.rounds, args.block) < 1 or args.warmup < 0:
+        parser.error("--repeats, --rounds and --block must be at least 1, --warmup at least 0")
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -250,7 +252,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, numpy {np.__version__}, 1 BLAS thread, float32, "
           f"allocator tuned: {tuned}; warm: turns of {args.warmup} untimed + {args.block} "
           "timed calls; alternating: single calls")  # fmt: skip
-    head = "".join(f" | {m + ': engine ms':>18} {'torch ms':>8} {'ratio':>5}" for m in modes)
+    head = "".join(f" | {m + ': engine ms':>22} {'torch ms':>8} {'ratio':>5}" for m in modes)
     print(f"{'case':28}{head} | target")
     # Each case's functions: engine, torch (and for the CNN the two context rows).
     groups: dict[str, list[Callable[[], object]]] = {}
@@ -282,11 +284,11 @@ def main() -> None:
             ratio = e_ms / t_ms
             if ratio > TARGETS[name]:
                 missed[m].append(name)
-            cells += f" | {e_ms:18.3f} {t_ms:8.3f} {ratio:5.2f}"
+            cells += f" | {e_ms:22.3f} {t_ms:8.3f} {ratio:5.2f}"
             if more:
                 bare_ms, kept_ms = more
-                bare += f" | {bare_ms:18.3f} {'':8} {bare_ms / t_ms:5.2f}"
-                kept += f" | {'':18} {kept_ms:8.3f} {e_ms / kept_ms:5.2f}"
+                bare += f" | {bare_ms:22.3f} {'':8} {bare_ms / t_ms:5.2f}"
+                kept += f" | {'':22} {kept_ms:8.3f} {e_ms / kept_ms:5.2f}"
         print(f"{name:28}{cells} | {TARGETS[name]:.2f}")
         if bare:
             print(f"{'  engine, no trace/steps':28}{bare} |")
