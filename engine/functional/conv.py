@@ -13,21 +13,23 @@ which for stride 1 and no padding is the lecture's (m - f + 1) x (n - f + 1).
 One output channel per kernel = the sum over input channels of a 2-D
 cross-correlation, plus bias: F x C 2-D convolutions in all (`conv2d_partials`).
 
-Fast path: channels-first im2col (C*KH*KW, N*OH*OW) built from KH*KW strided
-slices, then one GEMM; the backward pass scatters the column gradient back with
-col2im (KH*KW strided adds), which measured 3-4x faster than a full correlation
-with the flipped kernel. The loop versions in `naive.py` are the reference.
+Fast paths: for stride 1 the "wide" layout of `conv_wide` (one strided copy of
+the padded input, one GEMM); for other strides channels-first im2col
+(C*KH*KW, N*OH*OW) built from KH*KW strided slices, then one GEMM, the backward
+pass scattering the column gradient back with col2im (KH*KW strided adds), which
+measured 3-4x faster than a full correlation with the flipped kernel. The loop
+versions in `naive.py` are the reference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from engine.functional import conv_wide as wide
 from engine.functional._validate import (
     as_float,
     check_finite,
@@ -36,6 +38,7 @@ from engine.functional._validate import (
     pair,
     sum_is_finite,
 )
+from engine.functional.conv_wide import Wide
 
 
 @dataclass(slots=True)
@@ -44,7 +47,7 @@ class ConvCache:
 
     `cols` holds the input's windows, one row per (channel, kernel row, kernel col):
     one column per output position (N*OH*OW), or, for stride 1 (`wide`), one per
-    position of the padded input (see `_wide_cols`)."""
+    position of the padded input (see engine.functional.conv_wide)."""
 
     x_shape: tuple[int, int, int, int]
     w: np.ndarray
@@ -52,7 +55,7 @@ class ConvCache:
     stride: tuple[int, int]
     padding: tuple[int, int]
     out_hw: tuple[int, int]
-    wide: Wide | None = None  # stride 1: the wide layout's geometry
+    wide: Wide | None = None  # stride 1: the wide layout's geometry (engine.functional.conv_wide)
 
 
 def conv_output_shape(
@@ -162,150 +165,6 @@ def col2im(
     return np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3))
 
 
-# --- stride 1: the "wide" layout ----------------------------------------------
-# Lay the padded input out flat per channel, (C, N*HP*WP), and give every position
-# of it a column, whether or not a window starting there fits. Kernel tap (u, v)
-# then sees the same flat rows shifted by u*WP + v, so the windows are one strided
-# view whose rows are contiguous runs (a fast copy), and the backward pass shifts
-# each tap's contribution back by the same offset (see _wide_dx). Columns whose
-# window does not fit (row >= OH or col >= OW) are computed and dropped: for the
-# small maps a student steps through, fewer and simpler NumPy calls beat
-# computing only what is kept.
-
-
-@dataclass(frozen=True, slots=True)
-class Wide:
-    """The wide layout's geometry for one input shape, kernel shape, padding and
-    item size (made once: see `wide_geometry`). Positions: M = N*HP*WP in the flat
-    layout; MV of them get a column (up to the last valid window's position, so
-    reads stay in bounds); OMAX = (KH-1)*WP + KW-1 is the largest tap shift. The
-    views' byte strides are for `itemsize`: `at` gives the geometry for another."""
-
-    x_shape: tuple[int, int, int, int]
-    kh: int
-    kw: int
-    padding: tuple[int, int]
-    itemsize: int
-    hp: int
-    wp: int
-    m: int
-    mv: int
-    omax: int
-    cols_view: tuple[tuple[int, ...], tuple[int, ...]]  # (C, KH, KW, MV) over the flat layout
-    crop: tuple[tuple[int, ...], tuple[int, ...]]  # rows x MV seen as (N, rows, OH, OW)
-    dx_view: tuple[tuple[int, ...], tuple[int, ...], int]  # (C, M) seen as x's (N, C, H, W)
-    direct: bool  # one sample, no padding: the flat layout is x itself
-
-    def at(self, itemsize: int) -> Wide:
-        """This geometry for arrays of another item size (a float64 delta on float32 x)."""
-        if itemsize == self.itemsize:
-            return self
-        return wide_geometry(self.x_shape, self.kh, self.kw, self.padding, itemsize)
-
-
-@lru_cache(maxsize=256)
-def wide_geometry(
-    x_shape: tuple[int, int, int, int], kh: int, kw: int, padding: tuple[int, int], itemsize: int
-) -> Wide:
-    n, c, h, w = x_shape
-    (ph, pw), it = padding, itemsize
-    hp, wp = h + 2 * ph, w + 2 * pw
-    m = n * hp * wp
-    mv = m - (kh - 1) * wp - kw + 1
-    oh, ow = hp - kh + 1, wp - kw + 1
-    return Wide(
-        x_shape, kh, kw, padding, itemsize, hp, wp, m, mv, (kh - 1) * wp + kw - 1,
-        ((c, kh, kw, mv), (m * it, wp * it, it, it)),
-        ((n, -1, oh, ow), (hp * wp * it, -1, wp * it, it)),
-        ((n, c, h, w), (hp * wp * it, m * it, wp * it, it), (ph * wp + pw) * it),
-        n == 1 and not (ph or pw),
-    )  # fmt: skip
-
-
-def _wide_cols(x: np.ndarray, g: Wide) -> np.ndarray:
-    """(C*KH*KW, MV): row (c, u, v), column p = padded channel c at flat position p + u*WP + v."""
-    n, c, h, w = x.shape
-    g = g.at(x.itemsize)
-    if g.direct and x.flags.c_contiguous:
-        flat = x  # already (C, H*W) in memory
-    else:
-        (ph, pw) = g.padding
-        flat = np.zeros((c, n, g.hp, g.wp), dtype=x.dtype)
-        flat[:, :, ph : ph + h, pw : pw + w] = x.transpose(1, 0, 2, 3)
-    shape, strides = g.cols_view
-    return np.ndarray(shape, x.dtype, flat, 0, strides).reshape(c * g.kh * g.kw, g.mv)
-
-
-def _wide_crop(a: np.ndarray, g: Wide) -> np.ndarray:
-    """View rows x MV as (N, rows, OH, OW): the positions whose window fits."""
-    (n, _, oh, ow), (sn, _, si, sj) = g.at(a.itemsize).crop
-    row, col = a.strides
-    if col == a.itemsize and a.flags.c_contiguous:  # the usual case: the cheap constructor
-        return np.ndarray((n, a.shape[0], oh, ow), a.dtype, a, 0, (sn, row, si, sj))
-    # e.g. the columns of one channel and a one-column kernel: a view of x itself
-    k = col // a.itemsize
-    strides = (sn * k, row, si * k, sj * k)
-    return as_strided(a, (n, a.shape[0], oh, ow), strides, writeable=False)
-
-
-def _wide_dout(dout: np.ndarray, g: Wide, f: int) -> np.ndarray:
-    """dout (N, F, OH, OW) laid out wide, after OMAX zeros (room for the largest tap
-    shift): (F, OMAX + M), zeros where no window fits."""
-    n, oh, ow, it = g.x_shape[0], g.hp - g.kh + 1, g.wp - g.kw + 1, dout.itemsize
-    if dout.shape != (n, f, oh, ow):
-        raise ValueError(f"dout must have shape {(n, f, oh, ow)}; got {dout.shape}")
-    buf = np.zeros((f, g.omax + g.m), dtype=dout.dtype)
-    strides = (g.hp * g.wp * it, buf.shape[1] * it, g.wp * it, it)
-    np.copyto(np.ndarray(dout.shape, dout.dtype, buf, g.omax * it, strides), dout)
-    return buf
-
-
-def _wide_dw(dout: np.ndarray, buf: np.ndarray, cache: ConvCache) -> np.ndarray:
-    """dw from the wide layout: dropped columns meet a zero delta and add nothing."""
-    g = cache.wide
-    assert g is not None
-    dw = buf[:, g.omax : g.omax + g.mv].dot(cache.cols.T)
-    if not sum_is_finite(dw):
-        # With Inf in the input (a diverged network) a dropped column's 0 * Inf is
-        # NaN where the true sum may be finite: sum over the kept columns only.
-        rows = cache.cols.shape[0]
-        kept = _wide_crop(cache.cols, g).transpose(1, 0, 2, 3).reshape(rows, -1)
-        dw = dout.transpose(1, 0, 2, 3).reshape(dout.shape[1], -1) @ kept.T
-    return dw.reshape(cache.w.shape)
-
-
-SMALL_DX = 100_000  # F*KH*KW*N*HP*WP below which dx is one GEMM over shifted deltas
-
-
-def _wide_dx(buf: np.ndarray, cache: ConvCache) -> np.ndarray:
-    """dx, each pixel's delta from the outputs it fed. Small layers: one GEMM of the
-    kernels with the wide delta seen at every tap's shift (a strided view with
-    negative strides into the zeros before it, copied once). Large ones: one GEMM
-    to column gradients, then each tap's shifted back by u*WP + v in one 1-D add
-    (a copy as large as F*KH*KW times the map costs more than the adds there)."""
-    g = cache.wide
-    assert g is not None
-    f, c, kh, kw = cache.w.shape
-    it, m, omax = buf.itemsize, g.m, g.omax
-    if f * kh * kw * m <= SMALL_DX:
-        # shifted[f, u, v, p] = dout_wide[f, p - u*WP - v] (0 before the start)
-        strides = (buf.shape[1] * it, -g.wp * it, -it, it)
-        shifted = np.ndarray((f, kh, kw, m), buf.dtype, buf, omax * it, strides)
-        w2 = cache.w.transpose(1, 0, 2, 3).reshape(c, f * kh * kw)
-        dxp = w2.dot(shifted.reshape(f * kh * kw, m))
-    else:
-        wt = cache.w.transpose(2, 3, 1, 0).reshape(kh * kw * c, f)
-        dcols = (wt @ buf[:, omax:]).reshape(kh * kw, c * m)
-        flat = np.zeros(c * m + omax + 1, dtype=buf.dtype)
-        for t in range(kh * kw):
-            o = (t // kw) * g.wp + t % kw
-            flat[o : o + c * m] += dcols[t]
-        dxp = flat
-    shape, strides, offset = g.at(dxp.itemsize).dx_view  # padded (C, N, HP, WP), cropped
-    dx = np.ndarray(shape, dxp.dtype, dxp, offset, strides)
-    return dx if g.direct else dx.copy()  # one sample, no padding: already x's layout
-
-
 def conv2d(
     x: np.ndarray,
     w: np.ndarray,
@@ -331,11 +190,11 @@ def conv2d_forward(
     """The unchecked kernel behind conv2d: same dtypes, pairs, shapes known to fit."""
     n, f, kh, kw = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
     if stride == (1, 1):
-        g = wide_geometry(x.shape, kh, kw, padding, x.itemsize)
-        cols = _wide_cols(x, g)
-        wide = w.reshape(f, -1).dot(cols)  # 2-D dot: less overhead than @
-        wide += b[:, None]
-        out = _wide_crop(wide, g).copy()
+        g = wide.wide_geometry(x.shape, kh, kw, padding, x.itemsize)
+        cols = wide.cols(x, g)
+        flat = w.reshape(f, -1).dot(cols)  # 2-D dot: less overhead than @
+        flat += b[:, None]
+        out = wide.crop(flat, g).copy()
         return out, ConvCache(x.shape, w, cols, stride, padding, out.shape[2:], g)  # type: ignore[arg-type]
     cols, (oh, ow) = im2col(x, kh, kw, stride, padding)
     out = w.reshape(f, -1).dot(cols)
@@ -366,19 +225,21 @@ def conv2d_backward_kernel(
     dout: np.ndarray, cache: ConvCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The unchecked kernel behind conv2d_backward."""
-    if cache.wide:
-        buf = _wide_dout(dout, cache.wide, cache.w.shape[0])
-        dx = _wide_dx(buf, cache) if sum_is_finite(cache.w) else _dx_cols(dout, cache)
-        return dx, _wide_dw(dout, buf, cache), np.add.reduce(buf, axis=1)
+    g, w = cache.wide, cache.w
+    if g:
+        buf = wide.laid_out(dout, g, w.shape[0])
+        dx = wide.input_delta(buf, w, g) if sum_is_finite(w) else _dx_cols(dout, cache)
+        return dx, wide.weight_grad(dout, buf, w, cache.cols, g), np.add.reduce(buf, axis=1)
     dw, db = conv2d_backward_params(dout, cache)
     return _dx_cols(dout, cache), dw, db
 
 
 def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray]:
     """(dw, db) alone: all a first layer needs (nothing below it wants its dx)."""
-    if cache.wide:
-        buf = _wide_dout(dout, cache.wide, cache.w.shape[0])
-        return _wide_dw(dout, buf, cache), np.add.reduce(buf, axis=1)
+    g, w = cache.wide, cache.w
+    if g:
+        buf = wide.laid_out(dout, g, w.shape[0])
+        return wide.weight_grad(dout, buf, w, cache.cols, g), np.add.reduce(buf, axis=1)
     f = cache.w.shape[0]
     d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)
     return (d2 @ cache.cols.T).reshape(cache.w.shape), np.add.reduce(d2, axis=1)
@@ -386,8 +247,9 @@ def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarr
 
 def conv2d_backward_input(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
     """dx alone: each input pixel's delta from the outputs it influenced."""
-    if cache.wide and sum_is_finite(cache.w):
-        return _wide_dx(_wide_dout(dout, cache.wide, cache.w.shape[0]), cache)
+    g, w = cache.wide, cache.w
+    if g and sum_is_finite(w):
+        return wide.input_delta(wide.laid_out(dout, g, w.shape[0]), w, g)
     return _dx_cols(dout, cache)
 
 
@@ -410,7 +272,7 @@ def conv2d_partials(cache: ConvCache) -> np.ndarray:
     cols = cache.cols.reshape(c, kh * kw, -1)
     per_channel = np.matmul(cache.w.reshape(f, c, kh * kw).transpose(1, 0, 2), cols)
     if cache.wide:  # (C, F, MV) -> (N, C*F, OH, OW) over the kept positions
-        kept = _wide_crop(per_channel.reshape(c * f, -1), cache.wide).reshape(n, c, f, oh, ow)
+        kept = wide.crop(per_channel.reshape(c * f, -1), cache.wide).reshape(n, c, f, oh, ow)
         return np.ascontiguousarray(kept.transpose(0, 2, 1, 3, 4))
     return np.ascontiguousarray(per_channel.reshape(c, f, n, oh, ow).transpose(2, 1, 0, 3, 4))
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.functional import conv as conv_module
 from engine.functional import (
     conv2d,
     conv2d_backward,
@@ -15,6 +14,7 @@ from engine.functional import (
     conv2d_partials,
     conv2d_true,
     conv_output_shape,
+    conv_wide,
 )
 from tests.engine.gradcheck import check_grad, check_layer, projection, rel_error
 
@@ -99,8 +99,8 @@ def test_conv2d_fast_matches_naive_forward_and_backward(seed):
 @pytest.mark.parametrize("small_dx", [0, 10**9], ids=["shifted-adds", "one-gemm"])
 @pytest.mark.parametrize("seed", range(12))
 def test_conv2d_stride1_input_delta_both_ways_matches_naive(seed, small_dx, monkeypatch):
-    """Stride 1 computes dx one of two ways by size (engine.functional.conv.SMALL_DX)."""
-    monkeypatch.setattr(conv_module, "SMALL_DX", small_dx)
+    """Stride 1 computes dx one of two ways by size (engine.functional.conv_wide.SMALL_DX)."""
+    monkeypatch.setattr(conv_wide, "SMALL_DX", small_dx)
     rng = np.random.default_rng(100 + seed)
     x_shape, w_shape, _, padding = _random_conv_case(rng)
     x, w, b = _conv_inputs(x_shape, w_shape, seed=seed)
