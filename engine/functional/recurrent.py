@@ -75,16 +75,18 @@ def weight_grads(
     """dW, db and dx from dL/dz of every step, dz (T, G*H, N): one GEMM for
     [dW_hh | dW_ih | db], one for dx."""
     t_len, rows, n = dz.shape
-    dz2 = dz.transpose(1, 0, 2).reshape(rows, t_len * n)
-    # hx laid out (T*N, H+D+1): BLAS runs this GEMM ~12% faster than on the transpose.
-    hx2 = hx[:t_len].transpose(0, 2, 1).reshape(t_len * n, hid + d + 1)
-    dw = dz2.dot(hx2)
-    dx = w_ih.T.dot(dz2).reshape(d, t_len, n).transpose(2, 1, 0)
-    db = np.ascontiguousarray(dw[:, hid + d])
+    # Both laid out with (step, sample) pairs as the long axis: (T*N, G*H) and
+    # (H+D+1, T*N). BLAS ran this GEMM, giving dW transposed, ~15% faster than the
+    # other layouts, and the copies themselves are the cheapest pair (measured).
+    dzt = dz.transpose(0, 2, 1).reshape(t_len * n, rows)
+    hxt = hx[:t_len].transpose(1, 0, 2).reshape(hid + d + 1, t_len * n)
+    dwt = hxt.dot(dzt)  # (H+D+1, G*H) = [dW_hh | dW_ih | db] transposed
+    dx = dzt.dot(w_ih).reshape(t_len, n, d).transpose(1, 0, 2)
+    db = np.ascontiguousarray(dwt[hid + d])
     return {
         "dx": np.ascontiguousarray(dx),
-        "dw_ih": np.ascontiguousarray(dw[:, hid : hid + d]),
-        "dw_hh": np.ascontiguousarray(dw[:, :hid]),
+        "dw_ih": np.ascontiguousarray(dwt[hid : hid + d].T),
+        "dw_hh": np.ascontiguousarray(dwt[:hid].T),
         "db_ih": db,
         "db_hh": db.copy(),
     }
