@@ -229,7 +229,7 @@ def conv2d_backward_kernel(
     if g:
         buf = wide.laid_out(dout, g, w.shape[0])
         dx = wide.input_delta(buf, w, g) if sum_is_finite(w) else _dx_cols(dout, cache)
-        return dx, wide.weight_grad(dout, buf, w, cache.cols, g), np.add.reduce(buf, axis=1)
+        return dx, wide.weight_grad(dout, buf, w, cache.cols, g), wide.row_sums(buf)
     dw, db = conv2d_backward_params(dout, cache)
     return _dx_cols(dout, cache), dw, db
 
@@ -239,7 +239,7 @@ def conv2d_backward_params(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarr
     g, w = cache.wide, cache.w
     if g:
         buf = wide.laid_out(dout, g, w.shape[0])
-        return wide.weight_grad(dout, buf, w, cache.cols, g), np.add.reduce(buf, axis=1)
+        return wide.weight_grad(dout, buf, w, cache.cols, g), wide.row_sums(buf)
     f = cache.w.shape[0]
     d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)
     return (d2 @ cache.cols.T).reshape(cache.w.shape), np.add.reduce(d2, axis=1)

@@ -123,6 +123,19 @@ def weight_grad(
     return dw.reshape(w.shape)
 
 
+def row_sums(buf: np.ndarray) -> np.ndarray:
+    """Each row's sum (db from the laid-out delta): a BLAS product with ones, 3-4x
+    faster at these sizes than np.add.reduce along the rows."""
+    return buf.dot(_ones(buf.shape[1], buf.dtype))
+
+
+@lru_cache(maxsize=64)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 SMALL_DX = 100_000  # F*KH*KW*N*HP*WP below which dx is one GEMM over shifted deltas
 
 
