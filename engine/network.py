@@ -22,9 +22,9 @@ from engine.stepper import PassState, PlannedStep, Runner
 from engine.trace import Meta, Trace
 
 LOSSES = ("softmax_cross_entropy", "mse", "mse_onehot")
-_PREPARED = ("_plans", "_runners", "_by_name")  # made on first use; see Sequential.__getstate__
 # Losses whose targets are class labels (N,); "mse" compares with arrays shaped like the output.
 LABEL_LOSSES = ("softmax_cross_entropy", "mse_onehot")
+_PREPARED = ("_plans", "_runners", "_by_name")  # made on first use; see Sequential.__getstate__
 
 
 class Sequential:

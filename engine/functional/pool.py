@@ -13,7 +13,8 @@ Fast path: the window positions compared pairwise (a strict `>` keeps the first
 maximum), which measured 3-4x faster than reshape + argmax: for the common 2x2
 window over four contiguous planes (one copy of x), for any other window over
 the KH*KW strided slices of x. Each window's choice is kept per window position
-(`chosen`), so the backward pass is KH*KW strided writes.
+(`chosen`), so the backward pass is one multiply into x's windows seen as
+(KH, KW, N, C, OH, OW) when they tile it (stride = size), else KH*KW strided writes.
 """
 
 from __future__ import annotations
