@@ -247,9 +247,9 @@ class Sequential:
         items += [("update", lay.name, optimizer_kind) for lay in with_params]
         return [PlannedStep(i, *item) for i, item in enumerate(items)]
 
-    def runners(self, optimizer_kind: str) -> list[Runner]:
-        """What runs each planned step (engine.stepper.Pass), by step index."""
-        self.plan(optimizer_kind)
+    def runners(self, plan: list[PlannedStep]) -> list[Runner]:
+        """What runs each step of a plan of this network (engine.stepper.Pass), by step
+        index: made with the first plan, the same for every optimizer's."""
         return self.__dict__["_runners"]
 
     def _loss_step(self, state: PassState, trace: Trace, _: Optimizer) -> dict[str, Any]:

@@ -256,9 +256,9 @@ class RecurrentNet(Sequential):
         items += [("update", lay.name, optimizer_kind, None) for lay in self.layers]
         return [PlannedStep(i, *item) for i, item in enumerate(items)]
 
-    def runners(self, optimizer_kind: str) -> list[Runner]:
-        """What runs each planned step (engine.stepper.Pass): run_step on it."""
-        return [partial(self.run_step, planned) for planned in self.plan(optimizer_kind)]
+    def runners(self, plan: list[PlannedStep]) -> list[Runner]:
+        """What runs each step of `plan` (engine.stepper.Pass): run_step on it."""
+        return [partial(self.run_step, planned) for planned in plan]
 
     def run_step(
         self, planned: PlannedStep, state: PassState, trace: Trace, optimizer: Optimizer

@@ -44,9 +44,9 @@ class Steppable(Protocol):
 
     def plan(self, optimizer_kind: str) -> list[PlannedStep]: ...
 
-    def runners(self, optimizer_kind: str) -> list[Runner]:
-        """What runs each planned step, in the plan's order: it records into the trace
-        and returns the values the step's caption is filled with."""
+    def runners(self, plan: list[PlannedStep]) -> list[Runner]:
+        """What runs each step of `plan` (as `plan` returned it), in its order: it
+        records into the trace and returns the values the step's caption is filled with."""
         ...
 
 
@@ -60,7 +60,7 @@ class Pass:
         self.optimizer = optimizer
         self.state = PassState(net.check_input(x), np.asarray(target))
         self.plan = net.plan(optimizer.kind)
-        self._runners = net.runners(optimizer.kind)
+        self._runners = net.runners(self.plan)
         self.trace = Trace()
         self.cursor = 0
 
