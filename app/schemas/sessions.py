@@ -28,6 +28,7 @@ from app.schemas.base import (
     exactly_one,
 )
 from app.schemas.presets import NetworkInfo
+from engine.presets import DEFAULT_SEED
 
 
 class ConvOverride(Strict):
@@ -168,7 +169,7 @@ class SessionCreate(Strict):
     network: NetworkSpec | None = None
     weights_npz: str | None = Field(None, description="base64 .npz written by save_network")
     overrides: Overrides | None = None
-    seed: Seed = 0
+    seed: Seed = Field(DEFAULT_SEED, description="the same default as engine build_preset")
     input: InputSpec | None = None
 
     @model_validator(mode="after")

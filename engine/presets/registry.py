@@ -263,12 +263,16 @@ def preset_options(name: str) -> set[str]:
     return {p for p in params if p != "seed"}
 
 
+DEFAULT_SEED = 0  # the API's default too (app.schemas Seed), so a notebook and the page agree
+
+
 def build_preset(name: str, seed: int | None = None, **options: Any) -> Lesson:
     """Build a preset's network, sample and target (see engine.presets.builders),
-    with the builder's own options if it has any."""
+    with the builder's own options if it has any. No seed means DEFAULT_SEED, the
+    seed an API session uses when its request names none."""
     from engine.presets.builders import BUILDERS
 
     unknown = set(options) - preset_options(name)
     if unknown:
         raise ValueError(f"{name} takes no option {', '.join(sorted(unknown))}")
-    return BUILDERS[name](seed, **options)
+    return BUILDERS[name](DEFAULT_SEED if seed is None else seed, **options)

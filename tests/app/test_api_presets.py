@@ -2,7 +2,9 @@
 
 import pytest
 
-from engine.presets import list_presets
+import numpy as np
+
+from engine.presets import build_preset, list_presets
 
 
 def test_presets_list_every_engine_preset_with_both_languages(client):
@@ -51,3 +53,18 @@ def test_every_preset_runs_through_the_api(client, name):
         assert r.status_code == 200, r.text
     events = client.post(f"/api/sessions/{sid}/train", json={"iterations": 2}).text
     assert "event: done" in events and "event: error" not in events
+
+
+@pytest.mark.parametrize("name", [p.name for p in list_presets()])
+def test_a_session_without_a_seed_shows_what_build_preset_builds(client, name):
+    """A notebook's build_preset(name) and the page's session (no seed given) show
+    the same example: the same weights and the same input."""
+    lesson = build_preset(name)
+    sid = client.post("/api/sessions", json={"preset": name}).json()["id"]
+    steps = client.post(f"/api/sessions/{sid}/steps", json={"until": "forward"}).json()["steps"]
+    first_in = next(t["name"] for t in steps[0]["tensors"] if t["name"].endswith(".in"))
+    got = client.get(f"/api/sessions/{sid}/tensors/{first_in}").json()["data"]
+    np.testing.assert_array_equal(np.asarray(got, dtype=lesson.x.dtype), lesson.x)
+    for key, value in lesson.net.params().items():
+        got = client.get(f"/api/sessions/{sid}/tensors/{key}").json()["data"]
+        np.testing.assert_array_equal(np.asarray(got, dtype=value.dtype), value, err_msg=key)
