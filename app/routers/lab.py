@@ -10,6 +10,7 @@ from app.encoding import json_response
 from app.errors import BODY_ERRORS
 from app.limits import at_most
 from app.schemas import DescentRequest, ErrorOut
+from app.schemas.lab import lab_rules
 from engine.lab import MAX_RESOLUTION, MIN_RESOLUTION, compare, get_surface, grid, list_surfaces
 
 router = APIRouter(prefix="/api/lab", tags=["lab"])
@@ -17,9 +18,17 @@ ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 SurfaceName = Annotated[str, Path(max_length=64, examples=["bowl"])]
 
 
+@router.get("/rules")
+def rules(settings: SettingsDep) -> dict[str, Any]:
+    """What a descent may ask for (learning rate, μ, start, steps, runs) and the
+    lecture case (too-small, too-large, local-minimum, saddle, ...) of each outcome."""
+    return lab_rules(settings.limits)
+
+
 @router.get("/surfaces")
 def surfaces() -> list[dict[str, Any]]:
-    """Every surface: formula, title and description (en, zh-CN), window, minima, saddles."""
+    """Every surface: formula, title and description (en, zh-CN), window, minima,
+    saddles and its lecture cases (start, steps, runs and the outcome each shows)."""
     return list_surfaces()
 
 
@@ -44,7 +53,7 @@ def descent(
         Body(
             openapi_examples={
                 "bowl": {
-                    "summary": "Too small, good, oscillating, diverging",
+                    "summary": "Too small, good, oscillating, diverging (the lecture cases)",
                     "value": {
                         "surface": "bowl",
                         "start": [-4.5, 2.0],
@@ -66,7 +75,9 @@ def descent(
     ],  # fmt: skip
 ) -> Response:
     """Paths from one start for several optimizers and learning rates; each says how it
-    ended (converged, slow, oscillating, diverged, local-minimum, saddle, escaped)."""
+    ended (outcome: converged, slow, oscillating, diverged, local-minimum, saddle,
+    toward-saddle, escaped, runaway, downhill, unsettled), the lecture case that is
+    (case) and why (text, en and zh-CN)."""
     at_most("runs", len(req.runs), settings.limits, "max_lab_runs")
     at_most("steps", req.steps, settings.limits, "max_lab_steps")
     runs = [r.model_dump() for r in req.runs]

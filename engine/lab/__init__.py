@@ -7,7 +7,7 @@ Stateless: every function takes its inputs and returns new arrays.
 
     from engine.lab import descend
     path = descend("bowl", (-4.5, 2.0), "sgd", lr=0.099, steps=100)
-    path.outcome  # "oscillating"
+    path.outcome, path.case  # ("oscillating", "too-large")
 """
 
 from engine.lab.descent import (
@@ -15,16 +15,15 @@ from engine.lab.descent import (
     MAX_RUNS,
     MAX_STEPS,
     OPTIMIZERS,
-    OUTCOME_TEXT,
-    OUTCOMES,
     Path,
     adam_update,
-    classify,
     compare,
     descend,
     momentum_update,
     sgd_update,
 )
+from engine.lab.lecture import LECTURE, Lecture, LectureRun
+from engine.lab.outcomes import CASE_OF, CASES, OUTCOME_TEXT, OUTCOMES, classify
 from engine.lab.surfaces import (
     MAX_RESOLUTION,
     MIN_RESOLUTION,
@@ -37,6 +36,8 @@ from engine.lab.surfaces import (
 
 __all__ = [
     "BOUND",
+    "CASES",
+    "CASE_OF",
     "MAX_RESOLUTION",
     "MAX_RUNS",
     "MAX_STEPS",
@@ -46,6 +47,9 @@ __all__ = [
     "OUTCOME_TEXT",
     "SURFACES",
     "Path",
+    "LECTURE",
+    "Lecture",
+    "LectureRun",
     "Surface",
     "adam_update",
     "classify",

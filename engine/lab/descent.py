@@ -1,4 +1,5 @@
-"""Gradient descent on a 2-D surface, and what became of the path.
+"""Gradient descent on a 2-D surface; what became of the path is decided by
+`engine.lab.outcomes` from the path's own facts.
 
 Gradient descent = a direction (the gradient g) and a step (the learning rate):
 
@@ -20,46 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from engine.lab.surfaces import Surface, get_surface
+from engine.lab.outcomes import CASE_OF, OUTCOME_TEXT, classify
+from engine.lab.surfaces import get_surface
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
-OUTCOMES = ("converged", "slow", "oscillating", "diverged", "local-minimum", "saddle", "escaped")
-OUTCOME_TEXT: dict[str, dict[str, str]] = {
-    "converged": {"en": "Converged to the global minimum.", "zh-CN": "收敛到全局最小值。"},
-    "slow": {
-        "en": "Still far from a minimum after all steps: the learning rate is too small.",
-        "zh-CN": "走完所有步数仍离最小值很远：学习率太小，收敛太慢。",
-    },
-    "oscillating": {
-        "en": "Oscillates across the valley without converging: the learning rate is too large.",
-        "zh-CN": "在最小值附近来回震荡，无法收敛：学习率偏大。",
-    },
-    "diverged": {
-        "en": "Diverged: every step overshoots further, the learning rate is far too large.",
-        "zh-CN": "发散：每一步都越跳越远，学习率太大。",
-    },
-    "local-minimum": {
-        "en": "Stuck in a local minimum, not the global one.",
-        "zh-CN": "进入局部最小值就收敛了，没有找到真正的最优解。",
-    },
-    "saddle": {
-        "en": "Stopped at a saddle point: the gradient is zero but it is not a minimum.",
-        "zh-CN": "停在鞍点：梯度为零却不是极小值，不能在另一维度继续下降。",
-    },
-    "escaped": {
-        "en": "Slid off downhill without end: this surface has no lower bound.",
-        "zh-CN": "沿下坡一直滑走：这个曲面没有下界。",
-    },
-}
 
 MAX_STEPS = 100_000
 MAX_RUNS = 16
 BOUND = 1e6  # |x| or |y| beyond this counts as diverged
 REST_STEP = 1e-12  # a step shorter than this * (1 + |p|) ...
 REST_GRAD = 1e-8  # ... with |g| below this: the path has come to rest
-STATIONARY_GRAD = 1e-6  # |g| this small away from every listed point: an unlisted saddle
-SIGN_FLIPS = 0.3  # share of consecutive steps reversing along one axis
-LOSS_RISES = 0.2  # share of steps raising the loss
 
 
 @dataclass
@@ -80,9 +51,11 @@ class Path:
     diverged: bool
     diverged_at: int | None
     stopped_reason: str  # "steps" | "diverged" | "converged"
-    outcome: str  # one of OUTCOMES
+    outcome: str  # one of engine.lab.outcomes.OUTCOMES
     ended_near: tuple[float, float] | None = None  # the minimum or saddle point it ended on
     text: dict[str, str] = field(default_factory=dict)  # OUTCOME_TEXT[outcome]
+    case: str = "other"  # the lecture's case it shows: CASE_OF[outcome]
+    next_step: float = 0.0  # how far the optimizer would move on: 0 when it blew up or rested
 
     @property
     def steps_run(self) -> int:
@@ -206,7 +179,7 @@ def descend(
     losses = np.empty(steps + 1)
     grad_norms = np.empty(steps + 1)
     v, m = np.zeros(2), np.zeros(2)
-    diverged_at, stopped = None, "steps"
+    diverged_at, stopped, blowup_loss = None, "steps", None
     n = 0
     with np.errstate(all="ignore"):
         g = np.array(surface.df(p[0], p[1]), dtype=np.float64)
@@ -220,27 +193,44 @@ def descend(
                 p_new, m, v = adam_update(
                     p, g, m, v, t, hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"]
                 )
-            loss = float(surface.f(p_new[0], p_new[1]))
-            g = np.array(surface.df(p_new[0], p_new[1]), dtype=np.float64)
-            if not (
-                np.all(np.isfinite(p_new))
-                and np.max(np.abs(p_new)) <= BOUND
-                and math.isfinite(loss)
-                and np.all(np.isfinite(g))
-            ):
-                diverged_at, stopped = t, "diverged"
+            x, y = p_new
+            loss = float(surface.f(x, y))
+            g = np.array(surface.df(x, y), dtype=np.float64)
+            # Plain floats and `math` here: NumPy reductions on 2-vectors cost more
+            # than the step itself. nan fails every comparison, so `<= BOUND` is False.
+            if not (abs(x) <= BOUND and abs(y) <= BOUND and math.isfinite(loss)):
+                diverged_at, stopped, blowup_loss = t, "diverged", loss
+                break
+            gn = math.hypot(g[0], g[1])
+            if not math.isfinite(gn):
+                diverged_at, stopped, blowup_loss = t, "diverged", loss
                 break
             n = t
-            gn = math.hypot(*g)
             points[t], losses[t], grad_norms[t] = p_new, loss, gn
-            rest = math.hypot(*(p_new - p)) <= REST_STEP * (1 + math.hypot(*p_new))
+            moved = math.hypot(x - p[0], y - p[1])
             p = p_new
-            if rest and gn < REST_GRAD:
+            if gn < REST_GRAD and moved <= REST_STEP * (1 + math.hypot(x, y)):
                 stopped = "converged"
                 break
 
     points, losses, grad_norms = points[: n + 1], losses[: n + 1], grad_norms[: n + 1]
-    outcome, near = classify(surface, points, losses, grad_norms, diverged_at is not None)
+    # The step the optimizer would take next (its velocity or moments included):
+    # a path resting on a point must not be about to leave it.
+    ahead = 0.0
+    if diverged_at is None and stopped == "steps":
+        with np.errstate(all="ignore"):
+            if optimizer == "sgd":
+                q = sgd_update(p, g, hyper["lr"])
+            elif optimizer == "momentum":
+                q, _ = momentum_update(p, g, v, hyper["lr"], hyper["momentum"])
+            else:
+                q, _, _ = adam_update(
+                    p, g, m, v, n + 1, hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"]
+                )
+            ahead = math.hypot(q[0] - p[0], q[1] - p[1])
+    outcome, near = classify(
+        surface, points, losses, diverged_at is not None, blowup_loss, next_step=ahead
+    )
     return Path(
         surface=surface.name,
         optimizer=optimizer,
@@ -254,6 +244,8 @@ def descend(
         outcome=outcome,
         ended_near=near,
         text=dict(OUTCOME_TEXT[outcome]),
+        case=CASE_OF[outcome],
+        next_step=ahead,
     )
 
 
@@ -282,65 +274,3 @@ def compare(
         if missing:
             raise ValueError(f"run {i}: missing {', '.join(missing)}")
     return [descend(surface_name, start, steps=steps, **run) for run in runs]
-
-
-# ------------------------------------------------------------ classification
-
-
-def classify(
-    surface: Surface,
-    points: np.ndarray,
-    losses: np.ndarray,
-    grad_norms: np.ndarray,
-    diverged: bool,
-) -> tuple[str, tuple[float, float] | None]:
-    """(outcome, the critical point it ended on or None), checked in this order:
-
-    diverged       blew up, the loss rising (escaped if it was falling on a
-                   surface without lower bound: that is not the rate's fault);
-    converged /    ends within surface.tol of a minimum, the last step shorter
-    local-minimum  than tol (not just flying through), global or not;
-    saddle         ends within tol of a saddle point, or |g| < STATIONARY_GRAD;
-    escaped        no lower bound, loss still falling and below every critical value;
-    oscillating    over the second half of the path, >= SIGN_FLIPS of consecutive
-                   steps reverse along x or y, or >= LOSS_RISES of steps raise the loss;
-    slow           otherwise: still going downhill, far from any minimum.
-    """
-    end, tol = points[-1], surface.tol
-    falling = len(losses) > 1 and losses[-1] < losses[-2]
-    critical = [float(surface.f(*c)) for c in surface.minima + surface.saddles]
-    below_all = not critical or losses[-1] < min(critical)
-    if diverged:
-        escaped = not surface.bounded_below and falling and below_all
-        return ("escaped" if escaped else "diverged"), None
-
-    last_step = math.hypot(*(points[-1] - points[-2])) if len(points) > 1 else 0.0
-    for m in surface.minima:
-        if math.hypot(end[0] - m[0], end[1] - m[1]) <= tol and last_step <= tol:
-            return ("converged" if m in surface.global_minima else "local-minimum"), m
-    for s in surface.saddles:
-        if math.hypot(end[0] - s[0], end[1] - s[1]) <= tol:
-            return "saddle", s
-    if not surface.bounded_below and falling and below_all:
-        return "escaped", None
-    if grad_norms[-1] < STATIONARY_GRAD:
-        return "saddle", None
-    if _oscillating(points, losses):
-        return "oscillating", None
-    return "slow", None
-
-
-def _oscillating(points: np.ndarray, losses: np.ndarray) -> bool:
-    n = len(points) - 1
-    if n < 4:
-        return False
-    d = np.diff(points[n // 2 :], axis=0)
-    tiny = 1e-12 * (1 + float(np.max(np.abs(points))))
-    for axis in (0, 1):
-        a, b = d[:-1, axis], d[1:, axis]
-        both = (np.abs(a) > tiny) & (np.abs(b) > tiny)
-        if both.sum() >= 2 and np.mean(a[both] * b[both] < 0) >= SIGN_FLIPS:
-            return True
-    tail = losses[n // 2 :]
-    rises = np.diff(tail) > 1e-12 * (1 + float(np.max(np.abs(tail))))
-    return bool(np.mean(rises) >= LOSS_RISES)

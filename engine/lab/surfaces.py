@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.lab.lecture import LECTURE
+
 Point = tuple[float, float]
 Fn = Callable[[Any, Any], Any]
 Grad = Callable[[Any, Any], tuple[Any, Any]]
@@ -60,10 +62,36 @@ class Surface:
         return tuple(m for m, v in zip(self.minima, values, strict=True) if v <= best + 1e-9)
 
     @property
+    def span(self) -> float:
+        """The larger side of the plotting window."""
+        return max(self.x_range[1] - self.x_range[0], self.y_range[1] - self.y_range[0])
+
+    @property
     def tol(self) -> float:
         """Distance under which a point counts as on a minimum or saddle point."""
-        span = max(self.x_range[1] - self.x_range[0], self.y_range[1] - self.y_range[0])
-        return NEAR_FRACTION * span
+        return NEAR_FRACTION * self.span
+
+    @property
+    def critical_points(self) -> tuple[Point, ...]:
+        """Every listed minimum and saddle point (the surfaces have no maximum)."""
+        return self.minima + self.saddles
+
+    @property
+    def level(self) -> float:
+        """The loss a path is measured from: the global minimum's value, or on a
+        surface without minima the lowest saddle point's value."""
+        return min(float(self.f(*c)) for c in (self.global_minima or self.saddles))
+
+    @property
+    def pixel_loss(self) -> float:
+        """The largest change of f within `tol` of a critical point: losses closer
+        than this to a critical value cannot be told apart on the plot."""
+        theta = np.linspace(0.0, 2 * np.pi, 64, endpoint=False)
+        ring = self.tol * np.stack([np.cos(theta), np.sin(theta)])
+        return max(
+            float(np.max(np.abs(self.f(c[0] + ring[0], c[1] + ring[1]) - self.f(*c))))
+            for c in self.critical_points
+        )
 
     def info(self) -> dict[str, Any]:
         """Plain-Python summary (no arrays) for listings."""
@@ -82,6 +110,7 @@ class Surface:
             "start": self.start,
             "bounded_below": self.bounded_below,
             "tol": self.tol,
+            "lecture": LECTURE[self.name].info(self.start),
         }
 
 

@@ -1,42 +1,34 @@
-// The learning-rate lab's setup: the lecture's cases per surface, the compact
-// URL encoding of a setup, the runs table, and which of the lecture's four cases
-// an outcome (from the API) is.
+// The learning-rate lab's setup: the lecture's cases per surface (from the API),
+// the compact URL encoding of a setup and the runs table. The limits and the
+// name of each outcome's lecture case come from the server (GET /api/lab/rules,
+// GET /api/lab/surfaces); nothing here decides what a path did.
 import { el } from "./common.js";
 import { t } from "./i18n.js";
 
-export const MAX_RUNS = 4;
-export const MAX_STEPS = 2000;
-export const OPTIMIZERS = ["sgd", "momentum", "adam"];
-
 // Okabe-Ito colours (distinguishable with the common colour-vision deficiencies),
-// and a marker shape per run so colour is never the only cue.
+// and a marker shape per run so colour is never the only cue. The page draws at
+// most this many runs (or fewer, if the server allows fewer).
 export const PALETTE = ["#D55E00", "#0072B2", "#CC79A7", "#E69F00"];
 export const SHAPES = ["circle", "square", "triangle", "diamond"];
 
-const sgd = (lr) => ({ optimizer: "sgd", lr, momentum: 0.9 });
-const momentum = (lr, mu = 0.9) => ({ optimizer: "momentum", lr, momentum: mu });
-const adam = (lr) => ({ optimizer: "adam", lr, momentum: 0.9 });
+/** The most runs the page shows: one per colour, within the server's limit. */
+export function maxRuns(rules) {
+  return Math.min(PALETTE.length, rules.runs.le);
+}
 
-/** Per surface: a start, a step count and runs that show the lecture's cases. */
-export const LECTURE = {
-  bowl: { start: [-4.5, 2], steps: 100, runs: [sgd(0.001), sgd(0.05), sgd(0.099), sgd(0.11)] },
-  rosenbrock: { start: [-1.5, 2], steps: 1000, runs: [sgd(0.001), sgd(0.003), momentum(0.001), adam(0.1)] },
-  "local-minima": { start: [-3.5, 3.5], steps: 200, runs: [sgd(0.1), momentum(0.1), adam(0.1)] },
-  saddle: { start: [1, 0], steps: 100, runs: [sgd(0.1), momentum(0.1), adam(0.1)] },
-  "monkey-saddle": { start: [1, 0], steps: 200, runs: [sgd(0.05), momentum(0.05), adam(0.05)] },
-};
+/** A run with every field the table edits (μ from the server's default). */
+function fullRun(rules, r) {
+  return { optimizer: r.optimizer, lr: r.lr, momentum: r.momentum ?? rules.momentum.default };
+}
 
-/** The lecture's case an outcome illustrates: too small -> slow; too large ->
- * oscillating or diverged; local minimum; saddle point (and the two others). */
-export const CASE_OF = {
-  slow: "too-small",
-  oscillating: "too-large",
-  diverged: "too-large",
-  "local-minimum": "local-minimum",
-  saddle: "saddle",
-  converged: "good",
-  escaped: "unbounded",
-};
+/** A surface's lecture cases (start, steps, runs), as the API states them. */
+export function lectureSetup(rules, info) {
+  const { start, steps, runs } = info.lecture;
+  return { start, steps, runs: runs.map((r) => fullRun(rules, r)) };
+}
+
+const lrOk = (rules, lr) => lr > rules.lr.gt && lr <= rules.lr.le;
+const muOk = (rules, mu) => mu >= rules.momentum.ge && mu < rules.momentum.lt;
 
 const LETTER = { sgd: "s", momentum: "m", adam: "a" };
 const OPT_OF = { s: "sgd", m: "momentum", a: "adam" };
@@ -47,17 +39,17 @@ export function encodeRuns(runs) {
   return runs.map((r) => LETTER[r.optimizer] + r.lr + (r.optimizer === "momentum" ? `x${r.momentum}` : "")).join("_");
 }
 
-export function decodeRuns(text) {
+export function decodeRuns(text, rules) {
   const runs = [];
   for (const part of String(text || "").split("_")) {
     const m = /^([sma])([^x]+)(?:x(.+))?$/.exec(part);
     if (!m) continue;
     const lr = Number(m[2]);
-    const mu = m[3] === undefined ? 0.9 : Number(m[3]);
-    if (!(lr > 0 && lr <= 1000) || !(mu >= 0 && mu < 1)) continue;
+    const mu = m[3] === undefined ? rules.momentum.default : Number(m[3]);
+    if (!lrOk(rules, lr) || !muOk(rules, mu)) continue;
     runs.push({ optimizer: OPT_OF[m[1]], lr, momentum: mu });
   }
-  return runs.slice(0, MAX_RUNS);
+  return runs.slice(0, maxRuns(rules));
 }
 
 /** A start as "-4.5_2". */
@@ -65,9 +57,10 @@ export function encodeStart(p) {
   return `${p[0]}_${p[1]}`;
 }
 
-export function decodeStart(text) {
+export function decodeStart(text, rules) {
   const p = String(text || "").split("_").map(Number);
-  return p.length === 2 && p.every((v) => Number.isFinite(v) && Math.abs(v) <= 1e6) ? p : null;
+  const inside = (v) => Number.isFinite(v) && v >= rules.start.ge && v <= rules.start.le;
+  return p.length === 2 && p.every(inside) ? p : null;
 }
 
 /** Round a coordinate picked on the plot to about 1/1000 of the window. */
@@ -99,8 +92,9 @@ export function swatch(i) {
 }
 
 /** The runs table: an optimizer, a learning rate and (for momentum) μ per run,
- * a remove button, and "add run". onChange(runs) after every edit. */
-export function runsTable(parent, onChange) {
+ * a remove button, and "add run", within the server's rules. onChange(runs)
+ * after every edit. */
+export function runsTable(parent, rules, onChange) {
   const table = el("table", { class: "lab-runs" });
   const head = el("tr", {}, el("th", { scope: "col", text: "#" }), el("th", { scope: "col", text: t("lab.optimizer") }),
     el("th", { scope: "col", text: t("lab.lr") }), el("th", { scope: "col", text: t("lab.momentum") }), el("th", {}));
@@ -119,21 +113,22 @@ export function runsTable(parent, onChange) {
     body.innerHTML = "";
     runs.forEach((run, i) => {
       const opt = el("select", { "aria-label": `${t("lab.optimizer")} ${i + 1}`, "data-field": "optimizer" },
-        ...OPTIMIZERS.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })));
+        ...rules.optimizers.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })));
       opt.value = run.optimizer;
       opt.addEventListener("change", () => ((run.optimizer = opt.value), changed()));
-      const lr = el("input", { type: "number", min: "0.000001", max: "1000", step: "any", value: String(run.lr),
-        "aria-label": `${t("lab.lr")} ${i + 1}`, "data-field": "lr" });
+      const lr = el("input", { type: "number", min: String(rules.lr.gt), max: String(rules.lr.le), step: "any",
+        value: String(run.lr), "aria-label": `${t("lab.lr")} ${i + 1}`, "data-field": "lr" });
       lr.addEventListener("change", () => {
-        if (Number(lr.value) > 0 && Number(lr.value) <= 1000) (run.lr = Number(lr.value)), changed();
+        if (lr.value !== "" && lrOk(rules, Number(lr.value))) (run.lr = Number(lr.value)), changed();
         else lr.value = String(run.lr);
       });
-      const mu = el("input", { type: "number", min: "0", max: "0.999", step: "0.05", value: String(run.momentum),
-        "aria-label": `${t("lab.momentum")} ${i + 1}`, "data-field": "momentum" });
+      const mu = el("input", { type: "number", min: String(rules.momentum.ge), max: String(rules.momentum.lt),
+        step: "0.05", value: String(run.momentum), "aria-label": `${t("lab.momentum")} ${i + 1}`,
+        "data-field": "momentum" });
       mu.disabled = run.optimizer !== "momentum";
       mu.addEventListener("change", () => {
         const v = Number(mu.value);
-        if (mu.value !== "" && v >= 0 && v < 1) (run.momentum = v), changed();
+        if (mu.value !== "" && muOk(rules, v)) (run.momentum = v), changed();
         else mu.value = String(run.momentum);
       });
       const remove = el("button", { type: "button", class: "icon", "aria-label": t("lab.removeRun", { n: i + 1 }),
@@ -143,11 +138,11 @@ export function runsTable(parent, onChange) {
       body.append(el("tr", { "data-run": String(i) }, el("td", {}, swatch(i), ` ${i + 1}`), el("td", {}, opt), el("td", {}, lr),
         el("td", {}, mu), el("td", {}, remove)));
     });
-    add.disabled = runs.length >= MAX_RUNS;
+    add.disabled = runs.length >= maxRuns(rules);
   }
 
   add.addEventListener("click", () => {
-    const last = runs[runs.length - 1] || sgd(0.01);
+    const last = runs[runs.length - 1] || fullRun(rules, { optimizer: "sgd", lr: 0.01 });
     runs.push({ ...last, lr: Number((last.lr / 2).toPrecision(3)) });
     changed();
   });

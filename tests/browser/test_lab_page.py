@@ -141,14 +141,24 @@ def test_clicking_the_plot_sets_the_start_and_a_start_off_the_axis_escapes(page,
     # The plot area spans x in [-2, 2] and y in [-2, 2] inside the canvas margins
     # (left 46, right 14, top 12, bottom 36 CSS pixels).
     pw, ph = box["width"] - 60, box["height"] - 48
-    x = 46 + (1 + 2) / 4 * pw
-    y = 12 + (1 - (0.5 + 2) / 4) * ph
-    pg.locator("canvas.contour").click(position={"x": x, "y": y})
+
+    def click(px, py):
+        x = 46 + (px + 2) / 4 * pw
+        y = 12 + (1 - (py + 2) / 4) * ph
+        pg.locator("canvas.contour").click(position={"x": x, "y": y})
+
+    # Just off the axis: the path comes near the saddle point, then leaves it downhill.
+    click(1, 0.05)
     _runs_done(pg, 2)
     assert float(pg.input_value("input[data-field='start-x']")) == pytest.approx(1, abs=0.02)
-    assert float(pg.input_value("input[data-field='start-y']")) == pytest.approx(0.5, abs=0.02)
+    assert float(pg.input_value("input[data-field='start-y']")) == pytest.approx(0.05, abs=0.02)
     assert "start=" in pg.url
     assert [r["outcome"] for r in _rows(pg)][0] == "escaped"
+    # Far off it: the path never comes near the saddle point, it just runs downhill.
+    click(1, 0.5)
+    _runs_done(pg, 3)
+    assert float(pg.input_value("input[data-field='start-y']")) == pytest.approx(0.5, abs=0.02)
+    assert [r["outcome"] for r in _rows(pg)][0] == "runaway"
     screenshot(pg, "lab-saddle-escapes")
     watch.assert_clean()
 
@@ -220,4 +230,75 @@ def test_lab_fits_a_phone_screen(page, server):
     box = pg.locator("canvas.contour").bounding_box()
     assert box["width"] <= 390
     screenshot(pg, "lab-phone")
+    watch.assert_clean()
+
+
+def test_bowl_at_lr_0_105_shows_that_it_diverges(page, server):
+    """Issue 12 item 4: the loss goes from 50 to 7.6e9 in 100 steps (no coordinate
+    passes the bound), which the page used to call "oscillates without converging"."""
+    pg, watch = page
+    pg.goto(server + LAB + "?surface=bowl&runs=s0.105&steps=100")
+    _runs_done(pg, 1)
+    row = _rows(pg)[0]
+    assert row["outcome"] == "diverged" and row["case"] == "too-large"
+    assert row["diverged"] == "0" and row["stepsRun"] == "100"  # all 100 steps are finite
+    assert float(row["loss"]) > 1e9
+    caption = pg.locator(".lab-row[data-run='0'] .lab-outcome").text_content()
+    assert caption.startswith("Diverges") and "oscillat" not in caption.lower()
+    assert pg.locator(".lab-row[data-run='0'] .lab-case").text_content() == (
+        "Case 2: learning rate too large"
+    )
+    flag = pg.locator(".lab-row[data-run='0'] .lab-flag.diverged").text_content()
+    assert "loss grew from" in flag and "in 100 steps" in flag
+    screenshot(pg, "lab-bowl-0.105-diverges")
+    pg.locator("a[hreflang='zh-CN']").click()
+    pg.wait_for_selector("#view[data-ready]")
+    _runs_done(pg, 1)
+    assert "发散" in pg.locator(".lab-row[data-run='0'] .lab-outcome").text_content()
+    assert "情形 2" in pg.locator(".lab-row[data-run='0'] .lab-case").text_content()
+    watch.assert_clean()
+
+
+def test_monkey_saddle_lecture_cases_name_the_saddle_point_not_a_too_small_rate(page, server):
+    """SGD 0.05 from (1, 0) creeps along the ridge towards the saddle point (the
+    surface has no minimum); momentum and Adam run past it and on downhill."""
+    pg, watch = page
+    pg.goto(server + LAB + "?surface=monkey-saddle")
+    _runs_done(pg, 1)
+    rows = _rows(pg)
+    assert [r["outcome"] for r in rows] == ["toward-saddle", "escaped", "escaped"]
+    assert [r["case"] for r in rows] == ["saddle", "unbounded", "unbounded"]
+    head = pg.locator(".lab-row[data-run='0'] .lab-case").text_content()
+    caption = pg.locator(".lab-row[data-run='0'] .lab-outcome").text_content()
+    assert head == "Case 4: saddle point" and "saddle point" in caption
+    assert "too small" not in head + caption and "minimum" not in head
+    screenshot(pg, "lab-monkey-saddle")
+    watch.assert_clean()
+
+
+def test_the_step_limit_and_the_lecture_cases_come_from_the_server(page, server):
+    """The page reads the limits from GET /api/lab/rules and the lecture's runs
+    from GET /api/lab/surfaces: a server allowing 300 steps caps the steps at 300."""
+    pg, watch = page
+
+    def fewer_steps(route):
+        rules = route.fetch().json()
+        rules["steps"]["le"] = 300
+        route.fulfill(json=rules)
+
+    pg.route("**/api/lab/rules", fewer_steps)
+    pg.goto(server + LAB + "?surface=rosenbrock&steps=1000")
+    _runs_done(pg, 1)
+    assert pg.get_attribute("input[data-field='steps']", "max") == "300"
+    assert pg.input_value("input[data-field='steps']") == "300"
+    lecture = next(
+        s["lecture"]
+        for s in httpx.get(server + "/api/lab/surfaces").json()
+        if s["name"] == "rosenbrock"
+    )
+    lrs = pg.eval_on_selector_all(
+        ".lab-runs input[data-field='lr']", "xs => xs.map(x => Number(x.value))"
+    )
+    assert lrs == [r["lr"] for r in lecture["runs"]]
+    assert all(int(r["stepsRun"]) <= 300 for r in _rows(pg))
     watch.assert_clean()

@@ -236,12 +236,17 @@ def test_saddle_escape_that_reaches_the_bound_is_escaped_not_diverged():
     assert path.diverged and path.diverged_at == 114 and path.outcome == "escaped"
 
 
-def test_monkey_saddle_creeps_along_a_ridge_and_escapes_down_a_valley():
+def test_monkey_saddle_creeps_along_a_ridge_and_runs_down_a_valley():
     # f(x, 0) = x³: dx = -3 lr x², so x ≈ 1 / (3 lr t), ever more slowly.
     ridge = descend("monkey-saddle", (1.0, 0.0), "sgd", 0.1, 500)
     assert ridge.outcome == "saddle" and 0 < ridge.points[-1, 0] < 0.01
+    # From (-1, 0) it goes downhill away from the saddle point: never near it.
     valley = descend("monkey-saddle", (-1.0, 0.0), "sgd", 0.1, 500)
-    assert valley.outcome == "escaped"
+    assert valley.outcome == "runaway" and valley.case == "unbounded"
+    assert np.all(np.diff(valley.points[:, 0]) < 0)
+    # Momentum from the ridge runs past the saddle point and on downhill.
+    past = descend("monkey-saddle", (1.0, 0.0), "momentum", 0.05, 200)
+    assert past.outcome == "escaped" and past.points[:, 0].min() < 0
 
 
 def test_local_minimum_and_how_optimizers_differ():

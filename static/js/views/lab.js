@@ -1,15 +1,15 @@
 // The learning-rate lab: gradient descent on 2-D loss surfaces. The API samples
-// the surface and runs every path (and says how each ended); this view draws the
-// contour plot, animates the paths step by step and reads the loss and gradient
-// norm of each step from the API's arrays. Nothing here computes a gradient.
+// the surface and runs every path, and says how each ended and which of the
+// lecture's cases that is (outcome, case, text); this view draws the contour
+// plot, animates the paths step by step and reads the loss and gradient norm of
+// each step from the API's arrays. Nothing here computes a gradient or judges a path.
 import { api } from "../api.js";
 import { format, legend } from "../colors.js";
 import { clearError, el, mount, showError } from "../common.js";
 import { ContourPlot } from "../contour.js";
 import { pick, t } from "../i18n.js";
 import {
-  CASE_OF, LECTURE, MAX_STEPS, PALETTE, SHAPES, decodeRuns, decodeStart, encodeRuns, encodeStart, roundTo, runsTable,
-  swatch,
+  PALETTE, SHAPES, decodeRuns, decodeStart, encodeRuns, encodeStart, lectureSetup, roundTo, runsTable, swatch,
 } from "../lab-setup.js";
 import { LineChart } from "../linechart.js";
 import { Player } from "../player.js";
@@ -52,7 +52,8 @@ class LabPlayer extends Player {
 }
 
 mount(async (root) => {
-  const surfaces = await api("GET", "/api/lab/surfaces");
+  const [rules, surfaces] = await Promise.all([api("GET", "/api/lab/rules"), api("GET", "/api/lab/surfaces")]);
+  const maxSteps = rules.steps.le;
   const infoOf = new Map(surfaces.map((s) => [s.name, s]));
   if (!infoOf.has(store.get().surface)) store.set({ surface: "bowl", start: "", runs: "", steps: 0 });
   const grids = new Map();
@@ -97,12 +98,13 @@ mount(async (root) => {
   };
   const sx = num(`${t("lab.start")} x`, { "data-field": "start-x" });
   const sy = num(`${t("lab.start")} y`, { "data-field": "start-y" });
-  const stepsIn = num(t("lab.steps"), { min: "1", max: String(MAX_STEPS), step: "1", "data-field": "steps" });
+  const stepsIn = num(t("lab.steps"), { min: String(rules.steps.ge), max: String(maxSteps), step: "1",
+    "data-field": "steps" });
   const runBtn = el("button", { type: "button", class: "primary", "data-act": "run", text: t("lab.run") });
   side.append(el("h3", { text: t("lab.setup") }), el("div", { class: "row" }, sx.label, sy.label),
     el("p", { class: "muted", text: t("lab.startHint") }), el("div", { class: "row" }, stepsIn.label),
     el("h3", { text: t("lab.runs") }));
-  const table = runsTable(side, (runs) => {
+  const table = runsTable(side, rules, (runs) => {
     store.set({ runs: encodeRuns(runs), frame: -1 });
     rerun();
   });
@@ -129,12 +131,12 @@ mount(async (root) => {
   /** The setup the URL describes: a blank part is the lecture's. */
   function current() {
     const st = store.get();
-    const lecture = LECTURE[st.surface];
-    const runs = decodeRuns(st.runs);
+    const lecture = lectureSetup(rules, infoOf.get(st.surface));
+    const runs = decodeRuns(st.runs, rules);
     return {
       surface: st.surface,
-      start: decodeStart(st.start) || lecture.start,
-      steps: st.steps > 0 ? Math.min(Math.round(st.steps), MAX_STEPS) : lecture.steps,
+      start: decodeStart(st.start, rules) || lecture.start,
+      steps: st.steps > 0 ? Math.min(Math.round(st.steps), maxSteps) : lecture.steps,
       runs: runs.length ? runs : lecture.runs,
     };
   }
@@ -219,27 +221,30 @@ mount(async (root) => {
     chart.setData(paths.map((p, i) => ({ values: p.losses, colour: PALETTE[i], shape: SHAPES[i] })), y);
   }
 
+  /** A row per path: the API's outcome, its lecture case (named by the catalog)
+   * and text; a flag for a path that blew up, came to rest, or whose loss grew
+   * by orders of magnitude (its first and last loss, as the API gave them). */
   function buildLegend() {
     rows.innerHTML = "";
     paths.forEach((p, i) => {
       const run = setup.runs[i];
-      const kase = CASE_OF[p.outcome] || "other";
       const hyper = run.optimizer === "momentum" ? `lr = ${run.lr}, μ = ${run.momentum}` : `lr = ${run.lr}`;
       const n = p.points.length - 1;
       let flag = "";
-      if (p.diverged) flag = t(p.outcome === "escaped" ? "lab.escapedAt" : "lab.divergedAt", { k: p.diverged_at });
+      if (p.diverged) flag = t(p.outcome === "diverged" ? "lab.divergedAt" : "lab.escapedAt", { k: p.diverged_at });
+      else if (p.outcome === "diverged") flag = t("lab.grew", { first: format(p.losses[0]), last: format(p.losses[n]), k: n });
       else if (n < setup.steps) flag = t("lab.restAt", { k: n });
       const row = el("li", {
-        class: `lab-row case-${kase}`, "data-run": String(i), "data-outcome": p.outcome, "data-case": kase,
+        class: `lab-row case-${p.case}`, "data-run": String(i), "data-outcome": p.outcome, "data-case": p.case,
         "data-steps-run": String(n), "data-diverged": p.diverged ? "1" : "0",
         "data-diverged-at": p.diverged_at === null ? "" : String(p.diverged_at),
         "data-ended-near": p.ended_near ? p.ended_near.join(",") : "",
       },
       el("div", { class: "lab-row-head" }, swatch(i), el("strong", { text: t(`lab.opt.${run.optimizer}`) }),
-        el("span", { class: "lab-hyper", text: hyper }), el("span", { class: "lab-case", text: t(`lab.case.${kase}`) })),
+        el("span", { class: "lab-hyper", text: hyper }), el("span", { class: "lab-case", text: t(`lab.case.${p.case}`) })),
       el("p", { class: "caption lab-outcome", text: pick(p.text) }),
       el("p", { class: "lab-now" }),
-      flag ? el("p", { class: `lab-flag${p.diverged ? " diverged" : ""}`, text: flag }) : null);
+      flag ? el("p", { class: `lab-flag${p.outcome === "diverged" ? " diverged" : ""}`, text: flag }) : null);
       rows.append(row);
     });
   }
@@ -308,7 +313,7 @@ mount(async (root) => {
   sy.input.addEventListener("change", startChanged);
   stepsIn.input.addEventListener("change", () => {
     const n = Math.round(Number(stepsIn.input.value));
-    if (n >= 1 && n <= MAX_STEPS) store.set({ steps: n, frame: -1 });
+    if (n >= rules.steps.ge && n <= maxSteps) store.set({ steps: n, frame: -1 });
     rerun();
   });
   runBtn.addEventListener("click", () => rerun({ force: true }));
