@@ -144,6 +144,9 @@ def explanation_payload(exp: Explanation, names: dict[str, str], value: float) -
     d["constant"], d["scale"] = rename(d["constant"]), rename(d["scale"])
     d["index"] = list(d["index"])
     d["total"], d["value"] = _number(d["total"]), _number(value)
+    if "activation" in d:
+        act = d["activation"]
+        act["z"], act["value"] = _number(act["z"]), _number(act["value"])
     return d
 
 

@@ -208,13 +208,24 @@ class Sequential:
         for key, p in list(layer.params.items()):
             if key not in layer.grads:
                 raise RuntimeError(f"{layer.name}: update before backward (no gradient for {key})")
-            new = opt.step(f"{layer.name}.{key}", p, layer.grads[key])
+            name = f"{layer.name}.{key}"
+            # Momentum's velocity and Adam's moments before and after this step (the
+            # optimizer replaces its arrays, never changes them), so the update explains itself.
+            before = dict(opt.state.get(name, ())) if trace is not None else None
+            new = opt.step(name, p, layer.grads[key])
             layer.params[key] = new
             if trace is not None:
                 axes = layer.param_axes(key)
-                trace.record(f"{layer.name}.{key}.before", "param", p, axes)
-                trace.record(f"{layer.name}.{key}.after", "update", new, axes)
-                trace.record(f"{layer.name}.{key}.change", "update", new - p, axes)
+                trace.record(f"{name}.before", "param", p, axes)
+                trace.record(f"{name}.after", "update", new, axes)
+                trace.record(f"{name}.change", "update", new - p, axes)
+                for slot, now in opt.state.get(name, {}).items():
+                    prev = before.get(slot) if before else None
+                    prev = np.zeros_like(now) if prev is None else prev
+                    trace.record(f"{name}.{slot}.before", "state", prev, axes)
+                    trace.record(f"{name}.{slot}", "state", now, axes)
+                if name in opt.state:
+                    trace.record(f"{name}.t", "param", np.array(opt.steps[name]), ())
         if trace is not None:
             trace.record(f"{layer.name}.lr", "param", np.array(opt.lr, dtype=self.dtype), ())
 

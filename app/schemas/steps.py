@@ -71,6 +71,11 @@ class StepsOut(BaseModel):
     cursor: int
     passes: int
     loss: float | str | None
+    needs_target: bool = Field(
+        description="the input has no target: the pass ended with the prediction (no loss, "
+        "backward or update); `note` says how to give one"
+    )
+    note: str | None = None
     steps: list[StepOut]
 
 
@@ -83,11 +88,18 @@ class FactorOut(BaseModel):
 class TermOut(BaseModel):
     factors: list[FactorOut]
     product: float | str
+    expr: str | None = Field(
+        None, description="the term's arithmetic with its numbers when it is not the "
+        "factors' product (e^(z − max), −log p, (y − t)²)",
+    )  # fmt: skip
 
 
 class ActivationOut(BaseModel):
-    fn: str = Field(description="sigmoid | tanh | relu, applied to the terms' sum")
-    z: float | str = Field(description="the pre-activation: the sum of the terms")
+    fn: str = Field(
+        description="the last step applied to the terms' sum: an activation (sigmoid, "
+        "tanh, relu, leaky_relu), softmax's division, or sqrt (a norm)"
+    )
+    z: float | str = Field(description="the sum of the terms (a pre-activation)")
     value: float | str = Field(description="fn(z)")
     formula: str
 
@@ -102,5 +114,9 @@ class ExplanationOut(BaseModel):
     total: float | str
     value: float | str
     activation: ActivationOut | None = Field(
-        None, description="a recurrent gate or hidden value: total = fn(sum of the terms)"
+        None, description="an activation, a gate, softmax: total = fn(sum of the terms)"
     )
+    given: str | None = Field(
+        None, description="input | param | target | state | hyper: nothing in the pass "
+        "computes this number (the one term is the number itself)",
+    )  # fmt: skip

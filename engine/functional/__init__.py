@@ -53,12 +53,19 @@ from engine.functional.explain import (
     explain_pool_routing,
 )
 from engine.functional.explain_recurrent import (
-    ActivatedExplanation,
     explain_lstm_cell,
-    explain_lstm_cell_delta,
     explain_lstm_gate,
     explain_lstm_hidden,
+    explain_preact,
     explain_rnn_hidden,
+    explain_tanh_c,
+)
+from engine.functional.explain_recurrent_back import (
+    explain_hidden_delta,
+    explain_lstm_cell_delta,
+    explain_lstm_gate_delta,
+    explain_norm,
+    explain_rnn_dz,
 )
 from engine.functional.heads import (
     HeadCache,
@@ -125,7 +132,6 @@ from engine.functional.recurrent_lstm import (
 )
 
 __all__ = [
-    "ActivatedExplanation",
     "BiLSTMCache",
     "ClipCache",
     "ConvCache",
@@ -167,15 +173,21 @@ __all__ = [
     "explain_conv_input_delta",
     "explain_conv_output",
     "explain_dense_input_delta",
+    "explain_hidden_delta",
     "explain_lstm_cell",
     "explain_lstm_cell_delta",
     "explain_lstm_gate",
+    "explain_lstm_gate_delta",
     "explain_lstm_hidden",
     "explain_max_pool",
+    "explain_norm",
     "explain_pool_input_delta",
     "explain_pool_output",
     "explain_pool_routing",
+    "explain_preact",
+    "explain_rnn_dz",
     "explain_rnn_hidden",
+    "explain_tanh_c",
     "flatten",
     "flatten_backward",
     "global_norm",

@@ -1,11 +1,9 @@
-"""The arithmetic behind one number, as data.
+"""The arithmetic behind one number of a convolution or a pooling layer, as data.
 
-Each explain function returns an `Explanation`: a list of terms, each a product
-of named factors (tensor, index, value), an optional constant added (a bias) and
-an optional factor multiplied afterwards (an activation's slope). Its `total`
-is recomputed from the terms, so a test or a student can check that the terms
-really add up to the recorded value. Factor tensor names are generic ("x", "w",
-"b", "dout", "weight"); the caller maps them to trace names.
+Each explain function returns an `Explanation` (explain_terms.py): terms, each a
+product of named factors, that add up to the recorded value. Dense layers,
+activations, losses and updates are in explain_dense.py; recurrent steps in
+explain_recurrent.py.
 
 These loop over one window or one pixel's neighbourhood: cheap for one number,
 and written to mirror the lecture's sentences rather than to be fast.
@@ -14,77 +12,17 @@ and written to mirror the lecture's sentences rather than to be fast.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from engine.functional._validate import pair
+from engine.functional.explain_dense import activation_slope, explain_dense_input_delta
+from engine.functional.explain_terms import Explanation, Factor, Index, Term, _index
 from engine.functional.pool import PoolCache, window_argmax
 
-Index = tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Factor:
-    tensor: str
-    index: Index | None  # None: a padded zero outside the input
-    value: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"tensor": self.tensor, "index": self.index, "value": self.value}
-
-
-@dataclass(frozen=True)
-class Term:
-    factors: tuple[Factor, ...]
-    product: float
-
-    @classmethod
-    def of(cls, *factors: Factor) -> Term:
-        return cls(factors, float(np.prod([f.value for f in factors])))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"factors": [f.to_dict() for f in self.factors], "product": self.product}
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """total = (sum of term products + constant) * scale."""
-
-    kind: str
-    index: Index
-    terms: tuple[Term, ...]
-    formula: str
-    constant: Factor | None = None
-    scale: Factor | None = None
-    total: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        s = float(np.sum([t.product for t in self.terms])) if self.terms else 0.0
-        if self.constant is not None:
-            s += self.constant.value
-        if self.scale is not None:
-            s *= self.scale.value
-        object.__setattr__(self, "total", s)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "index": self.index,
-            "formula": self.formula,
-            "terms": [t.to_dict() for t in self.terms],
-            "constant": self.constant.to_dict() if self.constant else None,
-            "scale": self.scale.to_dict() if self.scale else None,
-            "total": self.total,
-        }
-
-
-def _index(index: Sequence[int], shape: Sequence[int], what: str) -> Index:
-    idx = tuple(int(i) for i in index)
-    if len(idx) != len(shape) or any(not 0 <= i < s for i, s in zip(idx, shape, strict=True)):
-        raise ValueError(f"index {idx} is outside {what} of shape {tuple(shape)}")
-    return idx
+__all__ = [  # the model's names too, for callers that import them from here
+    "Explanation", "Factor", "Index", "Term", "activation_slope", "explain_dense_input_delta",
+]  # fmt: skip
 
 
 def explain_conv_output(
@@ -99,6 +37,45 @@ def explain_conv_output(
 
     Window positions in the zero padding appear with index None and value 0.
     """
+    terms, (n, f, i, j) = _window_terms(x, w, index, stride, padding, None)
+    return Explanation(
+        "conv.out",
+        (n, f, i, j),
+        tuple(terms),
+        "out = Σ_c Σ_u Σ_v x[c, i·s+u, j·s+v] · w[f, c, u, v] + b[f]",
+        constant=Factor("b", (f,), float(b[f])),
+    )
+
+
+def explain_conv_partial(
+    x: np.ndarray,
+    w: np.ndarray,
+    index: Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+) -> Explanation:
+    """partial[n, f, c, i, j] = Σ_(u, v) x[n, c, i·s+u, j·s+v] · w[f, c, u, v]: one input
+    channel's 2-D cross-correlation with its kernel slice (the out map is the sum of
+    these over c, plus the bias)."""
+    n, f, c, i, j = (int(v) for v in index)
+    if not 0 <= c < w.shape[1]:
+        raise ValueError(f"index {tuple(index)}: channel {c} is outside 0..{w.shape[1] - 1}")
+    terms, _ = _window_terms(x, w, (n, f, i, j), stride, padding, c)
+    return Explanation(
+        "conv.partial", (n, f, c, i, j), tuple(terms),
+        "partial[f, c] = Σ_u Σ_v x[c, i·s+u, j·s+v] · w[f, c, u, v]",
+    )  # fmt: skip
+
+
+def _window_terms(
+    x: np.ndarray,
+    w: np.ndarray,
+    index: Sequence[int],
+    stride: int | Sequence[int],
+    padding: int | Sequence[int],
+    channel: int | None,
+) -> tuple[list[Term], Index]:
+    """window x kernel products of output (n, f, i, j): every channel, or one."""
     from engine.functional.conv import conv_output_shape
 
     out_shape = conv_output_shape(x.shape, w.shape, stride, padding)
@@ -107,7 +84,7 @@ def explain_conv_output(
     _, c_in, kh, kw = w.shape
     h, wd = x.shape[2:]
     terms = []
-    for c in range(c_in):
+    for c in range(c_in) if channel is None else (channel,):
         for u in range(kh):
             for v in range(kw):
                 r, q = i * sh + u - ph, j * sw + v - pw
@@ -118,13 +95,44 @@ def explain_conv_output(
                     else Factor("x", None, 0.0)
                 )
                 terms.append(Term.of(xf, Factor("w", (f, c, u, v), float(w[f, c, u, v]))))
+    return terms, (n, f, i, j)
+
+
+def explain_conv_weight_grad(
+    x: np.ndarray,
+    dout: np.ndarray,
+    index: Sequence[int],
+    kernel: Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+) -> Explanation:
+    """dw[f, c, u, v] = Σ_(n, i, j) dout[n, f, i, j] · x[n, c, i·s+u, j·s+v]: the kernel
+    cell (u, v) met one input pixel at every position the kernel slid to; its gradient
+    is each of those pixels times the delta of the output it made, summed. Padded
+    positions (zeros) add nothing and are left out."""
+    kh, kw = (int(k) for k in kernel)
+    f, c, u, v = _index(index, (dout.shape[1], x.shape[1], kh, kw), "the kernel gradient")
+    (sh, sw), (ph, pw) = pair(stride, "stride", 1), pair(padding, "padding", 0)
+    h, wd = x.shape[2:]
+    terms = []
+    for n in range(dout.shape[0]):
+        for i in range(dout.shape[2]):
+            r = i * sh + u - ph
+            if not 0 <= r < h:
+                continue
+            for j in range(dout.shape[3]):
+                q = j * sw + v - pw
+                if 0 <= q < wd:
+                    terms.append(
+                        Term.of(
+                            Factor("dout", (n, f, i, j), float(dout[n, f, i, j])),
+                            Factor("x", (n, c, r, q), float(x[n, c, r, q])),
+                        )
+                    )
     return Explanation(
-        "conv.out",
-        (n, f, i, j),
-        tuple(terms),
-        "out = Σ_c Σ_u Σ_v x[c, i·s+u, j·s+v] · w[f, c, u, v] + b[f]",
-        constant=Factor("b", (f,), float(b[f])),
-    )
+        "conv.dw", (f, c, u, v), tuple(terms),
+        "dw[f, c, u, v] = Σ_n Σ_i Σ_j δ[n, f, i, j] · x[n, c, i·s+u, j·s+v]",
+    )  # fmt: skip
 
 
 def explain_conv_input_delta(
@@ -198,6 +206,23 @@ def explain_pool_output(x: np.ndarray, cache: PoolCache, index: Sequence[int]) -
     return Explanation(f"{kind}pool.out", (n, c, i, j), terms, formula)
 
 
+def explain_pool_mask(cache: PoolCache, index: Sequence[int]) -> Explanation:
+    """mask[n, c, y, x] = how many windows took this pixel as their (first) maximum:
+    one term per window containing it, 1 if it was that window's maximum, else 0."""
+    n, c, y, xx = _index(index, cache.x_shape, "the pooling mask")
+    (kh, kw), (sh, sw), (oh, ow) = cache.size, cache.stride, cache.out_hw
+    terms = []
+    for i in range(oh):
+        for j in range(ow):
+            if i * sh <= y < i * sh + kh and j * sw <= xx < j * sw + kw:
+                hit = window_argmax(cache, (n, c, i, j)) == (y - i * sh) * kw + (xx - j * sw)
+                terms.append(Term.of(Factor("window", (n, c, i, j), 1.0 if hit else 0.0)))
+    return Explanation(
+        "maxpool.mask", (n, c, y, xx), tuple(terms),
+        "mask = Σ over windows holding this pixel of [it is the window's first maximum]",
+    )  # fmt: skip
+
+
 def explain_max_pool(x: np.ndarray, cache: PoolCache, index: Sequence[int]) -> Explanation:
     """A max-pooled value: 1 x the maximum, 0 x the others."""
     return explain_pool_output(x, cache, index)
@@ -246,37 +271,3 @@ def explain_pool_input_delta(
     return Explanation(
         f"{kind}pool.dx", (n, c, y, xx), tuple(terms), "dx = Σ windows weight · δ_out"
     )
-
-
-def explain_dense_input_delta(
-    dout: np.ndarray,
-    w: np.ndarray,
-    index: Sequence[int],
-    act_grad: np.ndarray | None = None,
-) -> Explanation:
-    """A dense layer input's delta: dx[n, j] = Σ_k dout[n, k] * w[k, j].
-
-    With `act_grad` (the previous activation's slope f'(z), shape of x), the
-    neuron's delta before its activation: (Σ_k dout[n, k] * w[k, j]) * f'(z[n, j]).
-    """
-    n, j = _index(index, (dout.shape[0], w.shape[1]), "the dense input")
-    terms = tuple(
-        Term.of(Factor("dout", (n, k), float(dout[n, k])), Factor("w", (k, j), float(w[k, j])))
-        for k in range(w.shape[0])
-    )
-    scale = None if act_grad is None else Factor("act_grad", (n, j), float(act_grad[n, j]))
-    formula = "δ_j = Σ_k δ_k · w[k, j]" + ("" if scale is None else " · f'(z_j)")
-    return Explanation("dense.dx", (n, j), terms, formula, scale=scale)
-
-
-def activation_slope(op: str, x: np.ndarray, out: np.ndarray, slope: float = 0.01) -> np.ndarray:
-    """f'(z) of an activation from its recorded input x and output out."""
-    if op == "relu":
-        return (x > 0).astype(x.dtype)
-    if op == "leaky_relu":
-        return np.where(x > 0, 1.0, slope).astype(x.dtype)
-    if op == "sigmoid":
-        return out * (1 - out)
-    if op == "tanh":
-        return 1 - out * out
-    raise ValueError(f"{op} is not an activation with a slope")

@@ -1,11 +1,14 @@
-"""The arithmetic behind one number of a recurrent step, as data (see explain.py).
+"""The arithmetic behind one number of a recurrent step's forward pass, as data (see
+explain_terms.py); the backward step's numbers are in explain_recurrent_back.py.
 
-- a gate value (or an RNN's hidden value): its pre-activation as the terms
-  W_ih[k, d] · x_t[d] (every input), W_hh[k, m] · h_{t-1}[m] (every hidden
-  unit), b_ih[k] and b_hh[k], summed; then the sigmoid or tanh of that sum;
+- a pre-activation (an RNN's `pre`, an LSTM gate's `*_pre`): the terms
+  W_ih[k, d] · x_t[d] (every input), W_hh[k, m] · h_{t-1}[m] (every hidden unit),
+  b_ih[k] and b_hh[k], summed;
+- a gate value (or an RNN's hidden value): the same terms, then σ, tanh or relu of
+  their sum (`then`);
 - a cell value: c_t = f · c_{t-1} + i · g, two products;
-- a hidden value of an LSTM: h_t = o · tanh(c_t);
-- a cell delta: dc_t = dh_t · o · (1 - tanh² c_t) + dc_{t+1} · f_{t+1}.
+- tanh(c_t): the cell value, then tanh;
+- a hidden value of an LSTM: h_t = o · tanh(c_t).
 
 Arguments are one step's arrays in the API's layout ((N, D) inputs, (N, H)
 states, PyTorch-layout weights); the index is (sample, unit). Factor tensor
@@ -16,138 +19,102 @@ names such as lstm1.t3.x.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from engine.functional.explain import Explanation, Factor, Index, Term, _index
+from engine.functional.explain_dense import activate
+from engine.functional.explain_terms import Explanation, Factor, Term, Then, _index
 
 GATE_ROWS = {"i": 0, "f": 1, "g": 2, "o": 3}  # PyTorch's order of the stacked gates
 GATE_FN = {"i": "sigmoid", "f": "sigmoid", "g": "tanh", "o": "sigmoid"}
+SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu"}
 
 
-@dataclass(frozen=True)
-class ActivatedExplanation:
-    """value = fn(preact.total): a pre-activation's terms, then the activation."""
-
-    kind: str
-    index: Index
-    preact: Explanation
-    fn: str  # "sigmoid" | "tanh" | "relu"
-    value: float
-    formula: str
-
-    @property
-    def total(self) -> float:
-        return self.value
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "index": self.index,
-            "formula": self.formula,
-            "preact": self.preact.to_dict(),
-            "fn": self.fn,
-            "value": self.value,
-            "total": self.value,
-        }
+def num(v: float) -> str:
+    """A number inside an expression, short: 4 significant digits."""
+    return f"{float(v):.4g}"
 
 
-def activate(fn: str, z: float) -> float:
-    if fn == "sigmoid":
-        return float(1 / (1 + np.exp(-z))) if z >= 0 else float(np.exp(z) / (1 + np.exp(z)))
-    if fn == "tanh":
-        return float(np.tanh(z))
-    if fn == "relu":
-        return max(z, 0.0)
-    raise ValueError(f"unknown activation {fn!r}")
-
-
-def _preact(
-    x_t: np.ndarray,
-    h_prev: np.ndarray,
-    w_ih: np.ndarray,
-    w_hh: np.ndarray,
-    b_ih: np.ndarray,
-    b_hh: np.ndarray,
-    n: int,
-    row: int,
-    kind: str,
-    formula: str,
-) -> Explanation:
-    """Σ_d W_ih[row, d] x[n, d] + Σ_m W_hh[row, m] h_prev[n, m] + b_ih[row] + b_hh[row]."""
+def _preact_terms(
+    x_t: np.ndarray, h_prev: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
+    b_ih: np.ndarray, b_hh: np.ndarray, n: int, row: int,
+) -> tuple[Term, ...]:  # fmt: skip
+    """W_ih[row, d] x[n, d] for every d, W_hh[row, m] h_prev[n, m] for every m, and
+    b_ih[row], b_hh[row]."""
     terms = [
-        Term.of(
-            Factor("w_ih", (row, d), float(w_ih[row, d])), Factor("x", (n, d), float(x_t[n, d]))
-        )
+        Term.of(Factor("w_ih", (row, d), float(w_ih[row, d])),
+                Factor("x", (n, d), float(x_t[n, d])))
         for d in range(x_t.shape[1])
-    ]
+    ]  # fmt: skip
     terms += [
-        Term.of(
-            Factor("w_hh", (row, m), float(w_hh[row, m])),
-            Factor("h_prev", (n, m), float(h_prev[n, m])),
-        )
+        Term.of(Factor("w_hh", (row, m), float(w_hh[row, m])),
+                Factor("h_prev", (n, m), float(h_prev[n, m])))
         for m in range(h_prev.shape[1])
-    ]
+    ]  # fmt: skip
     terms += [
         Term.of(Factor("b_ih", (row,), float(b_ih[row]))),
         Term.of(Factor("b_hh", (row,), float(b_hh[row]))),
     ]
-    return Explanation(kind, (n, row), tuple(terms), formula)
+    return tuple(terms)
+
+
+def _gate_row(gate: str | None, hid: int, j: int) -> tuple[int, str]:
+    """The stacked weights' row of unit j of `gate` (None: an RNN, one block), and the
+    formula of its pre-activation."""
+    if gate is None:
+        return j, "z = Σ_d W_ih[j, d] x_t[d] + Σ_m W_hh[j, m] h_(t-1)[m] + b_ih[j] + b_hh[j]"
+    if gate not in GATE_ROWS:
+        raise ValueError(f"gate must be one of i, f, g, o; got {gate!r}")
+    return GATE_ROWS[gate] * hid + j, (
+        f"z_{gate} = Σ_d W_ih[{gate}·H+j, d] x_t[d] + Σ_m W_hh[{gate}·H+j, m] h_(t-1)[m] "
+        "+ b_ih + b_hh"
+    )
+
+
+def explain_preact(
+    x_t: np.ndarray, h_prev: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
+    b_ih: np.ndarray, b_hh: np.ndarray, index: Sequence[int], gate: str | None = None,
+) -> Explanation:  # fmt: skip
+    """A pre-activation z[n, j] = W_ih x_t + W_hh h_{t-1} + b_ih + b_hh: an RNN's (gate
+    None) or an LSTM gate's (gate "i", "f", "g" or "o": row gate·H + j of the stacked
+    weights). Every input and every hidden unit times its weight, and both biases."""
+    hid = h_prev.shape[1]
+    n, j = _index(index, (x_t.shape[0], hid), "the pre-activations")
+    row, formula = _gate_row(gate, hid, j)
+    terms = _preact_terms(x_t, h_prev, w_ih, w_hh, b_ih, b_hh, n, row)
+    kind = "rnn.pre" if gate is None else f"lstm.{gate}_pre"
+    return Explanation(kind, (n, j), terms, formula)
+
+
+def _activated(pre: Explanation, kind: str, fn: str, name: str, z_name: str) -> Explanation:
+    """`pre`'s terms, then fn of their sum."""
+    z = pre.sum
+    value = activate(fn, z)
+    sym = SYMBOL[fn]
+    then = Then(fn, f"{name} = {sym}({z_name}) = {sym}({num(z)}) = {num(value)}", value)
+    formula = f"{pre.formula};  {name} = {sym}({z_name})"
+    return Explanation(kind, pre.index, pre.terms, formula, then=then)
 
 
 def explain_lstm_gate(
-    x_t: np.ndarray,
-    h_prev: np.ndarray,
-    w_ih: np.ndarray,
-    w_hh: np.ndarray,
-    b_ih: np.ndarray,
-    b_hh: np.ndarray,
-    gate: str,
-    index: Sequence[int],
-) -> ActivatedExplanation:
+    x_t: np.ndarray, h_prev: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
+    b_ih: np.ndarray, b_hh: np.ndarray, gate: str, index: Sequence[int],
+) -> Explanation:  # fmt: skip
     """Gate `gate` ("i", "f", "g" or "o") of unit j for sample n, index (n, j): its
     pre-activation z = W_ih x_t + W_hh h_{t-1} + b_ih + b_hh as terms (row
     k·H + j of the stacked weights, k the gate's place in i, f, g, o), then σ(z)
     (tanh(z) for the candidate g)."""
-    if gate not in GATE_ROWS:
-        raise ValueError(f"gate must be one of i, f, g, o; got {gate!r}")
-    hid = h_prev.shape[1]
-    n, j = _index(index, (x_t.shape[0], hid), "the gates")
-    row = GATE_ROWS[gate] * hid + j
-    fn = GATE_FN[gate]
-    sym = "σ" if fn == "sigmoid" else "tanh"
-    pre = _preact(
-        x_t, h_prev, w_ih, w_hh, b_ih, b_hh, n, row, f"lstm.{gate}.pre",
-        f"z_{gate} = Σ_d W_ih[{gate}·H+j, d] x_t[d] + Σ_m W_hh[{gate}·H+j, m] h_(t-1)[m] "
-        "+ b_ih + b_hh",
-    )  # fmt: skip
-    return ActivatedExplanation(
-        f"lstm.{gate}", (n, j), pre, fn, activate(fn, pre.total), f"{gate} = {sym}(z_{gate})"
-    )
+    pre = explain_preact(x_t, h_prev, w_ih, w_hh, b_ih, b_hh, index, gate)
+    return _activated(pre, f"lstm.{gate}", GATE_FN[gate], gate, f"z_{gate}")
 
 
 def explain_rnn_hidden(
-    x_t: np.ndarray,
-    h_prev: np.ndarray,
-    w_ih: np.ndarray,
-    w_hh: np.ndarray,
-    b_ih: np.ndarray,
-    b_hh: np.ndarray,
-    index: Sequence[int],
-    nonlinearity: str = "tanh",
-) -> ActivatedExplanation:
+    x_t: np.ndarray, h_prev: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
+    b_ih: np.ndarray, b_hh: np.ndarray, index: Sequence[int], nonlinearity: str = "tanh",
+) -> Explanation:  # fmt: skip
     """An RNN's h_t[n, j] = tanh(W_ih x_t + W_hh h_{t-1} + b_ih + b_hh)[j] (or relu)."""
-    n, j = _index(index, (x_t.shape[0], h_prev.shape[1]), "the hidden state")
-    pre = _preact(
-        x_t, h_prev, w_ih, w_hh, b_ih, b_hh, n, j, "rnn.pre",
-        "z = Σ_d W_ih[j, d] x_t[d] + Σ_m W_hh[j, m] h_(t-1)[m] + b_ih[j] + b_hh[j]",
-    )  # fmt: skip
-    value = activate(nonlinearity, pre.total)
-    return ActivatedExplanation(
-        "rnn.h", (n, j), pre, nonlinearity, value, f"h_t = {nonlinearity}(z)"
-    )
+    pre = explain_preact(x_t, h_prev, w_ih, w_hh, b_ih, b_hh, index)
+    return _activated(pre, "rnn.h", nonlinearity, "h_t", "z")
 
 
 def explain_lstm_cell(
@@ -163,6 +130,16 @@ def explain_lstm_cell(
     return Explanation("lstm.c", (n, j), terms, "c_t = f · c_(t-1) + i · g")
 
 
+def explain_tanh_c(c: np.ndarray, index: Sequence[int]) -> Explanation:
+    """tanh(c_t)[n, j]: the cell value, then tanh (what the output gate then scales)."""
+    n, j = _index(index, c.shape, "the cell state")
+    z = float(c[n, j])
+    value = activate("tanh", z)
+    then = Then("tanh", f"tanh(c_t) = tanh({num(z)}) = {num(value)}", value)
+    term = Term.of(Factor("c", (n, j), z))
+    return Explanation("lstm.tanh_c", (n, j), (term,), "tanh(c_t)", then=then)
+
+
 def explain_lstm_hidden(o: np.ndarray, tanh_c: np.ndarray, index: Sequence[int]) -> Explanation:
     """h_t[n, j] = o · tanh(c_t): the output gate decides how much of the cell shows."""
     n, j = _index(index, o.shape, "the hidden state")
@@ -170,35 +147,3 @@ def explain_lstm_hidden(o: np.ndarray, tanh_c: np.ndarray, index: Sequence[int])
         Factor("o", (n, j), float(o[n, j])), Factor("tanh_c", (n, j), float(tanh_c[n, j]))
     )
     return Explanation("lstm.h", (n, j), (term,), "h_t = o · tanh(c_t)")
-
-
-def explain_lstm_cell_delta(
-    dh: np.ndarray,
-    o: np.ndarray,
-    tanh_c: np.ndarray,
-    dc_next: np.ndarray,
-    f_next: np.ndarray | None,
-    index: Sequence[int],
-) -> Explanation:
-    """dc_t[n, j] = dh_t · o · (1 - tanh² c_t) + dc_{t+1} · f_{t+1}: through h_t, and
-    through the cell state of the next step. dh is the total dL/dh_t, dc_next the
-    total dL/dc of step t+1, f_next its forget gate (None at the last step)."""
-    n, j = _index(index, dh.shape, "the cell delta")
-    tc = float(tanh_c[n, j])
-    terms = [
-        Term.of(
-            Factor("dh", (n, j), float(dh[n, j])),
-            Factor("o", (n, j), float(o[n, j])),
-            Factor("1 - tanh_c^2", (n, j), 1 - tc * tc),
-        )
-    ]
-    if f_next is not None:
-        terms.append(
-            Term.of(
-                Factor("dc_next", (n, j), float(dc_next[n, j])),
-                Factor("f_next", (n, j), float(f_next[n, j])),
-            )
-        )
-    return Explanation(
-        "lstm.dc", (n, j), tuple(terms), "dc_t = dh_t · o · (1 − tanh² c_t) + dc_(t+1) · f_(t+1)"
-    )

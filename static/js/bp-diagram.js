@@ -1,10 +1,12 @@
 // The BP network as an SVG diagram: a column of neurons per layer, coloured by
 // the pass's values (or deltas once backward starts), edges coloured by weight,
-// and an edge's hover showing its w, dw and the update's arithmetic.
+// and an edge's hover showing its w, dw and the update's arithmetic; a click (or
+// Enter) on an edge or a neuron asks the server to explain its newest number.
 import { colour, format, legend } from "./colors.js";
 import { outputPanel } from "./bp-output.js";
 import { edgeText, neuronText } from "./bp-tips.js";
-import { captionBox, el } from "./common.js";
+import { sessions } from "./api.js";
+import { captionBox, el, explainPanel, showError } from "./common.js";
 import { t } from "./i18n.js";
 
 const MAX_DRAWN = 12; // neurons drawn per column (the digits' 64 inputs are elided)
@@ -80,6 +82,8 @@ function drawEdges(group, cols, drawn, x, y, onHover) {
           "data-layer": c.dense, "data-from": i, "data-to": j, tabindex: "0" });
         line.addEventListener("mouseenter", () => onHover(line));
         line.addEventListener("focus", () => onHover(line));
+        line.addEventListener("click", () => onHover(line, true));
+        line.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), e.stopPropagation(), onHover(line, true)));
         group.append(line);
         edges.push({ line, layer: c.dense, i, j, fanIn: cols[k - 1].n });
       }
@@ -94,6 +98,8 @@ function drawNodes(group, cols, drawn, x, y, onHover) {
     const g = svg("g", { class: "bp-neuron", "data-col": k, "data-i": i, tabindex: "0" });
     g.addEventListener("mouseenter", () => onHover(k, i));
     g.addEventListener("focus", () => onHover(k, i));
+    g.addEventListener("click", () => onHover(k, i, true));
+    g.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), e.stopPropagation(), onHover(k, i, true)));
     const circle = svg("circle", { cx: x(k), cy: y(k, i), r: 13 });
     const label = svg("text", { x: x(k) + 17, y: y(k, i) + 4, class: "bp-num" });
     g.append(circle, label);
@@ -160,9 +166,19 @@ export function passPanel(root) {
   const section = el("section", {}, el("h2", { text: t("bp.pass") }), diagramBox, colourKey, tip, lossLine);
   root.append(section);
   const output = outputPanel(section);
+  const panel = explainPanel(section);
   const caption = captionBox(root);
 
   let session = null;
+  const explainer = {
+    async explain(name, index) {
+      try {
+        panel.show(await sessions.explain(session.id, name, index), `${name}[${index.join(",")}]`);
+      } catch (err) {
+        showError(section, err);
+      }
+    },
+  };
   let layout = null; // the diagram's columns and edges
   let current = new Map();
 
@@ -206,11 +222,19 @@ export function passPanel(root) {
     root.dataset.renderMs = (performance.now() - t0).toFixed(2);
   }
 
-  function showEdge(line) {
+  /** The newest number the pass has for a weight or a neuron, explained by the server
+   * (a click or Enter; hovering only shows the tip). */
+  function explainLatest(candidates) {
+    const hit = candidates.find(([name]) => current.has(name));
+    if (hit) explainer.explain(hit[0], hit[1]);
+  }
+
+  function showEdge(line, explain = false) {
     if (!line) return;
     const layer = line.dataset.layer;
     const i = Number(line.dataset.from);
     const j = Number(line.dataset.to);
+    if (explain) explainLatest([[`${layer}.w.after`, [j, i]], [`${layer}.dw`, [j, i]], [`${layer}.w`, [j, i]]]);
     const fanIn = layout.edges.find((e) => e.line === line).fanIn;
     const { text, w, dw, after } = edgeText(current, layer, i, j, fanIn, session.optimizer);
     tip.textContent = text;
@@ -221,9 +245,10 @@ export function passPanel(root) {
   }
 
   /** Neuron i of column k: its numbers (value, delta, bias and its update) in the tip. */
-  function showNeuron(k, i) {
+  function showNeuron(k, i, explain = false) {
     const col = layout.cols[k];
     if (!col) return;
+    if (explain) explainLatest([[col.delta, [0, i]], [col.value, [0, i]], [col.pre, [0, i]]].filter(([n]) => n));
     const { text, numbers } = neuronText(current, col, k, i, session.optimizer);
     tip.textContent = text;
     clearTip();

@@ -59,7 +59,10 @@ export function captionBox(parent) {
   };
 }
 
-/** A panel that lists the terms of an explanation and their sum. */
+/** A panel that lists the terms of an explanation and their sum, then the last step
+ * (an activation, softmax's division) if there is one. A number nothing computes (an
+ * input, a parameter) says so; a copy names where the same number is. Every word comes
+ * from the catalog; every number and expression from the server. */
 export function explainPanel(parent) {
   const box = el("section", { class: "explain", "aria-live": "polite" });
   box.append(el("h3", { text: t("explain.title") }), el("p", { class: "muted", text: t("explain.hint") }));
@@ -68,23 +71,38 @@ export function explainPanel(parent) {
     el: box,
     show(exp, label) {
       box.innerHTML = "";
+      box.dataset.kind = exp.kind;
       box.append(el("h3", { text: `${t("explain.title")}: ${label}` }));
+      const value = typeof exp.value === "number" ? exp.value : NaN;
+      if (exp.given) {
+        box.append(el("p", { class: "given", "data-given": exp.given, text: t(`explain.given.${exp.given}`) }),
+          el("p", { class: "formula", text: exp.formula }),
+          el("p", { class: "total", "data-total": String(exp.total), "data-value": String(value), text: format(value) }));
+        return;
+      }
+      if (exp.kind === "copy") {
+        const src = exp.terms[0].factors[0];
+        box.append(el("p", { class: "copy", text: t("explain.copy", { name: `${src.tensor}[${src.index.join(",")}]` }) }));
+      }
       const list = el("ol", { class: "terms" });
       for (const term of exp.terms) {
-        const parts = term.factors.map((f) => `${format(f.value)}`).join(" × ");
+        const parts = term.expr || term.factors.map((f) => `${format(f.value)}`).join(" × ");
         const src = term.factors
-          .map((f) => (f.index ? `${f.tensor}[${f.index.join(",")}]` : f.tensor === "x" ? "0 (padding)" : f.tensor))
+          .map((f) => (f.index ? `${f.tensor}[${f.index.join(",")}]` : f.tensor === "x" ? t("explain.padding") : f.tensor))
           .join(" × ");
         list.append(el("li", { title: src }, el("span", { class: "term", text: `${parts} = ${format(term.product)}` }),
           el("span", { class: "muted src", text: `  ${src}` })));
       }
       box.append(list);
-      let total = `${t("explain.sum")} = ${format(exp.total)}`;
-      if (exp.constant) total = `${t("explain.sum")} + ${t("explain.bias")} ${format(exp.constant.value)} = ${format(exp.total)}`;
+      const a = exp.activation;
+      const sum = a ? a.z : exp.total;
+      let total = `${t("explain.sum")} = ${format(sum)}`;
+      if (exp.constant) total = `${t("explain.sum")} + ${t("explain.bias")} ${format(exp.constant.value)} = ${format(sum)}`;
       if (exp.scale) total += `  (× ${format(exp.scale.value)} ${exp.scale.tensor})`;
-      const value = typeof exp.value === "number" ? exp.value : NaN;
-      box.append(el("p", { class: "total", "data-total": String(exp.total), "data-value": String(value), text: total }),
-        el("p", { class: "formula", text: exp.formula }),
+      if (a) total = `${total};  ${a.fn}(${format(a.z)}) = ${format(exp.total)}`;
+      box.append(el("p", { class: "total", "data-total": String(exp.total), "data-value": String(value), text: total }));
+      if (a) box.append(el("p", { class: "activation", "data-fn": a.fn, text: `${t("explain.last_step")}: ${a.formula}` }));
+      box.append(el("p", { class: "formula", text: exp.formula }),
         el("p", { class: "muted", text: `${t("explain.matches")}: ${format(value)}` }));
     },
   };

@@ -7,19 +7,13 @@ import { Heatmap } from "./heatmap.js";
 import { Mosaic } from "./mosaic.js";
 import { t } from "./i18n.js";
 
-// What the API can explain. An activation's delta is explained (as a neuron's
-// delta) only when a dense layer follows it: views pass those names in `extra`.
-const EXPLAINABLE = [/^conv\d+\.out$/, /^conv\d+\.dx$/, /^pool\d+\.(out|dout|dx)$/, /^dense\d+\.dx$/];
+// Every number a pass records explains itself (the server answers for any tensor:
+// arithmetic, a copy of another number, or "given"), so every cell is clickable.
 const MAX_MAPS = 48;
 
-export function explainable(name, extra = new Set()) {
-  return extra.has(name) || EXPLAINABLE.some((re) => re.test(name));
-}
-
 export class Stage {
-  constructor(parent, { sessionId, onExplained, extraExplainable = new Set() } = {}) {
+  constructor(parent, { sessionId, onExplained } = {}) {
     this.sessionId = sessionId;
-    this.extraExplainable = extraExplainable;
     this.onExplained = onExplained;
     this.el = el("div", { class: "stage" });
     this.maps = el("div", { class: "stage-maps" });
@@ -56,21 +50,23 @@ export class Stage {
       el("span", { class: "muted", text: `  ${tensor.shape.join("×") || "scalar"}` }));
     box.append(title);
     const scale = scaleFor(tensor);
-    const clickable = explainable(tensor.name, this.extraExplainable);
     const s = tensor.shape;
     // A vector cell is [..lead, c]; a map cell [..lead, r, c].
     const click = (lead, r, c) =>
       this.explain(tensor.name, s.length - lead.length === 1 ? [...lead, c] : [...lead, r, c]);
     let view = null;
     if (s.length === 0) {
-      box.append(el("p", { class: "scalar", text: format(tensor.data[0]) }));
+      const label = `${tensor.name} = ${format(tensor.data[0])}`;
+      box.append(el("button", { type: "button", class: "scalar clickable", "aria-label": label,
+        text: format(tensor.data[0]), onclick: () => this.explain(tensor.name, []) }));
     } else if (s.length <= 2) {
       const rows = s.length === 2 && tensor.axes[0] !== "sample" ? s[0] : 1;
       const cols = s[s.length - 1];
       const lead = s.length === 2 && tensor.axes[0] === "sample" ? [0] : [];
       const hm = new Heatmap(box, { name: tensor.name, maxPx: 520, cell: 44 });
       hm.draw({ rows, cols, data: tensor.data.subarray(0, rows * cols) }, scale);
-      if (clickable) (hm.el.classList.add("clickable"), (hm.onClick = (r, c) => click(lead, r, c)));
+      hm.el.classList.add("clickable");
+      hm.onClick = (r, c) => click(lead, r, c);
       view = headerView([{ hm, lead }], rows === 1 && lead.length === 0);
     } else {
       // 4-D (N, C, H, W) or (F, C, KH, KW); 5-D partial maps (N, F, C, H, W).
@@ -85,14 +81,16 @@ export class Stage {
         const list = shown.map((lead) => {
           const hm = new Heatmap(box, { name: `${tensor.name}[${lead.join(",")}]`, label: lead.slice(1).join(","), maxPx: 300, cell: 44 });
           hm.draw(plane(tensor, lead), scale);
-          if (clickable) (hm.el.classList.add("clickable"), (hm.onClick = (r, c) => click(lead, r, c)));
+          hm.el.classList.add("clickable");
+          hm.onClick = (r, c) => click(lead, r, c);
           return { hm, lead };
         });
         view = headerView(list, false);
       } else {
         const mosaic = new Mosaic(box, { name: tensor.name, cell: 12, maxWidth: 520 });
         mosaic.draw(shown.map((lead) => ({ lead, data: plane(tensor, lead).data })), rows, cols, scale);
-        if (clickable) (mosaic.el.classList.add("clickable"), (mosaic.onClick = (k, r, c) => click(shown[k], r, c)));
+        mosaic.el.classList.add("clickable");
+        mosaic.onClick = (k, r, c) => click(shown[k], r, c);
         view = mosaicView(mosaic, shown);
       }
       if (leads.length > MAX_MAPS) box.append(el("p", { class: "muted", text: `… ${leads.length - MAX_MAPS} more` }));

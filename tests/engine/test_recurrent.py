@@ -299,10 +299,13 @@ def test_explain_gate_terms_add_up_to_the_recorded_gate():
     for gate in "ifgo":
         e = explain_lstm_gate(v["x"], v["h_prev"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"],
                               gate, (1, 2))  # fmt: skip
-        assert len(e.preact.terms) == 3 + 4 + 2
-        assert e.preact.total == pytest.approx(v[f"{gate}_pre"][1, 2], abs=1e-12)
-        assert e.value == pytest.approx(v[gate][1, 2], abs=1e-12)
-        assert e.to_dict()["preact"]["terms"][0]["factors"][0]["tensor"] == "w_ih"
+        assert len(e.terms) == 3 + 4 + 2
+        assert e.sum == pytest.approx(v[f"{gate}_pre"][1, 2], abs=1e-12)
+        assert e.total == e.then.value == pytest.approx(v[gate][1, 2], abs=1e-12)
+        d = e.to_dict()
+        assert d["terms"][0]["factors"][0]["tensor"] == "w_ih"
+        assert d["activation"]["fn"] == ("tanh" if gate == "g" else "sigmoid")
+        assert d["activation"]["z"] == e.sum and d["total"] == e.total
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
@@ -354,5 +357,6 @@ def test_explain_rnn_hidden(nonlinearity):
     v = rnn_view(cache, 1)
     e = explain_rnn_hidden(v["x"], v["h_prev"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"],
                            (1, 0), nonlinearity)  # fmt: skip
-    assert e.preact.total == pytest.approx(v["pre"][1, 0], abs=1e-12)
-    assert e.value == pytest.approx(v["h"][1, 0], abs=1e-12)
+    assert e.sum == pytest.approx(v["pre"][1, 0], abs=1e-12)
+    assert e.total == pytest.approx(v["h"][1, 0], abs=1e-12)
+    assert e.then.fn == nonlinearity

@@ -176,7 +176,7 @@ def test_explain_reads_the_recorded_step():
     tr, w = p.trace, net.params()
     weights = [w[f"lstm1.{k}"] for k in ("w_ih", "w_hh", "b_ih", "b_hh")]
     e = explain_lstm_gate(tr["lstm1.t2.x"], tr["lstm1.t2.h_prev"], *weights, "f", (1, 3))
-    assert e.value == pytest.approx(float(tr["lstm1.t2.f"][1, 3]), abs=1e-6)
+    assert e.total == pytest.approx(float(tr["lstm1.t2.f"][1, 3]), abs=1e-6)
     c = explain_lstm_cell(tr["lstm1.t2.f"], tr["lstm1.t2.c_prev"], tr["lstm1.t2.i"],
                           tr["lstm1.t2.g"], (0, 0))  # fmt: skip
     assert c.total == pytest.approx(float(tr["lstm1.t2.c"][0, 0]), abs=1e-6)
@@ -324,3 +324,20 @@ def test_explain_step_adds_up_to_every_recorded_number(cell):
                 assert all(v in p.trace for v in names.values())
     with pytest.raises(ValueError, match="not a recorded step tensor"):
         explain_step(p.trace, net, "head.w", (0, 0))
+
+
+def test_a_typed_prompt_without_targets_predicts_every_step_and_stops():
+    """A character model's prompt has no next characters to score against: the pass
+    records the probabilities at every time step and ends there (no old targets)."""
+    from engine.presets import build_preset
+
+    lesson = build_preset("chars-en")
+    p = Pass(lesson.net, lesson.x, None, SGD(0.1))
+    steps = p.run(until="update")
+    assert p.done and p.loss is None and steps[-1].op == "softmax"
+    assert {s.phase for s in steps} == {"forward", "loss"}
+    q = Pass(lesson.net, lesson.x, lesson.target, SGD(0.1))
+    q.run(until="loss")
+    np.testing.assert_array_equal(p.trace["loss.probs"], q.trace["loss.probs"])
+    assert p.trace.tensors["loss.probs"].axes == ("sample", "time", "out")
+    assert "loss.target" not in p.trace

@@ -60,6 +60,12 @@ mount(async (root) => {
       store.set({ input: JSON.stringify([rows]), frame: -1 });
       await start().catch((e) => showError(root, e));
     };
+    // The pooled values and both deltas explain themselves on a click (the input is
+    // edited on a click instead).
+    for (const [key, name] of [["out", "pool1.out"], ["dout", "pool1.dout"], ["dx", "pool1.dx"]]) {
+      hm[key].el.classList.add("clickable");
+      hm[key].onClick = (r, c) => explainCell(name, [0, 0, r, c]);
+    }
     const frames = ["forward", "loss", ...Array.from({ length: 4 }, (_, k) => `backward ${k + 1}/4`)];
     if (player) player.destroy();
     player = new Player(playerBox, {
@@ -114,6 +120,14 @@ mount(async (root) => {
         r: term.factors[1].index[2], c: term.factors[1].index[3], style: term.factors[1].value !== 0 ? "target" : "window",
       })));
       panel.show(current.exp, `pool1.dout[${current.idx.join(",")}]`);
+    }
+  }
+
+  async function explainCell(name, idx) {
+    try {
+      panel.show(await sessions.explain(session.id, name, idx), `${name}[${idx.join(",")}]`);
+    } catch (err) {
+      showError(root, err);
     }
   }
 

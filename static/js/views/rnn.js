@@ -28,7 +28,6 @@ const PRESETS = [
   "seq-one-to-many", "seq-many-to-one", "seq-many-to-many",
 ];
 const PROBLEMS = ["one-to-many", "many-to-one", "many-to-many"];
-const EXPLAINABLE = /\.t\d+\.(i|f|g|o|c|h|dc)$/;
 
 const store = createStore({ preset: "memory-lstm", step: -1, scale: 1, nl: "tanh", clip: false, epochs: 3, numbers: "" });
 
@@ -54,8 +53,11 @@ mount(async (root) => {
 
   // --- the character models: type a prompt, see the next character's probabilities ---
   const prompt = promptPanel(root, async (rows) => {
-    await sessions.setInput(session.id, { array: [rows] });
+    // A typed prompt has no target: its pass ends with the prediction (a shorter plan).
+    session = await sessions.setInput(session.id, { array: [rows] });
+    frames = framesOf(session.plan, session.network.input_shape[0]);
     player.reset();
+    player.setCount(frames.length, frames.map(frameLabel), frames.map((f) => f.phase));
     shownStep = null;
     cellBox.innerHTML = "";
     store.set({ step: -1 });
@@ -202,8 +204,12 @@ mount(async (root) => {
     let j = 0;
     for (const tensor of step.tensors || []) {
       if (tensor.shape.length <= 1 && tensor.size <= 4) {
+        // Each number a button: every recorded number explains itself.
+        const values = Array.from(tensor.data).map((v, k) => el("button", {
+          type: "button", class: "scalar-value", text: format(v), "aria-label": `${tensor.name} = ${format(v)}`,
+          onclick: () => explain(tensor.name, tensor.shape.length ? [k] : []) }));
         scalars.append(el("span", { class: "scalar", "data-tensor": tensor.name }, el("code", { text: tensor.name }),
-          ` = ${Array.from(tensor.data).map(format).join(", ")}  `));
+          " = ", ...values, "  "));
         continue;
       }
       if (tensor.shape.length < 2 || tensor.shape.length > 3) continue;
@@ -213,9 +219,8 @@ mount(async (root) => {
       if (p.rows * p.cols > 4096) continue;
       const v = vectorBox(j++, tensor, p);
       v.map.draw(p, scaleFor({ ...tensor, role: GATES.has(what) ? "gate" : tensor.role }, p.data));
-      const explainable = EXPLAINABLE.test(tensor.name);
-      v.box.classList.toggle("clickable", explainable);
-      v.map.onClick = explainable ? (r, c) => explain(tensor.name, [0, c]) : null;
+      v.box.classList.add("clickable"); // every recorded number explains itself
+      v.map.onClick = (r, c) => explain(tensor.name, tensor.shape.length === 3 ? [0, r, c] : [0, c]);
       parts.push(v.box);
     }
     if (scalars.childNodes.length) parts.push(scalars);
@@ -226,12 +231,6 @@ mount(async (root) => {
     try {
       const exp = await sessions.explain(session.id, name, index);
       panel.show(exp, `${name}[${index.join(",")}]`);
-      if (exp.activation) {
-        const a = exp.activation;
-        const total = panel.el.querySelector(".total");
-        total.textContent = `${t("explain.sum")} z = ${format(a.z)};  ${a.fn}(z) = ${format(exp.total)}`;
-        total.after(el("p", { class: "activation", "data-fn": a.fn, text: `${t("rnn.activation")}: ${a.formula}` }));
-      }
     } catch (err) {
       showError(root, err);
     }
