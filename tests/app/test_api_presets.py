@@ -1,8 +1,7 @@
 """GET /api/presets and /api/presets/{name}."""
 
-import pytest
-
 import numpy as np
+import pytest
 
 from engine.presets import build_preset, list_presets
 

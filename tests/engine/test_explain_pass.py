@@ -42,6 +42,15 @@ def indices(shape: tuple[int, ...], rng: np.random.Generator) -> list[tuple[int,
     return sorted(out)
 
 
+def magnitude(term) -> float:
+    """A term's size for the tolerance, a slope factor f'(z) counted as 1: where a
+    tanh or sigmoid saturates, 1 − tanh² of a float32 value is rounding noise."""
+    size = 1.0
+    for f in term.factors:
+        size *= 1.0 if "'" in f.tensor else abs(f.value)
+    return max(size, abs(term.product))
+
+
 def assert_every_tensor_explains_itself(p: Pass, names: list[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     checked = 0
@@ -53,7 +62,7 @@ def assert_every_tensor_explains_itself(p: Pass, names: list[str] | None = None)
             for idx in indices(value.shape, rng):
                 exp, _ = explain_tensor(p.net, p.trace, p.optimizer, name, idx)
                 want = float(value[idx])
-                scale = max([abs(t.product) for t in exp.terms] + [abs(want), 1e-30])
+                scale = max([magnitude(t) for t in exp.terms] + [abs(want), 1e-30])
                 assert np.isclose(exp.total, want, rtol=2e-4, atol=1e-6 * scale), (
                     f"{name}{list(idx)}: terms give {exp.total}, recorded {want} ({exp.kind})"
                 )
@@ -104,15 +113,12 @@ def test_every_tensor_of_a_strided_padded_cnn_explains_itself():
 
 
 @pytest.mark.parametrize("name", ["memory-lstm", "bilstm-memory", "seq-many-to-many", "sine-rnn"])
-def test_a_recurrent_pass_head_loss_and_update_explain_themselves(name):
+def test_every_tensor_of_a_recurrent_pass_explains_itself(name):
+    """The head, the loss and the update here; the recurrent layer's own tensors through
+    engine.recurrent_explain (tested name by name in test_recurrent_explain.py)."""
     lesson = build_preset(name)
     p = full_pass(lesson.net, lesson.x, lesson.target, lesson.optimizer)
-    rec = lesson.net.recurrent.name
-    names = [n for s in p.trace.steps for n in s.tensors
-             if not n.startswith((f"{rec}.t", f"{rec}.fwd", f"{rec}.bwd", "clip."))
-             and n not in (f"{rec}.out", f"{rec}.dx", f"{rec}.dh0", f"{rec}.dc0", f"{rec}.in", f"{rec}.h0",
-                           f"{rec}.c0") and not n.startswith(f"{rec}.d")]  # fmt: skip
-    assert assert_every_tensor_explains_itself(p, names) > 30
+    assert assert_every_tensor_explains_itself(p) > 200
 
 
 def test_a_weight_gradient_lists_each_input_cell_and_the_delta_it_met():
