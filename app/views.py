@@ -43,5 +43,6 @@ def session_payload(live: Live) -> dict[str, Any]:
         "passes": live.meta["passes"],
         "loss": loss_value(live.run.loss),
         "input": live.meta["input"],
+        "needs_target": live.run.needs_target,
         "trained": bool(live.meta.get("trained")),
     }

@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.functional import check_labels, mse
 from engine.functional._validate import as_float, check_finite
-from engine.functional.losses import mse_onehot_kernel, softmax_cross_entropy_kernel
+from engine.functional.losses import mse_onehot_kernel, softmax, softmax_cross_entropy_kernel
 from engine.layers import LAYER_TYPES, Layer
 from engine.optim import Optimizer
 from engine.stepper import PassState, PlannedStep, Runner
@@ -274,6 +274,26 @@ class Sequential:
     ) -> dict[str, Any]:
         self.update_layer(layer, optimizer, trace)
         return {"layer": layer.name, **optimizer.hyper()}
+
+    def predict_step(self, state: PassState, trace: Trace, _: Optimizer) -> dict[str, Any]:
+        """The loss step of an input without a target (engine.stepper): loss.in and, for
+        softmax cross-entropy, loss.probs (the same numbers the loss would record), but
+        no loss value and no delta, so no backward pass and no update follow."""
+        out = state.act
+        assert out is not None
+        axes = self._output_axes(out.ndim)
+        trace.record("loss.in", "output", out, axes)
+        if self.loss_kind != "softmax_cross_entropy":
+            return {"k": out[0].size}  # the output values of a sample
+        k = out.shape[-1]
+        probs = softmax(out.reshape(-1, k)).reshape(out.shape)
+        trace.record("loss.probs", "activation", probs, axes)
+        return {"k": k}
+
+    def _output_axes(self, ndim: int) -> tuple[str, ...]:
+        """The axes of the output the loss reads (as the loss step records them)."""
+        _, metas = _loss_records(ndim, False, False)
+        return metas[0][1]  # loss.in's (role, axes)
 
     def train_batch(self, x: np.ndarray, target: np.ndarray, opt: Optimizer) -> float:
         """One forward, backward and update on a batch; returns the loss."""

@@ -206,6 +206,10 @@ class RecurrentNet(Sequential):
             trace.record("loss.dx", "delta", dout, axes)
         return value, dout
 
+    def _output_axes(self, ndim: int) -> tuple[str, ...]:
+        """The head's output axes, as the loss step records them."""
+        return ("sample", "out") if ndim == 2 else ("sample", "time", "out")
+
     def clip_grads(self, trace: Trace | None = None) -> dict[str, float]:
         """Scale every layer's gradients so their global norm is at most `clip`."""
         assert self.clip is not None
@@ -269,7 +273,7 @@ class RecurrentNet(Sequential):
         if phase == "loss":
             assert state.act is not None
             state.loss, state.delta = self.loss(state.act, state.target, trace)
-            return {"k": state.act.shape[-1]}
+            return {"k": state.act.shape[-1], "n": state.act.shape[0], "nk": state.act.size}
         if phase == "update":
             layer = self.layer(planned.layer)
             self.update_layer(layer, optimizer, trace)

@@ -6,6 +6,12 @@ loss, backward through each layer in reverse, then one update per layer with
 parameters; a recurrent model plans one step per time step. Steps run strictly
 in order; a finished pass can be replayed from its inputs (same weights, same
 sample) to rebuild it exactly, which is how a stored session resumes.
+
+An input without a target (a drawn digit nobody has labelled yet) has nothing to
+score: its pass is the forward steps and one loss-phase step that gives the
+prediction (softmax's probabilities) and says the loss needs a target. It has no
+loss value, no delta and no update until a target is given: a guessed or left-over
+label would train the network on a wrong answer.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ class PassState:
     """What flows between the steps of a pass."""
 
     x: np.ndarray
-    target: np.ndarray
+    target: np.ndarray | None  # None: an input without a label (see the module docstring)
     act: np.ndarray | None = None  # the latest forward output
     delta: np.ndarray | None = None  # the latest delta handed backward
     loss: float | None = None
@@ -49,18 +55,25 @@ class Steppable(Protocol):
         records into the trace and returns the values the step's caption is filled with."""
         ...
 
+    def predict_step(self, state: PassState, trace: Trace, optimizer: Optimizer) -> dict[str, Any]:
+        """The loss step of an input without a target: record the output (and softmax's
+        probabilities), no loss and no delta."""
+        ...
+
 
 class Pass:
     """One forward/loss/backward/update pass over a sample, stepped."""
 
     def __init__(
-        self, net: Steppable, x: np.ndarray, target: np.ndarray, optimizer: Optimizer
+        self, net: Steppable, x: np.ndarray, target: np.ndarray | None, optimizer: Optimizer
     ) -> None:
         self.net = net
         self.optimizer = optimizer
-        self.state = PassState(net.check_input(x), np.asarray(target))
+        self.state = PassState(net.check_input(x), None if target is None else np.asarray(target))
         self.plan = net.plan(optimizer.kind)
         self._runners = net.runners(self.plan)
+        if target is None:
+            self.plan, self._runners = _unlabelled(net, self.plan, self._runners)
         self.trace = Trace()
         self.cursor = 0
 
@@ -69,8 +82,14 @@ class Pass:
         return self.state.x
 
     @property
-    def target(self) -> np.ndarray:
+    def target(self) -> np.ndarray | None:
+        """The target the loss compares with; None for an input without a label."""
         return self.state.target
+
+    @property
+    def needs_target(self) -> bool:
+        """True when the input has no target, so the pass ends with the prediction."""
+        return self.state.target is None
 
     @property
     def loss(self) -> float | None:
@@ -110,3 +129,20 @@ class Pass:
             done.append(step)
             self.cursor = cursor + 1
         return done
+
+
+# The op of the loss step of an input without a target: softmax's probabilities are the
+# prediction of a cross-entropy network; the others' output already is.
+PREDICT_OPS = {"softmax_cross_entropy": "softmax"}
+NO_TARGET_OP = "no_target"
+
+
+def _unlabelled(
+    net: Steppable, plan: list[PlannedStep], runners: list[Runner]
+) -> tuple[list[PlannedStep], list[Runner]]:
+    """The plan of an input without a target: the forward steps, then one loss-phase
+    step that predicts (the model's predict_step) instead of scoring; nothing after it.
+    Made per pass from the model's own plan, so a labelled pass costs nothing more."""
+    k = next(i for i, s in enumerate(plan) if s.phase == "loss")
+    op = PREDICT_OPS.get(net.loss_kind, NO_TARGET_OP)
+    return [*plan[:k], PlannedStep(k, "loss", "loss", op)], [*runners[:k], net.predict_step]

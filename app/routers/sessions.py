@@ -21,11 +21,17 @@ from app.schemas import (
     TensorOut,
     TrainRequest,
 )
+from app.schemas.sessions import TargetSpec
 from app.sessions.explain import INDEX_PATTERN
 from app.sessions.training import CANCEL, start_training
 from app.views import loss_value, session_payload
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+NO_TARGET_NOTE = (
+    "this input has no target, so its pass ends with the prediction: no loss, backward or "
+    "update; give its target with PUT /api/sessions/{sid}/target (or PUT "
+    "/api/sessions/{sid}/input with target) to run them"
+)
 SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the session id")]
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 BODY = {**ERRORS, **BODY_ERRORS}
@@ -110,9 +116,12 @@ def run_steps(
     live, steps = service.step(sid, req.count, req.until)
     recs = live.run.trace.tensors if tensors else None
     sent: dict[int, str] | None = {} if refs else None  # arrays already sent, by identity
+    unlabelled = live.run.needs_target
+    note = NO_TARGET_NOTE.format(sid=live.id) if unlabelled else None
     return json_response({
         "session": live.id, "version": live.version, "cursor": live.run.cursor,
         "passes": live.meta["passes"], "loss": loss_value(live.run.loss),
+        "needs_target": unlabelled, "note": note,
         "steps": [step_payload(s, recs, encoding, partials, sent) for s in steps],
     })  # fmt: skip
 
@@ -160,8 +169,23 @@ def explain(
 
 @router.put("/{sid}/input", response_model=SessionOut, responses=BODY)
 def set_input(service: ServiceDep, sid: SessionId, spec: InputSpec) -> Response:
-    """Another input: a dataset sample, a raw array or a PNG; starts a fresh pass."""
+    """Another input: a dataset sample, a raw array or a PNG; starts a fresh pass. An array
+    or image without `target` has none: its pass ends with the prediction (needs_target)."""
     return json_response(session_payload(service.set_input(sid, spec)))
+
+
+@router.put("/{sid}/target", response_model=SessionOut, responses=BODY)
+def set_target(
+    service: ServiceDep,
+    sid: SessionId,
+    req: Annotated[
+        TargetSpec,
+        Body(openapi_examples={"seven": {"summary": "It is a 7", "value": {"target": 7}}}),
+    ],
+) -> Response:
+    """The current input's target (what a drawn digit is); starts a fresh pass on the same
+    input that runs the loss, backward and update against it."""
+    return json_response(session_payload(service.set_target(sid, req.target)))
 
 
 @router.post(

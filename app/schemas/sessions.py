@@ -133,6 +133,16 @@ class InputSpec(Strict):
         return self
 
 
+class TargetSpec(Strict):
+    """The target of the session's current input (e.g. the class of a drawn digit)."""
+
+    target: NestedNumbers | Int = Field(
+        examples=[7],
+        description="a class index (classification; labels per time step for a sequence "
+        "model), or an array shaped like the output (regression)",
+    )
+
+
 class LayerSpec(Strict):
     type: Literal[
         "conv2d", "max_pool2d", "avg_pool2d", "relu", "leaky_relu", "sigmoid", "tanh",
@@ -202,7 +212,16 @@ class SessionOut(BaseModel):
         "after a finished pass starts the next)"
     )
     loss: float | str | None
-    input: dict[str, Any]
+    input: dict[str, Any] = Field(
+        description="the current input: its source, where its target came from (target_from: "
+        "request, sample, sequence, lesson, or null when it has none) and, for classification, "
+        "its label (null while it has none)"
+    )
+    needs_target: bool = Field(
+        description="the input has no target (a drawing nobody has labelled): its pass ends "
+        "with the prediction, without loss, backward or update, until one is given "
+        "(PUT /api/sessions/{id}/target)"
+    )
     trained: bool
 
 

@@ -3,6 +3,12 @@
 A dataset sample, a raw nested list, or a drawn/uploaded PNG resized to the
 network's input like the training data were made (ink cropped to its bounding
 box, centred on a square with a margin, averaged down to the input size).
+
+An input's target is the one the request gives, else the sample's own (a dataset
+label, a typed sequence's next values), else the lesson's rule for any input
+(engine.presets.builders.input_target); else it has none. A drawn digit is never
+scored against the previous sample's label, nor against its own prediction: its
+pass stops at the prediction until someone says what it is (PUT .../target).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from app.schemas import InputSpec
 from app.settings import Limits
 from engine.data import DatasetSplit
 from engine.network import LABEL_LOSSES, Sequential
+from engine.presets.builders import input_target
 
 
 def _numbers_only(value: Any, path: str = "array") -> None:
@@ -183,13 +190,20 @@ def resolve_input(
 def resolve_target(
     value: Any, net: Sequential, n: int, out_shape: tuple[int, ...] | None = None
 ) -> np.ndarray:
-    """Labels for classification; for regression an array shaped like the output
-    (`out_shape`, a flat list of the right size is folded into it)."""
+    """Labels for classification: one per sample (N,), or one per output of a
+    sequence model (N, T) given the output's shape; for regression an array shaped
+    like the output (`out_shape`). A flat list of the right size is folded into it."""
     if net.loss_kind in LABEL_LOSSES:
+        # (N, T, K) outputs (a sequence model) take a label per step; any other output
+        # one per sample (the loss says if it is not (N, classes)).
+        want = tuple(out_shape[:-1]) if out_shape is not None and len(out_shape) == 3 else (n,)
         labels = [value] * n if isinstance(value, int) and not isinstance(value, bool) else value
         arr = raw_array(labels if isinstance(labels, list) else [labels], "target")
-        if arr.shape != (n,) or np.any(arr != np.round(arr)) or np.any(np.abs(arr) > 2**31):
-            raise ValueError(f"target must be {n} integer class label(s); got {value!r}")
+        if arr.shape != want and arr.size == int(np.prod(want)):
+            arr = arr.reshape(want)
+        if arr.shape != want or np.any(arr != np.round(arr)) or np.any(np.abs(arr) > 2**31):
+            shape = f"shape {want}" if len(want) > 1 else f"{n}"
+            raise ValueError(f"target must be {shape} integer class label(s); got {value!r}")
         return arr.astype(np.int64)
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError("target must be an array shaped like the network's output")
@@ -201,3 +215,45 @@ def resolve_target(
             )
         arr = arr.reshape(out_shape)
     return arr
+
+
+def choose_target(
+    spec: InputSpec, net: Sequential, x: np.ndarray, own: np.ndarray | None,
+    info: dict[str, Any], preset: str | None,
+) -> tuple[np.ndarray | None, dict[str, Any]]:  # fmt: skip
+    """(the input's target or None, its description saying where the target came from:
+    `target_from` request | sample | sequence | lesson | None, and for classification
+    `label`: the class, or None while it has none)."""
+    if spec.target is not None:
+        target, source = given_target(spec.target, net, x), "request"
+    elif own is not None:
+        target, source = own, info["source"]  # "sample" or "sequence"
+    else:
+        target = input_target(preset, net, x)
+        source = None if target is None else "lesson"
+    return target, described(info, net, target, source)
+
+
+def given_target(value: Any, net: Sequential, x: np.ndarray) -> np.ndarray:
+    """A target a request gives for input x, checked against the network's output:
+    labels in range for classification, the output's shape for regression."""
+    n = np.asarray(x).shape[0]
+    out = net.forward(x)
+    target = resolve_target(value, net, n, out.shape)
+    net.loss(out, target)  # ValueError (a 422) for a label out of range or a misfit
+    return target
+
+
+def described(
+    info: dict[str, Any], net: Sequential, target: np.ndarray | None, source: str | None
+) -> dict[str, Any]:
+    """`info` with where the target came from and, for classification, the label."""
+    info = {**info, "target_from": source}
+    if net.loss_kind in LABEL_LOSSES:
+        if target is None:
+            info["label"] = None
+        elif np.ndim(target) == 1 and len(target) == 1:  # one class (not one per time step)
+            info["label"] = int(target[0])
+        else:
+            info.pop("label", None)
+    return info

@@ -25,7 +25,7 @@ import numpy as np
 
 from app.limits import at_most, check_input, check_network
 from app.schemas import InputSpec, Overrides, SessionCreate
-from app.sessions.inputs import resolve_input, resolve_target
+from app.sessions.inputs import choose_target, described, given_target, resolve_input
 from app.sessions.preset_source import (
     build_lesson,
     optimizer_spec,
@@ -38,7 +38,6 @@ from app.settings import Settings
 from app.store import SessionStore, StoredSession
 from engine.data import DatasetSplit, load_split
 from engine.models import model_from_spec
-from engine.network import LABEL_LOSSES, Sequential
 from engine.optim import make_optimizer
 from engine.presets import get_preset, preset_options
 from engine.presets.overrides import apply_overrides
@@ -99,11 +98,13 @@ class SessionService:
         data = preset_data if preset_data is not None else data
         check_network(net.spec(), self.limits)
         if req.input is not None:
-            x, given_target, info = resolve_input(req.input, net, data, self.limits)
-            target = self._target(net, x, req.input, given_target, target)
-        check_input(np.asarray(x), self.limits)
+            x, own, info = resolve_input(req.input, net, data, self.limits)
+        check_input(np.asarray(x), self.limits)  # before anything runs the network on it
+        if req.input is not None:
+            target, info = choose_target(req.input, net, x, own, info, req.preset)
         opt = make_optimizer(optimizer)
-        net.loss(net.forward(x), target)  # refuses a target that does not fit, up front
+        if target is not None:
+            net.loss(net.forward(x), target)  # refuses a target that does not fit, up front
         meta = new_meta(
             preset=req.preset,
             seed=req.seed,
@@ -140,7 +141,8 @@ class SessionService:
             net, _ = load_network(blob)
         if req.input is None:
             raise ValueError(
-                "a network or weights_npz session needs input (array or image) and target"
+                "a network or weights_npz session needs input (an array or image, with its "
+                "target for the loss, backward and update)"
             )
         optimizer = optimizer_spec({"type": "sgd", "lr": 0.01}, req.overrides)
         return net, None, None, optimizer, None, {}, False
@@ -174,26 +176,8 @@ class SessionService:
         if lesson.data is not None:
             index = lesson.meta.get("sample", 0)
             source = {"source": "sample", "split": "test", "index": index}
-            if np.ndim(lesson.target) == 1:  # a class label (not a sequence of targets)
-                source["label"] = int(lesson.target[0])
+        source = described(source, net, target, "sample" if lesson.data else "lesson")
         return net, lesson.x, target, optimizer, lesson.data, source, trained
-
-    def _target(
-        self, net: Sequential, x: np.ndarray, spec: InputSpec, given: Any, previous: Any
-    ) -> np.ndarray:
-        """The input's target: as given, else the dataset label, else the previous
-        target if it still fits, else (classification) the predicted class."""
-        n = np.asarray(x).shape[0]
-        if spec.target is not None:
-            out_shape = net.forward(x).shape if net.loss_kind == "mse" else None
-            return resolve_target(spec.target, net, n, out_shape)
-        if given is not None:
-            return given
-        if previous is not None and np.asarray(previous).shape[:1] == (n,):
-            return np.asarray(previous)
-        if net.loss_kind in LABEL_LOSSES:
-            return net.forward(x).argmax(axis=1)
-        raise ValueError("give input.target: an array shaped like the network's output")
 
     # --- stepping and reading --------------------------------------------------
     def step(self, sid: str, count: int | None, until: str | None) -> tuple[Live, list[Step]]:
@@ -236,13 +220,25 @@ class SessionService:
             return explain(live, name, index)
 
     def set_input(self, sid: str, spec: InputSpec) -> Live:
+        """Another sample; without a target of its own it has none (see inputs.py)."""
         with self.session(sid, write=True) as live:
-            x, given, info = resolve_input(spec, live.net, live.data, self.limits)
+            x, own, info = resolve_input(spec, live.net, live.data, self.limits)
             check_input(np.asarray(x), self.limits)
-            target = self._target(live.net, x, spec, given, live.run.target)
-            live.net.loss(live.net.forward(x), target)
-            start_new_pass(live, x, target)
+            target, info = choose_target(spec, live.net, x, own, info, live.meta.get("preset"))
+            if target is not None:
+                live.net.loss(live.net.forward(x), target)
+            start_new_pass(live, (x, target))
             live.meta["input"] = info
+            return live
+
+    def set_target(self, sid: str, value: Any) -> Live:
+        """The current input's target (the label a student gives a drawing); starts a
+        fresh pass on the same input, which now runs the loss, backward and update."""
+        with self.session(sid, write=True) as live:
+            x = live.run.x
+            target = given_target(value, live.net, x)
+            start_new_pass(live, (x, target))
+            live.meta["input"] = described(live.meta["input"], live.net, target, "request")
             return live
 
     def get(self, sid: str) -> Live:

@@ -6,7 +6,8 @@ run. Loading rebuilds the network and replays those steps, which recreates the
 trace exactly (the engine is deterministic), so no trace is ever serialised.
 Replaying a classroom pass takes well under a millisecond; each worker also
 keeps recently used sessions live (see service.py) and replays only when
-another worker changed the session.
+another worker changed the session. An input without a target is stored without
+a "target" array, and replays as the same unlabelled pass.
 """
 
 from __future__ import annotations
@@ -78,11 +79,13 @@ def to_arrays(
     params: dict[str, np.ndarray],
     opt_state: dict[str, np.ndarray],
     x: np.ndarray,
-    target: np.ndarray,
+    target: np.ndarray | None,
 ) -> dict[str, np.ndarray]:
     arrays = {f"p:{k}": v for k, v in params.items()}
     arrays.update({f"o:{k}": v for k, v in opt_state.items()})
-    arrays["x"], arrays["target"] = x, target
+    arrays["x"] = x
+    if target is not None:  # none: an input without a label (no array stands for "none")
+        arrays["target"] = target
     return arrays
 
 
@@ -95,7 +98,7 @@ def rebuild(stored: StoredSession) -> Live:
     start_opt = {k[2:]: v for k, v in arrays.items() if k.startswith("o:")}
     opt = make_optimizer(meta["optimizer"])
     opt.load_state_arrays(start_opt)
-    run = Pass(net, arrays["x"], arrays["target"], opt)
+    run = Pass(net, arrays["x"], arrays.get("target"), opt)
     run.run(count=meta["cursor"])
     data = load_split(meta["dataset"]) if meta.get("dataset") else None
     return Live(stored.id, stored.version, meta, net, opt, run, start_params, start_opt, data)
@@ -108,13 +111,10 @@ def to_stored(live: Live) -> StoredSession:
     return StoredSession(live.id, live.version, meta, arrays)
 
 
-def start_new_pass(
-    live: Live, x: np.ndarray | None = None, target: np.ndarray | None = None
-) -> None:
+def start_new_pass(live: Live, sample: tuple[np.ndarray, np.ndarray | None] | None = None) -> None:
     """Begin a fresh pass from the network's current weights (after any updates),
-    optionally on another sample."""
+    on the same sample or on `sample` = (x, target; None for an input without one)."""
     live.start_params = {k: v.copy() for k, v in live.net.params().items()}
     live.start_opt = {k: np.array(v) for k, v in live.optimizer.state_arrays().items()}
-    x = live.run.x if x is None else x
-    target = live.run.target if target is None else target
+    x, target = (live.run.x, live.run.target) if sample is None else sample
     live.run = Pass(live.net, x, target, live.optimizer)

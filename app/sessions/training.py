@@ -54,6 +54,11 @@ def start_training(
         )
         data = service.dataset(live)
         x, target = live.run.x, live.run.target
+        if data is None and target is None:  # it trains on its one input: that needs a target
+            raise ValueError(
+                "this session trains on its input, which has no target: give one first "
+                f"(PUT /api/sessions/{sid}/target)"
+            )
         # A page that trains an epoch per request must not see the same batch order
         # every time: the shuffle is seeded by how many runs this session has saved.
         shuffle_seed = live.meta.get("train_runs", 0)

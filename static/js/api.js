@@ -105,6 +105,8 @@ export const sessions = {
   explainMany: (id, tensor, indices) =>
     api("POST", `/api/sessions/${id}/explain`, { tensor, indices }),
   setInput: (id, body) => api("PUT", `/api/sessions/${id}/input`, body),
+  /** The current input's target (e.g. the class of a drawing that has none). */
+  setTarget: (id, target) => api("PUT", `/api/sessions/${id}/target`, { target }),
   setParam: (id, name, array) =>
     api("PUT", `/api/sessions/${id}/params/${encodeURIComponent(name)}`, { array }),
 };

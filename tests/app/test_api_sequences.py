@@ -93,7 +93,7 @@ def test_a_typed_sequence_is_read_and_each_step_predicts_the_next_number(client,
     text = "0, 0.3 0.6,0.8  0.95\n1"
     s = _create(client, {"preset": preset, "input": {"sequence": text}})
     assert s["network"]["input_shape"] == [5, 1]
-    assert s["input"] == {"source": "sequence", "numbers": 6}
+    assert s["input"] == {"source": "sequence", "numbers": 6, "target_from": "sequence"}
     r = client.post(f"/api/sessions/{s['id']}/steps", json={"until": "loss"})
     assert r.status_code == 200, r.text
     rec = s["network"]["layers"][0]["name"]
@@ -147,7 +147,7 @@ def test_a_typed_sequence_longer_than_the_limit_is_422_naming_it(client):
 
 def test_a_typed_sequence_takes_chinese_separators(client):
     s = _create(client, {"preset": "sine-lstm", "input": {"sequence": "0，0.5；1、0.5"}})
-    assert s["input"] == {"source": "sequence", "numbers": 4}
+    assert s["input"] == {"source": "sequence", "numbers": 4, "target_from": "sequence"}
 
 
 def test_a_typed_sequence_is_refused_where_it_does_not_fit(client):

@@ -52,6 +52,7 @@ SETTINGS = hypothesis.settings(
 BEYOND_SCHEMA = {
     ("POST", "/api/sessions"),
     ("PUT", "/api/sessions/{sid}/input"),
+    ("PUT", "/api/sessions/{sid}/target"),  # a label in range, a target of the output's shape
     ("GET", "/api/sessions/{sid}/explain"),
     ("POST", "/api/sessions/{sid}/explain"),
     ("PUT", "/api/sessions/{sid}/params/{name}"),

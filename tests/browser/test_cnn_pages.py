@@ -208,8 +208,8 @@ def test_a_delta_cell_can_be_explained_from_the_keyboard(page, server):
     dx.focus()
     for key in ["ArrowRight", "ArrowRight", "ArrowDown", "Enter"]:
         pg.keyboard.press(key)
-    pg.wait_for_selector(".explain .total")
-    assert "conv1.dx[0,0,1,2]" in pg.locator(".explain h3").text_content()
+    pg.wait_for_selector(".stage-box .explain .total")
+    assert "conv1.dx[0,0,1,2]" in pg.locator(".stage-box .explain h3").text_content()
     assert pg.get_attribute("#view", "data-step") == "16"  # the arrows moved the cursor only
     total, value = _explained(pg)
     assert total == pytest.approx(value, rel=1e-4, abs=1e-6)
@@ -223,7 +223,106 @@ def test_a_dense_delta_cell_explains_the_cell_clicked(page, server):
     vec = pg.locator(".tensor[data-tensor='dense1.dx'] .heatmap-overlay").first
     box = vec.bounding_box()
     vec.click(position={"x": box["width"] * 0.55, "y": box["height"] / 2})
-    pg.wait_for_selector(".explain .total")
-    label = pg.locator(".explain h3").text_content()
+    pg.wait_for_selector(".stage-box .explain .total")
+    label = pg.locator(".stage-box .explain h3").text_content()
     assert "dense1.dx[0," in label and "dense1.dx[0,0]" not in label
+    watch.assert_clean()
+
+
+def _draw_a_stroke(pg):
+    box = pg.locator("canvas.pad").bounding_box()
+    x0, y0 = box["x"], box["y"]
+    pg.mouse.move(x0 + 100, y0 + 30)
+    pg.mouse.down()
+    for y in range(30, 175, 10):  # a vertical stroke
+        pg.mouse.move(x0 + 100, y0 + y)
+    pg.mouse.up()
+
+
+def test_a_drawing_is_asked_for_its_label_and_the_pass_runs_against_the_answer(page, server):
+    """The issue's bug: a drawn digit scored against the previous test image's label.
+    A drawing has no label: the page asks which digit it is, and the loss, backward
+    pass and update run against the answer (7 here: neither the previous image's
+    label nor the prediction, so only the answer can be it)."""
+    pg, watch = page
+    pg.goto(server + "/learn/cnn?preset=digits-cnn")
+    pg.wait_for_selector("#view[data-ready]")
+    # The label of the test image the page opened on (the API's default sample too).
+    made = httpx.post(f"{server}/api/sessions", json={"preset": "digits-cnn"}).json()
+    previous = made["input"]["label"]
+    _draw_a_stroke(pg)
+    pg.get_by_role("button", name=re.compile("Use drawing")).click()
+    pg.wait_for_selector(".ask-label")
+    assert "Which digit did you draw?" in pg.locator(".ask-label .question").text_content()
+    assert pg.get_attribute(".prediction", "data-label") == ""
+    assert pg.locator(".progress .seg").count() == 9  # forward steps and the prediction
+    answers = pg.locator(".ask-label .answers button")
+    assert [answers.nth(i).text_content() for i in range(answers.count())] == list("0123456789")
+    predicted = pg.get_attribute(".prediction", "data-predicted")
+    answer = "7"
+    assert answer not in (str(previous), predicted)
+    screenshot(pg, "cnn-drawn-asks-its-label")
+    pg.locator(".ask-label button[data-class='7']").click()
+    pg.wait_for_function("document.querySelector('#view').dataset.step === '8'")  # the loss
+    assert pg.get_attribute(".prediction", "data-label") == answer
+    assert pg.locator(".progress .seg").count() == 20
+    assert "onehot(y)" in pg.locator(".caption-box .formula").text_content()  # the loss step
+    for i in range(9, 20):  # backward and update, against the answer
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function(f"document.querySelector('#view').dataset.step === '{i}'")
+    assert pg.locator(".frame-label").text_content().split()[3] == "update"
+    sid = pg.get_attribute("#view", "data-session-id")
+    with httpx.Client(base_url=server) as api:
+        target = api.get(f"/api/sessions/{sid}/tensors/loss.target").json()["data"]
+        assert target == [int(answer)]
+        assert api.get(f"/api/sessions/{sid}").json()["cursor"] == 20
+    screenshot(pg, "cnn-drawn-answered-update")
+    watch.assert_clean()
+
+
+def test_a_drawn_shape_is_asked_for_by_the_servers_class_names_in_chinese(page, server):
+    pg, watch = page
+    pg.goto(server + "/learn/cnn?preset=shapes-cnn&lang=zh-CN")
+    pg.wait_for_selector("#view[data-ready]")
+    _draw_a_stroke(pg)
+    pg.locator(".pad-box button.primary").click()
+    pg.wait_for_selector(".ask-label")
+    assert "你画的是哪种形状？" in pg.locator(".ask-label .question").text_content()
+    classes = httpx.get(f"{server}/api/presets/shapes-cnn").json()["dataset"]["classes"]
+    answers = pg.locator(".ask-label .answers button")
+    assert answers.count() == len(classes) == 5
+    assert answers.nth(0).text_content() == "竖条"  # classes[0] is "vertical bar"
+    answers.nth(2).click()
+    pg.wait_for_function("document.querySelector('.prediction').dataset.label === '2'")
+    assert "十字" in pg.locator(".prediction .label").text_content()  # classes[2], "cross"
+    watch.assert_clean()
+
+
+def test_the_update_draws_the_change_on_its_own_scale_and_says_so(page, server):
+    """Backward that can be seen: the page opens on an image the network gets wrong,
+    and the update's change map has its own colour scale (its own ±max, not the
+    weights'), with a note under it giving that scale."""
+    pg, watch = page
+    pg.goto(server + "/learn/cnn?preset=digits-cnn&step=17")  # the update of conv1
+    pg.wait_for_function("document.querySelector('#view').dataset.step === '17'")
+    with httpx.Client(base_url=server) as api:  # the same default sample, the same numbers
+        sid = api.post("/api/sessions", json={"preset": "digits-cnn"}).json()["id"]
+        api.post(f"/api/sessions/{sid}/steps", json={"count": 18})
+        change = api.get(f"/api/sessions/{sid}/tensors/conv1.w.change").json()
+        weights = api.get(f"/api/sessions/{sid}/tensors/conv1.w.before").json()
+        probs = api.get(f"/api/sessions/{sid}/tensors/loss.probs").json()["data"][0]
+        label = api.get(f"/api/sessions/{sid}").json()["input"]["label"]
+    assert probs[label] < 0.5  # the default image is one the network gets wrong
+    own = max(abs(change["min"]), abs(change["max"]))
+    box = pg.locator(".tensor[data-tensor='conv1.w.change']")
+    note = box.locator(".scale-note")
+    assert note.is_visible() and "own scale" in note.text_content()
+    assert float(note.get_attribute("data-max")) == pytest.approx(own, rel=1e-6)
+    hi = box.locator(".legend-hi").text_content()
+    w_hi = pg.locator(".tensor[data-tensor='conv1.w.before'] .legend-hi").text_content()
+    w_max = max(abs(weights["min"]), abs(weights["max"]))
+    assert float(hi) == pytest.approx(own, rel=1e-2) and hi in note.text_content()
+    assert float(w_hi) == pytest.approx(w_max, rel=1e-2) and hi != w_hi
+    assert f"±{w_hi}" in note.text_content()  # and it names the weights' scale beside it
+    screenshot(pg, "cnn-update-change-own-scale")
     watch.assert_clean()

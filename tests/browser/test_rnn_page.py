@@ -197,3 +197,22 @@ def test_the_character_model_reads_a_prompt_and_gives_next_character_probabiliti
     assert pg.locator('.seq-map[data-tensor$=".h"]').count() >= 1
     screenshot(pg, f"learn-rnn-{preset}-prompt")
     watch.assert_clean()
+
+
+def test_a_typed_prompt_has_no_targets_so_its_walk_ends_with_the_prediction(page, server):
+    """A prompt is a new input without the next characters to score against (the old
+    sample's were used): its pass has no backward steps, and the player says so."""
+    pg, watch = page
+    open_rnn(pg, server, "?preset=chars-en")
+    segs = pg.locator(".player .progress .seg")
+    assert "backward" in segs.evaluate_all("s => s.map(b => b.className).join(' ')")
+    pg.locator("[data-control=prompt]").fill("hel")
+    pg.locator("[data-control=read]").click()
+    pg.wait_for_selector('.rnn-prompt[data-read="hel"]')
+    classes = segs.evaluate_all("s => s.map(b => b.className)")
+    assert not any("backward" in c or "update" in c for c in classes)
+    assert "loss" in classes[-1]
+    segs.nth(len(classes) - 1).click()  # the last step: the prediction, not a loss
+    at_step(pg, len(classes) - 1)
+    assert "no label" in pg.locator(".caption").text_content()
+    watch.assert_clean()

@@ -76,3 +76,28 @@ def test_preset_options_come_from_the_builder_and_others_are_refused():
     assert preset_options("digits-cnn") == set()
     with pytest.raises(ValueError, match="digits-cnn takes no option scale"):
         build_preset("digits-cnn", scale=2.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("digits-cnn", load_digits_split), ("shapes-cnn", lambda: load_shapes_split(16))],
+)
+def test_trained_cnns_open_on_the_test_image_they_find_hardest(name, data):
+    """The default sample is the held-out image whose true class the network gives
+    the lowest probability (the engine's own softmax), so it is wrong or unsure of it
+    and the backward pass has deltas to show (on an image it is sure of, ~1e-4 and less)."""
+    from engine.functional.losses import softmax
+
+    lesson, split = build_preset(name), data()
+    probs = softmax(lesson.net.predict(split.x_test).astype(np.float64))
+    p_true = probs[np.arange(len(split.y_test)), split.y_test]
+    i = lesson.meta["sample"]
+    assert i == int(np.argmin(p_true))
+    np.testing.assert_array_equal(lesson.x, split.x_test[i : i + 1])
+    np.testing.assert_array_equal(lesson.target, split.y_test[i : i + 1])
+    p = Pass(lesson.net, lesson.x, lesson.target, make_optimizer(lesson.optimizer))
+    p.run(until="loss")
+    shown = p.trace["loss.probs"][0]
+    assert shown[lesson.target[0]] < 0.5  # wrong, or at best a coin toss
+    # Its deltas are those of a mistake: p - onehot(y) has an entry below -0.5.
+    assert p.trace["loss.dx"].min() < -0.5

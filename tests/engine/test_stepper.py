@@ -160,3 +160,45 @@ def test_record_all_refuses_groups_of_unequal_lengths():
         trace.record_all(("a.x", "a.y"), (("input", ()),), (np.zeros(()), np.zeros(())))
     trace.record("a.z", "input", np.zeros(()), ())
     assert "a.z" in trace and "a.x" not in trace  # nothing half-recorded
+
+
+def test_a_pass_without_a_target_ends_with_the_prediction_and_changes_no_weight():
+    """A drawing nobody has labelled: forward steps, then a loss-phase step that gives
+    softmax's probabilities (the very numbers a labelled pass records) and says the
+    loss needs a label; no loss value, no delta, no backward and no update."""
+    net, labelled = _pass()
+    x = labelled.x
+    before = {k: v.copy() for k, v in net.params().items()}
+    p = Pass(net, x, None, SGD(0.1))
+    assert p.needs_target and p.target is None
+    assert [s.phase for s in p.plan] == ["forward"] * 5 + ["loss"]
+    assert (p.plan[-1].layer, p.plan[-1].op) == ("loss", "softmax")
+    steps = p.run(until="update")
+    assert p.done and p.loss is None and len(steps) == 6
+    last = steps[-1]
+    assert last.tensors == ["loss.in", "loss.probs"]
+    assert "no label" in last.caption["en"] and "没有标签" in last.caption["zh-CN"]
+    for name in ("loss.value", "loss.target", "loss.dx", "dense1.dx", "conv1.w.after"):
+        assert name not in p.trace
+    for k, v in before.items():
+        np.testing.assert_array_equal(net.params()[k], v)
+    labelled.run(until="loss")
+    np.testing.assert_array_equal(p.trace["loss.probs"], labelled.trace["loss.probs"])
+    assert p.trace.tensors["loss.probs"].axes == labelled.trace.tensors["loss.probs"].axes
+
+
+def test_a_regression_pass_without_a_target_records_its_output_and_stops():
+    net = Sequential([Conv2D(1, 1, 3)], (1, 5, 5), loss="mse", seed=3)
+    x = np.ones((1, 1, 5, 5), np.float32)
+    p = Pass(net, x, None, SGD(0.1))
+    steps = p.run()
+    assert [(s.phase, s.op) for s in steps] == [("forward", "conv2d"), ("loss", "no_target")]
+    np.testing.assert_array_equal(p.trace["loss.in"], p.trace["conv1.out"])
+    assert "9 output values" in steps[-1].caption["en"] and p.loss is None
+
+
+def test_a_labelled_pass_keeps_the_models_own_plan():
+    """Only a pass without a target gets the short plan: a labelled one walks the very
+    list the model planned (nothing is copied or checked per step)."""
+    net, p = _pass()
+    assert p.plan is net.plan("sgd") and not p.needs_target
