@@ -27,6 +27,7 @@ from engine.trace import Step, TensorRecord
 
 Encoding = Literal["list", "b64"]
 _NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _list_data(a: np.ndarray) -> Any:
@@ -58,12 +59,16 @@ def tensor_payload(rec: TensorRecord, encoding: Encoding = "list") -> dict[str, 
     lo, hi = (_short(v, a.dtype) for v in rec.min_max())
     finite_mask = np.isfinite(a) if a.dtype.kind == "f" else None
     finite = bool(finite_mask.all()) if finite_mask is not None else True
+    # Float32 on the wire, unless a float64 tensor holds finite numbers float32 cannot
+    # (|v| > 3.4e38, e.g. an exploding gradient): those would arrive as Infinity.
+    wide = a.dtype == np.float64 and a.size > 0 and finite and bool(np.abs(a).max() > _F32_MAX)
+    dtype = "int" if a.dtype.kind in "iub" else "float64" if wide else "float32"
     out: dict[str, Any] = {
         "name": rec.name,
         "role": rec.role,
         "shape": list(a.shape),
         "axes": list(rec.axes),
-        "dtype": "int" if a.dtype.kind in "iub" else "float32",
+        "dtype": dtype,
         "min": lo,
         "max": hi,
         "finite": finite,
@@ -75,12 +80,12 @@ def tensor_payload(rec: TensorRecord, encoding: Encoding = "list") -> dict[str, 
             "neginf": int(np.isneginf(a).sum()),
         }
     if encoding == "b64":
-        raw = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        raw = np.ascontiguousarray(a, dtype="<f8" if wide else "<f4").tobytes()
         out["encoding"] = "b64"
         out["data"] = base64.b64encode(raw).decode("ascii")
     else:
         out["encoding"] = "list"
-        out["data"] = _list_data(a)
+        out["data"] = np.ascontiguousarray(a) if wide else _list_data(a)
     return out
 
 

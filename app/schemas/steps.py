@@ -35,7 +35,9 @@ class TensorOut(BaseModel):
     role: str
     shape: list[int]
     axes: list[str]
-    dtype: Literal["float32", "int"]
+    dtype: Literal["float32", "float64", "int"] = Field(
+        description="float64 only for a tensor with finite numbers beyond float32's range"
+    )
     min: float | None
     max: float | None
     finite: bool

@@ -45,9 +45,10 @@ export function decodeTensor(t) {
     const bin = atob(t.data);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    data = new Float32Array(bytes.buffer);
+    // float64 only when a number is beyond float32's range (the server says so)
+    data = t.dtype === "float64" ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
   } else {
-    data = Float32Array.from(flatten(t.data, []));
+    data = (t.dtype === "float64" ? Float64Array : Float32Array).from(flatten(t.data, []));
   }
   return { ...t, data, size: data.length };
 }
