@@ -191,6 +191,8 @@ class RecurrentNet(Sequential):
         self, out: np.ndarray, target: np.ndarray, trace: Trace | None = None
     ) -> tuple[float, np.ndarray]:
         """(loss value, delta at the head's output)."""
+        if self.loss_kind == "mse_onehot":  # labels against one-hot rows, as a BP network's
+            return super().loss(out, target, trace)
         value, dout, probs = sequence_loss(out, target, self.loss_kind)
         if trace is not None:
             axes = ("sample", "out") if out.ndim == 2 else ("sample", "time", "out")

@@ -68,9 +68,17 @@ def record_view(trace: Trace, prefix: str, view: dict[str, np.ndarray], back: bo
 
 
 def norm(a: np.ndarray) -> np.ndarray:
-    """||a|| over the whole batch, as a 0-d array of a's dtype."""
-    v = a.reshape(-1)
-    return np.sqrt(np.dot(v, v)).astype(a.dtype)
+    """||a|| over the whole batch, as a 0-d array of a's dtype (0, inf or NaN as they are).
+
+    Computed in float64 and scaled by the largest |a_i| before squaring: a float32
+    gradient of norm 1e-25 has squares of 1e-50, which underflow to 0 (a norm of 0
+    for a gradient that is not), and squares of 1e20 overflow float32."""
+    v = np.abs(a.reshape(-1).astype(np.float64))
+    top = v.max(initial=0.0)
+    if top == 0 or not np.isfinite(top):
+        return np.asarray(top, dtype=a.dtype)
+    v /= top
+    return np.asarray(top * np.sqrt(np.dot(v, v)), dtype=a.dtype)
 
 
 class RecurrentLayer(Layer):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine import memory_sweep
 from engine.data import DatasetSplit
 from engine.data.sequences import (
     MEMORY_ALPHABET,
@@ -28,7 +29,7 @@ from engine.data.sequences import (
     spell_split,
 )
 from engine.recurrent import RecurrentNet
-from engine.recurrent_tasks import MEMORY_RECIPE, Recipe, memory_net, recurrent_weights
+from engine.recurrent_tasks import MEMORY_RECIPE, Recipe, memory_net
 from engine.weights import load_network
 
 if TYPE_CHECKING:
@@ -161,6 +162,14 @@ def _resized_lesson(name: str, seed: int | None, seq_len: int | None = None) -> 
     return _on_data(name, net, SPLIT_AT[name](seq_len), info)
 
 
+def _memory_lesson(name: str, seed: int | None, seq_len: int | None = None) -> Lesson:
+    """memory-rnn or memory-lstm (_resized_lesson), its meta stating the accuracy-vs-
+    length experiment the RNN page trains these models in (engine.memory_sweep)."""
+    lesson = _resized_lesson(name, seed, seq_len)
+    lesson.meta["sweep"] = memory_sweep.info()
+    return lesson
+
+
 def _on_data(name: str, net: RecurrentNet, data: DatasetSplit, meta: dict[str, Any]) -> Lesson:
     """The lesson on one test sequence: the first one a classifier gets right."""
     i = 0 if net.loss_kind == "mse" else _first_right(net, data)
@@ -199,22 +208,65 @@ def _spell_lesson(seed: int | None) -> Lesson:
     return _lesson("seq-one-to-many", net, x, y, {"type": "sgd", "lr": 0.1}, data, {**meta, **info})
 
 
+# The gradient chart's slider: the spectral radii on offer (the page reads them from
+# the preset's meta, so the range is stated once, here).
+SCALE_RANGE = {"min": 0.25, "max": 3.0, "step": 0.05}
+# The input weights are PyTorch's draw times this: the inputs nudge the state rather
+# than saturate it, so tanh works near 0, where its slope is about 1.
+INPUT_SCALE = 0.1
+VANISHING_HIDDEN = 32
+
+
+def chart_recurrent_weights(
+    rng: np.random.Generator, hidden: int, radius: float, nonlinearity: str
+) -> np.ndarray:
+    """W_hh (H, H) of spectral radius `radius`, chosen so that one step back through
+    time multiplies ||dL/dh|| by about `radius` (what the chart is there to show):
+    - tanh: `radius` x a random orthogonal matrix: every eigenvalue and every singular
+      value has size `radius`, so a step back scales the gradient by `radius` times
+      tanh's slope, which is about 1 while the state stays small;
+    - relu: `radius` x the identity (the IRNN initialisation of relu RNNs): with
+      non-negative inputs every unit stays on, relu's slope is 1, and a step back
+      scales the gradient by exactly `radius`. (With weights of both signs relu
+      switches about half the units off, and their gradient with them: see the
+      README's gradient-norm table.)"""
+    if nonlinearity == "relu":
+        return radius * np.eye(hidden)
+    q, r = np.linalg.qr(rng.standard_normal((hidden, hidden)))
+    return radius * q * np.sign(np.diag(r))  # the sign fix makes Q uniformly random
+
+
 def vanishing_rnn(
     seed: int | None = None, scale: float = 1.0, nonlinearity: str = "tanh", seq_len: int = 40
 ) -> Any:
     """An untrained RNN (32 units) on one memory sequence of `seq_len` tokens, its
-    recurrent weights W_hh scaled to spectral radius `scale`: step the backward pass
-    and watch ||dL/dh_t|| shrink (scale < 1: vanishing gradient) or grow (scale > 1,
-    relu: exploding gradient) from t = T-1 back to 0."""
+    recurrent weights W_hh of spectral radius `scale` (chart_recurrent_weights), the
+    input weights small (INPUT_SCALE; non-negative for relu), no biases; float64,
+    so the exploding end stays finite. Step the backward pass and watch ||dL/dh_t||
+    shrink (scale < 1: vanishing gradient) or grow (scale > 1: exploding gradient)
+    from t = T-1 back to 0.
+
+    The loss is the mean squared error between the 4 outputs at the last step and the
+    one-hot of the label (mse_onehot): its gradient 2 (y - onehot) / 4 cannot vanish
+    at the last step, as softmax cross-entropy's p - onehot does once the logits of a
+    network whose state explodes saturate the softmax (a loss of -0.0, every
+    gradient 0)."""
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError(f"scale (the spectral radius) must be a positive number; got {scale}")
     s = 0 if seed is None else seed
-    a = len(MEMORY_ALPHABET)
-    net = RecurrentNet("rnn", a, 32, a, seq_len=seq_len, nonlinearity=nonlinearity, seed=s)
-    w_hh = recurrent_weights(np.random.default_rng(s + 1), 32, scale, np.float32)
-    net.set_params({"rnn1.w_hh": w_hh})
+    a, hid = len(MEMORY_ALPHABET), VANISHING_HIDDEN
+    net = RecurrentNet("rnn", a, hid, a, loss="mse_onehot", seq_len=seq_len,
+                       nonlinearity=nonlinearity, seed=s, dtype=np.float64)  # fmt: skip
+    w_hh = chart_recurrent_weights(np.random.default_rng(s + 1), hid, scale, nonlinearity)
+    w_ih = net.params()["rnn1.w_ih"] * INPUT_SCALE
+    if nonlinearity == "relu":
+        w_ih = np.abs(w_ih)
+    net.set_params({"rnn1.w_hh": w_hh, "rnn1.w_ih": w_ih,
+                    "rnn1.b_ih": np.zeros(hid), "rnn1.b_hh": np.zeros(hid)})  # fmt: skip
     data = memory_split(seq_len, n_train=8, n_test=8, seed=s)
-    meta = {"scale": scale, "nonlinearity": nonlinearity, "spectral_radius": scale}
+    meta = {"scale": scale, "nonlinearity": nonlinearity, "spectral_radius": scale,
+            "scale_range": SCALE_RANGE, "loss": "mse_onehot",
+            "w_hh": "identity" if nonlinearity == "relu" else "orthogonal"}  # fmt: skip
     return _lesson("vanishing-rnn", net, data.x_test[:1], data.y_test[:1],
                   {"type": "sgd", "lr": 0.05}, data, meta)  # fmt: skip
 
@@ -222,8 +274,8 @@ def vanishing_rnn(
 RECURRENT_BUILDERS: dict[str, Callable[[int | None], Lesson]] = {
     "sine-rnn": partial(_resized_lesson, "sine-rnn"),
     "sine-lstm": partial(_resized_lesson, "sine-lstm"),
-    "memory-rnn": partial(_resized_lesson, "memory-rnn"),
-    "memory-lstm": partial(_resized_lesson, "memory-lstm"),
+    "memory-rnn": partial(_memory_lesson, "memory-rnn"),
+    "memory-lstm": partial(_memory_lesson, "memory-lstm"),
     "memory-lstm-40": partial(_resized_lesson, "memory-lstm-40"),
     "bilstm-memory": lambda seed: _sequence_lesson("bilstm-memory", "bilstm-memory", seed),
     "vanishing-rnn": vanishing_rnn,

@@ -1,8 +1,9 @@
 // Backward through time: ||dL/dh_t|| over t for an untrained RNN (its recurrent
 // weight scale, nonlinearity and clipping as controls, kept in the URL) beside a
 // trained LSTM's ||dL/dh_t|| and ||dL/dc_t||, on one log chart, both over the 40
-// steps the LSTM was trained on.
-import { sessions } from "./api.js";
+// steps the LSTM was trained on. The scale slider's range is the preset's own
+// (vanishing-rnn's meta.scale_range).
+import { presets, sessions } from "./api.js";
 import { format } from "./colors.js";
 import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
@@ -14,6 +15,7 @@ import { LINES, STEP_NAME } from "./rnn-shared.js";
 // so the lines compare fairly. (memory-lstm, trained on 20 steps and run over 40,
 // loses its gradient: an LSTM keeps it over the lengths it was trained on.)
 const LSTM_PRESET = "memory-lstm-40";
+const RNN_PRESET = "vanishing-rnn";
 
 /** The per-step gradient norms (and clipping) of one training step of a new session. */
 async function norms(body) {
@@ -49,8 +51,8 @@ export function gradientsPanel(root, store) {
   const s = store.get();
   const gradBox = el("section", { class: "rnn-gradients" },
     el("h2", { text: t("rnn.gradients") }), el("p", { class: "muted", text: t("rnn.gradientsHint") }));
-  const scaleIn = el("input", { type: "range", min: "0.25", max: "3", step: "0.05", value: String(s.scale),
-    "aria-label": t("rnn.scale"), "data-control": "scale" });
+  // min, max and step come from the server (setRange) before the first draw
+  const scaleIn = el("input", { type: "range", "aria-label": t("rnn.scale"), "data-control": "scale" });
   const scaleOut = el("output", { text: format(s.scale) });
   const nlSel = el("select", { "aria-label": t("rnn.nonlinearity"), "data-control": "nl" },
     ...["tanh", "relu"].map((v) => el("option", { value: v, text: v })));
@@ -66,10 +68,12 @@ export function gradientsPanel(root, store) {
   const chart = new LineChart(chartBox, { label: t("rnn.gradients") });
   const keyBox = el("ul", { class: "chart-key" });
   const gradInfo = el("p", { class: "grad-info", "aria-live": "polite" });
+  const gradLoss = el("p", { class: "muted grad-loss", text: t("rnn.gradientsLoss") });
   const gradNote = el("p", { class: "muted grad-note", text: t("rnn.gradientsNote") });
-  gradBox.append(keyBox, gradInfo, gradNote);
+  gradBox.append(keyBox, gradInfo, gradLoss, gradNote);
   root.append(gradBox);
 
+  let ranged = false;
   let lstmNorms = null;
   let gradSession = null;
   let gradTimer = null;
@@ -86,8 +90,21 @@ export function gradientsPanel(root, store) {
     }
   }
 
+  /** The slider's range as the preset states it; a scale from the URL outside it is
+   * brought inside (the slider's own rounding to its step is what the chart runs). */
+  async function setRange() {
+    const { min, max, step } = (await presets.get(RNN_PRESET)).meta.scale_range;
+    Object.assign(scaleIn, { min: String(min), max: String(max), step: String(step) });
+    scaleIn.value = String(store.get().scale);
+    const scale = Number(scaleIn.value);
+    scaleOut.textContent = format(scale);
+    if (scale !== Number(store.get().scale)) store.set({ scale });
+    ranged = true;
+  }
+
   async function draw() {
     const seq = ++gradSeq;
+    if (!ranged) await setRange();
     const st = store.get();
     if (!lstmNorms) {
       lstmNorms = await norms({ preset: LSTM_PRESET });

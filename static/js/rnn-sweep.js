@@ -1,151 +1,130 @@
-// Accuracy vs sequence length: an RNN and an LSTM trained on the long-memory task
-// at several lengths T, each run a session of its own trained over the training
-// stream (rnn-train's trainMemory); each run's held-out accuracy, from the server's
-// final event, lands on the chart as it finishes, with the chance level marked.
-import { ApiError } from "./api.js";
+// Accuracy vs sequence length: an RNN and an LSTM trained on the long-memory task at
+// several lengths T, several times each (a seed per run: whether one run learns the
+// task depends on its random start), each run a session of its own trained over the
+// training stream; each length's mean accuracy and spread (lowest to highest run)
+// land on the chart as runs finish, beside a reference run made beforehand by the
+// engine with more seeds. The experiment (lengths, seeds, recipe) and the reference
+// come from the server (the memory presets' meta.sweep, engine.memory_sweep).
+import { ApiError, presets, sessions } from "./api.js";
 import { format } from "./colors.js";
 import { el, showError } from "./common.js";
-import { cssVar, marker } from "./contour.js";
 import { t } from "./i18n.js";
-import { trainMemory } from "./rnn-train.js";
 import { LINES } from "./rnn-shared.js";
+import { SweepChart } from "./rnn-sweep-chart.js";
+import { postEvents } from "./sse.js";
 
-export const SWEEP_T = [5, 10, 20, 40];
-const SWEEP_EPOCHS = 24; // ~1500 Adam steps per run: enough for the LSTM at T = 40
 const MODELS = LINES.slice(0, 2);
-const MARGIN = { left: 52, right: 16, top: 12, bottom: 40 };
 const BUSY_RETRIES = 20; // a 429 (every training slot taken) waits for one to free
 
-/** The accuracy chart: x is T on a log scale (5, 10, 20, 40 evenly apart), y is 0..1. */
-class SweepChart {
-  constructor(parent) {
-    this.canvas = el("canvas", { class: "line-chart sweep-canvas", role: "img", "aria-label": t("rnn.sweepChart") });
-    parent.append(this.canvas);
-  }
+/** Mean, lowest and highest of a length's accuracies so far (null before any). */
+function spread(accs) {
+  if (!accs || !accs.length) return null;
+  return { mean: accs.reduce((a, b) => a + b, 0) / accs.length, min: Math.min(...accs), max: Math.max(...accs), n: accs.length };
+}
 
-  draw(points, chance, width) {
-    const ratio = window.devicePixelRatio || 1;
-    const w = Math.max(280, Math.round(width));
-    const h = 240;
-    Object.assign(this.canvas, { width: w * ratio, height: h * ratio });
-    Object.assign(this.canvas.style, { width: `${w}px`, height: `${h}px` });
-    const ctx = this.canvas.getContext("2d");
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    const pw = w - MARGIN.left - MARGIN.right;
-    const ph = h - MARGIN.top - MARGIN.bottom;
-    const lo = Math.log2(SWEEP_T[0]);
-    const hi = Math.log2(SWEEP_T[SWEEP_T.length - 1]);
-    const px = (T) => MARGIN.left + pw * (0.06 + (0.88 * (Math.log2(T) - lo)) / (hi - lo));
-    const py = (acc) => MARGIN.top + (1 - acc) * ph;
-    const fg = cssVar("--fg", "#1d1f24");
-    ctx.font = "11px system-ui, sans-serif";
-    ctx.fillStyle = fg;
-    ctx.strokeStyle = cssVar("--border", "#dde1e8");
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const acc of [0, 0.25, 0.5, 0.75, 1]) {
-      ctx.beginPath();
-      ctx.moveTo(MARGIN.left, py(acc));
-      ctx.lineTo(MARGIN.left + pw, py(acc));
-      ctx.stroke();
-      ctx.fillText(String(acc), MARGIN.left - 6, py(acc));
-    }
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const T of SWEEP_T) ctx.fillText(String(T), px(T), MARGIN.top + ph + 5);
-    ctx.fillText(t("rnn.sweepX"), MARGIN.left + pw / 2, MARGIN.top + ph + 22);
-    ctx.strokeStyle = cssVar("--muted", "#5b6270");
-    ctx.strokeRect(MARGIN.left - 0.5, MARGIN.top - 0.5, pw + 1, ph + 1);
-    if (chance !== null) {
-      ctx.setLineDash([5, 4]);
-      ctx.beginPath();
-      ctx.moveTo(MARGIN.left, py(chance));
-      ctx.lineTo(MARGIN.left + pw, py(chance));
-      ctx.stroke();
-      ctx.setLineDash([]);
-      ctx.textAlign = "left";
-      ctx.textBaseline = "bottom";
-      ctx.fillStyle = cssVar("--muted", "#5b6270");
-      ctx.fillText(t("rnn.chance", { chance: format(chance) }), MARGIN.left + 6, py(chance) - 2);
-    }
-    for (const m of MODELS) {
-      const done = SWEEP_T.filter((T) => points[m.key][T] !== undefined);
-      ctx.strokeStyle = m.colour;
-      ctx.lineWidth = 1.8;
-      ctx.beginPath();
-      done.forEach((T, k) => (k ? ctx.lineTo(px(T), py(points[m.key][T])) : ctx.moveTo(px(T), py(points[m.key][T]))));
-      ctx.stroke();
-      ctx.lineWidth = 1;
-      for (const T of done) {
-        const acc = points[m.key][T];
-        marker(ctx, m.shape, px(T), py(acc), 5);
-        ctx.fillStyle = m.colour;
-        ctx.fill();
-        ctx.strokeStyle = "#fff";
-        ctx.stroke();
-        ctx.strokeStyle = m.colour;
-        ctx.fillStyle = m.colour;
-        const last = T === SWEEP_T[SWEEP_T.length - 1];
-        ctx.textAlign = last ? "right" : "left";
-        ctx.textBaseline = m.key === "rnn" ? "top" : "bottom";
-        ctx.fillText(format(acc), px(T) + (last ? -8 : 8), py(acc) + (m.key === "rnn" ? 3 : -3));
-      }
-    }
+const range = (s) => `${format(s.min)}–${format(s.max)}`;
+const cellText = (s) => `${format(s.mean)} (${range(s)})`;
+
+/** Train one run: a fresh memory-<cell> session at length T from `seed`, trained with the
+ * experiment's request; onEvent(name, data) sees its training events. */
+async function trainRun(sweep, cell, T, seed, onEvent) {
+  const overrides = { ...sweep.session_overrides, seq_len: T };
+  const made = await sessions.create({ preset: `memory-${cell}`, seed, overrides });
+  try {
+    await postEvents(`/api/sessions/${made.id}/train`, sweep.train, onEvent);
+  } finally {
+    sessions.remove(made.id).catch(() => {});
   }
 }
 
-/** The sweep section, appended to `root`. */
+/** The sweep section, appended to `root`; its experiment is fetched from the server. */
 export function sweepPanel(root) {
-  const box = el("section", { class: "rnn-sweep" },
-    el("h2", { text: t("rnn.sweep") }),
-    el("p", { class: "muted", text: t("rnn.sweepHint", { ts: SWEEP_T.join(", "), epochs: SWEEP_EPOCHS }) }));
+  const box = el("section", { class: "rnn-sweep" }, el("h2", { text: t("rnn.sweep") }));
+  root.append(box);
+  presets.get("memory-rnn")
+    .then((detail) => build(root, box, detail.meta.sweep))
+    .catch((err) => showError(root, err));
+}
+
+function build(root, box, sweep) {
+  const ts = sweep.ts;
+  const ref = sweep.reference;
+  const tmax = String(ts[ts.length - 1]);
+  box.append(
+    el("p", { class: "muted", text: t("rnn.sweepHint", { ts: ts.join(", "), epochs: sweep.epochs, lr: sweep.lr }) }),
+    el("p", { class: "sweep-seeds", text: t("rnn.sweepSeeds", { seeds: sweep.seeds.length, list: sweep.seeds.join(", ") }) }),
+    el("p", { class: "muted sweep-reference", text: t("rnn.sweepReference", {
+      seeds: ref.seeds.length, T: tmax, command: ref.made_by,
+      rnn: range(ref.summary.rnn[tmax]), rnnMean: format(ref.summary.rnn[tmax].mean),
+      lstm: range(ref.summary.lstm[tmax]), lstmMean: format(ref.summary.lstm[tmax].mean) }) }));
+  box.dataset.seeds = String(sweep.seeds.length);
+  box.dataset.referenceSeeds = String(ref.seeds.length);
+  const total = ts.length * MODELS.length * sweep.seeds.length;
   const runBtn = el("button", { type: "button", "data-control": "sweep", text: t("rnn.sweepButton") });
-  const overall = el("progress", { max: String(SWEEP_T.length * MODELS.length), value: "0", class: "sweep-progress" });
+  const overall = el("progress", { max: String(total), value: "0", class: "sweep-progress" });
   const status = el("span", { class: "sweep-status", "aria-live": "polite" });
   box.append(el("div", { class: "controls" }, runBtn, overall, status));
+
   const table = el("table", { class: "sweep-table" });
-  const head = el("tr", {}, el("th", { text: "T" }), ...MODELS.map((m) => el("th", {},
-    el("span", { class: "swatch", style: `background:${m.colour}` }), ` ${t(`rnn.model.${m.key}`)}`)));
+  const head = el("tr", {}, el("th", { text: "T" }));
+  for (const kind of ["live", "reference"]) {
+    for (const m of MODELS) {
+      head.append(el("th", {}, el("span", { class: "swatch", style: `background:${m.colour}` }),
+        ` ${t(`rnn.model.${m.key}`)} ${t(`rnn.sweep.${kind}`)}`));
+    }
+  }
   table.append(head);
   const cells = {};
-  for (const T of SWEEP_T) {
+  for (const T of ts) {
     const row = el("tr", {}, el("th", { text: String(T) }));
     for (const m of MODELS) {
-      const cell = el("td", { "data-model": m.key, "data-t": String(T), text: "—" });
-      cells[`${m.key}${T}`] = cell;
-      row.append(cell);
+      cells[`${m.key}${T}`] = el("td", { "data-model": m.key, "data-t": String(T), text: "—" });
+      row.append(cells[`${m.key}${T}`]);
+    }
+    for (const m of MODELS) {
+      row.append(el("td", { class: "reference", "data-model": m.key, "data-t": String(T),
+        "data-accuracies": JSON.stringify(ref.accuracy[m.key][T]), text: cellText(ref.summary[m.key][T]) }));
     }
     table.append(row);
   }
   const chartBox = el("div", { class: "sweep-chart" });
-  box.append(el("div", { class: "sweep-body" }, table, chartBox));
-  const chart = new SweepChart(chartBox);
-  root.append(box);
+  const key = el("ul", { class: "chart-key" });
+  for (const m of MODELS) {
+    for (const kind of ["live", "reference"]) {
+      const style = kind === "live" ? `background:${m.colour}` : `border-top:2px dashed ${m.colour}`;
+      key.append(el("li", {}, el("span", { class: `swatch ${kind}`, style }),
+        ` ${t(`rnn.sweepKey.${kind}`, { model: t(`rnn.model.${m.key}`), seeds: kind === "live" ? sweep.seeds.length : ref.seeds.length })}`));
+    }
+  }
+  box.append(el("div", { class: "sweep-body" }, table, el("div", {}, chartBox, key)));
+  const chart = new SweepChart(chartBox, ts, MODELS);
 
   let points = { rnn: {}, lstm: {} };
-  let chance = null;
   const redraw = () => {
-    chart.draw(points, chance, Math.min(640, chartBox.clientWidth || 560));
+    const live = {};
+    for (const m of MODELS) live[m.key] = Object.fromEntries(ts.map((T) => [T, spread(points[m.key][T])]).filter(([, s]) => s));
+    chart.draw(live, ref.summary, sweep.chance, Math.min(640, chartBox.clientWidth || 560));
     box.dataset.points = JSON.stringify(points);
-    if (chance !== null) box.dataset.chance = String(chance);
+    box.dataset.chance = String(sweep.chance);
   };
 
-  /** One run, its progress in its table cell; retried while every training slot is taken. */
-  async function run(cell, T, finished) {
+  /** One run, retried while every training slot is taken; its accuracy joins its length's. */
+  async function run(cell, T, seed, finished) {
     const td = cells[`${cell}${T}`];
     for (let attempt = 0; ; attempt++) {
       try {
-        await trainMemory(cell, SWEEP_EPOCHS, { seq_len: T }, (name, ev) => {
-          if (name === "start") td.dataset.iterations = ev.iterations;
-          if (name === "progress") td.textContent = t("rnn.sweepRunning", { percent: Math.round((100 * ev.iteration) / td.dataset.iterations) });
+        let iterations = 1;
+        await trainRun(sweep, cell, T, seed, (name, ev) => {
+          if (name === "start") iterations = ev.iterations;
+          if (name === "progress" && !points[cell][T]) {
+            td.textContent = t("rnn.sweepRunning", { percent: Math.round((100 * ev.iteration) / iterations) });
+          }
           if (name === "error") throw new Error(ev.detail);
           if (name === "done" || name === "diverged") {
-            points[cell][T] = ev.test_accuracy;
-            chance = ev.chance ?? chance;
-            td.textContent = format(ev.test_accuracy);
-            td.dataset.accuracy = String(ev.test_accuracy);
-            td.dataset.elapsed = String(ev.elapsed);
+            (points[cell][T] ||= []).push(ev.test_accuracy);
+            const s = spread(points[cell][T]);
+            td.textContent = `${cellText(s)} · ${s.n}/${sweep.seeds.length}`;
+            td.dataset.accuracies = JSON.stringify(points[cell][T]);
             finished();
             redraw();
           }
@@ -153,13 +132,13 @@ export function sweepPanel(root) {
         return;
       } catch (err) {
         if (!(err instanceof ApiError && err.status === 429) || attempt >= BUSY_RETRIES) throw err;
-        td.textContent = t("rnn.sweepWaiting");
+        if (!points[cell][T]) td.textContent = t("rnn.sweepWaiting");
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
   }
 
-  async function sweep() {
+  async function sweepAll() {
     runBtn.disabled = true;
     delete box.dataset.done;
     points = { rnn: {}, lstm: {} };
@@ -170,14 +149,22 @@ export function sweepPanel(root) {
     let runs = 0;
     const finished = () => {
       overall.value = ++runs;
-      status.textContent = t("rnn.sweepProgress", { done: runs, total: overall.max });
+      status.textContent = t("rnn.sweepProgress", { done: runs, total });
     };
     try {
-      // RNN and LSTM side by side (two training slots), one length after another
-      for (const T of SWEEP_T) await Promise.all(MODELS.map((m) => run(m.key, T, finished)));
+      // One seed at every length first, so the whole curve shows early and the bands
+      // fill in. One run at a time: two trainings in one server process share its
+      // Python interpreter lock and take longer side by side than one after the
+      // other (measured: 61 s against 41 s for the whole sweep), and the other
+      // training slot stays free for someone else.
+      for (const seed of sweep.seeds) {
+        for (const T of ts) {
+          for (const m of MODELS) await run(m.key, T, seed, finished);
+        }
+      }
       const seconds = (performance.now() - t0) / 1000;
       box.dataset.seconds = seconds.toFixed(2);
-      status.textContent = t("rnn.sweepDone", { seconds: seconds.toFixed(1) });
+      status.textContent = t("rnn.sweepDone", { seconds: seconds.toFixed(1), runs: total });
       box.dataset.done = "1";
     } catch (err) {
       showError(root, err);
@@ -185,6 +172,7 @@ export function sweepPanel(root) {
       runBtn.disabled = false;
     }
   }
-  runBtn.addEventListener("click", () => sweep());
+  runBtn.addEventListener("click", () => sweepAll());
   redraw();
+  box.dataset.ready = "1";
 }

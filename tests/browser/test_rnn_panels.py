@@ -3,6 +3,7 @@ sweep of trainings streamed over SSE), typed number sequences for the sine model
 and the BiLSTM's two directions and their concatenation stepped by the player."""
 
 import json
+import math
 
 import httpx
 import numpy as np
@@ -53,38 +54,87 @@ def test_the_gradient_chart_compares_models_over_the_same_number_of_steps(page, 
     watch.assert_clean()
 
 
-def test_the_sweep_streams_every_run_and_fills_the_accuracy_chart_live(page, server):
+def test_the_relu_gradient_chart_is_not_flat_and_its_ratio_is_a_number_at_both_slider_ends(
+    page, server
+):
+    """Before: relu at scale >= 1.8 drew a flat line of zeros and the ratio read NaN."""
+    pg, watch = page
+    open_rnn(pg, server, "?nl=relu")
+    slider = pg.locator("[data-control=scale]")
+    with httpx.Client(base_url=server, timeout=30) as http:
+        stated = http.get("/api/presets/vanishing-rnn").json()["meta"]["scale_range"]
+    lo, hi = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+    assert (lo, hi) == (stated["min"], stated["max"])  # the slider's range is the server's
+    for end in (lo, hi):
+        before = pg.get_attribute(".grad-chart", "data-ratio")
+        slider.fill(str(end))
+        pg.wait_for_function(f"document.querySelector('.grad-chart').dataset.ratio !== '{before}'")
+        norms = json.loads(pg.get_attribute(".grad-chart", "data-norms"))
+        ratio = float(pg.get_attribute(".grad-chart", "data-ratio"))
+        assert len(norms) == 40 and all(math.isfinite(v) and v > 0 for v in norms)
+        assert max(norms) / min(norms) > 1e10  # not flat (measured: 3e23 and 4e18)
+        assert math.isfinite(ratio) and ratio == pytest.approx(norms[0] / norms[-1], rel=1e-4)
+        assert ratio < 1e-10 if end == lo else ratio > 1e10
+        assert "= NaN" not in pg.locator(".grad-info").inner_text()
+    assert "mean squared error" in pg.locator(".grad-loss").inner_text()
+    screenshot(pg, "learn-rnn-gradients-relu-max")
+    watch.assert_clean()
+
+
+def test_the_sweep_trains_every_seed_at_every_length_and_shows_the_mean_and_spread(page, server):
     pg, watch = page
     open_rnn(pg, server)
+    pg.wait_for_selector(".rnn-sweep[data-ready]")
+    with httpx.Client(base_url=server, timeout=30) as http:
+        sweep = http.get("/api/presets/memory-rnn").json()["meta"]["sweep"]
+    seeds, ts, ref = sweep["seeds"], [str(t) for t in sweep["ts"]], sweep["reference"]
+    runs = 2 * len(ts) * len(seeds)
+    # before any run, the page says how many seeds and how much a reference run varied
+    assert int(pg.get_attribute(".rnn-sweep", "data-seeds")) == len(seeds)
+    said = pg.locator(".sweep-seeds").inner_text()
+    assert f"trained {len(seeds)} times" in said and ", ".join(map(str, seeds)) in said
+    assert f"over {len(ref['seeds'])} seeds" in pg.locator(".sweep-reference").inner_text()
+    for cell in pg.locator(".sweep-table td.reference").all():
+        model, t = cell.get_attribute("data-model"), cell.get_attribute("data-t")
+        assert json.loads(cell.get_attribute("data-accuracies")) == ref["accuracy"][model][t]
     # every change of the chart's points, as the page makes them
     pg.evaluate("""() => {
         window.__counts = [];
         const box = document.querySelector('.rnn-sweep');
         new MutationObserver(() => {
             const p = JSON.parse(box.dataset.points || '{}');
-            window.__counts.push(Object.values(p).reduce((n, m) => n + Object.keys(m).length, 0));
+            window.__counts.push(Object.values(p).reduce(
+                (n, m) => n + Object.values(m).reduce((k, a) => k + a.length, 0), 0));
         }).observe(box, {attributes: true, attributeFilter: ['data-points']});
     }""")
     pg.locator("[data-control=sweep]").click()
-    pg.wait_for_selector(".rnn-sweep[data-done]", timeout=120_000)
+    pg.wait_for_function(
+        "document.querySelector('.rnn-sweep[data-done]') || document.querySelector('.error')",
+        timeout=600_000,
+    )
+    assert not pg.locator(".error").count(), pg.locator(".error").inner_text()
     points = json.loads(pg.get_attribute(".rnn-sweep", "data-points"))
     assert set(points) == {"rnn", "lstm"}
     for model in ("rnn", "lstm"):
-        assert sorted(int(t) for t in points[model]) == [5, 10, 20, 40]
-        assert all(0 <= acc <= 1 for acc in points[model].values())
-    # the points came one run at a time: 0 (reset), then 1, 2, ... 8
+        assert sorted(points[model], key=int) == ts
+        for t, accs in points[model].items():
+            assert len(accs) == len(seeds) and all(0 <= acc <= 1 for acc in accs)
+            # the page's seeds are among the reference's: the same runs, the same numbers
+            want = [ref["accuracy"][model][t][ref["seeds"].index(s)] for s in seeds]
+            assert sorted(accs) == pytest.approx(sorted(want), abs=0.02), (model, t)
+    # the points came one run at a time: 0 (reset), then 1, 2, ... every run
     counts = pg.evaluate("window.__counts")
-    assert counts[-1] == 8 and sorted(set(counts)) == list(range(9))
+    assert counts[-1] == runs and sorted(set(counts)) == list(range(runs + 1))
     assert float(pg.get_attribute(".rnn-sweep", "data-chance")) == 0.25
-    # each table cell shows the accuracy the server sent for its run
-    for cell in pg.locator(".sweep-table td").all():
-        acc = float(cell.get_attribute("data-accuracy"))
-        assert acc == points[cell.get_attribute("data-model")][cell.get_attribute("data-t")]
-    # the short lengths are learned by both (chance is 0.25)
-    assert points["rnn"]["5"] > 0.9 and points["lstm"]["5"] > 0.9
+    # each live cell: the mean and the spread of its runs, and how many ran
+    for cell in pg.locator(".sweep-table td:not(.reference)").all():
+        accs = points[cell.get_attribute("data-model")][cell.get_attribute("data-t")]
+        assert json.loads(cell.get_attribute("data-accuracies")) == accs
+        text = cell.inner_text()
+        assert text.endswith(f"· {len(seeds)}/{len(seeds)}") and "–" in text
     seconds = float(pg.get_attribute(".rnn-sweep", "data-seconds"))
-    print(f"sweep of 8 trainings took {seconds:.1f} s in the browser")
-    assert pg.locator(".sweep-status").inner_text()
+    print(f"sweep of {runs} trainings took {seconds:.1f} s in the browser")
+    assert str(runs) in pg.locator(".sweep-status").inner_text()
     screenshot(pg, "learn-rnn-sweep")
     watch.assert_clean()
 
@@ -94,6 +144,11 @@ def test_the_sweep_and_number_panels_speak_chinese(page, server):
     open_rnn(pg, server, "?lang=zh-CN&preset=sine-lstm")
     assert "序列长度" in pg.locator(".rnn-sweep h2").inner_text()
     assert "在每个长度上训练" in pg.locator("[data-control=sweep]").inner_text()
+    pg.wait_for_selector(".rnn-sweep[data-ready]")
+    seeds = pg.get_attribute(".rnn-sweep", "data-seeds")
+    assert f"训练 {seeds} 次" in pg.locator(".sweep-seeds").inner_text()
+    assert "参考" in pg.locator(".sweep-reference").inner_text()
+    assert "均方误差" in pg.locator(".grad-loss").inner_text()
     assert "数字序列" in pg.locator(".rnn-numbers h2").inner_text()
     assert "预测" in pg.locator(".rnn-numbers .chart-key").inner_text()
     screenshot(pg, "learn-rnn-numbers-zh-CN")
