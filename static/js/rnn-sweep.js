@@ -26,15 +26,30 @@ const range = (s) => `${format(s.min)}–${format(s.max)}`;
 const cellText = (s) => `${format(s.mean)} (${range(s)})`;
 
 /** Train one run: a fresh memory-<cell> session at length T from `seed`, trained with the
- * experiment's request; onEvent(name, data) sees its training events. */
+ * experiment's request `sweep.requests` times (each within the server's epoch limit);
+ * onEvent(name, data, k) sees request k's training events. */
 async function trainRun(sweep, cell, T, seed, onEvent) {
   const overrides = { ...sweep.session_overrides, seq_len: T };
   const made = await sessions.create({ preset: `memory-${cell}`, seed, overrides });
   try {
-    await postEvents(`/api/sessions/${made.id}/train`, sweep.train, onEvent);
+    let diverged = false; // a diverged run has ended: no further request for it
+    for (let k = 0; k < sweep.requests && !diverged; k++) {
+      await postEvents(`/api/sessions/${made.id}/train`, sweep.train, (name, ev) => {
+        diverged ||= name === "diverged";
+        onEvent(name, ev, k);
+      });
+    }
   } finally {
     sessions.remove(made.id).catch(() => {});
   }
+}
+
+/** `n` of the pool's seeds at random, in increasing order. */
+function drawSeeds(pool, n) {
+  const left = [...pool];
+  const out = [];
+  while (out.length < n && left.length) out.push(left.splice(Math.floor(Math.random() * left.length), 1)[0]);
+  return out.sort((a, b) => a - b);
 }
 
 /** The sweep section, appended to `root`; its experiment is fetched from the server. */
@@ -52,18 +67,19 @@ function build(root, box, sweep) {
   const tmax = String(ts[ts.length - 1]);
   box.append(
     el("p", { class: "muted", text: t("rnn.sweepHint", { ts: ts.join(", "), epochs: sweep.epochs, lr: sweep.lr }) }),
-    el("p", { class: "sweep-seeds", text: t("rnn.sweepSeeds", { seeds: sweep.seeds.length, list: sweep.seeds.join(", ") }) }),
+    el("p", { class: "sweep-seeds", text: t("rnn.sweepSeeds", { runs: sweep.live_runs, pool: sweep.seeds.length }) }),
     el("p", { class: "muted sweep-reference", text: t("rnn.sweepReference", {
       seeds: ref.seeds.length, T: tmax, command: ref.made_by,
       rnn: range(ref.summary.rnn[tmax]), rnnMean: format(ref.summary.rnn[tmax].mean),
       lstm: range(ref.summary.lstm[tmax]), lstmMean: format(ref.summary.lstm[tmax].mean) }) }));
-  box.dataset.seeds = String(sweep.seeds.length);
+  box.dataset.seeds = String(sweep.live_runs);
   box.dataset.referenceSeeds = String(ref.seeds.length);
-  const total = ts.length * MODELS.length * sweep.seeds.length;
+  const total = ts.length * MODELS.length * sweep.live_runs;
+  const drawn = el("p", { class: "sweep-drawn", "aria-live": "polite" });
   const runBtn = el("button", { type: "button", "data-control": "sweep", text: t("rnn.sweepButton") });
   const overall = el("progress", { max: String(total), value: "0", class: "sweep-progress" });
   const status = el("span", { class: "sweep-status", "aria-live": "polite" });
-  box.append(el("div", { class: "controls" }, runBtn, overall, status));
+  box.append(el("div", { class: "controls" }, runBtn, overall, status), drawn);
 
   const table = el("table", { class: "sweep-table" });
   const head = el("tr", {}, el("th", { text: "T" }));
@@ -93,7 +109,7 @@ function build(root, box, sweep) {
     for (const kind of ["live", "reference"]) {
       const style = kind === "live" ? `background:${m.colour}` : `border-top:2px dashed ${m.colour}`;
       key.append(el("li", {}, el("span", { class: `swatch ${kind}`, style }),
-        ` ${t(`rnn.sweepKey.${kind}`, { model: t(`rnn.model.${m.key}`), seeds: kind === "live" ? sweep.seeds.length : ref.seeds.length })}`));
+        ` ${t(`rnn.sweepKey.${kind}`, { model: t(`rnn.model.${m.key}`), seeds: kind === "live" ? sweep.live_runs : ref.seeds.length })}`));
     }
   }
   box.append(el("div", { class: "sweep-body" }, table, el("div", {}, chartBox, key)));
@@ -114,16 +130,18 @@ function build(root, box, sweep) {
     for (let attempt = 0; ; attempt++) {
       try {
         let iterations = 1;
-        await trainRun(sweep, cell, T, seed, (name, ev) => {
+        const last = sweep.requests - 1;
+        await trainRun(sweep, cell, T, seed, (name, ev, k) => {
           if (name === "start") iterations = ev.iterations;
           if (name === "progress" && !points[cell][T]) {
-            td.textContent = t("rnn.sweepRunning", { percent: Math.round((100 * ev.iteration) / iterations) });
+            const percent = Math.round((100 * (k + ev.iteration / iterations)) / sweep.requests);
+            td.textContent = t("rnn.sweepRunning", { percent });
           }
           if (name === "error") throw new Error(ev.detail);
-          if (name === "done" || name === "diverged") {
+          if ((name === "done" && k === last) || name === "diverged") {
             (points[cell][T] ||= []).push(ev.test_accuracy);
             const s = spread(points[cell][T]);
-            td.textContent = `${cellText(s)} · ${s.n}/${sweep.seeds.length}`;
+            td.textContent = `${cellText(s)} · ${s.n}/${sweep.live_runs}`;
             td.dataset.accuracies = JSON.stringify(points[cell][T]);
             finished();
             redraw();
@@ -140,6 +158,11 @@ function build(root, box, sweep) {
 
   async function sweepAll() {
     runBtn.disabled = true;
+    // A few of the reference's seeds, new ones on every click: each run gives what the
+    // reference's run of that seed gave, and over clicks the spread shows.
+    const seeds = drawSeeds(sweep.seeds, sweep.live_runs);
+    box.dataset.liveSeeds = JSON.stringify(seeds);
+    drawn.textContent = t("rnn.sweepDrawn", { list: seeds.join(", ") });
     delete box.dataset.done;
     points = { rnn: {}, lstm: {} };
     Object.values(cells).forEach((td) => (td.textContent = "—"));
@@ -157,7 +180,7 @@ function build(root, box, sweep) {
       // Python interpreter lock and take longer side by side than one after the
       // other (measured: 61 s against 41 s for the whole sweep), and the other
       // training slot stays free for someone else.
-      for (const seed of sweep.seeds) {
+      for (const seed of seeds) {
         for (const T of ts) {
           for (const m of MODELS) await run(m.key, T, seed, finished);
         }

@@ -87,12 +87,12 @@ def test_the_sweep_trains_every_seed_at_every_length_and_shows_the_mean_and_spre
     pg.wait_for_selector(".rnn-sweep[data-ready]")
     with httpx.Client(base_url=server, timeout=30) as http:
         sweep = http.get("/api/presets/memory-rnn").json()["meta"]["sweep"]
-    seeds, ts, ref = sweep["seeds"], [str(t) for t in sweep["ts"]], sweep["reference"]
-    runs = 2 * len(ts) * len(seeds)
+    live, ts, ref = sweep["live_runs"], [str(t) for t in sweep["ts"]], sweep["reference"]
+    runs = 2 * len(ts) * live
     # before any run, the page says how many seeds and how much a reference run varied
-    assert int(pg.get_attribute(".rnn-sweep", "data-seeds")) == len(seeds)
+    assert int(pg.get_attribute(".rnn-sweep", "data-seeds")) == live
     said = pg.locator(".sweep-seeds").inner_text()
-    assert f"trained {len(seeds)} times" in said and ", ".join(map(str, seeds)) in said
+    assert f"trained {live} times" in said and f"from the reference's {len(sweep['seeds'])}" in said
     assert f"over {len(ref['seeds'])} seeds" in pg.locator(".sweep-reference").inner_text()
     for cell in pg.locator(".sweep-table td.reference").all():
         model, t = cell.get_attribute("data-model"), cell.get_attribute("data-t")
@@ -113,13 +113,16 @@ def test_the_sweep_trains_every_seed_at_every_length_and_shows_the_mean_and_spre
         timeout=600_000,
     )
     assert not pg.locator(".error").count(), pg.locator(".error").inner_text()
+    seeds = json.loads(pg.get_attribute(".rnn-sweep", "data-live-seeds"))
+    assert len(set(seeds)) == live and set(seeds) <= set(sweep["seeds"])
+    assert ", ".join(map(str, seeds)) in pg.locator(".sweep-drawn").inner_text()
     points = json.loads(pg.get_attribute(".rnn-sweep", "data-points"))
     assert set(points) == {"rnn", "lstm"}
     for model in ("rnn", "lstm"):
         assert sorted(points[model], key=int) == ts
         for t, accs in points[model].items():
             assert len(accs) == len(seeds) and all(0 <= acc <= 1 for acc in accs)
-            # the page's seeds are among the reference's: the same runs, the same numbers
+            # the drawn seeds are the reference's: the same runs, the same numbers
             want = [ref["accuracy"][model][t][ref["seeds"].index(s)] for s in seeds]
             assert sorted(accs) == pytest.approx(sorted(want), abs=0.02), (model, t)
     # the points came one run at a time: 0 (reset), then 1, 2, ... every run
