@@ -110,7 +110,6 @@ GROWTH = 100.0  # the loss above the surface's level grew 100-fold: diverged
 SIGN_FLIPS = 0.3  # share of consecutive steps reversing along one axis ...
 LOSS_RISES = 0.2  # ... or of steps raising the loss, over the second half: oscillating
 TOWARD = 0.9  # cosine between a step and the way to a saddle point: heading for it
-SADDLE_REACH = 0.1  # ... from within this fraction of the window
 NEAR_START = 0.5  # a path came near a saddle: within half its start's distance ...
 NEAR_TOLS = 5.0  # ... or within this many `tol`
 TOO_SMALL = 0.9  # the last step gave this share of its straight-line fall: too short
@@ -136,11 +135,12 @@ def classify(
     local-minimum  (it stays there);
     saddle         the same at a saddle point;
     diverged       the loss above `surface.level` grew GROWTH-fold (from the
-                   start's, or from `pixel_loss` if that is less);
+                   start's, or from `pixel_loss` if that is less) and above every
+                   loss in the plotting window (`window_height`);
     escaped /      blew up or ended going downhill below every critical value on a
     runaway        surface without lower bound, after passing near a saddle or not;
-    toward-saddle  ends near a saddle point (within SADDLE_REACH of the window, nearer
-                   it than any other critical point and than the start), and over
+    toward-saddle  ends nearer a saddle point than any other critical point and than
+                   the start (however far: a small rate creeps), and over
                    the second half every step heads for it (cosine >= TOWARD), the
                    steps get shorter and the loss does not rise;
     oscillating    over the second half, >= SIGN_FLIPS of consecutive steps reverse
@@ -213,9 +213,11 @@ def _falls(last: float, blowup_loss: float | None) -> bool:
 
 
 def _grew(surface: Surface, losses: np.ndarray) -> bool:
-    """The loss, measured from the surface's level, grew by orders of magnitude."""
+    """The loss, measured from the surface's level, grew by orders of magnitude and
+    above every loss in the plotting window. (A start a hair from the minimum has
+    almost no height to grow from: a bounded oscillation around it is not divergence.)"""
     h0, h = losses[0] - surface.level, losses[-1] - surface.level
-    return bool(h > GROWTH * max(abs(h0), surface.pixel_loss))
+    return bool(h > max(GROWTH * max(abs(h0), surface.pixel_loss), surface.window_height))
 
 
 def _downhill_for_ever(surface: Surface, points: np.ndarray) -> str:
@@ -228,13 +230,13 @@ def _downhill_for_ever(surface: Surface, points: np.ndarray) -> str:
 
 
 def _toward(surface: Surface, points: np.ndarray, losses: np.ndarray, s: Point) -> bool:
-    """The path ends in the neighbourhood of s (within SADDLE_REACH of the window,
-    nearer s than any other critical point and than where it started), and over
+    """The path ends nearer s than any other critical point and than where it
+    started (however far yet: a small rate creeps towards it), and over
     the second half (at least two steps) every step heads for s, the steps get
     shorter and the loss does not rise."""
     n, end = len(points) - 1, points[-1]
     d_end = _dist(end, s)
-    if n < 4 or d_end >= _dist(points[0], s) or d_end > SADDLE_REACH * surface.span:
+    if n < 4 or d_end >= _dist(points[0], s):
         return False
     if any(_dist(end, c) < d_end for c in surface.critical_points):
         return False

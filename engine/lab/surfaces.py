@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,13 @@ class Surface:
         """The loss a path is measured from: the global minimum's value, or on a
         surface without minima the lowest saddle point's value."""
         return min(float(self.f(*c)) for c in (self.global_minima or self.saddles))
+
+    @property
+    def window_height(self) -> float:
+        """The highest loss in the plotting window, measured from `level` (on a 65 x 65
+        grid): a path whose loss rises above it has left the window's range of losses,
+        which a bounded oscillation never does."""
+        return _window_height(self.name)
 
     @property
     def pixel_loss(self) -> float:
@@ -351,3 +359,12 @@ def grid(surface_name: str, resolution: int = 64) -> dict[str, Any]:
         "min": float(values.min()),
         "max": float(values.max()),
     }
+
+
+@cache
+def _window_height(name: str) -> float:
+    surface = get_surface(name)
+    xs = np.linspace(*surface.x_range, 65)
+    ys = np.linspace(*surface.y_range, 65)
+    gx, gy = np.meshgrid(xs, ys)
+    return float(np.max(surface.f(gx, gy))) - surface.level
