@@ -54,6 +54,7 @@ class Sequential:
             counts[layer.prefix] = counts.get(layer.prefix, 0) + 1
             layer.name = layer.name or f"{layer.prefix}{counts[layer.prefix]}"
             layer.init_params(rng, self.dtype)
+        _check_names([layer.name for layer in self.layers])
         self.output_shape = self.shapes()[-1][1:]
 
     def __getstate__(self) -> dict[str, Any]:
@@ -224,7 +225,7 @@ class Sequential:
                     prev = np.zeros_like(now) if prev is None else prev
                     trace.record(f"{name}.{slot}.before", "state", prev, axes)
                     trace.record(f"{name}.{slot}", "state", now, axes)
-                if name in opt.state:
+                if opt.kind == "adam":  # its bias correction counts the updates
                     trace.record(f"{name}.t", "param", np.array(opt.steps[name]), ())
         if trace is not None:
             trace.record(f"{layer.name}.lr", "param", np.array(opt.lr, dtype=self.dtype), ())
@@ -309,6 +310,22 @@ class Sequential:
 
     def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
         return float(np.mean(self.predict(x).argmax(axis=1) == np.asarray(labels)))
+
+
+# Names the trace gives other tensors: a layer named so would overwrite them.
+RESERVED_NAMES = ("loss", "clip")
+
+
+def _check_names(names: list[str]) -> None:
+    """Every layer's tensors live under its name: names must be unique and not reserved."""
+    for i, name in enumerate(names):
+        if name in RESERVED_NAMES:
+            raise ValueError(f"layer {i + 1} is named {name!r}, which the loss's tensors use")
+        if name in names[:i]:
+            raise ValueError(
+                f"layer {i + 1} is named {name!r} like layer {names.index(name) + 1}: "
+                "layer names must be unique (unnamed layers are numbered by kind)"
+            )
 
 
 @lru_cache(maxsize=16)

@@ -208,6 +208,13 @@ def resolve_target(
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError("target must be an array shaped like the network's output")
     arr = raw_array(value, "target")
+    bad = ~np.isfinite(arr) | (np.abs(arr) > FLOAT32_MAX)  # NaN/Inf would poison training
+    if bad.any():
+        at = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"target{list(at)} = {arr[at]!r}: every target value must be a finite number "
+            f"within float32's range (|v| <= {FLOAT32_MAX:.4g}), as the network computes"
+        )
     if out_shape is not None:
         if arr.size != int(np.prod(out_shape)):
             raise ValueError(

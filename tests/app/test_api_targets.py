@@ -4,6 +4,7 @@ a target given is the one the loss uses, and one can be given afterwards."""
 
 import base64
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +198,34 @@ def test_a_lesson_with_a_target_rule_applies_it_to_an_edited_input(client):
     s = client.post("/api/sessions", json={"preset": "pooling", "input": {"array": edited}}).json()
     client.post(f"/api/sessions/{s['id']}/steps", json={"until": "loss"})
     np.testing.assert_array_equal(_tensor(client, s["id"], "loss.target"), lesson_target)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 1e39])
+def test_a_regression_target_that_is_not_a_finite_float32_is_refused(client, bad):
+    """NaN, Infinity or 1e39 as a target would make every later pass of the session
+    non-finite: 422, and the session is unchanged."""
+    sid = client.post("/api/sessions", json={"preset": "sine-rnn"}).json()["id"]
+    client.post(f"/api/sessions/{sid}/steps", json={"until": "loss"})
+    shape = client.get(f"/api/sessions/{sid}/tensors/loss.in").json()["shape"]
+    target = np.zeros(shape)
+    target.flat[0] = bad
+    body = json.dumps({"target": target.tolist()}, allow_nan=True)
+    r = client.put(f"/api/sessions/{sid}/target", content=body,
+                   headers={"content-type": "application/json"})  # fmt: skip
+    assert r.status_code == 422, r.text
+    assert "finite" in r.text
+    steps = client.post(f"/api/sessions/{sid}/steps", json={"until": "update"}).json()
+    assert np.isfinite(steps["loss"])
+
+
+@pytest.mark.parametrize("names", [["loss", ""], ["relu1", ""], ["clip", ""]])
+def test_a_layer_named_like_the_loss_or_like_another_layer_is_refused(client, names):
+    """A layer called loss would overwrite the loss's tensors (loss.in, loss.dx); two
+    layers of one name share their tensors: 422 before anything is built."""
+    layers = [{"type": "dense", "in_features": 2, "out_features": 3, "name": names[0]},
+              {"type": "relu", "name": names[1]}, {"type": "relu"}]  # fmt: skip
+    body = {"network": {"input_shape": [2], "loss": "mse", "layers": layers},
+            "input": {"array": [[0.5, -1.0]], "target": [[0.0, 1.0, 0.0]]}}  # fmt: skip
+    r = client.post("/api/sessions", json=body)
+    assert r.status_code == 422, r.text
+    assert "named" in r.text
