@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.functional import explain as C
 from engine.functional import explain_dense as D
-from engine.functional.explain_terms import Explanation, given
+from engine.functional.explain_terms import Explanation
 from engine.functional.pool import max_pool2d_forward, pool_cache
 from engine.layers import Conv2D, Dense, DenseEach, DenseLast, Layer, MaxPool2D
 from engine.layers.pool import AvgPool2D
@@ -90,7 +90,8 @@ def pool_rule(
     if what == "out":
         return C.explain_pool_output(x, cache, idx), {"x": t["in"]}
     if what == "mask":
-        return C.explain_pool_mask(cache, idx), {"window": t["out"]}
+        # the factor is "did this window choose this pixel" (0 or 1), not a pooled value
+        return C.explain_pool_mask(cache, idx), {"window": f"{layer.name} window chose it"}
     if what == "dx":
         return C.explain_pool_input_delta(trace[t["dout"]], cache, idx), {"dout": t["dout"]}
     raise NotExplainable(f"{layer.name}.{what}: no rule for pooling's {what!r}")
@@ -239,9 +240,9 @@ def _head_dx(
     feats = _last_features(layer, x)  # type: ignore[arg-type]
     to_x = _last_index(layer, x)  # type: ignore[arg-type]
     col = next((c for c in range(feats.shape[1]) if to_x(n, c) == idx), None)
-    if col is None:
-        note = "the head reads only the last hidden state: no delta reaches this one from it"
-        return given("state", f"{layer.name}.dx", idx, 0.0, note), {}
+    if col is None:  # no terms: nothing from the head reaches this hidden state
+        formula = "0: the head reads only the last hidden state, not this one"
+        return Explanation("head.dx.unread", idx, (), formula), {}
     exp = D.explain_dense_input_delta(dout, w, (n, col))
     return Explanation(exp.kind, idx, exp.terms, exp.formula), names
 

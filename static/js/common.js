@@ -99,7 +99,7 @@ export function explainPanel(parent) {
       let total = `${t("explain.sum")} = ${format(sum)}`;
       if (exp.constant) total = `${t("explain.sum")} + ${t("explain.bias")} ${format(exp.constant.value)} = ${format(sum)}`;
       if (exp.scale) total += `  (× ${format(exp.scale.value)} ${exp.scale.tensor})`;
-      if (a) total = `${total};  ${a.fn}(${format(a.z)}) = ${format(exp.total)}`;
+      if (a) total = `${total};  → ${format(exp.total)}`; // the last step, shown below
       box.append(el("p", { class: "total", "data-total": String(exp.total), "data-value": String(value), text: total }));
       if (a) box.append(el("p", { class: "activation", "data-fn": a.fn, text: `${t("explain.last_step")}: ${a.formula}` }));
       box.append(el("p", { class: "formula", text: exp.formula }),

@@ -34,7 +34,7 @@ export class Stage {
     const t0 = performance.now();
     for (const p of payloads) {
       if (skip.some((re) => re.test(p.name))) continue;
-      const tensor = p.data instanceof Float32Array ? p : decodeTensor(p);
+      const tensor = ArrayBuffer.isView(p.data) ? p : decodeTensor(p); // decoded already
       this.tensors.set(tensor.name, tensor);
       this.drawTensor(tensor);
     }

@@ -98,3 +98,16 @@ def test_momentum_update_explains_the_velocity_it_used(client):
     )
     factors = [f["tensor"] for term in r.json()["terms"] for f in term["factors"]]
     assert "dense1.w.v" in factors and "dense1.w.before" in factors
+
+
+def test_a_pooling_mask_cell_names_its_factors_as_what_they_are(client):
+    """A mask cell is the count of windows that took the pixel as their maximum: its
+    factors are those 0/1 choices, not the pooled values (they were named pool1.out,
+    whose numbers they are not)."""
+    sid, _ = _full_pass(client, {"preset": "digits-cnn"})
+    exp = client.get(
+        f"/api/sessions/{sid}/explain", params={"tensor": "pool1.mask", "index": "0,0,0,0"}
+    ).json()
+    factors = [f for term in exp["terms"] for f in term["factors"]]
+    assert factors and all(f["tensor"] == "pool1 window chose it" for f in factors)
+    assert all(f["value"] in (0.0, 1.0) for f in factors)

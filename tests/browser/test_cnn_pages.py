@@ -5,6 +5,7 @@ import re
 import httpx
 import pytest
 
+from engine.presets import build_preset
 from tests.browser.conftest import screenshot
 
 PAGES = ["/", "/?lang=zh-CN", "/learn/convolution", "/learn/tensor-convolution", "/learn/pooling",
@@ -325,4 +326,21 @@ def test_the_update_draws_the_change_on_its_own_scale_and_says_so(page, server):
     assert float(w_hi) == pytest.approx(w_max, rel=1e-2) and hi != w_hi
     assert f"±{w_hi}" in note.text_content()  # and it names the weights' scale beside it
     screenshot(pg, "cnn-update-change-own-scale")
+    watch.assert_clean()
+
+
+def test_the_tensor_convolution_page_shows_what_build_preset_builds(page, server):
+    """Issue 12, item 8: the page asks for no seed, so it shows the default example a
+    notebook's build_preset("tensor-conv") shows (it asked for seed 7, the API's
+    default became 0)."""
+    pg, watch = page
+    bodies = []
+    pg.on("request", lambda r: bodies.append(r.post_data) if r.url.endswith("/api/sessions") else 0)
+    pg.goto(server + "/learn/tensor-convolution")
+    pg.wait_for_selector("#view[data-ready]")
+    assert bodies and all('"seed"' not in (b or "") for b in bodies)
+    sid = httpx.post(f"{server}/api/sessions", json={"preset": "tensor-conv"}).json()["id"]
+    httpx.post(f"{server}/api/sessions/{sid}/steps", json={"count": 1})
+    w = httpx.get(f"{server}/api/sessions/{sid}/tensors/conv1.w").json()["data"]
+    assert w == build_preset("tensor-conv").net.params()["conv1.w"].tolist()
     watch.assert_clean()
