@@ -16,7 +16,7 @@ import numpy as np
 from engine.functional import explain as C
 from engine.functional import explain_dense as D
 from engine.functional.explain_terms import Explanation
-from engine.functional.pool import max_pool2d_forward, pool_cache
+from engine.functional.pool import PoolCache, max_pool2d_forward, pool_cache
 from engine.layers import Conv2D, Dense, DenseEach, DenseLast, Layer, MaxPool2D
 from engine.layers.pool import AvgPool2D
 from engine.network import Sequential
@@ -82,11 +82,7 @@ def pool_rule(
     layer: MaxPool2D | AvgPool2D, trace: Trace, what: str, idx: tuple[int, ...], t: dict[str, str]
 ) -> tuple[Explanation, Names]:
     x = trace[t["in"]]
-    cache = pool_cache(x.shape, layer.size, layer.stride, x.dtype)
-    if isinstance(layer, MaxPool2D):
-        max_pool2d_forward(x, cache)  # records which position won each window
-    else:
-        cache.kind = "avg"
+    cache = _windows(layer, x)
     if what == "out":
         return C.explain_pool_output(x, cache, idx), {"x": t["in"]}
     if what == "mask":
@@ -105,13 +101,20 @@ def explain_pool_routing(
     layer = net.layer(layer_name)
     if not isinstance(layer, MaxPool2D | AvgPool2D):
         raise NotExplainable(f"{layer_name} is not a pooling layer")
-    x, dout = trace[f"{layer_name}.in"], trace[f"{layer_name}.dout"]
+    cache = _windows(layer, trace[f"{layer_name}.in"])
+    dout = trace[f"{layer_name}.dout"]
+    return C.explain_pool_routing(dout, cache, index), {"dout": f"{layer_name}.dout"}
+
+
+def _windows(layer: MaxPool2D | AvgPool2D, x: np.ndarray) -> PoolCache:
+    """The layer's windows over its recorded input, and for max pooling which position
+    won each (the forward's own tie rule), never the layer's cache of its last run."""
     cache = pool_cache(x.shape, layer.size, layer.stride, x.dtype)
     if isinstance(layer, MaxPool2D):
         max_pool2d_forward(x, cache)
     else:
         cache.kind = "avg"
-    return C.explain_pool_routing(dout, cache, index), {"dout": f"{layer_name}.dout"}
+    return cache
 
 
 def activation_rule(

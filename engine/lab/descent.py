@@ -153,6 +153,22 @@ def _steps(steps: Any) -> int:
 # ------------------------------------------------------------------- descent
 
 
+def _update(
+    optimizer: str, hyper: dict[str, float], p: np.ndarray, g: np.ndarray,
+    v: np.ndarray, m: np.ndarray, t: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """One step of `optimizer` from p: (the new point, momentum's or Adam's v, Adam's m)."""
+    if optimizer == "sgd":
+        return sgd_update(p, g, hyper["lr"]), v, m
+    if optimizer == "momentum":
+        p_new, v = momentum_update(p, g, v, hyper["lr"], hyper["momentum"])
+        return p_new, v, m
+    p_new, m, v = adam_update(
+        p, g, m, v, t, hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"]
+    )
+    return p_new, v, m
+
+
 def descend(
     surface_name: str,
     start: tuple[float, float],
@@ -185,14 +201,7 @@ def descend(
         g = np.array(surface.df(p[0], p[1]), dtype=np.float64)
         points[0], losses[0], grad_norms[0] = p, surface.f(p[0], p[1]), math.hypot(*g)
         for t in range(1, steps + 1):
-            if optimizer == "sgd":
-                p_new = sgd_update(p, g, hyper["lr"])
-            elif optimizer == "momentum":
-                p_new, v = momentum_update(p, g, v, hyper["lr"], hyper["momentum"])
-            else:
-                p_new, m, v = adam_update(
-                    p, g, m, v, t, hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"]
-                )
+            p_new, v, m = _update(optimizer, hyper, p, g, v, m, t)
             x, y = p_new
             loss = float(surface.f(x, y))
             g = np.array(surface.df(x, y), dtype=np.float64)
@@ -219,14 +228,7 @@ def descend(
     ahead = 0.0
     if diverged_at is None and stopped == "steps":
         with np.errstate(all="ignore"):
-            if optimizer == "sgd":
-                q = sgd_update(p, g, hyper["lr"])
-            elif optimizer == "momentum":
-                q, _ = momentum_update(p, g, v, hyper["lr"], hyper["momentum"])
-            else:
-                q, _, _ = adam_update(
-                    p, g, m, v, n + 1, hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"]
-                )
+            q, _, _ = _update(optimizer, hyper, p, g, v, m, n + 1)
             ahead = math.hypot(q[0] - p[0], q[1] - p[1])
     outcome, near = classify(
         surface, points, losses, diverged_at is not None, blowup_loss, next_step=ahead
