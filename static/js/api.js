@@ -78,7 +78,9 @@ export function resolveSteps(res) {
   for (const step of res.steps || [res]) {
     if (!step.tensors) continue;
     step.tensors = step.tensors.map((t) => {
-      const decoded = t.same_as ? { ...seen.get(t.same_as), name: t.name, role: t.role, axes: t.axes } : decodeTensor(t);
+      const decoded = t.same_as
+        ? { ...seen.get(t.same_as), name: t.name, role: t.role, axes: t.axes }
+        : decodeTensor(t);
       seen.set(t.name, decoded);
       return decoded;
     });
@@ -90,8 +92,10 @@ export const sessions = {
   create: (body) => api("POST", "/api/sessions", body),
   get: (id) => api("GET", `/api/sessions/${id}`),
   remove: (id) => api("DELETE", `/api/sessions/${id}`),
-  steps: async (id, body = {}) => resolveSteps(await api("POST", `/api/sessions/${id}/steps?encoding=b64`, body)),
-  step: async (id, k) => resolveSteps(await api("GET", `/api/sessions/${id}/steps/${k}?encoding=b64`)),
+  steps: async (id, body = {}) =>
+    resolveSteps(await api("POST", `/api/sessions/${id}/steps?encoding=b64`, body)),
+  step: async (id, k) =>
+    resolveSteps(await api("GET", `/api/sessions/${id}/steps/${k}?encoding=b64`)),
   /** Step k of the current pass: recorded if it has run, else run up to it. */
   async stepAt(id, k) {
     const cur = await sessions.get(id);
@@ -100,9 +104,14 @@ export const sessions = {
     return res.steps[res.steps.length - 1];
   },
   tensor: async (id, name) =>
-    decodeTensor(await api("GET", `/api/sessions/${id}/tensors/${encodeURIComponent(name)}?encoding=b64`)),
+    decodeTensor(
+      await api("GET", `/api/sessions/${id}/tensors/${encodeURIComponent(name)}?encoding=b64`),
+    ),
   explain: (id, tensor, index) =>
-    api("GET", `/api/sessions/${id}/explain?tensor=${encodeURIComponent(tensor)}&index=${index.join(",")}`),
+    api(
+      "GET",
+      `/api/sessions/${id}/explain?tensor=${encodeURIComponent(tensor)}&index=${index.join(",")}`,
+    ),
   explainMany: (id, tensor, indices) =>
     api("POST", `/api/sessions/${id}/explain`, { tensor, indices }),
   setInput: (id, body) => api("PUT", `/api/sessions/${id}/input`, body),

@@ -56,7 +56,10 @@ function drawPoints(ctx, b) {
   const [x0, x1] = [b.xs[0], b.xs[n - 1]];
   const [y0, y1] = [b.ys[0], b.ys[n - 1]];
   const px = (p) => [((p[0] - x0) / (x1 - x0)) * SIZE, SIZE - ((p[1] - y0) / (y1 - y0)) * SIZE];
-  for (const [split, filled] of [["train", true], ["test", false]]) {
+  for (const [split, filled] of [
+    ["train", true],
+    ["test", false],
+  ]) {
     b[split].x.forEach((p, k) => {
       const [u, v] = px(p);
       ctx.beginPath();

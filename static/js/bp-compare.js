@@ -16,13 +16,22 @@ function runRow(r, i) {
   let flag = "";
   if (r.nonfinite) flag = t("bp.divergedNaN", { epoch: r.nonfinite_at_epoch, value: raw });
   else if (r.diverged) flag = t("bp.divergedUp", { from: format(losses[0]), to: format(end) });
-  return el("li", { class: `bp-run${r.diverged ? " diverged" : ""}`, "data-lr": String(r.lr),
-    "data-diverged": r.diverged ? "1" : "0", "data-final-loss": String(raw) },
-  el("span", { class: "bp-swatch", style: `background:${COLOURS[i]}` }),
-  el("strong", { text: `${t("bp.lr")} = ${r.lr}` }),
-  el("span", { text: `  ${t("bp.finalLoss")} ${finite(end) ? format(end) : String(raw)}` }),
-  el("span", { text: `  ${t("bp.testAcc")} ${format(r.test_accuracy[r.test_accuracy.length - 1])}` }),
-  flag ? el("span", { class: "bp-flag diverged", text: `  ⚠ ${flag}` }) : null);
+  return el(
+    "li",
+    {
+      class: `bp-run${r.diverged ? " diverged" : ""}`,
+      "data-lr": String(r.lr),
+      "data-diverged": r.diverged ? "1" : "0",
+      "data-final-loss": String(raw),
+    },
+    el("span", { class: "bp-swatch", style: `background:${COLOURS[i]}` }),
+    el("strong", { text: `${t("bp.lr")} = ${r.lr}` }),
+    el("span", { text: `  ${t("bp.finalLoss")} ${finite(end) ? format(end) : String(raw)}` }),
+    el("span", {
+      text: `  ${t("bp.testAcc")} ${format(r.test_accuracy[r.test_accuracy.length - 1])}`,
+    }),
+    flag ? el("span", { class: "bp-flag diverged", text: `  ⚠ ${flag}` }) : null,
+  );
 }
 
 const LRS_SEP = /[,\s，_]+/;
@@ -32,17 +41,49 @@ const LRS_SEP = /[,\s，_]+/;
  * epochs live in `store` (the URL: lrs=0.01_0.3_3_100). The chart's and rows'
  * drawing time goes to data-compare-render-ms. */
 export function comparePanel(root, config, store) {
-  const lrsIn = el("input", { type: "text", value: String(store.get().lrs).split(LRS_SEP).join(", "),
-    "data-field": "lrs", "aria-label": t("bp.lrs") });
-  const cmpEpochs = el("input", { type: "number", min: "1", max: "50", value: String(store.get().cmpEpochs),
-    "data-field": "compare-epochs", "aria-label": t("bp.epochs") });
-  const cmpBtn = el("button", { type: "button", class: "primary", "data-act": "compare", text: t("bp.compare") });
-  const cmpChartBox = el("div", { class: "bp-chart bp-compare-chart" }, el("p", { class: "muted", text: t("bp.logAxis") }));
+  const lrsIn = el("input", {
+    type: "text",
+    value: String(store.get().lrs).split(LRS_SEP).join(", "),
+    "data-field": "lrs",
+    "aria-label": t("bp.lrs"),
+  });
+  const cmpEpochs = el("input", {
+    type: "number",
+    min: "1",
+    max: "50",
+    value: String(store.get().cmpEpochs),
+    "data-field": "compare-epochs",
+    "aria-label": t("bp.epochs"),
+  });
+  const cmpBtn = el("button", {
+    type: "button",
+    class: "primary",
+    "data-act": "compare",
+    text: t("bp.compare"),
+  });
+  const cmpChartBox = el(
+    "div",
+    { class: "bp-chart bp-compare-chart" },
+    el("p", { class: "muted", text: t("bp.logAxis") }),
+  );
   const cmpRows = el("ol", { class: "bp-compare-rows" });
-  root.append(el("section", { class: "bp-compare" }, el("h2", { text: t("bp.compareTitle") }),
-    el("p", { class: "muted", text: t("bp.compareHelp") }),
-    el("div", { class: "controls" }, el("label", {}, `${t("bp.lrs")} `, lrsIn),
-      el("label", {}, `${t("bp.epochs")} `, cmpEpochs), cmpBtn), cmpChartBox, cmpRows));
+  root.append(
+    el(
+      "section",
+      { class: "bp-compare" },
+      el("h2", { text: t("bp.compareTitle") }),
+      el("p", { class: "muted", text: t("bp.compareHelp") }),
+      el(
+        "div",
+        { class: "controls" },
+        el("label", {}, `${t("bp.lrs")} `, lrsIn),
+        el("label", {}, `${t("bp.epochs")} `, cmpEpochs),
+        cmpBtn,
+      ),
+      cmpChartBox,
+      cmpRows,
+    ),
+  );
   const cmpChart = new LineChart(cmpChartBox, { label: t("bp.compareTitle") });
 
   function draw(res) {
@@ -53,8 +94,14 @@ export function comparePanel(root, config, store) {
     // The chart stops at 1000 x the starting loss, so a run that blows up does not
     // flatten the others; its row gives the real numbers.
     const cap = 1000 * Math.max(...runs.map((r) => num(r.train_loss[0])).filter(finite), 1e-6);
-    cmpChart.setData(runs.map((r, i) => ({ values: untilNonFinite(r.train_loss).map((v) => Math.min(v, cap)),
-      colour: COLOURS[i], shape: SHAPES[i] })), { log: true });
+    cmpChart.setData(
+      runs.map((r, i) => ({
+        values: untilNonFinite(r.train_loss).map((v) => Math.min(v, cap)),
+        colour: COLOURS[i],
+        shape: SHAPES[i],
+      })),
+      { log: true },
+    );
     cmpChart.draw(res.epochs);
     cmpRows.innerHTML = "";
     runs.forEach((r, i) => cmpRows.append(runRow(r, i)));

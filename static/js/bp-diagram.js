@@ -25,7 +25,14 @@ function svg(tag, attrs = {}) {
 function columns(network) {
   const layers = network.layers;
   const dense = layers.filter((l) => l.type === "dense");
-  const cols = [{ label: t("bp.input"), value: "dense1.in", delta: "dense1.dx", n: dense[0].settings.in_features }];
+  const cols = [
+    {
+      label: t("bp.input"),
+      value: "dense1.in",
+      delta: "dense1.dx",
+      n: dense[0].settings.in_features,
+    },
+  ];
   dense.forEach((d, k) => {
     const i = layers.indexOf(d);
     const act = i + 1 < layers.length ? layers[i + 1] : null;
@@ -49,7 +56,8 @@ function columns(network) {
 /** The tensors known after step `frame` (a later step's tensors are not shown yet). */
 function known(steps, frame) {
   const map = new Map();
-  for (let k = 0; k <= frame && k < steps.length; k++) for (const tn of steps[k].tensors || []) map.set(tn.name, tn);
+  for (let k = 0; k <= frame && k < steps.length; k++)
+    for (const tn of steps[k].tensors || []) map.set(tn.name, tn);
   return map;
 }
 
@@ -62,11 +70,19 @@ function row(tensor, n = 0) {
 /** The column labels and the "+n more" notes of elided neurons. */
 function drawLabels(svgRoot, cols, drawn, x, height) {
   cols.forEach((c, k) => {
-    svgRoot.append(Object.assign(svg("text", { x: x(k), y: 18, "text-anchor": "middle", class: "bp-col-label" }),
-      { textContent: c.label }));
+    svgRoot.append(
+      Object.assign(
+        svg("text", { x: x(k), y: 18, "text-anchor": "middle", class: "bp-col-label" }),
+        { textContent: c.label },
+      ),
+    );
     if (c.n > drawn[k]) {
-      svgRoot.append(Object.assign(svg("text", { x: x(k), y: height - 4, "text-anchor": "middle", class: "muted" }),
-        { textContent: t("bp.more.n", { n: c.n - drawn[k] }) }));
+      svgRoot.append(
+        Object.assign(
+          svg("text", { x: x(k), y: height - 4, "text-anchor": "middle", class: "muted" }),
+          { textContent: t("bp.more.n", { n: c.n - drawn[k] }) },
+        ),
+      );
     }
   });
 }
@@ -78,12 +94,26 @@ function drawEdges(group, cols, drawn, x, y, onHover) {
     if (k === 0) return;
     for (let j = 0; j < drawn[k]; j++) {
       for (let i = 0; i < drawn[k - 1]; i++) {
-        const line = svg("line", { x1: x(k - 1), y1: y(k - 1, i), x2: x(k), y2: y(k, j), class: "bp-edge",
-          "data-layer": c.dense, "data-from": i, "data-to": j, tabindex: "0" });
+        const line = svg("line", {
+          x1: x(k - 1),
+          y1: y(k - 1, i),
+          x2: x(k),
+          y2: y(k, j),
+          class: "bp-edge",
+          "data-layer": c.dense,
+          "data-from": i,
+          "data-to": j,
+          tabindex: "0",
+        });
         line.addEventListener("mouseenter", () => onHover(line));
         line.addEventListener("focus", () => onHover(line));
         line.addEventListener("click", () => onHover(line, true));
-        line.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), e.stopPropagation(), onHover(line, true)));
+        line.addEventListener(
+          "keydown",
+          (e) =>
+            (e.key === "Enter" || e.key === " ") &&
+            (e.preventDefault(), e.stopPropagation(), onHover(line, true)),
+        );
         group.append(line);
         edges.push({ line, layer: c.dense, i, j, fanIn: cols[k - 1].n });
       }
@@ -94,18 +124,25 @@ function drawEdges(group, cols, drawn, x, y, onHover) {
 
 /** One circle and number per drawn neuron, each calling onHover(k, i) on mouseenter and focus. */
 function drawNodes(group, cols, drawn, x, y, onHover) {
-  return cols.map((c, k) => Array.from({ length: drawn[k] }, (_, i) => {
-    const g = svg("g", { class: "bp-neuron", "data-col": k, "data-i": i, tabindex: "0" });
-    g.addEventListener("mouseenter", () => onHover(k, i));
-    g.addEventListener("focus", () => onHover(k, i));
-    g.addEventListener("click", () => onHover(k, i, true));
-    g.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), e.stopPropagation(), onHover(k, i, true)));
-    const circle = svg("circle", { cx: x(k), cy: y(k, i), r: 13 });
-    const label = svg("text", { x: x(k) + 17, y: y(k, i) + 4, class: "bp-num" });
-    g.append(circle, label);
-    group.append(g);
-    return { g, circle, label };
-  }));
+  return cols.map((_c, k) =>
+    Array.from({ length: drawn[k] }, (_, i) => {
+      const g = svg("g", { class: "bp-neuron", "data-col": k, "data-i": i, tabindex: "0" });
+      g.addEventListener("mouseenter", () => onHover(k, i));
+      g.addEventListener("focus", () => onHover(k, i));
+      g.addEventListener("click", () => onHover(k, i, true));
+      g.addEventListener(
+        "keydown",
+        (e) =>
+          (e.key === "Enter" || e.key === " ") &&
+          (e.preventDefault(), e.stopPropagation(), onHover(k, i, true)),
+      );
+      const circle = svg("circle", { cx: x(k), cy: y(k, i), r: 13 });
+      const label = svg("text", { x: x(k) + 17, y: y(k, i) + 4, class: "bp-num" });
+      g.append(circle, label);
+      group.append(g);
+      return { g, circle, label };
+    }),
+  );
 }
 
 /** Colour the neurons by value, or by delta once the backward pass has them. */
@@ -115,11 +152,13 @@ function paintNodes(layout, current, backward) {
     const values = row(current.get(c.value));
     const deltas = row(current.get(c.delta));
     const use = backward && deltas ? deltas : values;
-    if (use) for (let i = 0; i < Math.min(use.length, MAX_DRAWN); i++) maxAbs = Math.max(maxAbs, Math.abs(use[i]));
+    if (use)
+      for (let i = 0; i < Math.min(use.length, MAX_DRAWN); i++)
+        maxAbs = Math.max(maxAbs, Math.abs(use[i]));
     return { values, deltas, use };
   });
   const scale = { kind: "diverging", max: maxAbs || 1 };
-  layout.cols.forEach((c, k) => {
+  layout.cols.forEach((_c, k) => {
     const { values, deltas, use } = shown[k];
     layout.nodes[k].forEach((node, i) => {
       const v = use ? use[i] : NaN;
@@ -162,8 +201,20 @@ export function passPanel(root) {
   const diagramBox = el("figure", { class: "bp-diagram" });
   const tip = el("p", { class: "bp-tip formula", "aria-live": "polite", text: t("bp.edgeHint") });
   const lossLine = el("p", { class: "bp-loss" });
-  const colourKey = el("div", { class: "bp-legend" }, legend({ kind: "diverging", max: 1 }, t("bp.colourKey")));
-  const section = el("section", {}, el("h2", { text: t("bp.pass") }), diagramBox, colourKey, tip, lossLine);
+  const colourKey = el(
+    "div",
+    { class: "bp-legend" },
+    legend({ kind: "diverging", max: 1 }, t("bp.colourKey")),
+  );
+  const section = el(
+    "section",
+    {},
+    el("h2", { text: t("bp.pass") }),
+    diagramBox,
+    colourKey,
+    tip,
+    lossLine,
+  );
   root.append(section);
   const output = outputPanel(section);
   const panel = explainPanel(section);
@@ -190,7 +241,12 @@ export function passPanel(root) {
     const height = 60 + Math.max(...drawn) * 38;
     const x = (k) => 60 + (k * (width - 170)) / (cols.length - 1);
     const y = (k, i) => 40 + ((i + 0.5) * (height - 60)) / drawn[k];
-    const svgRoot = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, class: "bp-net" });
+    const svgRoot = svg("svg", {
+      viewBox: `0 0 ${width} ${height}`,
+      width,
+      height,
+      class: "bp-net",
+    });
     const edgeGroup = svg("g", { class: "bp-edges" });
     const nodeGroup = svg("g", { class: "bp-nodes" });
     svgRoot.append(edgeGroup, nodeGroup);
@@ -216,8 +272,15 @@ export function passPanel(root) {
     output.show(current);
     root.dataset.frame = String(frame);
     root.dataset.phase = phase;
-    if (tip.dataset.kind === "edge") showEdge(layout.edges.find((e) => e.layer === tip.dataset.layer
-      && String(e.i) === tip.dataset.from && String(e.j) === tip.dataset.to)?.line);
+    if (tip.dataset.kind === "edge")
+      showEdge(
+        layout.edges.find(
+          (e) =>
+            e.layer === tip.dataset.layer &&
+            String(e.i) === tip.dataset.from &&
+            String(e.j) === tip.dataset.to,
+        )?.line,
+      );
     if (tip.dataset.kind === "neuron") showNeuron(Number(tip.dataset.col), Number(tip.dataset.i));
     root.dataset.renderMs = (performance.now() - t0).toFixed(2);
   }
@@ -234,13 +297,25 @@ export function passPanel(root) {
     const layer = line.dataset.layer;
     const i = Number(line.dataset.from);
     const j = Number(line.dataset.to);
-    if (explain) explainLatest([[`${layer}.w.after`, [j, i]], [`${layer}.dw`, [j, i]], [`${layer}.w`, [j, i]]]);
+    if (explain)
+      explainLatest([
+        [`${layer}.w.after`, [j, i]],
+        [`${layer}.dw`, [j, i]],
+        [`${layer}.w`, [j, i]],
+      ]);
     const fanIn = layout.edges.find((e) => e.line === line).fanIn;
     const { text, w, dw, after } = edgeText(current, layer, i, j, fanIn, session.optimizer);
     tip.textContent = text;
     clearTip();
-    Object.assign(tip.dataset, { kind: "edge", layer, from: String(i), to: String(j), w: String(w ?? ""),
-      dw: String(dw ?? ""), after: String(after ?? "") });
+    Object.assign(tip.dataset, {
+      kind: "edge",
+      layer,
+      from: String(i),
+      to: String(j),
+      w: String(w ?? ""),
+      dw: String(dw ?? ""),
+      after: String(after ?? ""),
+    });
     for (const e of layout.edges) e.line.classList.toggle("hover", e.line === line);
   }
 
@@ -248,7 +323,14 @@ export function passPanel(root) {
   function showNeuron(k, i, explain = false) {
     const col = layout.cols[k];
     if (!col) return;
-    if (explain) explainLatest([[col.delta, [0, i]], [col.value, [0, i]], [col.pre, [0, i]]].filter(([n]) => n));
+    if (explain)
+      explainLatest(
+        [
+          [col.delta, [0, i]],
+          [col.value, [0, i]],
+          [col.pre, [0, i]],
+        ].filter(([n]) => n),
+      );
     const { text, numbers } = neuronText(current, col, k, i, session.optimizer);
     tip.textContent = text;
     clearTip();

@@ -32,7 +32,8 @@ function columnsFor(network) {
  * row (1 at the label's column: indexing, not model math). */
 function valueAt(tensor, k) {
   if (!tensor) return undefined;
-  if (tensor.name === "loss.target" && tensor.shape.length === 1) return tensor.data[0] === k ? 1 : 0;
+  if (tensor.name === "loss.target" && tensor.shape.length === 1)
+    return tensor.data[0] === k ? 1 : 0;
   return tensor.data[k];
 }
 
@@ -48,21 +49,37 @@ export function outputPanel(parent) {
     cols = columnsFor(session.network);
     const classes = session.dataset.classes;
     const label = session.input?.label;
-    const head = el("tr", {}, el("th", { text: t("bp.out.class") }),
-      ...cols.map(([key, heading]) => el("th", { "data-key": key, text: heading })));
+    const head = el(
+      "tr",
+      {},
+      el("th", { text: t("bp.out.class") }),
+      ...cols.map(([key, heading]) => el("th", { "data-key": key, text: heading })),
+    );
     cells = [];
     const rows = classes.map((name, k) => {
       const tds = cols.map(([key]) => el("td", { "data-key": key, class: "num" }));
       cells.push(tds);
       // the toy sets' "class 0" in the page's language; the digits' "7" as it is
       const shown = /^class \d+$/.test(name) ? t("bp.out.classN", { k }) : String(name);
-      return el("tr", { "data-class": String(k), class: k === label ? "true-class" : "" },
-        el("th", { text: shown }), ...tds);
+      return el(
+        "tr",
+        { "data-class": String(k), class: k === label ? "true-class" : "" },
+        el("th", { text: shown }),
+        ...tds,
+      );
     });
     box.innerHTML = "";
-    box.append(el("table", { class: "bp-output-table" },
-      el("caption", { text: session.network.loss === "mse_onehot" ? t("bp.out.titleMse") : t("bp.out.titleCe") }),
-      el("thead", {}, head), el("tbody", {}, ...rows)));
+    box.append(
+      el(
+        "table",
+        { class: "bp-output-table" },
+        el("caption", {
+          text: session.network.loss === "mse_onehot" ? t("bp.out.titleMse") : t("bp.out.titleCe"),
+        }),
+        el("thead", {}, head),
+        el("tbody", {}, ...rows),
+      ),
+    );
   }
 
   function show(current) {

@@ -15,7 +15,12 @@ function updateText(current, param, sym, k, before, grad, after, optimizer) {
     return `${sym} − lr·d${sym} = ${format(before)} − ${format(lr)} × ${format(grad)} = ${format(after)}`;
   }
   const change = current.get(`${param}.change`)?.data[k];
-  return t("bp.updateOther", { optimizer: t(`lab.opt.${optimizer.type}`), sym, after: format(after), change: format(change) });
+  return t("bp.updateOther", {
+    optimizer: t(`lab.opt.${optimizer.type}`),
+    sym,
+    after: format(after),
+    change: format(change),
+  });
 }
 
 /** The hover text of weight w[j,i]: its value, gradient and update, as far as known. */
@@ -64,6 +69,7 @@ export function neuronText(current, col, k, i, optimizer) {
   if (delta !== undefined) text += `,  δ = dL/dz = ${format(delta)}`;
   if (b !== undefined) text += `,  b = ${format(b)}`;
   if (db !== undefined) text += `,  db = ${format(db)}`;
-  if (after !== undefined) text += `,  ${updateText(current, `${col.dense}.b`, "b", i, b, db, after, optimizer)}`;
+  if (after !== undefined)
+    text += `,  ${updateText(current, `${col.dense}.b`, "b", i, b, db, after, optimizer)}`;
   return { text, numbers: { z, value: a ?? z, delta, b, db, after } };
 }

@@ -15,7 +15,11 @@ const lossText = (v) => (typeof v === "string" ? v : format(v));
 /** One epoch of training over SSE; returns the last event's data. */
 async function trainEpoch(id) {
   let last = null;
-  await postEvents(`/api/sessions/${id}/train`, { epochs: 1, batch_size: 32 }, (name, data) => (last = data));
+  await postEvents(
+    `/api/sessions/${id}/train`,
+    { epochs: 1, batch_size: 32 },
+    (_name, data) => (last = data),
+  );
   if (last.event === "error") throw new Error(last.detail);
   return last;
 }
@@ -26,26 +30,72 @@ async function trainEpoch(id) {
  * lives in `store` (the URL). Each redraw's time goes to data-train-render-ms, and
  * every one of a training run to data-train-render-log. */
 export function trainPanel(root, store) {
-  const epochsIn = el("input", { type: "number", min: "1", max: "50", value: String(store.get().epochs),
-    "data-field": "epochs", "aria-label": t("bp.epochs") });
+  const epochsIn = el("input", {
+    type: "number",
+    min: "1",
+    max: "50",
+    value: String(store.get().epochs),
+    "data-field": "epochs",
+    "aria-label": t("bp.epochs"),
+  });
   epochsIn.addEventListener("change", () => {
     const n = Math.round(Number(epochsIn.value));
     if (n >= 1 && n <= 50) store.set({ epochs: n });
   });
-  const trainBtn = el("button", { type: "button", class: "primary", "data-act": "train", text: t("bp.train") });
-  const stopBtn = el("button", { type: "button", "data-act": "stop", text: t("bp.stop"), disabled: "" });
+  const trainBtn = el("button", {
+    type: "button",
+    class: "primary",
+    "data-act": "train",
+    text: t("bp.train"),
+  });
+  const stopBtn = el("button", {
+    type: "button",
+    "data-act": "stop",
+    text: t("bp.stop"),
+    disabled: "",
+  });
   const trainStatus = el("p", { class: "bp-status", "aria-live": "polite" });
-  const boundaryCanvas = el("canvas", { class: "bp-boundary", role: "img", "aria-label": t("bp.boundary") });
-  const boundaryBox = el("figure", { class: "bp-boundary-box" }, boundaryCanvas,
-    el("figcaption", { class: "muted", text: t("bp.boundaryKey") }));
+  const boundaryCanvas = el("canvas", {
+    class: "bp-boundary",
+    role: "img",
+    "aria-label": t("bp.boundary"),
+  });
+  const boundaryBox = el(
+    "figure",
+    { class: "bp-boundary-box" },
+    boundaryCanvas,
+    el("figcaption", { class: "muted", text: t("bp.boundaryKey") }),
+  );
   const lossBox = el("div", { class: "bp-chart" }, el("h3", { text: t("bp.lossChart") }));
   const accBox = el("div", { class: "bp-chart" }, el("h3", { text: t("bp.accChart") }));
-  const curveKey = el("p", { class: "muted bp-key" },
-    el("span", { style: `color:${COLOURS[0]}`, text: `━ ${t("bp.train.split")}` }), "  ",
-    el("span", { style: `color:${COLOURS[1]}`, text: `━ ${t("bp.test.split")}` }));
-  root.append(el("section", { class: "bp-train" }, el("h2", { text: t("bp.training") }),
-    el("div", { class: "controls" }, el("label", {}, `${t("bp.epochs")} `, epochsIn), trainBtn, stopBtn), trainStatus,
-    el("div", { class: "bp-train-main" }, boundaryBox, el("div", { class: "bp-charts" }, lossBox, accBox, curveKey))));
+  const curveKey = el(
+    "p",
+    { class: "muted bp-key" },
+    el("span", { style: `color:${COLOURS[0]}`, text: `━ ${t("bp.train.split")}` }),
+    "  ",
+    el("span", { style: `color:${COLOURS[1]}`, text: `━ ${t("bp.test.split")}` }),
+  );
+  root.append(
+    el(
+      "section",
+      { class: "bp-train" },
+      el("h2", { text: t("bp.training") }),
+      el(
+        "div",
+        { class: "controls" },
+        el("label", {}, `${t("bp.epochs")} `, epochsIn),
+        trainBtn,
+        stopBtn,
+      ),
+      trainStatus,
+      el(
+        "div",
+        { class: "bp-train-main" },
+        boundaryBox,
+        el("div", { class: "bp-charts" }, lossBox, accBox, curveKey),
+      ),
+    ),
+  );
   const lossChart = new LineChart(lossBox, { label: t("bp.lossChart") });
   const accChart = new LineChart(accBox, { label: t("bp.accChart") });
 
@@ -69,10 +119,20 @@ export function trainPanel(root, store) {
       accChart.layout(width, 170);
     }
     const pick = (key) => untilNonFinite(history.map((h) => h[key]));
-    lossChart.setData([{ values: pick("train_loss"), colour: COLOURS[0], shape: "circle" },
-      { values: pick("test_loss"), colour: COLOURS[1], shape: "square" }], { log: true });
-    accChart.setData([{ values: pick("train_accuracy"), colour: COLOURS[0], shape: "circle" },
-      { values: pick("test_accuracy"), colour: COLOURS[1], shape: "square" }], {});
+    lossChart.setData(
+      [
+        { values: pick("train_loss"), colour: COLOURS[0], shape: "circle" },
+        { values: pick("test_loss"), colour: COLOURS[1], shape: "square" },
+      ],
+      { log: true },
+    );
+    accChart.setData(
+      [
+        { values: pick("train_accuracy"), colour: COLOURS[0], shape: "circle" },
+        { values: pick("test_accuracy"), colour: COLOURS[1], shape: "square" },
+      ],
+      {},
+    );
     lossChart.draw(history.length - 1);
     accChart.draw(history.length - 1);
   }
@@ -87,11 +147,17 @@ export function trainPanel(root, store) {
     if (twoD) drawBoundary(boundaryCanvas, m);
     history.push({ epoch, ...m });
     drawCurves();
-    trainStatus.textContent = t("bp.metrics", { epoch, trainLoss: lossText(m.train_loss),
-      testLoss: lossText(m.test_loss), trainAcc: format(m.train_accuracy), testAcc: format(m.test_accuracy) });
+    trainStatus.textContent = t("bp.metrics", {
+      epoch,
+      trainLoss: lossText(m.train_loss),
+      testLoss: lossText(m.test_loss),
+      trainAcc: format(m.train_accuracy),
+      testAcc: format(m.test_accuracy),
+    });
     const ms = (performance.now() - t0).toFixed(2);
     root.dataset.trainRenderMs = ms;
-    if (root.dataset.training) root.dataset.trainRenderLog = `${root.dataset.trainRenderLog || ""} ${ms}`.trim();
+    if (root.dataset.training)
+      root.dataset.trainRenderLog = `${root.dataset.trainRenderLog || ""} ${ms}`.trim();
     root.dataset.epoch = String(epoch);
   }
 

@@ -1,7 +1,16 @@
 // The BP view's shared drawing choices: series colours and shapes, and the API's
 // numbers ("NaN", "Infinity" arrive as strings) made ready for a chart.
 
-export const COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+export const COLOURS = [
+  "#0072B2",
+  "#D55E00",
+  "#009E73",
+  "#CC79A7",
+  "#E69F00",
+  "#56B4E9",
+  "#000000",
+  "#F0E442",
+];
 export const SHAPES = ["circle", "square", "triangle", "diamond", "circle", "square"];
 
 export const finite = (v) => typeof v === "number" && Number.isFinite(v);

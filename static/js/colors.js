@@ -3,12 +3,27 @@
 // ColorBrewer/viridis families, readable with the common colour-vision deficiencies.
 
 const DIVERGING = [
-  [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
-  [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43],
+  [33, 102, 172],
+  [67, 147, 195],
+  [146, 197, 222],
+  [209, 229, 240],
+  [247, 247, 247],
+  [253, 219, 199],
+  [244, 165, 130],
+  [214, 96, 77],
+  [178, 24, 43],
 ];
 const SEQUENTIAL = [
-  [68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
-  [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37],
+  [68, 1, 84],
+  [72, 40, 120],
+  [62, 74, 137],
+  [49, 104, 142],
+  [38, 130, 142],
+  [31, 158, 137],
+  [53, 183, 121],
+  [109, 205, 89],
+  [180, 222, 44],
+  [253, 231, 37],
 ];
 const NONFINITE = [255, 0, 255];
 
@@ -53,7 +68,8 @@ export function legend(scale, label = "") {
   const css = stops.map((c, i) => `rgb(${c}) ${(100 * i) / (stops.length - 1)}%`).join(", ");
   const lo = scale.kind === "sequential" ? scale.min : -scale.max;
   const hi = scale.max;
-  el.innerHTML = `<span class="legend-label"></span><span class="legend-lo"></span>` +
+  el.innerHTML =
+    `<span class="legend-label"></span><span class="legend-lo"></span>` +
     `<span class="legend-bar" style="background: linear-gradient(to right, ${css})"></span>` +
     `<span class="legend-hi"></span>`;
   el.querySelector(".legend-label").textContent = label;

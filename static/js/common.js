@@ -65,7 +65,10 @@ export function captionBox(parent) {
  * from the catalog; every number and expression from the server. */
 export function explainPanel(parent) {
   const box = el("section", { class: "explain", "aria-live": "polite" });
-  box.append(el("h3", { text: t("explain.title") }), el("p", { class: "muted", text: t("explain.hint") }));
+  box.append(
+    el("h3", { text: t("explain.title") }),
+    el("p", { class: "muted", text: t("explain.hint") }),
+  );
   parent.append(box);
   return {
     el: box,
@@ -75,35 +78,80 @@ export function explainPanel(parent) {
       box.append(el("h3", { text: `${t("explain.title")}: ${label}` }));
       const value = typeof exp.value === "number" ? exp.value : NaN;
       if (exp.given) {
-        box.append(el("p", { class: "given", "data-given": exp.given, text: t(`explain.given.${exp.given}`) }),
+        box.append(
+          el("p", {
+            class: "given",
+            "data-given": exp.given,
+            text: t(`explain.given.${exp.given}`),
+          }),
           el("p", { class: "formula", text: exp.formula }),
-          el("p", { class: "total", "data-total": String(exp.total), "data-value": String(value), text: format(value) }));
+          el("p", {
+            class: "total",
+            "data-total": String(exp.total),
+            "data-value": String(value),
+            text: format(value),
+          }),
+        );
         return;
       }
       if (exp.kind === "copy") {
         const src = exp.terms[0].factors[0];
-        box.append(el("p", { class: "copy", text: t("explain.copy", { name: `${src.tensor}[${src.index.join(",")}]` }) }));
+        box.append(
+          el("p", {
+            class: "copy",
+            text: t("explain.copy", { name: `${src.tensor}[${src.index.join(",")}]` }),
+          }),
+        );
       }
       const list = el("ol", { class: "terms" });
       for (const term of exp.terms) {
         const parts = term.expr || term.factors.map((f) => `${format(f.value)}`).join(" × ");
         const src = term.factors
-          .map((f) => (f.index ? `${f.tensor}[${f.index.join(",")}]` : f.tensor === "x" ? t("explain.padding") : f.tensor))
+          .map((f) =>
+            f.index
+              ? `${f.tensor}[${f.index.join(",")}]`
+              : f.tensor === "x"
+                ? t("explain.padding")
+                : f.tensor,
+          )
           .join(" × ");
-        list.append(el("li", { title: src }, el("span", { class: "term", text: `${parts} = ${format(term.product)}` }),
-          el("span", { class: "muted src", text: `  ${src}` })));
+        list.append(
+          el(
+            "li",
+            { title: src },
+            el("span", { class: "term", text: `${parts} = ${format(term.product)}` }),
+            el("span", { class: "muted src", text: `  ${src}` }),
+          ),
+        );
       }
       box.append(list);
       const a = exp.activation;
       const sum = a ? a.z : exp.total;
       let total = `${t("explain.sum")} = ${format(sum)}`;
-      if (exp.constant) total = `${t("explain.sum")} + ${t("explain.bias")} ${format(exp.constant.value)} = ${format(sum)}`;
+      if (exp.constant)
+        total = `${t("explain.sum")} + ${t("explain.bias")} ${format(exp.constant.value)} = ${format(sum)}`;
       if (exp.scale) total += `  (× ${format(exp.scale.value)} ${exp.scale.tensor})`;
       if (a) total = `${total};  → ${format(exp.total)}`; // the last step, shown below
-      box.append(el("p", { class: "total", "data-total": String(exp.total), "data-value": String(value), text: total }));
-      if (a) box.append(el("p", { class: "activation", "data-fn": a.fn, text: `${t("explain.last_step")}: ${a.formula}` }));
-      box.append(el("p", { class: "formula", text: exp.formula }),
-        el("p", { class: "muted", text: `${t("explain.matches")}: ${format(value)}` }));
+      box.append(
+        el("p", {
+          class: "total",
+          "data-total": String(exp.total),
+          "data-value": String(value),
+          text: total,
+        }),
+      );
+      if (a)
+        box.append(
+          el("p", {
+            class: "activation",
+            "data-fn": a.fn,
+            text: `${t("explain.last_step")}: ${a.formula}`,
+          }),
+        );
+      box.append(
+        el("p", { class: "formula", text: exp.formula }),
+        el("p", { class: "muted", text: `${t("explain.matches")}: ${format(value)}` }),
+      );
     },
   };
 }
@@ -119,14 +167,18 @@ export function channelGrid(parent, tensor, { n = 0, label, maxPx = 120, onClick
     const [, C, H, W] = tensor.shape;
     const tiles = [];
     for (let c = 0; c < C; c++) tiles.push({ lead: [n, c], data: plane(tensor, [n, c]).data });
-    view = new Mosaic(wrap, { name: tensor.name, cell: Math.max(3, Math.floor(maxPx / Math.max(H, W))), maxWidth: 900 });
+    view = new Mosaic(wrap, {
+      name: tensor.name,
+      cell: Math.max(3, Math.floor(maxPx / Math.max(H, W))),
+      maxWidth: 900,
+    });
     view.draw(tiles, H, W, scale);
     if (onClick) view.onClick = (k, r, c, v) => onClick([n, k, r, c], v, view);
   } else {
     const cols = tensor.shape[tensor.shape.length - 1];
     view = new Heatmap(wrap, { name: tensor.name, maxPx: Math.max(maxPx, 220), cell: 22 });
     view.draw({ rows: 1, cols, data: tensor.data.subarray(n * cols, (n + 1) * cols) }, scale);
-    if (onClick) view.onClick = (r, c, v) => onClick([n, c], v, view);
+    if (onClick) view.onClick = (_r, c, v) => onClick([n, c], v, view);
   }
   wrap.append(legend(scale, tensor.role === "mask" ? t("legend.mask") : t("legend.signed")));
   parent.append(wrap);

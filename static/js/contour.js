@@ -20,7 +20,11 @@ export function valueScale(values, min, max) {
   }
   const d = span * 1e-4;
   const top = Math.log1p(span / d);
-  return { log: true, to: (v) => Math.log1p(Math.max(v - min, 0) / d) / top, from: (u) => min + d * Math.expm1(u * top) };
+  return {
+    log: true,
+    to: (v) => Math.log1p(Math.max(v - min, 0) / d) / top,
+    from: (u) => min + d * Math.expm1(u * top),
+  };
 }
 
 /** Round tick values: about `count` steps of 1, 2 or 5 x 10^k over [lo, hi]. */
@@ -29,7 +33,8 @@ export function ticks(lo, hi, count = 6) {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
   const out = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
+    out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -48,7 +53,12 @@ export function marchingSquares(rows, level) {
       // corners in order around the cell: c0 (i,j) c1 (i,j+1) c2 (i+1,j+1) c3 (i+1,j)
       const v = [rows[i][j], rows[i][j + 1], rows[i + 1][j + 1], rows[i + 1][j]];
       if (!v.every(Number.isFinite)) continue;
-      const xy = [[j, i], [j + 1, i], [j + 1, i + 1], [j, i + 1]];
+      const xy = [
+        [j, i],
+        [j + 1, i],
+        [j + 1, i + 1],
+        [j, i + 1],
+      ];
       const pts = [];
       for (let e = 0; e < 4; e++) {
         const a = v[e];
@@ -74,7 +84,12 @@ function clip(ax, ay, bx, by, x0, y0, x1, y1) {
   let t1 = 1;
   const dx = bx - ax;
   const dy = by - ay;
-  for (const [p, q] of [[-dx, ax - x0], [dx, x1 - ax], [-dy, ay - y0], [dy, y1 - ay]]) {
+  for (const [p, q] of [
+    [-dx, ax - x0],
+    [dx, x1 - ax],
+    [-dy, ay - y0],
+    [dy, y1 - ay],
+  ]) {
     if (p === 0) {
       if (q < 0) return null;
     } else {
@@ -95,9 +110,22 @@ export function cssVar(name, fallback) {
 export function marker(ctx, shape, x, y, r) {
   ctx.beginPath();
   if (shape === "square") ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
-  else if (shape === "triangle") (ctx.moveTo(x, y - r * 1.1), ctx.lineTo(x + r, y + r * 0.8), ctx.lineTo(x - r, y + r * 0.8), ctx.closePath());
-  else if (shape === "diamond") (ctx.moveTo(x, y - r * 1.2), ctx.lineTo(x + r, y), ctx.lineTo(x, y + r * 1.2), ctx.lineTo(x - r, y), ctx.closePath());
-  else if (shape === "cross") (ctx.moveTo(x - r, y - r), ctx.lineTo(x + r, y + r), ctx.moveTo(x + r, y - r), ctx.lineTo(x - r, y + r));
+  else if (shape === "triangle")
+    ctx.moveTo(x, y - r * 1.1),
+      ctx.lineTo(x + r, y + r * 0.8),
+      ctx.lineTo(x - r, y + r * 0.8),
+      ctx.closePath();
+  else if (shape === "diamond")
+    ctx.moveTo(x, y - r * 1.2),
+      ctx.lineTo(x + r, y),
+      ctx.lineTo(x, y + r * 1.2),
+      ctx.lineTo(x - r, y),
+      ctx.closePath();
+  else if (shape === "cross")
+    ctx.moveTo(x - r, y - r),
+      ctx.lineTo(x + r, y + r),
+      ctx.moveTo(x + r, y - r),
+      ctx.lineTo(x - r, y + r);
   else if (shape === "star") {
     for (let k = 0; k < 10; k++) {
       const a = -Math.PI / 2 + (k * Math.PI) / 5;
@@ -125,8 +153,8 @@ export class ContourPlot {
       const p = this.dataAt(e);
       if (p && this.opts.onPick) this.opts.onPick(p[0], p[1]);
     });
-    this.canvas.addEventListener("mousemove", (e) => this.opts.onHover && this.opts.onHover(this.dataAt(e)));
-    this.canvas.addEventListener("mouseleave", () => this.opts.onHover && this.opts.onHover(null));
+    this.canvas.addEventListener("mousemove", (e) => this.opts.onHover?.(this.dataAt(e)));
+    this.canvas.addEventListener("mouseleave", () => this.opts.onHover?.(null));
   }
 
   /** The surface (API info: x_range, y_range, minima, saddles) and its grid;
@@ -165,7 +193,10 @@ export class ContourPlot {
   px(x, y) {
     const [x0, x1] = this.info.x_range;
     const [y0, y1] = this.info.y_range;
-    return [MARGIN.left + ((x - x0) / (x1 - x0)) * this.pw, MARGIN.top + (1 - (y - y0) / (y1 - y0)) * this.ph];
+    return [
+      MARGIN.left + ((x - x0) / (x1 - x0)) * this.pw,
+      MARGIN.top + (1 - (y - y0) / (y1 - y0)) * this.ph,
+    ];
   }
 
   /** The data point under a mouse event, or null outside the plot area. */
@@ -296,7 +327,12 @@ export class ContourPlot {
    * [pen up?, moveTo x, y, lineTo x, y] per step; far-off diverging points never
    * reach the canvas. */
   segments(points) {
-    const box = [MARGIN.left - 20, MARGIN.top - 20, MARGIN.left + this.pw + 20, MARGIN.top + this.ph + 20];
+    const box = [
+      MARGIN.left - 20,
+      MARGIN.top - 20,
+      MARGIN.left + this.pw + 20,
+      MARGIN.top + this.ph + 20,
+    ];
     const out = new Float64Array(5 * points.length);
     let [ax, ay] = this.px(...points[0]);
     let joined = false;
@@ -333,7 +369,9 @@ export class ContourPlot {
     ctx.lineCap = "round";
     this.segs = this.paths.map((p) => this.segments(p.points));
     ctx.globalAlpha = 0.35;
-    this.paths.forEach((p, i) => this.polyline(ctx, this.segs[i], p.points.length - 1, p.colour, 1.2));
+    this.paths.forEach((p, i) =>
+      this.polyline(ctx, this.segs[i], p.points.length - 1, p.colour, 1.2),
+    );
   }
 
   /** Draw one frame: the base with the faint paths, each path bold up to

@@ -3,7 +3,12 @@ import { el } from "./common.js";
 import { t } from "./i18n.js";
 
 export function drawPad(parent, onUse, size = 200) {
-  const canvas = el("canvas", { width: String(size), height: String(size), class: "pad", "aria-label": t("cnn.draw") });
+  const canvas = el("canvas", {
+    width: String(size),
+    height: String(size),
+    class: "pad",
+    "aria-label": t("cnn.draw"),
+  });
   const ctx = canvas.getContext("2d");
   const clear = () => {
     ctx.fillStyle = "#000";
@@ -38,8 +43,16 @@ export function drawPad(parent, onUse, size = 200) {
   canvas.addEventListener("pointercancel", end);
   canvas.style.touchAction = "none";
   const clearBtn = el("button", { type: "button", text: t("cnn.clear"), onclick: clear });
-  const useBtn = el("button", { type: "button", class: "primary", text: t("cnn.use"),
-    onclick: () => onUse(canvas.toDataURL("image/png")) });
-  parent.append(el("h3", { text: t("cnn.draw") }), canvas, el("div", { class: "row" }, clearBtn, useBtn));
+  const useBtn = el("button", {
+    type: "button",
+    class: "primary",
+    text: t("cnn.use"),
+    onclick: () => onUse(canvas.toDataURL("image/png")),
+  });
+  parent.append(
+    el("h3", { text: t("cnn.draw") }),
+    canvas,
+    el("div", { class: "row" }, clearBtn, useBtn),
+  );
   return { canvas, clear };
 }

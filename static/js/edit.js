@@ -6,9 +6,19 @@ import { t } from "./i18n.js";
 export function editCell(heatmap, r, c, value) {
   return new Promise((resolve) => {
     heatmap.el.querySelector(".cell-editor")?.remove();
-    const input = el("input", { type: "number", step: "any", value: String(value), "aria-label": `[${r}, ${c}]` });
-    const form = el("form", { class: "cell-editor" }, el("span", { text: `[${r}, ${c}] = ` }), input,
-      el("button", { type: "submit", text: "OK" }));
+    const input = el("input", {
+      type: "number",
+      step: "any",
+      value: String(value),
+      "aria-label": `[${r}, ${c}]`,
+    });
+    const form = el(
+      "form",
+      { class: "cell-editor" },
+      el("span", { text: `[${r}, ${c}] = ` }),
+      input,
+      el("button", { type: "submit", text: "OK" }),
+    );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const v = Number(input.value);

@@ -9,7 +9,12 @@ export class Heatmap extends CanvasMap {
    * @param {{cell?: number, numbers?: boolean|"auto", label?: string, name?: string}} opts
    */
   constructor(parent, opts = {}) {
-    super(parent, { cell: 28, numbers: "auto", ...opts, label: opts.label || "" }, "heatmap", "map");
+    super(
+      parent,
+      { cell: 28, numbers: "auto", ...opts, label: opts.label || "" },
+      "heatmap",
+      "map",
+    );
   }
 
   clicked(e) {
@@ -24,15 +29,21 @@ export class Heatmap extends CanvasMap {
   key(e) {
     if (!this.plane) return;
     const cur = this.cursor || { r: 0, c: 0 };
-    this.handleKey(e, (dr, dc) => {
-      const r = Math.min(Math.max(cur.r + dr, 0), this.plane.rows - 1);
-      const c = Math.min(Math.max(cur.c + dc, 0), this.plane.cols - 1);
-      this.cursor = { r, c };
-      this.overlay.setAttribute("aria-label", `${this.opts.name || ""}[${r}, ${c}] = ${format(this.value(r, c))}`);
-      this.drawOverlay();
-    }, () => this.onClick(cur.r, cur.c, this.value(cur.r, cur.c)));
+    this.handleKey(
+      e,
+      (dr, dc) => {
+        const r = Math.min(Math.max(cur.r + dr, 0), this.plane.rows - 1);
+        const c = Math.min(Math.max(cur.c + dc, 0), this.plane.cols - 1);
+        this.cursor = { r, c };
+        this.overlay.setAttribute(
+          "aria-label",
+          `${this.opts.name || ""}[${r}, ${c}] = ${format(this.value(r, c))}`,
+        );
+        this.drawOverlay();
+      },
+      () => this.onClick(cur.r, cur.c, this.value(cur.r, cur.c)),
+    );
   }
-
 
   /** Draw a rows x cols plane (Float32Array, row-major) with a colour scale;
    * with `reveal` (a count of leading cells, or a Set of cell indices) the others are grey. */
@@ -102,7 +113,8 @@ export class Heatmap extends CanvasMap {
           ctx.fillStyle = R * 0.299 + G * 0.587 + B * 0.114 > 140 ? "#111" : "#fff";
           const text = format(v);
           const width = ctx.measureText(text).width;
-          if (width > cell - 4) ctx.font = `${Math.max(7, Math.floor((size * (cell - 4)) / width))}px ui-monospace, monospace`;
+          if (width > cell - 4)
+            ctx.font = `${Math.max(7, Math.floor((size * (cell - 4)) / width))}px ui-monospace, monospace`;
           ctx.fillText(text, c * cell + cell / 2, r * cell + cell / 2);
           if (width > cell - 4) ctx.font = `${size}px ui-monospace, monospace`;
         }
@@ -112,7 +124,12 @@ export class Heatmap extends CanvasMap {
     for (const m of this.marks) {
       ctx.strokeStyle = styles[m.style] || "#111";
       ctx.lineWidth = m.style === "window" ? 3 : 2;
-      ctx.strokeRect(m.c * cell + 1.5, m.r * cell + 1.5, (m.w || 1) * cell - 3, (m.h || 1) * cell - 3);
+      ctx.strokeRect(
+        m.c * cell + 1.5,
+        m.r * cell + 1.5,
+        (m.w || 1) * cell - 3,
+        (m.h || 1) * cell - 3,
+      );
     }
     if (this.cursor && document.activeElement === this.overlay) {
       ctx.setLineDash([3, 2]);
@@ -140,7 +157,10 @@ export class Heatmap extends CanvasMap {
     if (!cell) return hideTooltip();
     const name = this.opts.name ? `${this.opts.name} ` : "";
     const v = this.value(cell.r, cell.c);
-    showTooltip(`${name}[${cell.r}, ${cell.c}] = ${Number.isFinite(v) ? v : format(v)}`, e.clientX, e.clientY);
+    showTooltip(
+      `${name}[${cell.r}, ${cell.c}] = ${Number.isFinite(v) ? v : format(v)}`,
+      e.clientX,
+      e.clientY,
+    );
   }
 }
-

@@ -11,5 +11,5 @@ export function t(key, vars = {}) {
 
 /** Pick the current language from an {en, zh-CN} object (captions, titles). */
 export function pick(texts) {
-  return texts ? texts[lang] ?? texts.en : "";
+  return texts ? (texts[lang] ?? texts.en) : "";
 }

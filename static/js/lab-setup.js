@@ -36,7 +36,9 @@ const OPT_OF = { s: "sgd", m: "momentum", a: "adam" };
 /** Runs as "s0.05_m0.1x0.9_a0.1": a letter, the learning rate, x and μ for
  * momentum. Only characters a URL keeps as they are. */
 export function encodeRuns(runs) {
-  return runs.map((r) => LETTER[r.optimizer] + r.lr + (r.optimizer === "momentum" ? `x${r.momentum}` : "")).join("_");
+  return runs
+    .map((r) => LETTER[r.optimizer] + r.lr + (r.optimizer === "momentum" ? `x${r.momentum}` : ""))
+    .join("_");
 }
 
 export function decodeRuns(text, rules) {
@@ -58,7 +60,9 @@ export function encodeStart(p) {
 }
 
 export function decodeStart(text, rules) {
-  const p = String(text || "").split("_").map(Number);
+  const p = String(text || "")
+    .split("_")
+    .map(Number);
   const inside = (v) => Number.isFinite(v) && v >= rules.start.ge && v <= rules.start.le;
   return p.length === 2 && p.every(inside) ? p : null;
 }
@@ -96,8 +100,15 @@ export function swatch(i) {
  * after every edit. */
 export function runsTable(parent, rules, onChange) {
   const table = el("table", { class: "lab-runs" });
-  const head = el("tr", {}, el("th", { scope: "col", text: "#" }), el("th", { scope: "col", text: t("lab.optimizer") }),
-    el("th", { scope: "col", text: t("lab.lr") }), el("th", { scope: "col", text: t("lab.momentum") }), el("th", {}));
+  const head = el(
+    "tr",
+    {},
+    el("th", { scope: "col", text: "#" }),
+    el("th", { scope: "col", text: t("lab.optimizer") }),
+    el("th", { scope: "col", text: t("lab.lr") }),
+    el("th", { scope: "col", text: t("lab.momentum") }),
+    el("th", {}),
+  );
   const body = el("tbody");
   table.append(el("thead", {}, head), body);
   const add = el("button", { type: "button", "data-act": "add-run", text: t("lab.addRun") });
@@ -112,31 +123,62 @@ export function runsTable(parent, rules, onChange) {
   function render() {
     body.innerHTML = "";
     runs.forEach((run, i) => {
-      const opt = el("select", { "aria-label": `${t("lab.optimizer")} ${i + 1}`, "data-field": "optimizer" },
-        ...rules.optimizers.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })));
+      const opt = el(
+        "select",
+        { "aria-label": `${t("lab.optimizer")} ${i + 1}`, "data-field": "optimizer" },
+        ...rules.optimizers.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })),
+      );
       opt.value = run.optimizer;
       opt.addEventListener("change", () => ((run.optimizer = opt.value), changed()));
-      const lr = el("input", { type: "number", min: String(rules.lr.gt), max: String(rules.lr.le), step: "any",
-        value: String(run.lr), "aria-label": `${t("lab.lr")} ${i + 1}`, "data-field": "lr" });
+      const lr = el("input", {
+        type: "number",
+        min: String(rules.lr.gt),
+        max: String(rules.lr.le),
+        step: "any",
+        value: String(run.lr),
+        "aria-label": `${t("lab.lr")} ${i + 1}`,
+        "data-field": "lr",
+      });
       lr.addEventListener("change", () => {
-        if (lr.value !== "" && lrOk(rules, Number(lr.value))) (run.lr = Number(lr.value)), changed();
+        if (lr.value !== "" && lrOk(rules, Number(lr.value)))
+          (run.lr = Number(lr.value)), changed();
         else lr.value = String(run.lr);
       });
-      const mu = el("input", { type: "number", min: String(rules.momentum.ge), max: String(rules.momentum.lt),
-        step: "0.05", value: String(run.momentum), "aria-label": `${t("lab.momentum")} ${i + 1}`,
-        "data-field": "momentum" });
+      const mu = el("input", {
+        type: "number",
+        min: String(rules.momentum.ge),
+        max: String(rules.momentum.lt),
+        step: "0.05",
+        value: String(run.momentum),
+        "aria-label": `${t("lab.momentum")} ${i + 1}`,
+        "data-field": "momentum",
+      });
       mu.disabled = run.optimizer !== "momentum";
       mu.addEventListener("change", () => {
         const v = Number(mu.value);
         if (mu.value !== "" && muOk(rules, v)) (run.momentum = v), changed();
         else mu.value = String(run.momentum);
       });
-      const remove = el("button", { type: "button", class: "icon", "aria-label": t("lab.removeRun", { n: i + 1 }),
-        title: t("lab.removeRun", { n: i + 1 }), text: "×" });
+      const remove = el("button", {
+        type: "button",
+        class: "icon",
+        "aria-label": t("lab.removeRun", { n: i + 1 }),
+        title: t("lab.removeRun", { n: i + 1 }),
+        text: "×",
+      });
       remove.disabled = runs.length <= 1;
       remove.addEventListener("click", () => (runs.splice(i, 1), changed()));
-      body.append(el("tr", { "data-run": String(i) }, el("td", {}, swatch(i), ` ${i + 1}`), el("td", {}, opt), el("td", {}, lr),
-        el("td", {}, mu), el("td", {}, remove)));
+      body.append(
+        el(
+          "tr",
+          { "data-run": String(i) },
+          el("td", {}, swatch(i), ` ${i + 1}`),
+          el("td", {}, opt),
+          el("td", {}, lr),
+          el("td", {}, mu),
+          el("td", {}, remove),
+        ),
+      );
     });
     add.disabled = runs.length >= maxRuns(rules);
   }

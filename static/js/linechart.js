@@ -35,7 +35,9 @@ export class LineChart {
     this.series = series;
     this.y = { shift: 0, ...y };
     this.steps = Math.max(1, ...series.map((s) => s.values.length - 1));
-    const shown = series.flatMap((s) => s.values.map((v) => v - this.y.shift)).filter(Number.isFinite);
+    const shown = series
+      .flatMap((s) => s.values.map((v) => v - this.y.shift))
+      .filter(Number.isFinite);
     if (this.y.log) {
       const positive = shown.filter((v) => v > 0);
       this.floor = positive.length ? Math.min(...positive) : 1;
@@ -109,7 +111,10 @@ export class LineChart {
   px(step, v) {
     const u = this.t(v);
     const [lo, hi] = this.range;
-    return [MARGIN.left + (step / this.steps) * this.pw, MARGIN.top + (1 - (u - lo) / (hi - lo)) * this.ph];
+    return [
+      MARGIN.left + (step / this.steps) * this.pw,
+      MARGIN.top + (1 - (u - lo) / (hi - lo)) * this.ph,
+    ];
   }
 
   drawBase() {

@@ -24,31 +24,40 @@ export class Mosaic extends CanvasMap {
   key(e) {
     if (!this.tiles) return;
     const cur = this.cursor || { tile: 0, r: 0, c: 0 };
-    this.handleKey(e, (dr, dc) => {
-      let { tile, r, c } = cur;
-      r += dr;
-      c += dc;
-      if (c < 0 && tile > 0) (tile -= 1), (c = this.cols - 1);
-      if (c >= this.cols && tile < this.tiles.length - 1) (tile += 1), (c = 0);
-      if (r < 0 && tile >= this.perRow) (tile -= this.perRow), (r = this.rows - 1);
-      if (r >= this.rows && tile + this.perRow < this.tiles.length) (tile += this.perRow), (r = 0);
-      r = Math.min(Math.max(r, 0), this.rows - 1);
-      c = Math.min(Math.max(c, 0), this.cols - 1);
-      this.cursor = { tile, r, c };
-      const lead = this.tiles[tile].lead;
-      this.overlay.setAttribute("aria-label",
-        `${this.opts.name || ""}[${[...lead, r, c].join(", ")}] = ${format(this.value(this.cursor))}`);
-      this.mark(this.marks);
-    }, () => this.onClick(cur.tile, cur.r, cur.c, this.value(cur)));
+    this.handleKey(
+      e,
+      (dr, dc) => {
+        let { tile, r, c } = cur;
+        r += dr;
+        c += dc;
+        if (c < 0 && tile > 0) (tile -= 1), (c = this.cols - 1);
+        if (c >= this.cols && tile < this.tiles.length - 1) (tile += 1), (c = 0);
+        if (r < 0 && tile >= this.perRow) (tile -= this.perRow), (r = this.rows - 1);
+        if (r >= this.rows && tile + this.perRow < this.tiles.length)
+          (tile += this.perRow), (r = 0);
+        r = Math.min(Math.max(r, 0), this.rows - 1);
+        c = Math.min(Math.max(c, 0), this.cols - 1);
+        this.cursor = { tile, r, c };
+        const lead = this.tiles[tile].lead;
+        this.overlay.setAttribute(
+          "aria-label",
+          `${this.opts.name || ""}[${[...lead, r, c].join(", ")}] = ${format(this.value(this.cursor))}`,
+        );
+        this.mark(this.marks);
+      },
+      () => this.onClick(cur.tile, cur.r, cur.c, this.value(cur)),
+    );
   }
-
 
   /** tiles: [{lead: [...], data: Float32Array}] all rows x cols; one colour scale. */
   draw(tiles, rows, cols, scale) {
     const t0 = performance.now();
     Object.assign(this, { tiles, rows, cols, scale });
     const cell = Math.max(2, Math.min(this.opts.cell, Math.floor(this.opts.maxWidth / (cols + 1))));
-    const perRow = Math.max(1, Math.min(tiles.length, Math.floor(this.opts.maxWidth / ((cols + 1) * cell))));
+    const perRow = Math.max(
+      1,
+      Math.min(tiles.length, Math.floor(this.opts.maxWidth / ((cols + 1) * cell))),
+    );
     const lines = Math.ceil(tiles.length / perRow);
     const W = perRow * (cols + 1) - 1;
     const H = lines * (rows + 1) - 1;
@@ -104,7 +113,12 @@ export class Mosaic extends CanvasMap {
       const [ox, oy] = this.origin(this.cursor.tile);
       ctx.setLineDash([3, 2]);
       ctx.strokeStyle = "#2458b8";
-      ctx.strokeRect((ox + this.cursor.c) * cell + 1, (oy + this.cursor.r) * cell + 1, cell - 2, cell - 2);
+      ctx.strokeRect(
+        (ox + this.cursor.c) * cell + 1,
+        (oy + this.cursor.r) * cell + 1,
+        cell - 2,
+        cell - 2,
+      );
     }
   }
 
@@ -131,7 +145,10 @@ export class Mosaic extends CanvasMap {
     if (!hit) return hideTooltip();
     const lead = this.tiles[hit.tile].lead;
     const v = this.value(hit);
-    showTooltip(`${this.opts.name || ""}[${[...lead, hit.r, hit.c].join(",")}] = ${Number.isFinite(v) ? v : format(v)}`,
-      e.clientX, e.clientY);
+    showTooltip(
+      `${this.opts.name || ""}[${[...lead, hit.r, hit.c].join(",")}] = ${Number.isFinite(v) ? v : format(v)}`,
+      e.clientX,
+      e.clientY,
+    );
   }
 }

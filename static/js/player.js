@@ -35,9 +35,9 @@ export class Player {
     this.keys = (e) => {
       if (e.target.closest("input, textarea, select, [contenteditable], .heatmap-overlay")) return;
       if (e.key === " " && e.target.closest("button")) return; // a focused button's own click
-      if (e.key === "ArrowRight") (e.preventDefault(), this.step());
-      else if (e.key === "ArrowLeft") (e.preventDefault(), this.back());
-      else if (e.key === " ") (e.preventDefault(), this.toggle());
+      if (e.key === "ArrowRight") e.preventDefault(), this.step();
+      else if (e.key === "ArrowLeft") e.preventDefault(), this.back();
+      else if (e.key === " ") e.preventDefault(), this.toggle();
     };
     document.addEventListener("keydown", this.keys);
     this.setCount(opts.count, opts.labels, opts.phases);

@@ -34,12 +34,31 @@ function progressAt(f, tt, T) {
   const none = new Set();
   if (!f) return { fwd: none, bwd: none, cat: none, row: null, t: null };
   if (f.phase === "forward" && f.op.endsWith("_fwd_step")) {
-    return { fwd: new Set([...all].filter((k) => k <= tt)), bwd: none, cat: none, row: "fwd", t: tt };
+    return {
+      fwd: new Set([...all].filter((k) => k <= tt)),
+      bwd: none,
+      cat: none,
+      row: "fwd",
+      t: tt,
+    };
   }
   if (f.phase === "forward" && f.op.endsWith("_bwd_step")) {
-    return { fwd: all, bwd: new Set([...all].filter((k) => k >= tt)), cat: none, row: "bwd", t: tt };
+    return {
+      fwd: all,
+      bwd: new Set([...all].filter((k) => k >= tt)),
+      cat: none,
+      row: "bwd",
+      t: tt,
+    };
   }
-  if (f.op === CONCAT_OP) return { fwd: all, bwd: all, cat: new Set([...all].filter((k) => k <= f.sub)), row: "cat", t: f.sub };
+  if (f.op === CONCAT_OP)
+    return {
+      fwd: all,
+      bwd: all,
+      cat: new Set([...all].filter((k) => k <= f.sub)),
+      row: "cat",
+      t: f.sub,
+    };
   return { fwd: all, bwd: all, cat: all, row: null, t: null };
 }
 
@@ -52,8 +71,12 @@ function cellsOf(cols, rows, T) {
 
 /** The BiLSTM section, appended to `parent` (hidden for other networks). */
 export function bilstmPanel(parent) {
-  const box = el("section", { class: "rnn-bilstm", hidden: "" },
-    el("h2", { text: t("rnn.bilstm") }), el("p", { class: "muted", text: t("rnn.bilstmHint") }));
+  const box = el(
+    "section",
+    { class: "rnn-bilstm", hidden: "" },
+    el("h2", { text: t("rnn.bilstm") }),
+    el("p", { class: "muted", text: t("rnn.bilstmHint") }),
+  );
   const maps = el("div", { class: "bilstm-maps" });
   const now = el("p", { class: "bilstm-now", "aria-live": "polite" });
   const detail = el("div", { class: "bilstm-detail" });
@@ -68,11 +91,16 @@ export function bilstmPanel(parent) {
     const made = {};
     for (const key of ["fwd", "bwd", "cat"]) {
       const code = el("code");
-      const wrap = el("div", { class: "rnn-vector bilstm-vec", "data-part": key }, el("h4", {}, code));
+      const wrap = el(
+        "div",
+        { class: "rnn-vector bilstm-vec", "data-part": key },
+        el("h4", {}, code),
+      );
       const map = new Heatmap(wrap, { name: key, cell: 30, maxPx: 1000, numbers: true });
       detail.append(wrap);
       if (key === "fwd") detail.append(el("span", { class: "bilstm-join", text: ";" }));
-      if (key === "bwd") detail.append((made.equals = el("span", { class: "bilstm-join", text: "=" })));
+      if (key === "bwd")
+        detail.append((made.equals = el("span", { class: "bilstm-join", text: "=" })));
       made[key] = { wrap, code, map };
     }
     return made;
@@ -81,7 +109,7 @@ export function bilstmPanel(parent) {
   /** A hidden unit x time plane from one (N, H) tensor per step. */
   function plane(byT, H, T) {
     const data = new Float32Array(H * T);
-    byT.forEach((row, k) => row && row.forEach((v, j) => (data[j * T + k] = v)));
+    byT.forEach((row, k) => row?.forEach((v, j) => (data[j * T + k] = v)));
     return { rows: H, cols: T, data };
   }
 
@@ -109,15 +137,35 @@ export function bilstmPanel(parent) {
       if (!H || !out) return;
       const cat = rowsOf(out); // T x 2H, sample 0
       const catT = new Float32Array(2 * H * T);
-      for (let k = 0; k < T; k++) for (let j = 0; j < 2 * H; j++) catT[j * T + k] = cat.data[k * 2 * H + j];
-      rows = { T, H, fwd: plane(byT.fwd, H, T), bwd: plane(byT.bwd, H, T), cat: { rows: 2 * H, cols: T, data: catT }, out: cat };
+      for (let k = 0; k < T; k++)
+        for (let j = 0; j < 2 * H; j++) catT[j * T + k] = cat.data[k * 2 * H + j];
+      rows = {
+        T,
+        H,
+        fwd: plane(byT.fwd, H, T),
+        bwd: plane(byT.bwd, H, T),
+        cat: { rows: 2 * H, cols: T, data: catT },
+        out: cat,
+      };
       views = {};
       for (const key of ["fwd", "bwd", "cat"]) {
         const p = rows[key];
         const scale = scaleFor({ role: "state" }, p.data);
-        const fig = el("figure", { class: "seq-map bilstm-row", "data-row": key },
-          el("h4", {}, el("span", { text: t(`rnn.bilstm.${key}`) }), el("span", { class: "muted", text: `  ${t("rnn.axes")}` })));
-        const map = new Heatmap(fig, { name: `${layer}.${key}`, cell: Math.max(6, Math.min(16, Math.floor(480 / T))), numbers: false });
+        const fig = el(
+          "figure",
+          { class: "seq-map bilstm-row", "data-row": key },
+          el(
+            "h4",
+            {},
+            el("span", { text: t(`rnn.bilstm.${key}`) }),
+            el("span", { class: "muted", text: `  ${t("rnn.axes")}` }),
+          ),
+        );
+        const map = new Heatmap(fig, {
+          name: `${layer}.${key}`,
+          cell: Math.max(6, Math.min(16, Math.floor(480 / T))),
+          numbers: false,
+        });
         fig.append(legend(scale, t("legend.signed")));
         maps.append(fig);
         views[key] = { map, scale, fig };
@@ -150,7 +198,11 @@ export function bilstmPanel(parent) {
       const k = at.t;
       now.textContent = t(`rnn.bilstm.now.${at.row}`, { t: k, T: T - 1, H, H2: 2 * H });
       const column = (p) => Float32Array.from({ length: p.rows }, (_, j) => p.data[j * T + k]);
-      const data = { fwd: column(rows.fwd), bwd: column(rows.bwd), cat: rows.out.data.subarray(k * 2 * H, (k + 1) * 2 * H) };
+      const data = {
+        fwd: column(rows.fwd),
+        bwd: column(rows.bwd),
+        cat: rows.out.data.subarray(k * 2 * H, (k + 1) * 2 * H),
+      };
       // The three vectors are made once per network and redrawn: building canvases
       // every frame was most of a frame's time.
       if (!vectors) vectors = makeVectors();
@@ -165,7 +217,11 @@ export function bilstmPanel(parent) {
         part.code.textContent = key === "cat" ? `${layer}.out[t=${k}]` : `${layer}.${key}.t${k}.h`;
         part.map.opts.name = part.code.textContent; // hover and screen-reader labels say which step
         part.map.overlay.setAttribute("aria-label", part.code.textContent);
-        part.map.draw({ rows: 1, cols: data[key].length, data: data[key] }, views[key].scale, formed ? Infinity : 0);
+        part.map.draw(
+          { rows: 1, cols: data[key].length, data: data[key] },
+          views[key].scale,
+          formed ? Infinity : 0,
+        );
         if (formed) part.wrap.dataset.values = Array.from(data[key]).map(format).join(" ");
         else delete part.wrap.dataset.values;
       }

@@ -25,7 +25,8 @@ async function norms(body) {
   for (const step of res.steps) {
     for (const tensor of step.tensors || []) {
       const m = STEP_NAME.exec(tensor.name);
-      if (m && (m[3] === "dh_norm" || m[3] === "dc_norm")) out[m[3].slice(0, 2)][Number(m[2])] = tensor.data[0];
+      if (m && (m[3] === "dh_norm" || m[3] === "dc_norm"))
+        out[m[3].slice(0, 2)][Number(m[2])] = tensor.data[0];
       if (tensor.name.startsWith("clip.")) out.clip[tensor.name.slice(5)] = tensor.data[0];
     }
   }
@@ -49,20 +50,36 @@ function infoText(rnn, lstm) {
  * (scale, nl, clip); draw() fetches and draws the norms. */
 export function gradientsPanel(root, store) {
   const s = store.get();
-  const gradBox = el("section", { class: "rnn-gradients" },
-    el("h2", { text: t("rnn.gradients") }), el("p", { class: "muted", text: t("rnn.gradientsHint") }));
+  const gradBox = el(
+    "section",
+    { class: "rnn-gradients" },
+    el("h2", { text: t("rnn.gradients") }),
+    el("p", { class: "muted", text: t("rnn.gradientsHint") }),
+  );
   // min, max and step come from the server (setRange) before the first draw
-  const scaleIn = el("input", { type: "range", "aria-label": t("rnn.scale"), "data-control": "scale" });
+  const scaleIn = el("input", {
+    type: "range",
+    "aria-label": t("rnn.scale"),
+    "data-control": "scale",
+  });
   const scaleOut = el("output", { text: format(s.scale) });
-  const nlSel = el("select", { "aria-label": t("rnn.nonlinearity"), "data-control": "nl" },
-    ...["tanh", "relu"].map((v) => el("option", { value: v, text: v })));
+  const nlSel = el(
+    "select",
+    { "aria-label": t("rnn.nonlinearity"), "data-control": "nl" },
+    ...["tanh", "relu"].map((v) => el("option", { value: v, text: v })),
+  );
   nlSel.value = s.nl === "relu" ? "relu" : "tanh";
   const clipIn = el("input", { type: "checkbox", "data-control": "clip" });
   clipIn.checked = Boolean(s.clip);
-  gradBox.append(el("div", { class: "controls" },
-    el("label", {}, `${t("rnn.scale")} `, scaleIn, " ", scaleOut),
-    el("label", {}, `${t("rnn.nonlinearity")} `, nlSel),
-    el("label", {}, clipIn, ` ${t("rnn.clip")}`)));
+  gradBox.append(
+    el(
+      "div",
+      { class: "controls" },
+      el("label", {}, `${t("rnn.scale")} `, scaleIn, " ", scaleOut),
+      el("label", {}, `${t("rnn.nonlinearity")} `, nlSel),
+      el("label", {}, clipIn, ` ${t("rnn.clip")}`),
+    ),
+  );
   const chartBox = el("div", { class: "grad-chart" });
   gradBox.append(chartBox);
   const chart = new LineChart(chartBox, { label: t("rnn.gradients") });
@@ -82,11 +99,21 @@ export function gradientsPanel(root, store) {
   function drawChart(rnn) {
     const values = { rnn: rnn.dh, lstm: lstmNorms.dh, lstmc: lstmNorms.dc };
     chart.layout(Math.min(760, gradBox.clientWidth || 640), 220);
-    chart.setData(LINES.map((l) => ({ values: values[l.key], colour: l.colour, shape: l.shape })), { log: true });
+    chart.setData(
+      LINES.map((l) => ({ values: values[l.key], colour: l.colour, shape: l.shape })),
+      { log: true },
+    );
     chart.draw(values.rnn.length - 1);
     keyBox.innerHTML = "";
     for (const l of LINES) {
-      keyBox.append(el("li", {}, el("span", { class: "swatch", style: `background:${l.colour}` }), ` ${t(`rnn.line.${l.key}`)}`));
+      keyBox.append(
+        el(
+          "li",
+          {},
+          el("span", { class: "swatch", style: `background:${l.colour}` }),
+          ` ${t(`rnn.line.${l.key}`)}`,
+        ),
+      );
     }
   }
 
@@ -120,7 +147,9 @@ export function gradientsPanel(root, store) {
     gradInfo.textContent = infoText(rnn, lstmNorms);
     chartBox.dataset.norms = JSON.stringify(rnn.dh.map((v) => Number(v.toPrecision(6))));
     chartBox.dataset.lstmNorms = JSON.stringify(lstmNorms.dh.map((v) => Number(v.toPrecision(6))));
-    chartBox.dataset.lstmCellNorms = JSON.stringify(lstmNorms.dc.map((v) => Number(v.toPrecision(6))));
+    chartBox.dataset.lstmCellNorms = JSON.stringify(
+      lstmNorms.dc.map((v) => Number(v.toPrecision(6))),
+    );
     chartBox.dataset.ratio = String(ratio(rnn.dh));
     chartBox.dataset.lstmRatio = String(ratio(lstmNorms.dh));
     gradBox.dataset.ready = "1";

@@ -27,15 +27,38 @@ function byStep(all, name, rec, T) {
  * session made from the text.
  */
 export function numbersPanel(root, store, onSession) {
-  const box = el("section", { class: "rnn-numbers", hidden: "" },
-    el("h2", { text: t("rnn.numbers") }), el("p", { class: "muted", text: t("rnn.numbersHint") }));
-  const input = el("input", { type: "text", "data-control": "numbers", "aria-label": t("rnn.numbers"),
-    placeholder: "0, 0.3, 0.6, 0.8, 0.95, 1, 0.95, 0.8", class: "numbers-in" });
+  const box = el(
+    "section",
+    { class: "rnn-numbers", hidden: "" },
+    el("h2", { text: t("rnn.numbers") }),
+    el("p", { class: "muted", text: t("rnn.numbersHint") }),
+  );
+  const input = el("input", {
+    type: "text",
+    "data-control": "numbers",
+    "aria-label": t("rnn.numbers"),
+    placeholder: "0, 0.3, 0.6, 0.8, 0.95, 1, 0.95, 0.8",
+    class: "numbers-in",
+  });
   input.value = store.get().numbers || "";
-  const runBtn = el("button", { type: "button", "data-control": "run-numbers", text: t("rnn.read") });
+  const runBtn = el("button", {
+    type: "button",
+    "data-control": "run-numbers",
+    text: t("rnn.read"),
+  });
   const chartBox = el("div", { class: "numbers-chart" });
-  const keyBox = el("ul", { class: "chart-key" },
-    ...SERIES.map((s) => el("li", {}, el("span", { class: "swatch", style: `background:${s.colour}` }), ` ${t(`rnn.numbers.${s.key}`)}`)));
+  const keyBox = el(
+    "ul",
+    { class: "chart-key" },
+    ...SERIES.map((s) =>
+      el(
+        "li",
+        {},
+        el("span", { class: "swatch", style: `background:${s.colour}` }),
+        ` ${t(`rnn.numbers.${s.key}`)}`,
+      ),
+    ),
+  );
   box.append(el("div", { class: "controls" }, input, runBtn), chartBox, keyBox);
   root.append(box);
   const chart = new LineChart(chartBox, { label: t("rnn.numbers") });
@@ -43,7 +66,10 @@ export function numbersPanel(root, store, onSession) {
 
   async function run() {
     try {
-      const made = await sessions.create({ preset: store.get().preset, input: { sequence: input.value } });
+      const made = await sessions.create({
+        preset: store.get().preset,
+        input: { sequence: input.value },
+      });
       store.set({ numbers: input.value, step: -1 });
       await onSession(made);
     } catch (err) {
@@ -65,17 +91,29 @@ export function numbersPanel(root, store, onSession) {
       shown = false;
       if (box.hidden) return;
       const all = new Map();
-      for (const step of steps) for (const tensor of step.tensors || []) all.set(tensor.name, tensor);
+      for (const step of steps)
+        for (const tensor of step.tensors || []) all.set(tensor.name, tensor);
       if (!all.has("loss.in") || !all.has("loss.target")) return;
       const T = session.network.input_shape[0];
       const rec = session.network.layers[0].name;
-      const values = { x: byStep(all, "", rec, T), target: byStep(all, "loss.target", rec, T), pred: byStep(all, "loss.in", rec, T) };
+      const values = {
+        x: byStep(all, "", rec, T),
+        target: byStep(all, "loss.target", rec, T),
+        pred: byStep(all, "loss.in", rec, T),
+      };
       chart.layout(Math.min(760, box.clientWidth || 640), 200);
-      chart.setData(SERIES.map((s) => ({ values: values[s.key], colour: s.colour, shape: s.shape })), { log: false });
+      chart.setData(
+        SERIES.map((s) => ({ values: values[s.key], colour: s.colour, shape: s.shape })),
+        { log: false },
+      );
       chart.draw(0);
       shown = true;
       box.dataset.source = session.input?.source || "";
-      box.dataset.values = JSON.stringify(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.map((u) => Number(u.toPrecision(6)))])));
+      box.dataset.values = JSON.stringify(
+        Object.fromEntries(
+          Object.entries(values).map(([k, v]) => [k, v.map((u) => Number(u.toPrecision(6)))]),
+        ),
+      );
     },
     /** Move the chart's cursor to time step t. */
     cursor(t) {

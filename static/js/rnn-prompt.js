@@ -10,12 +10,24 @@ import { t } from "./i18n.js";
  * the steps run up to the loss.
  */
 export function promptPanel(root, onRows) {
-  const box = el("section", { class: "rnn-prompt", hidden: "" },
-    el("h2", { text: t("rnn.prompt") }), el("p", { class: "muted prompt-hint" }));
-  const input = el("input", { type: "text", "data-control": "prompt", "aria-label": t("rnn.prompt") });
+  const box = el(
+    "section",
+    { class: "rnn-prompt", hidden: "" },
+    el("h2", { text: t("rnn.prompt") }),
+    el("p", { class: "muted prompt-hint" }),
+  );
+  const input = el("input", {
+    type: "text",
+    "data-control": "prompt",
+    "aria-label": t("rnn.prompt"),
+  });
   const readBtn = el("button", { type: "button", "data-control": "read", text: t("rnn.read") });
   const nextBox = el("ol", { class: "bars next-chars", "aria-live": "polite" });
-  box.append(el("div", { class: "controls" }, input, readBtn), el("h3", { text: t("rnn.next") }), nextBox);
+  box.append(
+    el("div", { class: "controls" }, input, readBtn),
+    el("h3", { text: t("rnn.next") }),
+    nextBox,
+  );
   root.append(box);
   let shape = [0, 0];
   let classes = [];
@@ -23,17 +35,26 @@ export function promptPanel(root, onRows) {
   /** The probabilities of the character after the last one read. */
   function showNext(steps) {
     let probs = null;
-    for (const step of steps) for (const tensor of step.tensors || []) if (tensor.name === "loss.probs") probs = tensor;
+    for (const step of steps)
+      for (const tensor of step.tensors || []) if (tensor.name === "loss.probs") probs = tensor;
     nextBox.innerHTML = "";
     if (!probs) return;
     const [, T, K] = probs.shape;
     const last = Array.from(probs.data.subarray((T - 1) * K, T * K));
-    const order = last.map((p, k) => k).sort((a, b) => last[b] - last[a]).slice(0, 5);
+    const order = last
+      .map((_p, k) => k)
+      .sort((a, b) => last[b] - last[a])
+      .slice(0, 5);
     for (const k of order) {
-      nextBox.append(el("li", { "data-char": classes[k] ?? String(k) },
-        el("span", { class: "cls", text: JSON.stringify(classes[k] ?? String(k)) }),
-        el("span", { class: "bar", style: `width:${Math.round(last[k] * 100)}%` }),
-        el("span", { class: "p", text: format(last[k]) })));
+      nextBox.append(
+        el(
+          "li",
+          { "data-char": classes[k] ?? String(k) },
+          el("span", { class: "cls", text: JSON.stringify(classes[k] ?? String(k)) }),
+          el("span", { class: "bar", style: `width:${Math.round(last[k] * 100)}%` }),
+          el("span", { class: "p", text: format(last[k]) }),
+        ),
+      );
     }
     box.dataset.best = classes[order[0]] ?? "";
   }
@@ -45,7 +66,8 @@ export function promptPanel(root, onRows) {
       const text = Array.from(input.value);
       if (!text.length || text.length > T) throw new Error(t("rnn.promptLength", { T }));
       const unknown = text.find((ch) => !classes.includes(ch));
-      if (unknown !== undefined) throw new Error(t("rnn.unknownChar", { c: unknown, chars: classes.join("") }));
+      if (unknown !== undefined)
+        throw new Error(t("rnn.unknownChar", { c: unknown, chars: classes.join("") }));
       // one-hot rows, the prompt at the end (earlier steps read nothing)
       const rows = Array.from({ length: T }, () => new Array(D).fill(0));
       text.forEach((ch, k) => (rows[T - text.length + k][classes.indexOf(ch)] = 1));

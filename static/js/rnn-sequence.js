@@ -37,12 +37,24 @@ export function drawSequenceMaps(seqBox, steps) {
     const H = byT.find(Boolean)?.length || 0;
     if (!H) continue;
     const data = new Float32Array(H * T);
-    byT.forEach((row, k) => row && row.forEach((v, j) => (data[j * T + k] = v)));
+    byT.forEach((row, k) => row?.forEach((v, j) => (data[j * T + k] = v)));
     const what = key.slice(key.lastIndexOf(".") + 1);
     const scale = scaleFor({ role: roleOf(key, what) }, data);
-    const wrap = el("figure", { class: "seq-map", "data-tensor": key },
-      el("h4", {}, el("code", { text: key }), el("span", { class: "muted", text: `  ${t("rnn.axes")}` })));
-    const map = new Heatmap(wrap, { name: key, cell: Math.max(6, Math.min(18, Math.floor(640 / T))), numbers: false });
+    const wrap = el(
+      "figure",
+      { class: "seq-map", "data-tensor": key },
+      el(
+        "h4",
+        {},
+        el("code", { text: key }),
+        el("span", { class: "muted", text: `  ${t("rnn.axes")}` }),
+      ),
+    );
+    const map = new Heatmap(wrap, {
+      name: key,
+      cell: Math.max(6, Math.min(18, Math.floor(640 / T))),
+      numbers: false,
+    });
     map.draw({ rows: H, cols: T, data }, scale);
     wrap.append(legend(scale, GATES.has(what) ? t("rnn.gateLegend") : t("legend.signed")));
     seqBox.append(wrap);
@@ -55,7 +67,7 @@ function labeller(classes) {
     if (row.length === 1) return format(row[0]);
     let best = 0;
     row.forEach((v, k) => (best = v > row[best] ? k : best));
-    return row[best] === 0 ? "·" : classes[best] ?? String(best);
+    return row[best] === 0 ? "·" : (classes[best] ?? String(best));
   };
 }
 
@@ -77,13 +89,23 @@ export function drawUnrolled(box, row, steps, session, classes) {
     const h = all.get(`${rec}.t${k}.h`) || all.get(`${rec}.fwd.t${k}.h`);
     const hRow = h ? rowsOf(h).data : [];
     let y = "";
-    if (out && perStep) y = label(plane(out, [0]).data.subarray(k * out.shape[2], (k + 1) * out.shape[2]));
+    if (out && perStep)
+      y = label(plane(out, [0]).data.subarray(k * out.shape[2], (k + 1) * out.shape[2]));
     else if (out && k === T - 1) y = label(rowsOf(out).data);
     const shown = Array.from(hRow.slice(0, 2)).map(format).join(" ");
-    row.append(el("div", { class: "unroll-step", "data-t": String(k) },
-      el("span", { class: `unroll-y${y ? "" : " empty"}`, text: y ? `y${k} ${y}` : "" }),
-      el("span", { class: "unroll-h", title: Array.from(hRow).map(format).join(", ") },
-        el("b", { text: `h${k}` }), el("small", { text: `${shown}${hRow.length > 2 ? " …" : ""}` })),
-      el("span", { class: "unroll-x", text: x ? `x${k} ${label(rowsOf(x).data)}` : "" })));
+    row.append(
+      el(
+        "div",
+        { class: "unroll-step", "data-t": String(k) },
+        el("span", { class: `unroll-y${y ? "" : " empty"}`, text: y ? `y${k} ${y}` : "" }),
+        el(
+          "span",
+          { class: "unroll-h", title: Array.from(hRow).map(format).join(", ") },
+          el("b", { text: `h${k}` }),
+          el("small", { text: `${shown}${hRow.length > 2 ? " …" : ""}` }),
+        ),
+        el("span", { class: "unroll-x", text: x ? `x${k} ${label(rowsOf(x).data)}` : "" }),
+      ),
+    );
   }
 }

@@ -22,7 +22,11 @@ export class SweepChart {
   constructor(parent, ts, models) {
     this.ts = ts;
     this.models = models;
-    this.canvas = el("canvas", { class: "line-chart sweep-canvas", role: "img", "aria-label": t("rnn.sweepChart") });
+    this.canvas = el("canvas", {
+      class: "line-chart sweep-canvas",
+      role: "img",
+      "aria-label": t("rnn.sweepChart"),
+    });
     parent.append(this.canvas);
   }
 
@@ -104,7 +108,9 @@ export class SweepChart {
     }
     ctx.setLineDash([6, 4]);
     ctx.beginPath();
-    done.forEach((T, k) => (k ? ctx.lineTo(x(T), py(stats[T].mean)) : ctx.moveTo(x(T), py(stats[T].mean))));
+    done.forEach((T, k) =>
+      k ? ctx.lineTo(x(T), py(stats[T].mean)) : ctx.moveTo(x(T), py(stats[T].mean)),
+    );
     ctx.stroke();
     ctx.setLineDash([]);
   }
@@ -116,17 +122,27 @@ export class SweepChart {
     if (!done.length) return;
     ctx.fillStyle = alpha(m.colour, 0.16);
     ctx.beginPath();
-    done.forEach((T, k) => (k ? ctx.lineTo(px(T), py(stats[T].max)) : ctx.moveTo(px(T), py(stats[T].max))));
+    done.forEach((T, k) =>
+      k ? ctx.lineTo(px(T), py(stats[T].max)) : ctx.moveTo(px(T), py(stats[T].max)),
+    );
     for (const T of [...done].reverse()) ctx.lineTo(px(T), py(stats[T].min));
     ctx.closePath();
     ctx.fill();
-    if (done.length === 1) {  // one length so far: its band is a bar
-      ctx.fillRect(px(done[0]) - 3, py(stats[done[0]].max), 6, py(stats[done[0]].min) - py(stats[done[0]].max));
+    if (done.length === 1) {
+      // one length so far: its band is a bar
+      ctx.fillRect(
+        px(done[0]) - 3,
+        py(stats[done[0]].max),
+        6,
+        py(stats[done[0]].min) - py(stats[done[0]].max),
+      );
     }
     ctx.strokeStyle = m.colour;
     ctx.lineWidth = 1.8;
     ctx.beginPath();
-    done.forEach((T, k) => (k ? ctx.lineTo(px(T), py(stats[T].mean)) : ctx.moveTo(px(T), py(stats[T].mean))));
+    done.forEach((T, k) =>
+      k ? ctx.lineTo(px(T), py(stats[T].mean)) : ctx.moveTo(px(T), py(stats[T].mean)),
+    );
     ctx.stroke();
     ctx.lineWidth = 1;
     const last = this.ts[this.ts.length - 1];
@@ -140,7 +156,11 @@ export class SweepChart {
       ctx.fillStyle = m.colour;
       ctx.textAlign = T === last ? "right" : "left";
       ctx.textBaseline = m.key === "rnn" ? "top" : "bottom";
-      ctx.fillText(format(acc), px(T) + (T === last ? -8 : 8), py(acc) + (m.key === "rnn" ? 3 : -3));
+      ctx.fillText(
+        format(acc),
+        px(T) + (T === last ? -8 : 8),
+        py(acc) + (m.key === "rnn" ? 3 : -3),
+      );
     }
   }
 }

@@ -18,8 +18,13 @@ const BUSY_RETRIES = 20; // a 429 (every training slot taken) waits for one to f
 
 /** Mean, lowest and highest of a length's accuracies so far (null before any). */
 function spread(accs) {
-  if (!accs || !accs.length) return null;
-  return { mean: accs.reduce((a, b) => a + b, 0) / accs.length, min: Math.min(...accs), max: Math.max(...accs), n: accs.length };
+  if (!accs?.length) return null;
+  return {
+    mean: accs.reduce((a, b) => a + b, 0) / accs.length,
+    min: Math.min(...accs),
+    max: Math.max(...accs),
+    n: accs.length,
+  };
 }
 
 const range = (s) => `${format(s.min)}–${format(s.max)}`;
@@ -48,7 +53,8 @@ async function trainRun(sweep, cell, T, seed, onEvent) {
 function drawSeeds(pool, n) {
   const left = [...pool];
   const out = [];
-  while (out.length < n && left.length) out.push(left.splice(Math.floor(Math.random() * left.length), 1)[0]);
+  while (out.length < n && left.length)
+    out.push(left.splice(Math.floor(Math.random() * left.length), 1)[0]);
   return out.sort((a, b) => a - b);
 }
 
@@ -56,7 +62,8 @@ function drawSeeds(pool, n) {
 export function sweepPanel(root) {
   const box = el("section", { class: "rnn-sweep" }, el("h2", { text: t("rnn.sweep") }));
   root.append(box);
-  presets.get("memory-rnn")
+  presets
+    .get("memory-rnn")
     .then((detail) => build(root, box, detail.meta.sweep))
     .catch((err) => showError(root, err));
 }
@@ -66,17 +73,36 @@ function build(root, box, sweep) {
   const ref = sweep.reference;
   const tmax = String(ts[ts.length - 1]);
   box.append(
-    el("p", { class: "muted", text: t("rnn.sweepHint", { ts: ts.join(", "), epochs: sweep.epochs, lr: sweep.lr }) }),
-    el("p", { class: "sweep-seeds", text: t("rnn.sweepSeeds", { runs: sweep.live_runs, pool: sweep.seeds.length }) }),
-    el("p", { class: "muted sweep-reference", text: t("rnn.sweepReference", {
-      seeds: ref.seeds.length, T: tmax, command: ref.made_by,
-      rnn: range(ref.summary.rnn[tmax]), rnnMean: format(ref.summary.rnn[tmax].mean),
-      lstm: range(ref.summary.lstm[tmax]), lstmMean: format(ref.summary.lstm[tmax].mean) }) }));
+    el("p", {
+      class: "muted",
+      text: t("rnn.sweepHint", { ts: ts.join(", "), epochs: sweep.epochs, lr: sweep.lr }),
+    }),
+    el("p", {
+      class: "sweep-seeds",
+      text: t("rnn.sweepSeeds", { runs: sweep.live_runs, pool: sweep.seeds.length }),
+    }),
+    el("p", {
+      class: "muted sweep-reference",
+      text: t("rnn.sweepReference", {
+        seeds: ref.seeds.length,
+        T: tmax,
+        command: ref.made_by,
+        rnn: range(ref.summary.rnn[tmax]),
+        rnnMean: format(ref.summary.rnn[tmax].mean),
+        lstm: range(ref.summary.lstm[tmax]),
+        lstmMean: format(ref.summary.lstm[tmax].mean),
+      }),
+    }),
+  );
   box.dataset.seeds = String(sweep.live_runs);
   box.dataset.referenceSeeds = String(ref.seeds.length);
   const total = ts.length * MODELS.length * sweep.live_runs;
   const drawn = el("p", { class: "sweep-drawn", "aria-live": "polite" });
-  const runBtn = el("button", { type: "button", "data-control": "sweep", text: t("rnn.sweepButton") });
+  const runBtn = el("button", {
+    type: "button",
+    "data-control": "sweep",
+    text: t("rnn.sweepButton"),
+  });
   const overall = el("progress", { max: String(total), value: "0", class: "sweep-progress" });
   const status = el("span", { class: "sweep-status", "aria-live": "polite" });
   box.append(el("div", { class: "controls" }, runBtn, overall, status), drawn);
@@ -85,8 +111,14 @@ function build(root, box, sweep) {
   const head = el("tr", {}, el("th", { text: "T" }));
   for (const kind of ["live", "reference"]) {
     for (const m of MODELS) {
-      head.append(el("th", {}, el("span", { class: "swatch", style: `background:${m.colour}` }),
-        ` ${t(`rnn.model.${m.key}`)} ${t(`rnn.sweep.${kind}`)}`));
+      head.append(
+        el(
+          "th",
+          {},
+          el("span", { class: "swatch", style: `background:${m.colour}` }),
+          ` ${t(`rnn.model.${m.key}`)} ${t(`rnn.sweep.${kind}`)}`,
+        ),
+      );
     }
   }
   table.append(head);
@@ -98,8 +130,15 @@ function build(root, box, sweep) {
       row.append(cells[`${m.key}${T}`]);
     }
     for (const m of MODELS) {
-      row.append(el("td", { class: "reference", "data-model": m.key, "data-t": String(T),
-        "data-accuracies": JSON.stringify(ref.accuracy[m.key][T]), text: cellText(ref.summary[m.key][T]) }));
+      row.append(
+        el("td", {
+          class: "reference",
+          "data-model": m.key,
+          "data-t": String(T),
+          "data-accuracies": JSON.stringify(ref.accuracy[m.key][T]),
+          text: cellText(ref.summary[m.key][T]),
+        }),
+      );
     }
     table.append(row);
   }
@@ -107,9 +146,16 @@ function build(root, box, sweep) {
   const key = el("ul", { class: "chart-key" });
   for (const m of MODELS) {
     for (const kind of ["live", "reference"]) {
-      const style = kind === "live" ? `background:${m.colour}` : `border-top:2px dashed ${m.colour}`;
-      key.append(el("li", {}, el("span", { class: `swatch ${kind}`, style }),
-        ` ${t(`rnn.sweepKey.${kind}`, { model: t(`rnn.model.${m.key}`), seeds: kind === "live" ? sweep.live_runs : ref.seeds.length })}`));
+      const style =
+        kind === "live" ? `background:${m.colour}` : `border-top:2px dashed ${m.colour}`;
+      key.append(
+        el(
+          "li",
+          {},
+          el("span", { class: `swatch ${kind}`, style }),
+          ` ${t(`rnn.sweepKey.${kind}`, { model: t(`rnn.model.${m.key}`), seeds: kind === "live" ? sweep.live_runs : ref.seeds.length })}`,
+        ),
+      );
     }
   }
   box.append(el("div", { class: "sweep-body" }, table, el("div", {}, chartBox, key)));
@@ -118,7 +164,10 @@ function build(root, box, sweep) {
   let points = { rnn: {}, lstm: {} };
   const redraw = () => {
     const live = {};
-    for (const m of MODELS) live[m.key] = Object.fromEntries(ts.map((T) => [T, spread(points[m.key][T])]).filter(([, s]) => s));
+    for (const m of MODELS)
+      live[m.key] = Object.fromEntries(
+        ts.map((T) => [T, spread(points[m.key][T])]).filter(([, s]) => s),
+      );
     chart.draw(live, ref.summary, sweep.chance, Math.min(640, chartBox.clientWidth || 560));
     box.dataset.points = JSON.stringify(points);
     box.dataset.chance = String(sweep.chance);

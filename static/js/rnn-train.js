@@ -15,7 +15,10 @@ const FINAL = ["done", "cancelled", "diverged", "error"];
  * clipping at norm 1) in a session of its own, its training events streamed to
  * onEvent(name, data); `overrides` adds to the session's (e.g. seq_len). */
 export async function trainMemory(cell, epochs, overrides, onEvent) {
-  const made = await sessions.create({ preset: `memory-${cell}`, overrides: { reinit: true, clip: 1, ...overrides } });
+  const made = await sessions.create({
+    preset: `memory-${cell}`,
+    overrides: { reinit: true, clip: 1, ...overrides },
+  });
   try {
     const body = { epochs, batch_size: 32, optimizer: { type: "adam", lr: 0.003 } };
     await postEvents(`/api/sessions/${made.id}/train`, body, onEvent);
@@ -26,19 +29,46 @@ export async function trainMemory(cell, epochs, overrides, onEvent) {
 
 /** The training section, appended to `root`; the epochs are kept in `store`. */
 export function trainPanel(root, store) {
-  const trainBox = el("section", { class: "rnn-train" },
-    el("h2", { text: t("rnn.train") }), el("p", { class: "muted", text: t("rnn.trainHint") }));
-  const epochsIn = el("input", { type: "number", min: "1", max: "50", step: "1", value: String(store.get().epochs),
-    "aria-label": t("rnn.epochs"), "data-control": "epochs", class: "sample" });
-  const trainBtn = el("button", { type: "button", "data-control": "train", text: t("rnn.trainButton") });
-  trainBox.append(el("div", { class: "controls" }, el("label", {}, `${t("rnn.epochs")} `, epochsIn), trainBtn));
+  const trainBox = el(
+    "section",
+    { class: "rnn-train" },
+    el("h2", { text: t("rnn.train") }),
+    el("p", { class: "muted", text: t("rnn.trainHint") }),
+  );
+  const epochsIn = el("input", {
+    type: "number",
+    min: "1",
+    max: "50",
+    step: "1",
+    value: String(store.get().epochs),
+    "aria-label": t("rnn.epochs"),
+    "data-control": "epochs",
+    class: "sample",
+  });
+  const trainBtn = el("button", {
+    type: "button",
+    "data-control": "train",
+    text: t("rnn.trainButton"),
+  });
+  trainBox.append(
+    el("div", { class: "controls" }, el("label", {}, `${t("rnn.epochs")} `, epochsIn), trainBtn),
+  );
   const bars = {};
   for (const l of MODELS) {
     const bar = el("progress", { max: "1", value: "0", "data-model": l.key });
     const status = el("span", { class: "train-status", "data-model": l.key });
     bars[l.key] = { bar, status };
-    trainBox.append(el("p", { class: "train-row" },
-      el("span", { class: "swatch", style: `background:${l.colour}` }), ` ${t(`rnn.model.${l.key}`)} `, bar, " ", status));
+    trainBox.append(
+      el(
+        "p",
+        { class: "train-row" },
+        el("span", { class: "swatch", style: `background:${l.colour}` }),
+        ` ${t(`rnn.model.${l.key}`)} `,
+        bar,
+        " ",
+        status,
+      ),
+    );
   }
   const lossBox = el("div", { class: "loss-chart" });
   trainBox.append(lossBox);
@@ -48,7 +78,10 @@ export function trainPanel(root, store) {
   let losses = { rnn: [], lstm: [] };
   const redraw = () => {
     lossChart.layout(Math.min(760, trainBox.clientWidth || 640), 200);
-    lossChart.setData(MODELS.map((l) => ({ values: losses[l.key], colour: l.colour, shape: l.shape })), { log: false });
+    lossChart.setData(
+      MODELS.map((l) => ({ values: losses[l.key], colour: l.colour, shape: l.shape })),
+      { log: false },
+    );
     lossChart.draw(Math.max(losses.rnn.length, losses.lstm.length) - 1);
   };
 
@@ -64,8 +97,13 @@ export function trainPanel(root, store) {
     }
     if (FINAL.includes(name)) {
       status.dataset.status = name;
-      status.textContent = name === "error" ? ev.detail
-        : t("rnn.trained", { loss: format(Number(ev.loss)), accuracy: format(ev.test_accuracy ?? NaN) });
+      status.textContent =
+        name === "error"
+          ? ev.detail
+          : t("rnn.trained", {
+              loss: format(Number(ev.loss)),
+              accuracy: format(ev.test_accuracy ?? NaN),
+            });
     }
   }
 

@@ -23,7 +23,10 @@ export async function postEvents(path, body, onEvent) {
     body: JSON.stringify(body),
   });
   if (!res.ok) {
-    const detail = await res.json().then((j) => j.detail).catch(() => res.statusText);
+    const detail = await res
+      .json()
+      .then((j) => j.detail)
+      .catch(() => res.statusText);
     throw new ApiError(res.status, detail);
   }
   const reader = res.body.getReader();

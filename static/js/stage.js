@@ -46,8 +46,12 @@ export class Stage {
 
   drawTensor(tensor) {
     const box = el("div", { class: `tensor role-${tensor.role}`, "data-tensor": tensor.name });
-    const title = el("h4", {}, el("code", { text: tensor.name }),
-      el("span", { class: "muted", text: `  ${tensor.shape.join("×") || "scalar"}` }));
+    const title = el(
+      "h4",
+      {},
+      el("code", { text: tensor.name }),
+      el("span", { class: "muted", text: `  ${tensor.shape.join("×") || "scalar"}` }),
+    );
     box.append(title);
     const scale = scaleFor(tensor);
     const s = tensor.shape;
@@ -57,8 +61,15 @@ export class Stage {
     let view = null;
     if (s.length === 0) {
       const label = `${tensor.name} = ${format(tensor.data[0])}`;
-      box.append(el("button", { type: "button", class: "scalar clickable", "aria-label": label,
-        text: format(tensor.data[0]), onclick: () => this.explain(tensor.name, []) }));
+      box.append(
+        el("button", {
+          type: "button",
+          class: "scalar clickable",
+          "aria-label": label,
+          text: format(tensor.data[0]),
+          onclick: () => this.explain(tensor.name, []),
+        }),
+      );
     } else if (s.length <= 2) {
       const rows = s.length === 2 && tensor.axes[0] !== "sample" ? s[0] : 1;
       const cols = s[s.length - 1];
@@ -72,14 +83,20 @@ export class Stage {
       // 4-D (N, C, H, W) or (F, C, KH, KW); 5-D partial maps (N, F, C, H, W).
       const leads = [];
       const outer = tensor.axes[0] === "sample" ? 1 : s[0];
-      if (s.length === 4) for (let a = 0; a < outer; a++) for (let b = 0; b < s[1]; b++) leads.push([a, b]);
+      if (s.length === 4)
+        for (let a = 0; a < outer; a++) for (let b = 0; b < s[1]; b++) leads.push([a, b]);
       else for (let f = 0; f < s[1]; f++) for (let c = 0; c < s[2]; c++) leads.push([0, f, c]);
       const shown = leads.slice(0, MAX_MAPS);
       const rows = s[s.length - 2];
       const cols = s[s.length - 1];
       if (shown.length <= 4 && rows <= 6 && cols <= 6) {
         const list = shown.map((lead) => {
-          const hm = new Heatmap(box, { name: `${tensor.name}[${lead.join(",")}]`, label: lead.slice(1).join(","), maxPx: 300, cell: 44 });
+          const hm = new Heatmap(box, {
+            name: `${tensor.name}[${lead.join(",")}]`,
+            label: lead.slice(1).join(","),
+            maxPx: 300,
+            cell: 44,
+          });
           hm.draw(plane(tensor, lead), scale);
           hm.el.classList.add("clickable");
           hm.onClick = (r, c) => click(lead, r, c);
@@ -88,14 +105,25 @@ export class Stage {
         view = headerView(list, false);
       } else {
         const mosaic = new Mosaic(box, { name: tensor.name, cell: 12, maxWidth: 520 });
-        mosaic.draw(shown.map((lead) => ({ lead, data: plane(tensor, lead).data })), rows, cols, scale);
+        mosaic.draw(
+          shown.map((lead) => ({ lead, data: plane(tensor, lead).data })),
+          rows,
+          cols,
+          scale,
+        );
         mosaic.el.classList.add("clickable");
         mosaic.onClick = (k, r, c) => click(shown[k], r, c);
         view = mosaicView(mosaic, shown);
       }
-      if (leads.length > MAX_MAPS) box.append(el("p", { class: "muted", text: `… ${leads.length - MAX_MAPS} more` }));
+      if (leads.length > MAX_MAPS)
+        box.append(el("p", { class: "muted", text: `… ${leads.length - MAX_MAPS} more` }));
     }
-    box.append(legend(scale, tensor.role === "mask" || tensor.role === "gate" ? t("legend.mask") : t("legend.signed")));
+    box.append(
+      legend(
+        scale,
+        tensor.role === "mask" || tensor.role === "gate" ? t("legend.mask") : t("legend.signed"),
+      ),
+    );
     this.maps.append(box);
     if (view) this.views.set(tensor.name, view);
   }
@@ -109,7 +137,12 @@ export class Stage {
     const [n, c, h, w] = mask.shape;
     for (let i = 0; i < mask.size; i++) {
       if (mask.data[i] > 0) {
-        const idx = [Math.floor(i / (c * h * w)), Math.floor(i / (h * w)) % c, Math.floor(i / w) % h, i % w];
+        const idx = [
+          Math.floor(i / (c * h * w)),
+          Math.floor(i / (h * w)) % c,
+          Math.floor(i / w) % h,
+          i % w,
+        ];
         if (idx[0] === 0) marks.push({ index: idx, style: "chosen" });
       }
     }
@@ -145,7 +178,8 @@ export class Stage {
         put(f.tensor, f.index, f.tensor.endsWith(".w") ? "window" : "source");
       }
     }
-    for (const [tensor, view] of this.views) view.mark(marks.get(tensor) || this.baseMarks.get(tensor) || []);
+    for (const [tensor, view] of this.views)
+      view.mark(marks.get(tensor) || this.baseMarks.get(tensor) || []);
   }
 }
 
@@ -154,10 +188,18 @@ function headerView(list, vector) {
   return {
     mark(marks) {
       for (const { hm, lead } of list) {
-        hm.mark(marks.filter((m) => lead.every((v, i) => m.index[i] === v)).map((m) => {
-          const tail = m.index.slice(lead.length);
-          return { r: vector || tail.length < 2 ? 0 : tail[tail.length - 2], c: tail[tail.length - 1] ?? 0, style: m.style };
-        }));
+        hm.mark(
+          marks
+            .filter((m) => lead.every((v, i) => m.index[i] === v))
+            .map((m) => {
+              const tail = m.index.slice(lead.length);
+              return {
+                r: vector || tail.length < 2 ? 0 : tail[tail.length - 2],
+                c: tail[tail.length - 1] ?? 0,
+                style: m.style,
+              };
+            }),
+        );
       }
     },
   };
@@ -173,7 +215,12 @@ function mosaicView(mosaic, leads) {
       for (const m of marks) {
         const k = tileOf.get(keyOf(m.index.slice(0, leads[0].length)));
         if (k === undefined) continue;
-        out.push({ tile: k, r: m.index[m.index.length - 2], c: m.index[m.index.length - 1], style: m.style });
+        out.push({
+          tile: k,
+          r: m.index[m.index.length - 2],
+          c: m.index[m.index.length - 1],
+          style: m.style,
+        });
       }
       mosaic.mark(out);
     },

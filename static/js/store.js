@@ -6,7 +6,8 @@ export function createStore(defaults) {
   for (const [key, value] of Object.entries(defaults)) {
     if (!params.has(key)) continue;
     const raw = params.get(key);
-    state[key] = typeof value === "number" ? Number(raw) : typeof value === "boolean" ? raw === "1" : raw;
+    state[key] =
+      typeof value === "number" ? Number(raw) : typeof value === "boolean" ? raw === "1" : raw;
   }
   const listeners = new Set();
 

@@ -19,49 +19,116 @@ const OPTIMIZERS = ["sgd", "momentum", "adam"];
 const MAX_LAYERS = 4;
 const MAX_NEURONS = 64;
 
-const store = createStore({ dataset: "moons", noise: 0.1, hidden: "6", activation: "tanh",
-  loss: "softmax_cross_entropy", optimizer: "sgd", lr: 0.3, seed: 0, step: 0, lrs: "0.01_0.3_3_100", epochs: 20, cmpEpochs: 20 });
+const store = createStore({
+  dataset: "moons",
+  noise: 0.1,
+  hidden: "6",
+  activation: "tanh",
+  loss: "softmax_cross_entropy",
+  optimizer: "sgd",
+  lr: 0.3,
+  seed: 0,
+  step: 0,
+  lrs: "0.01_0.3_3_100",
+  epochs: 20,
+  cmpEpochs: 20,
+});
 
 function hiddenOf(text) {
-  const sizes = String(text).split("-").map(Number).filter((n) => Number.isInteger(n) && n >= 1);
+  const sizes = String(text)
+    .split("-")
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n >= 1);
   return sizes.slice(0, MAX_LAYERS).map((n) => Math.min(n, MAX_NEURONS));
 }
 
 function config() {
   const st = store.get();
-  return { dataset: st.dataset, noise: Number(st.noise), hidden: hiddenOf(st.hidden), activation: st.activation,
-    loss: st.loss, optimizer: st.optimizer, lr: Number(st.lr), seed: st.seed };
+  return {
+    dataset: st.dataset,
+    noise: Number(st.noise),
+    hidden: hiddenOf(st.hidden),
+    activation: st.activation,
+    loss: st.loss,
+    optimizer: st.optimizer,
+    lr: Number(st.lr),
+    seed: st.seed,
+  };
 }
 
 mount(async (root) => {
   // --- the builder ------------------------------------------------------------
-  const datasetSel = el("select", { "data-field": "dataset", "aria-label": t("bp.dataset") },
-    ...DATASETS.map((d) => el("option", { value: d, text: t(`bp.data.${d}`) })));
-  const actSel = el("select", { "data-field": "activation", "aria-label": t("bp.activation") },
-    ...ACTIVATIONS.map((a) => el("option", { value: a, text: a })));
-  const lossSel = el("select", { "data-field": "loss", "aria-label": t("bp.loss"), title: t("bp.loss.help") },
-    ...Object.entries(LOSSES).map(([v, key]) => el("option", { value: v, text: t(key) })));
-  const optSel = el("select", { "data-field": "optimizer", "aria-label": t("bp.optimizer"), title: t("bp.optimizer.help") },
-    ...OPTIMIZERS.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })));
-  const lrIn = el("input", { type: "number", step: "any", min: "0", "data-field": "lr", "aria-label": t("bp.lr") });
-  const noiseIn = el("input", { type: "number", step: "0.05", min: "0", max: "1", "data-field": "noise",
-    "aria-label": t("bp.noise"), title: t("bp.noise.help") });
+  const datasetSel = el(
+    "select",
+    { "data-field": "dataset", "aria-label": t("bp.dataset") },
+    ...DATASETS.map((d) => el("option", { value: d, text: t(`bp.data.${d}`) })),
+  );
+  const actSel = el(
+    "select",
+    { "data-field": "activation", "aria-label": t("bp.activation") },
+    ...ACTIVATIONS.map((a) => el("option", { value: a, text: a })),
+  );
+  const lossSel = el(
+    "select",
+    { "data-field": "loss", "aria-label": t("bp.loss"), title: t("bp.loss.help") },
+    ...Object.entries(LOSSES).map(([v, key]) => el("option", { value: v, text: t(key) })),
+  );
+  const optSel = el(
+    "select",
+    { "data-field": "optimizer", "aria-label": t("bp.optimizer"), title: t("bp.optimizer.help") },
+    ...OPTIMIZERS.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })),
+  );
+  const lrIn = el("input", {
+    type: "number",
+    step: "any",
+    min: "0",
+    "data-field": "lr",
+    "aria-label": t("bp.lr"),
+  });
+  const noiseIn = el("input", {
+    type: "number",
+    step: "0.05",
+    min: "0",
+    max: "1",
+    "data-field": "noise",
+    "aria-label": t("bp.noise"),
+    title: t("bp.noise.help"),
+  });
   const noiseLabel = el("label", {}, `${t("bp.noise")} `, noiseIn);
   const layersBox = el("div", { class: "bp-layers", "data-field": "hidden" });
-  const addLayer = el("button", { type: "button", "data-act": "add-layer", text: t("bp.addLayer") });
-  const buildBtn = el("button", { type: "button", class: "primary", "data-act": "build", text: t("bp.build") });
+  const addLayer = el("button", {
+    type: "button",
+    "data-act": "add-layer",
+    text: t("bp.addLayer"),
+  });
+  const buildBtn = el("button", {
+    type: "button",
+    class: "primary",
+    "data-act": "build",
+    text: t("bp.build"),
+  });
   const sizes = el("p", { class: "bp-sizes muted" });
   root.append(
-    el("div", { class: "controls" },
+    el(
+      "div",
+      { class: "controls" },
       el("label", {}, `${t("bp.dataset")} `, datasetSel),
       noiseLabel,
       el("label", {}, `${t("bp.activation")} `, actSel),
       el("label", {}, `${t("bp.loss")} `, lossSel),
       el("label", {}, `${t("bp.optimizer")} `, optSel),
-      el("label", {}, `${t("bp.lr")} `, lrIn)),
-    el("div", { class: "controls bp-hidden" }, el("span", { text: `${t("bp.hidden")}: ` }), layersBox, addLayer,
-      buildBtn),
-    sizes);
+      el("label", {}, `${t("bp.lr")} `, lrIn),
+    ),
+    el(
+      "div",
+      { class: "controls bp-hidden" },
+      el("span", { text: `${t("bp.hidden")}: ` }),
+      layersBox,
+      addLayer,
+      buildBtn,
+    ),
+    sizes,
+  );
 
   function drawLayers() {
     const hidden = hiddenOf(store.get().hidden);
@@ -77,12 +144,34 @@ mount(async (root) => {
         store.set({ hidden: hidden.filter((_, i) => i !== k).join("-") });
         drawLayers();
       };
-      layersBox.append(el("span", { class: "bp-layer", "data-layer": String(k) },
-        el("button", { type: "button", "data-act": "fewer", "aria-label": t("bp.fewer"), text: "−", onclick: () => change(-1) }),
-        el("b", { text: String(n) }),
-        el("button", { type: "button", "data-act": "more", "aria-label": t("bp.more"), text: "+", onclick: () => change(1) }),
-        el("button", { type: "button", "data-act": "remove-layer", "aria-label": t("bp.removeLayer"), text: "✕",
-          onclick: remove })));
+      layersBox.append(
+        el(
+          "span",
+          { class: "bp-layer", "data-layer": String(k) },
+          el("button", {
+            type: "button",
+            "data-act": "fewer",
+            "aria-label": t("bp.fewer"),
+            text: "−",
+            onclick: () => change(-1),
+          }),
+          el("b", { text: String(n) }),
+          el("button", {
+            type: "button",
+            "data-act": "more",
+            "aria-label": t("bp.more"),
+            text: "+",
+            onclick: () => change(1),
+          }),
+          el("button", {
+            type: "button",
+            "data-act": "remove-layer",
+            "aria-label": t("bp.removeLayer"),
+            text: "✕",
+            onclick: remove,
+          }),
+        ),
+      );
     });
     if (!hidden.length) layersBox.append(el("span", { class: "muted", text: t("bp.noHidden") }));
     addLayer.disabled = hidden.length >= MAX_LAYERS;
@@ -108,13 +197,17 @@ mount(async (root) => {
     pass.draw(session);
     const labels = steps.map((s) => `${t(`bp.phase.${s.phase}`)} · ${s.layer}`);
     if (player) player.destroy();
-    player = new Player(playerBox, { count: steps.length, labels, phases: steps.map((s) => s.phase),
+    player = new Player(playerBox, {
+      count: steps.length,
+      labels,
+      phases: steps.map((s) => s.phase),
       onFrame: (frame) => {
         pass.show(steps, frame);
         // The URL follows the step a moment later (browsers throttle replaceState).
         clearTimeout(urlTimer);
         urlTimer = setTimeout(() => store.set({ step: frame }), 200);
-      } });
+      },
+    });
     await player.go(Math.max(0, Math.min(steps.length - 1, Math.round(start) || 0)));
     root.dataset.pass = String(Number(root.dataset.pass || 0) + 1);
   }
@@ -127,8 +220,13 @@ mount(async (root) => {
       session = await api("POST", "/api/bp/sessions", cfg);
       clearError(root);
       const d = session.dataset;
-      sizes.textContent = t("bp.sizes", { features: d.features, classes: d.classes.length, train: d.train,
-        test: d.test, hidden: cfg.hidden.join(", ") || "—" });
+      sizes.textContent = t("bp.sizes", {
+        features: d.features,
+        classes: d.classes.length,
+        train: d.train,
+        test: d.test,
+        hidden: cfg.hidden.join(", ") || "—",
+      });
       training.reset(session);
       await loadPass(start);
       root.dataset.session = session.id;
@@ -164,7 +262,10 @@ mount(async (root) => {
     if (hidden.length < MAX_LAYERS) store.set({ hidden: [...hidden, 4].join("-") });
     drawLayers();
   });
-  buildBtn.addEventListener("click", guarded(() => build(0)));
+  buildBtn.addEventListener(
+    "click",
+    guarded(() => build(0)),
+  );
   training.trainBtn.addEventListener("click", guarded(train));
   comparing.cmpBtn.addEventListener("click", guarded(comparing.compare));
 

@@ -2,10 +2,18 @@
 // pass step by step (forward, loss, backward with delta maps, update). A drawing has
 // no label: its pass stops at the prediction (the session says needs_target) and the
 // page asks what it is; the answer is the target the loss, backward and update use.
-import { decodeTensor, sessions } from "../api.js";
+import { sessions } from "../api.js";
 import { format } from "../colors.js";
-import { captionBox, channelGrid, clearError, el, explainPanel, mount, showError } from "../common.js";
-import { pick, t } from "../i18n.js";
+import {
+  captionBox,
+  channelGrid,
+  clearError,
+  el,
+  explainPanel,
+  mount,
+  showError,
+} from "../common.js";
+import { t } from "../i18n.js";
 import { Player } from "../player.js";
 import { Stage } from "../stage.js";
 import { createStore } from "../store.js";
@@ -16,11 +24,23 @@ const store = createStore({ preset: "digits-cnn", sample: -1, step: -1 });
 mount(async (root) => {
   const s = store.get();
   const controls = el("div", { class: "controls" });
-  const presetSel = el("select", { "aria-label": t("cnn.preset") },
-    ...["digits-cnn", "shapes-cnn"].map((p) => el("option", { value: p, text: p })));
+  const presetSel = el(
+    "select",
+    { "aria-label": t("cnn.preset") },
+    ...["digits-cnn", "shapes-cnn"].map((p) => el("option", { value: p, text: p })),
+  );
   presetSel.value = s.preset;
-  const sampleIn = el("input", { type: "number", min: "0", step: "1", "aria-label": t("cnn.sample"), class: "sample" });
-  controls.append(el("label", {}, `${t("cnn.preset")} `, presetSel), el("label", {}, `${t("cnn.sample")} `, sampleIn));
+  const sampleIn = el("input", {
+    type: "number",
+    min: "0",
+    step: "1",
+    "aria-label": t("cnn.sample"),
+    class: "sample",
+  });
+  controls.append(
+    el("label", {}, `${t("cnn.preset")} `, presetSel),
+    el("label", {}, `${t("cnn.sample")} `, sampleIn),
+  );
   root.append(controls);
 
   const top = el("div", { class: "cnn-top" });
@@ -33,7 +53,10 @@ mount(async (root) => {
   const overviewPanel = explainPanel(overview);
   async function explainOverview(name, index) {
     try {
-      overviewPanel.show(await sessions.explain(session.id, name, index), `${name}[${index.join(",")}]`);
+      overviewPanel.show(
+        await sessions.explain(session.id, name, index),
+        `${name}[${index.join(",")}]`,
+      );
     } catch (err) {
       showError(root, err);
     }
@@ -64,7 +87,8 @@ mount(async (root) => {
   async function start() {
     clearError(root);
     const body = { preset: store.get().preset };
-    if (store.get().sample >= 0) body.input = { sample: { split: "test", index: store.get().sample } };
+    if (store.get().sample >= 0)
+      body.input = { sample: { split: "test", index: store.get().sample } };
     session = await sessions.create(body);
     root.dataset.sessionId = session.id;
     const detail = await (await fetch(`/api/presets/${body.preset}`)).json();
@@ -105,8 +129,13 @@ mount(async (root) => {
     // Every overview map is clickable: its explanation shows right under the overview.
     const onClick = (name) => (index) => explainOverview(name, index);
     channelGrid(overview, got[0], { label: "input", maxPx: 90, onClick: onClick(got[0].name) });
-    layers.forEach((layer, i) => channelGrid(overview, got[i + 1],
-      { label: `${layer.name} (${layer.type})`, maxPx: 70, onClick: onClick(got[i + 1].name) }));
+    layers.forEach((layer, i) =>
+      channelGrid(overview, got[i + 1], {
+        label: `${layer.name} (${layer.type})`,
+        maxPx: 70,
+        onClick: onClick(got[i + 1].name),
+      }),
+    );
     overview.append(overviewPanel.el);
     showPrediction(got[got.length - 1], target);
     root.dataset.overviewMs = (performance.now() - t0).toFixed(2);
@@ -123,28 +152,50 @@ mount(async (root) => {
     probs.data.forEach((p, i) => {
       const name = className(i);
       const bar = el("span", { class: "bar", style: `width:${Math.round(p * 100)}%` });
-      list.append(el("li", { class: i === best ? "best" : "", "data-class": String(i) },
-        el("span", { class: "cls", text: name }), bar, el("span", { class: "p", text: format(p) })));
+      list.append(
+        el(
+          "li",
+          { class: i === best ? "best" : "", "data-class": String(i) },
+          el("span", { class: "cls", text: name }),
+          bar,
+          el("span", { class: "p", text: format(p) }),
+        ),
+      );
     });
     predBox.append(list);
     predBox.dataset.predicted = String(best);
     predBox.dataset.label = label === null ? "" : String(label);
     if (label === null) return predBox.append(askLabel(probs.data.length));
     const given = session.input.target_from === "request" ? ` (${t("cnn.yourAnswer")})` : "";
-    predBox.append(el("p", { class: "muted label", text: `${t("cnn.label")}: ${className(label)}${given}` }));
+    predBox.append(
+      el("p", { class: "muted label", text: `${t("cnn.label")}: ${className(label)}${given}` }),
+    );
   }
 
   /** "Which digit did you draw?": one button per class (the names come from the
    * server); the answer becomes the input's target and the pass runs against it. */
   function askLabel(k) {
     const key = `cnn.ask.${dataset}`;
-    const box = el("div", { class: "ask-label", role: "group", "aria-labelledby": "ask-label-q" },
-      el("p", { class: "question", id: "ask-label-q", text: t(key) === key ? t("cnn.ask") : t(key) }),
-      el("p", { class: "muted", text: t("cnn.askWhy") }));
+    const box = el(
+      "div",
+      { class: "ask-label", role: "group", "aria-labelledby": "ask-label-q" },
+      el("p", {
+        class: "question",
+        id: "ask-label-q",
+        text: t(key) === key ? t("cnn.ask") : t(key),
+      }),
+      el("p", { class: "muted", text: t("cnn.askWhy") }),
+    );
     const row = el("div", { class: "row answers" });
     for (let i = 0; i < k; i++) {
-      row.append(el("button", { type: "button", "data-class": String(i), text: className(i),
-        onclick: () => answer(i).catch((err) => showError(root, err)) }));
+      row.append(
+        el("button", {
+          type: "button",
+          "data-class": String(i),
+          text: className(i),
+          onclick: () => answer(i).catch((err) => showError(root, err)),
+        }),
+      );
     }
     box.append(row);
     return box;
@@ -184,9 +235,16 @@ mount(async (root) => {
       const box = stage.maps.querySelector(`.tensor[data-tensor="${tensor.name}"]`);
       if (!box) continue;
       const max = ends(tensor);
-      const before = ends(tensors.find((x) => x.name === tensor.name.replace(/\.change$/, ".before")));
-      box.append(el("p", { class: "scale-note", "data-max": String(max),
-        text: t("cnn.changeScale", { max: format(max), before: format(before) }) }));
+      const before = ends(
+        tensors.find((x) => x.name === tensor.name.replace(/\.change$/, ".before")),
+      );
+      box.append(
+        el("p", {
+          class: "scale-note",
+          "data-max": String(max),
+          text: t("cnn.changeScale", { max: format(max), before: format(before) }),
+        }),
+      );
     }
   }
 
@@ -197,7 +255,9 @@ mount(async (root) => {
   sampleIn.addEventListener("change", async () => {
     try {
       store.set({ sample: Number(sampleIn.value), step: -1 });
-      session = await sessions.setInput(session.id, { sample: { split: "test", index: Number(sampleIn.value) } });
+      session = await sessions.setInput(session.id, {
+        sample: { split: "test", index: Number(sampleIn.value) },
+      });
       await afterInput();
     } catch (err) {
       showError(root, err);

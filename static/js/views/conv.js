@@ -15,16 +15,27 @@ const store = createStore({ k: 3, p: 0, s: 1, mode: "xcorr", input: "", kernel: 
 mount(async (root) => {
   const controls = el("div", { class: "controls" });
   const num = (key, label, min, max) => {
-    const input = el("input", { type: "number", min: String(min), max: String(max), step: "1", "data-key": key,
-      value: String(store.get()[key]), "aria-label": label });
+    const input = el("input", {
+      type: "number",
+      min: String(min),
+      max: String(max),
+      step: "1",
+      "data-key": key,
+      value: String(store.get()[key]),
+      "aria-label": label,
+    });
     controls.append(el("label", {}, `${label} `, input));
     return input;
   };
   const kIn = num("k", t("conv.size"), 1, 7);
   const pIn = num("p", t("conv.padding"), 0, 3);
   const sIn = num("s", t("conv.stride"), 1, 4);
-  const mode = el("select", { "aria-label": t("conv.mode"), "data-key": "mode" },
-    el("option", { value: "xcorr", text: t("conv.mode.xcorr") }), el("option", { value: "true", text: t("conv.mode.true") }));
+  const mode = el(
+    "select",
+    { "aria-label": t("conv.mode"), "data-key": "mode" },
+    el("option", { value: "xcorr", text: t("conv.mode.xcorr") }),
+    el("option", { value: "true", text: t("conv.mode.true") }),
+  );
   mode.value = store.get().mode;
   controls.append(el("label", {}, `${t("conv.mode")} `, mode));
   root.append(controls, el("p", { class: "muted", text: t("conv.edit") }));
@@ -47,7 +58,9 @@ mount(async (root) => {
     const st = store.get();
     const body = {
       preset: "conv-basics",
-      overrides: { conv: { conv1: { kernel: st.k, padding: st.p, stride: st.s, flip: st.mode === "true" } } },
+      overrides: {
+        conv: { conv1: { kernel: st.k, padding: st.p, stride: st.s, flip: st.mode === "true" } },
+      },
     };
     if (st.input) body.input = { array: [JSON.parse(st.input)] };
     let next;
@@ -65,16 +78,21 @@ mount(async (root) => {
     const res = await sessions.steps(session.id, { count: 1 });
     caption.show(res.steps[0]);
     tensors = {};
-    for (const name of ["conv1.in", "conv1.w", "conv1.b", "conv1.out"]) tensors[name] = await sessions.tensor(session.id, name);
+    for (const name of ["conv1.in", "conv1.w", "conv1.b", "conv1.out"])
+      tensors[name] = await sessions.tensor(session.id, name);
     const out = tensors["conv1.out"];
     const indices = [];
-    for (let i = 0; i < out.shape[2]; i++) for (let j = 0; j < out.shape[3]; j++) indices.push([0, 0, i, j]);
+    for (let i = 0; i < out.shape[2]; i++)
+      for (let j = 0; j < out.shape[3]; j++) indices.push([0, 0, i, j]);
     explanations = (await sessions.explainMany(session.id, "conv1.out", indices)).explanations;
     const layer = session.network.layers[0];
     const [c, m, n] = session.network.input_shape;
     const [, oh, ow] = layer.output_shape;
-    formula.textContent = `${t("conv.formula")}: ⌊(m + 2p − f) / s⌋ + 1 = ⌊(${m} + 2·${st.p} − ${st.k}) / ${st.s}⌋ + 1 = ${oh}` +
-      (n !== m ? `, ${ow}` : "") + `  →  ${oh} × ${ow}` + (c > 1 ? ` × ${c}` : "");
+    formula.textContent =
+      `${t("conv.formula")}: ⌊(m + 2p − f) / s⌋ + 1 = ⌊(${m} + 2·${st.p} − ${st.k}) / ${st.s}⌋ + 1 = ${oh}` +
+      (n !== m ? `, ${ow}` : "") +
+      `  →  ${oh} × ${ow}` +
+      (c > 1 ? ` × ${c}` : "");
     drawBoard();
     if (player) player.destroy();
     player = new Player(playerBox, {
@@ -85,7 +103,7 @@ mount(async (root) => {
     });
     root.dataset.sessionId = session.id;
     const want = Math.min(store.get().frame, indices.length - 1);
-    await player.go(want >= 0 ? want : 0);
+    await player.go(Math.max(want, 0));
   }
 
   function drawBoard() {
@@ -100,7 +118,12 @@ mount(async (root) => {
     const w = tensors["conv1.w"];
     add("in", "conv1.in", t("conv.input"), 54).draw(plane(x, [0, 0]), scaleFor(x));
     add("w", "conv1.w", t("conv.kernel"), 54).draw(plane(w, [0, 0]), scaleFor(w));
-    add("out", "conv1.out", `${t("conv.output")} (${t("conv.bias")} ${format(tensors["conv1.b"].data[0])})`, 54);
+    add(
+      "out",
+      "conv1.out",
+      `${t("conv.output")} (${t("conv.bias")} ${format(tensors["conv1.b"].data[0])})`,
+      54,
+    );
     maps.in.el.classList.add("clickable");
     maps.w.el.classList.add("clickable");
     maps.in.onClick = async (r, c, v) => {
@@ -133,15 +156,27 @@ mount(async (root) => {
       const [xf, wf] = term.factors;
       if (xf.index) window.push({ r: xf.index[2], c: xf.index[3], style: "window" });
       kernel.push({ r: wf.index[2], c: wf.index[3], style: "source" });
-      grid.append(el("span", { class: "product", title: `${xf.index ? `conv1.in[${xf.index}]` : "0 (padding)"} × conv1.w[${wf.index}]`,
-        text: `${format(xf.value)}×${format(wf.value)}` }));
+      grid.append(
+        el("span", {
+          class: "product",
+          title: `${xf.index ? `conv1.in[${xf.index}]` : "0 (padding)"} × conv1.w[${wf.index}]`,
+          text: `${format(xf.value)}×${format(wf.value)}`,
+        }),
+      );
     }
     maps.in.mark(window);
     maps.w.mark(kernel);
     const sum = exp.terms.map((term) => format(term.product)).join(" + ");
-    products.append(el("h3", { text: t("conv.position", { r: oi, c: oj }) }), grid,
-      el("p", { class: "total", "data-total": String(exp.total), "data-value": String(exp.value),
-        text: `${sum} + ${format(exp.constant.value)} = ${format(exp.total)}` }));
+    products.append(
+      el("h3", { text: t("conv.position", { r: oi, c: oj }) }),
+      grid,
+      el("p", {
+        class: "total",
+        "data-total": String(exp.total),
+        "data-value": String(exp.value),
+        text: `${sum} + ${format(exp.constant.value)} = ${format(exp.total)}`,
+      }),
+    );
     root.dataset.frame = String(i);
     root.dataset.renderMs = (performance.now() - t0).toFixed(2);
   }
@@ -158,4 +193,3 @@ mount(async (root) => {
   });
   await start();
 });
-

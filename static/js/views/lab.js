@@ -9,7 +9,16 @@ import { clearError, el, mount, showError } from "../common.js";
 import { ContourPlot } from "../contour.js";
 import { pick, t } from "../i18n.js";
 import {
-  PALETTE, SHAPES, decodeRuns, decodeStart, encodeRuns, encodeStart, lectureSetup, roundTo, runsTable, swatch,
+  PALETTE,
+  SHAPES,
+  decodeRuns,
+  decodeStart,
+  encodeRuns,
+  encodeStart,
+  lectureSetup,
+  roundTo,
+  runsTable,
+  swatch,
 } from "../lab-setup.js";
 import { LineChart } from "../linechart.js";
 import { Player } from "../player.js";
@@ -26,8 +35,8 @@ class LabPlayer extends Player {
     this.el.classList.add("lab-player");
     this.endKeys = (e) => {
       if (e.target.closest("input, textarea, select, [contenteditable]")) return;
-      if (e.key === "Home") (e.preventDefault(), this.go(0));
-      else if (e.key === "End") (e.preventDefault(), this.go(this.count - 1));
+      if (e.key === "Home") e.preventDefault(), this.go(0);
+      else if (e.key === "End") e.preventDefault(), this.go(this.count - 1);
     };
     document.addEventListener("keydown", this.endKeys);
   }
@@ -52,28 +61,59 @@ class LabPlayer extends Player {
 }
 
 mount(async (root) => {
-  const [rules, surfaces] = await Promise.all([api("GET", "/api/lab/rules"), api("GET", "/api/lab/surfaces")]);
+  const [rules, surfaces] = await Promise.all([
+    api("GET", "/api/lab/rules"),
+    api("GET", "/api/lab/surfaces"),
+  ]);
   const maxSteps = rules.steps.le;
   const infoOf = new Map(surfaces.map((s) => [s.name, s]));
-  if (!infoOf.has(store.get().surface)) store.set({ surface: "bowl", start: "", runs: "", steps: 0 });
+  if (!infoOf.has(store.get().surface))
+    store.set({ surface: "bowl", start: "", runs: "", steps: 0 });
   const grids = new Map();
 
   // Surface picker, its title, description and formula, the lecture's lesson.
-  const surfaceSel = el("select", { "aria-label": t("lab.surface"), "data-field": "surface" },
-    ...surfaces.map((s) => el("option", { value: s.name, text: pick(s.title) })));
-  const lectureBtn = el("button", { type: "button", "data-act": "lecture", text: t("lab.lecture") });
-  root.append(el("div", { class: "controls" }, el("label", {}, `${t("lab.surface")} `, surfaceSel), lectureBtn));
+  const surfaceSel = el(
+    "select",
+    { "aria-label": t("lab.surface"), "data-field": "surface" },
+    ...surfaces.map((s) => el("option", { value: s.name, text: pick(s.title) })),
+  );
+  const lectureBtn = el("button", {
+    type: "button",
+    "data-act": "lecture",
+    text: t("lab.lecture"),
+  });
+  root.append(
+    el(
+      "div",
+      { class: "controls" },
+      el("label", {}, `${t("lab.surface")} `, surfaceSel),
+      lectureBtn,
+    ),
+  );
   const title = el("h2", { class: "lab-title" });
   const description = el("p", { class: "lab-description" });
   const formula = el("p", { class: "formula lab-formula" });
   const note = el("p", { class: "muted lab-note" });
-  root.append(el("section", { class: "caption-box lab-about" }, title, description, formula,
-    el("p", { class: "lab-lesson", text: t("lab.lesson") }), note));
+  root.append(
+    el(
+      "section",
+      { class: "caption-box lab-about" },
+      title,
+      description,
+      formula,
+      el("p", { class: "lab-lesson", text: t("lab.lesson") }),
+      note,
+    ),
+  );
 
   // The plot (click to set the start) beside the setup: start, steps, runs.
   const main = el("div", { class: "lab-main" });
   const figure = el("figure", { class: "lab-plot" });
-  const pointer = el("p", { class: "muted lab-pointer", "aria-live": "off", text: t("lab.startHint") });
+  const pointer = el("p", {
+    class: "muted lab-pointer",
+    "aria-live": "off",
+    text: t("lab.startHint"),
+  });
   const scaleBox = el("div", { class: "lab-scale" });
   const plot = new ContourPlot(figure, {
     label: t("lab.plot"),
@@ -83,12 +123,21 @@ mount(async (root) => {
       setStart([roundTo(x, span), roundTo(y, span)]);
     },
     onHover: (p) => {
-      pointer.textContent = p ? t("lab.pointer", { x: format(p[0]), y: format(p[1]) }) : t("lab.startHint");
+      pointer.textContent = p
+        ? t("lab.pointer", { x: format(p[0]), y: format(p[1]) })
+        : t("lab.startHint");
     },
   });
-  const key = el("p", { class: "lab-key muted" },
-    ...[["☆", "lab.key.global"], ["○", "lab.key.local"], ["✕", "lab.key.saddle"], ["◇", "lab.key.start"]]
-      .map(([sym, k]) => el("span", {}, el("b", { "aria-hidden": "true", text: sym }), ` ${t(k)}`)));
+  const key = el(
+    "p",
+    { class: "lab-key muted" },
+    ...[
+      ["☆", "lab.key.global"],
+      ["○", "lab.key.local"],
+      ["✕", "lab.key.saddle"],
+      ["◇", "lab.key.start"],
+    ].map(([sym, k]) => el("span", {}, el("b", { "aria-hidden": "true", text: sym }), ` ${t(k)}`)),
+  );
   figure.append(el("figcaption", {}, key, scaleBox, pointer));
 
   const side = el("div", { class: "lab-side" });
@@ -98,17 +147,33 @@ mount(async (root) => {
   };
   const sx = num(`${t("lab.start")} x`, { "data-field": "start-x" });
   const sy = num(`${t("lab.start")} y`, { "data-field": "start-y" });
-  const stepsIn = num(t("lab.steps"), { min: String(rules.steps.ge), max: String(maxSteps), step: "1",
-    "data-field": "steps" });
-  const runBtn = el("button", { type: "button", class: "primary", "data-act": "run", text: t("lab.run") });
-  side.append(el("h3", { text: t("lab.setup") }), el("div", { class: "row" }, sx.label, sy.label),
-    el("p", { class: "muted", text: t("lab.startHint") }), el("div", { class: "row" }, stepsIn.label),
-    el("h3", { text: t("lab.runs") }));
+  const stepsIn = num(t("lab.steps"), {
+    min: String(rules.steps.ge),
+    max: String(maxSteps),
+    step: "1",
+    "data-field": "steps",
+  });
+  const runBtn = el("button", {
+    type: "button",
+    class: "primary",
+    "data-act": "run",
+    text: t("lab.run"),
+  });
+  side.append(
+    el("h3", { text: t("lab.setup") }),
+    el("div", { class: "row" }, sx.label, sy.label),
+    el("p", { class: "muted", text: t("lab.startHint") }),
+    el("div", { class: "row" }, stepsIn.label),
+    el("h3", { text: t("lab.runs") }),
+  );
   const table = runsTable(side, rules, (runs) => {
     store.set({ runs: encodeRuns(runs), frame: -1 });
     rerun();
   });
-  side.append(el("div", { class: "row lab-run-row" }, runBtn), el("p", { class: "muted lab-help", text: t("lab.optHelp") }));
+  side.append(
+    el("div", { class: "row lab-run-row" }, runBtn),
+    el("p", { class: "muted lab-help", text: t("lab.optHelp") }),
+  );
   main.append(figure, side);
   root.append(main);
 
@@ -118,7 +183,12 @@ mount(async (root) => {
   const rows = el("ol", { class: "lab-legend", "aria-live": "polite" });
   root.append(el("section", {}, el("h3", { text: t("lab.legend") }), rows));
   const chartLabel = el("p", { class: "muted lab-axis" });
-  const chartBox = el("section", { class: "lab-chart" }, el("h3", { text: t("lab.lossChart") }), chartLabel);
+  const chartBox = el(
+    "section",
+    { class: "lab-chart" },
+    el("h3", { text: t("lab.lossChart") }),
+    chartLabel,
+  );
   root.append(chartBox);
   const chart = new LineChart(chartBox, { label: t("lab.lossChart") });
 
@@ -143,7 +213,8 @@ mount(async (root) => {
 
   async function showSurface() {
     const name = store.get().surface;
-    if (!grids.has(name)) grids.set(name, await api("GET", `/api/lab/surfaces/${name}?resolution=128`));
+    if (!grids.has(name))
+      grids.set(name, await api("GET", `/api/lab/surfaces/${name}?resolution=128`));
     const res = grids.get(name);
     const info = infoOf.get(name);
     surfaceSel.value = name;
@@ -154,8 +225,12 @@ mount(async (root) => {
     plot.setSurface(info, res.grid);
     layout();
     scaleBox.innerHTML = "";
-    scaleBox.append(legend({ kind: "sequential", min: res.grid.min, max: res.grid.max },
-      plot.scale.log ? t("lab.scale.log") : t("lab.scale.linear")));
+    scaleBox.append(
+      legend(
+        { kind: "sequential", min: res.grid.min, max: res.grid.max },
+        plot.scale.log ? t("lab.scale.log") : t("lab.scale.linear"),
+      ),
+    );
   }
 
   function fillInputs() {
@@ -172,7 +247,8 @@ mount(async (root) => {
   let shown = "";
   function rerun({ force = false } = {}) {
     const ticket = ++runCount;
-    const go = () => (ticket === runCount && (force || JSON.stringify(current()) !== shown) ? run(-1) : null);
+    const go = () =>
+      ticket === runCount && (force || JSON.stringify(current()) !== shown) ? run(-1) : null;
     queue = queue.then(go).catch((err) => showError(root, err));
     return queue;
   }
@@ -186,19 +262,24 @@ mount(async (root) => {
         surface: setup.surface,
         start: setup.start,
         steps: setup.steps,
-        runs: setup.runs.map((r) => (r.optimizer === "momentum" ? r : { optimizer: r.optimizer, lr: r.lr })),
+        runs: setup.runs.map((r) =>
+          r.optimizer === "momentum" ? r : { optimizer: r.optimizer, lr: r.lr },
+        ),
       };
       const res = await api("POST", "/api/lab/descent", body);
       clearError(root);
       shown = JSON.stringify(setup);
       paths = res.paths;
-      plot.setPaths(paths.map((p, i) => ({ points: p.points, colour: PALETTE[i], shape: SHAPES[i] })), setup.start);
+      plot.setPaths(
+        paths.map((p, i) => ({ points: p.points, colour: PALETTE[i], shape: SHAPES[i] })),
+        setup.start,
+      );
       buildLegend();
       setChart();
       const count = Math.max(...paths.map((p) => p.points.length));
       const labels = Array.from({ length: count }, (_, k) => t("lab.step", { k }));
       if (!player) player = new LabPlayer(playerBox, { count, labels, onFrame: show });
-      else (player.reset(), player.setCount(count, labels));
+      else player.reset(), player.setCount(count, labels);
       await player.go(frame >= 0 && frame < count ? frame : count - 1);
       root.dataset.run = String(Number(root.dataset.run || 0) + 1);
     } finally {
@@ -213,12 +294,20 @@ mount(async (root) => {
     let y = { log: true, label: t("lab.axis.log") };
     if (!losses.every((v) => v > 0)) {
       const globalMin = info.minima.find((m) => m.global);
-      y = info.bounded_below && globalMin
-        ? { log: true, shift: globalMin.value, label: t("lab.axis.gap", { value: format(globalMin.value) }) }
-        : { symlog: 1e-3, label: t("lab.axis.symlog") };
+      y =
+        info.bounded_below && globalMin
+          ? {
+              log: true,
+              shift: globalMin.value,
+              label: t("lab.axis.gap", { value: format(globalMin.value) }),
+            }
+          : { symlog: 1e-3, label: t("lab.axis.symlog") };
     }
     chartLabel.textContent = y.label;
-    chart.setData(paths.map((p, i) => ({ values: p.losses, colour: PALETTE[i], shape: SHAPES[i] })), y);
+    chart.setData(
+      paths.map((p, i) => ({ values: p.losses, colour: PALETTE[i], shape: SHAPES[i] })),
+      y,
+    );
   }
 
   /** A row per path: the API's outcome, its lecture case (named by the catalog)
@@ -228,23 +317,43 @@ mount(async (root) => {
     rows.innerHTML = "";
     paths.forEach((p, i) => {
       const run = setup.runs[i];
-      const hyper = run.optimizer === "momentum" ? `lr = ${run.lr}, μ = ${run.momentum}` : `lr = ${run.lr}`;
+      const hyper =
+        run.optimizer === "momentum" ? `lr = ${run.lr}, μ = ${run.momentum}` : `lr = ${run.lr}`;
       const n = p.points.length - 1;
       let flag = "";
-      if (p.diverged) flag = t(p.outcome === "diverged" ? "lab.divergedAt" : "lab.escapedAt", { k: p.diverged_at });
-      else if (p.outcome === "diverged") flag = t("lab.grew", { first: format(p.losses[0]), last: format(p.losses[n]), k: n });
+      if (p.diverged)
+        flag = t(p.outcome === "diverged" ? "lab.divergedAt" : "lab.escapedAt", {
+          k: p.diverged_at,
+        });
+      else if (p.outcome === "diverged")
+        flag = t("lab.grew", { first: format(p.losses[0]), last: format(p.losses[n]), k: n });
       else if (n < setup.steps) flag = t("lab.restAt", { k: n });
-      const row = el("li", {
-        class: `lab-row case-${p.case}`, "data-run": String(i), "data-outcome": p.outcome, "data-case": p.case,
-        "data-steps-run": String(n), "data-diverged": p.diverged ? "1" : "0",
-        "data-diverged-at": p.diverged_at === null ? "" : String(p.diverged_at),
-        "data-ended-near": p.ended_near ? p.ended_near.join(",") : "",
-      },
-      el("div", { class: "lab-row-head" }, swatch(i), el("strong", { text: t(`lab.opt.${run.optimizer}`) }),
-        el("span", { class: "lab-hyper", text: hyper }), el("span", { class: "lab-case", text: t(`lab.case.${p.case}`) })),
-      el("p", { class: "caption lab-outcome", text: pick(p.text) }),
-      el("p", { class: "lab-now" }),
-      flag ? el("p", { class: `lab-flag${p.outcome === "diverged" ? " diverged" : ""}`, text: flag }) : null);
+      const row = el(
+        "li",
+        {
+          class: `lab-row case-${p.case}`,
+          "data-run": String(i),
+          "data-outcome": p.outcome,
+          "data-case": p.case,
+          "data-steps-run": String(n),
+          "data-diverged": p.diverged ? "1" : "0",
+          "data-diverged-at": p.diverged_at === null ? "" : String(p.diverged_at),
+          "data-ended-near": p.ended_near ? p.ended_near.join(",") : "",
+        },
+        el(
+          "div",
+          { class: "lab-row-head" },
+          swatch(i),
+          el("strong", { text: t(`lab.opt.${run.optimizer}`) }),
+          el("span", { class: "lab-hyper", text: hyper }),
+          el("span", { class: "lab-case", text: t(`lab.case.${p.case}`) }),
+        ),
+        el("p", { class: "caption lab-outcome", text: pick(p.text) }),
+        el("p", { class: "lab-now" }),
+        flag
+          ? el("p", { class: `lab-flag${p.outcome === "diverged" ? " diverged" : ""}`, text: flag })
+          : null,
+      );
       rows.append(row);
     });
   }
@@ -259,9 +368,17 @@ mount(async (root) => {
       const row = rows.children[i];
       const [x, y] = p.points[k];
       row.querySelector(".lab-now").textContent = t("lab.now", {
-        k, loss: format(p.losses[k]), grad: format(p.grad_norms[k]), x: format(x), y: format(y),
+        k,
+        loss: format(p.losses[k]),
+        grad: format(p.grad_norms[k]),
+        x: format(x),
+        y: format(y),
       });
-      Object.assign(row.dataset, { step: String(k), loss: String(p.losses[k]), gradNorm: String(p.grad_norms[k]) });
+      Object.assign(row.dataset, {
+        step: String(k),
+        loss: String(p.losses[k]),
+        gradNorm: String(p.grad_norms[k]),
+      });
     });
     root.dataset.frame = String(frame);
     root.dataset.renderMs = (performance.now() - t0).toFixed(2);

@@ -13,10 +13,17 @@ const store = createStore({ kind: "max", frame: -1, input: "" });
 
 mount(async (root) => {
   const controls = el("div", { class: "controls" });
-  const kindSel = el("select", { "aria-label": t("pool.kind") },
-    el("option", { value: "max", text: t("pool.max") }), el("option", { value: "avg", text: t("pool.avg") }));
+  const kindSel = el(
+    "select",
+    { "aria-label": t("pool.kind") },
+    el("option", { value: "max", text: t("pool.max") }),
+    el("option", { value: "avg", text: t("pool.avg") }),
+  );
   kindSel.value = store.get().kind;
-  controls.append(el("label", {}, `${t("pool.kind")} `, kindSel), el("span", { class: "muted", text: t("conv.edit") }));
+  controls.append(
+    el("label", {}, `${t("pool.kind")} `, kindSel),
+    el("span", { class: "muted", text: t("conv.edit") }),
+  );
   root.append(controls);
   const playerBox = el("div");
   root.append(playerBox);
@@ -40,7 +47,8 @@ mount(async (root) => {
     for (const name of ["pool1.in", "pool1.out", "pool1.dout", "pool1.dx", "loss.target"]) {
       tensors[name] = await sessions.tensor(session.id, name);
     }
-    if (store.get().kind === "max") tensors["pool1.mask"] = await sessions.tensor(session.id, "pool1.mask");
+    if (store.get().kind === "max")
+      tensors["pool1.mask"] = await sessions.tensor(session.id, "pool1.mask");
     board.innerHTML = "";
     const add = (name, label) => {
       const box = el("div", { class: "pool-cell", "data-tensor": name });
@@ -62,11 +70,19 @@ mount(async (root) => {
     };
     // The pooled values and both deltas explain themselves on a click (the input is
     // edited on a click instead).
-    for (const [key, name] of [["out", "pool1.out"], ["dout", "pool1.dout"], ["dx", "pool1.dx"]]) {
+    for (const [key, name] of [
+      ["out", "pool1.out"],
+      ["dout", "pool1.dout"],
+      ["dx", "pool1.dx"],
+    ]) {
       hm[key].el.classList.add("clickable");
       hm[key].onClick = (r, c) => explainCell(name, [0, 0, r, c]);
     }
-    const frames = ["forward", "loss", ...Array.from({ length: 4 }, (_, k) => `backward ${k + 1}/4`)];
+    const frames = [
+      "forward",
+      "loss",
+      ...Array.from({ length: 4 }, (_, k) => `backward ${k + 1}/4`),
+    ];
     if (player) player.destroy();
     player = new Player(playerBox, {
       count: 2 + tensors["pool1.out"].size,
@@ -93,7 +109,10 @@ mount(async (root) => {
     const maskMarks = [];
     if (tensors["pool1.mask"]) {
       const m = plane(tensors["pool1.mask"], [0, 0]);
-      m.data.forEach((v, k) => v > 0 && maskMarks.push({ r: Math.floor(k / m.cols), c: k % m.cols, style: "chosen" }));
+      m.data.forEach(
+        (v, k) =>
+          v > 0 && maskMarks.push({ r: Math.floor(k / m.cols), c: k % m.cols, style: "chosen" }),
+      );
     }
     hm.in.mark(maskMarks);
     caption.show(steps[Math.min(i <= 1 ? i : 2, steps.length - 1)]);
@@ -116,9 +135,13 @@ mount(async (root) => {
     if (current) {
       const [, , i0, j0] = current.idx;
       hm.dout.mark([{ r: i0, c: j0, style: "target" }]);
-      hm.dx.mark(current.exp.terms.map((term) => ({
-        r: term.factors[1].index[2], c: term.factors[1].index[3], style: term.factors[1].value !== 0 ? "target" : "window",
-      })));
+      hm.dx.mark(
+        current.exp.terms.map((term) => ({
+          r: term.factors[1].index[2],
+          c: term.factors[1].index[3],
+          style: term.factors[1].value !== 0 ? "target" : "window",
+        })),
+      );
       panel.show(current.exp, `pool1.dout[${current.idx.join(",")}]`);
     }
   }

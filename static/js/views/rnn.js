@@ -24,29 +24,61 @@ import { trainPanel } from "../rnn-train.js";
 import { createStore } from "../store.js";
 
 const PRESETS = [
-  "memory-lstm", "memory-lstm-40", "memory-rnn", "sine-lstm", "sine-rnn", "bilstm-memory", "chars-en", "chars-zh",
-  "seq-one-to-many", "seq-many-to-one", "seq-many-to-many",
+  "memory-lstm",
+  "memory-lstm-40",
+  "memory-rnn",
+  "sine-lstm",
+  "sine-rnn",
+  "bilstm-memory",
+  "chars-en",
+  "chars-zh",
+  "seq-one-to-many",
+  "seq-many-to-one",
+  "seq-many-to-many",
 ];
 const PROBLEMS = ["one-to-many", "many-to-one", "many-to-many"];
 
-const store = createStore({ preset: "memory-lstm", step: -1, scale: 1, nl: "tanh", clip: false, epochs: 3, numbers: "" });
+const store = createStore({
+  preset: "memory-lstm",
+  step: -1,
+  scale: 1,
+  nl: "tanh",
+  clip: false,
+  epochs: 3,
+  numbers: "",
+});
 
 mount(async (root) => {
   const s = store.get();
   const controls = el("div", { class: "controls" });
-  const presetSel = el("select", { "aria-label": t("rnn.preset"), "data-control": "preset" },
-    ...PRESETS.map((p) => el("option", { value: p, text: p })));
+  const presetSel = el(
+    "select",
+    { "aria-label": t("rnn.preset"), "data-control": "preset" },
+    ...PRESETS.map((p) => el("option", { value: p, text: p })),
+  );
   presetSel.value = PRESETS.includes(s.preset) ? s.preset : PRESETS[0];
-  const problemSel = el("select", { "aria-label": t("rnn.problem"), "data-control": "problem" },
-    el("option", { value: "", text: "—" }), ...PROBLEMS.map((p) => el("option", { value: p, text: t(`rnn.problem.${p}`) })));
-  const syncProblem = () => (problemSel.value = PROBLEMS.find((p) => store.get().preset === `seq-${p}`) || "");
+  const problemSel = el(
+    "select",
+    { "aria-label": t("rnn.problem"), "data-control": "problem" },
+    el("option", { value: "", text: "—" }),
+    ...PROBLEMS.map((p) => el("option", { value: p, text: t(`rnn.problem.${p}`) })),
+  );
+  const syncProblem = () =>
+    (problemSel.value = PROBLEMS.find((p) => store.get().preset === `seq-${p}`) || "");
   syncProblem();
-  controls.append(el("label", {}, `${t("rnn.preset")} `, presetSel), el("label", {}, `${t("rnn.problem")} `, problemSel));
+  controls.append(
+    el("label", {}, `${t("rnn.preset")} `, presetSel),
+    el("label", {}, `${t("rnn.problem")} `, problemSel),
+  );
   root.append(controls);
 
   // --- the network unrolled over time ------------------------------------------
-  const unrollBox = el("section", { class: "rnn-unrolled" },
-    el("h2", { text: t("rnn.unrolled") }), el("p", { class: "muted", text: t("rnn.unrolledHint") }));
+  const unrollBox = el(
+    "section",
+    { class: "rnn-unrolled" },
+    el("h2", { text: t("rnn.unrolled") }),
+    el("p", { class: "muted", text: t("rnn.unrolledHint") }),
+  );
   const unrollRow = el("div", { class: "unroll-row" });
   unrollBox.append(unrollRow);
   root.append(unrollBox);
@@ -57,7 +89,11 @@ mount(async (root) => {
     session = await sessions.setInput(session.id, { array: [rows] });
     frames = framesOf(session.plan, session.network.input_shape[0]);
     player.reset();
-    player.setCount(frames.length, frames.map(frameLabel), frames.map((f) => f.phase));
+    player.setCount(
+      frames.length,
+      frames.map(frameLabel),
+      frames.map((f) => f.phase),
+    );
     shownStep = null;
     cellBox.innerHTML = "";
     store.set({ step: -1 });
@@ -80,8 +116,12 @@ mount(async (root) => {
   const panel = explainPanel(root);
 
   // --- the whole sequence ------------------------------------------------------------
-  const seqBox = el("section", { class: "rnn-sequence" },
-    el("h2", { text: t("rnn.sequence") }), el("p", { class: "muted", text: t("rnn.sequenceHint") }));
+  const seqBox = el(
+    "section",
+    { class: "rnn-sequence" },
+    el("h2", { text: t("rnn.sequence") }),
+    el("p", { class: "muted", text: t("rnn.sequenceHint") }),
+  );
   root.append(seqBox);
 
   // --- backward through time, and the long-memory task ------------------------------
@@ -199,17 +239,36 @@ mount(async (root) => {
   }
 
   function drawStep(step) {
-    const parts = [el("h3", { text: step.t === null || step.t === undefined ? step.layer : t("rnn.timeStep", { t: step.t }) })];
+    const parts = [
+      el("h3", {
+        text:
+          step.t === null || step.t === undefined ? step.layer : t("rnn.timeStep", { t: step.t }),
+      }),
+    ];
     const scalars = el("p", { class: "scalars" });
     let j = 0;
     for (const tensor of step.tensors || []) {
       if (tensor.shape.length <= 1 && tensor.size <= 4) {
         // Each number a button: every recorded number explains itself.
-        const values = Array.from(tensor.data).map((v, k) => el("button", {
-          type: "button", class: "scalar-value", text: format(v), "aria-label": `${tensor.name} = ${format(v)}`,
-          onclick: () => explain(tensor.name, tensor.shape.length ? [k] : []) }));
-        scalars.append(el("span", { class: "scalar", "data-tensor": tensor.name }, el("code", { text: tensor.name }),
-          " = ", ...values, "  "));
+        const values = Array.from(tensor.data).map((v, k) =>
+          el("button", {
+            type: "button",
+            class: "scalar-value",
+            text: format(v),
+            "aria-label": `${tensor.name} = ${format(v)}`,
+            onclick: () => explain(tensor.name, tensor.shape.length ? [k] : []),
+          }),
+        );
+        scalars.append(
+          el(
+            "span",
+            { class: "scalar", "data-tensor": tensor.name },
+            el("code", { text: tensor.name }),
+            " = ",
+            ...values,
+            "  ",
+          ),
+        );
         continue;
       }
       if (tensor.shape.length < 2 || tensor.shape.length > 3) continue;
@@ -220,7 +279,8 @@ mount(async (root) => {
       const v = vectorBox(j++, tensor, p);
       v.map.draw(p, scaleFor({ ...tensor, role: GATES.has(what) ? "gate" : tensor.role }, p.data));
       v.box.classList.add("clickable"); // every recorded number explains itself
-      v.map.onClick = (r, c) => explain(tensor.name, tensor.shape.length === 3 ? [0, r, c] : [0, c]);
+      v.map.onClick = (r, c) =>
+        explain(tensor.name, tensor.shape.length === 3 ? [0, r, c] : [0, c]);
       parts.push(v.box);
     }
     if (scalars.childNodes.length) parts.push(scalars);

@@ -13,13 +13,17 @@ const store = createStore({ seed: "" });
 
 mount(async (root) => {
   const seed = store.get().seed;
-  const session = await sessions.create({ preset: "tensor-conv", ...(seed !== "" ? { seed: Number(seed) } : {}) });
+  const session = await sessions.create({
+    preset: "tensor-conv",
+    ...(seed !== "" ? { seed: Number(seed) } : {}),
+  });
   const res = await sessions.steps(session.id, { until: "forward" });
   const step = res.steps[0];
   captionBox(root).show(step);
   const get = (name) => sessions.tensor(session.id, name);
   const [x, w, b, partial, out] = await Promise.all(
-    ["conv1.in", "conv1.w", "conv1.b", "conv1.partial", "conv1.out"].map(get));
+    ["conv1.in", "conv1.w", "conv1.b", "conv1.partial", "conv1.out"].map(get),
+  );
   const F = w.shape[0];
   const C = w.shape[1];
   const grid = el("div", { class: "tensor-grid", style: `--cols:${C + 1}` });
@@ -33,7 +37,11 @@ mount(async (root) => {
   // Header row: the input channels.
   for (let c = 0; c < C; c++) {
     const cell = el("div", { class: "grid-cell" });
-    const hm = new Heatmap(cell, { name: `conv1.in[0,${c}]`, label: t("tensor.channel", { c }), cell: 34 });
+    const hm = new Heatmap(cell, {
+      name: `conv1.in[0,${c}]`,
+      label: t("tensor.channel", { c }),
+      cell: 34,
+    });
     hm.draw(plane(x, [0, c]), xs);
     maps.in.push({ hm, lead: [0, c] });
     grid.append(cell);
@@ -42,16 +50,28 @@ mount(async (root) => {
   for (let f = 0; f < F; f++) {
     for (let c = 0; c < C; c++) {
       const cell = el("div", { class: "grid-cell pair" });
-      const k = new Heatmap(cell, { name: `conv1.w[${f},${c}]`, label: t("tensor.kernel", { f }), cell: 30 });
+      const k = new Heatmap(cell, {
+        name: `conv1.w[${f},${c}]`,
+        label: t("tensor.kernel", { f }),
+        cell: 30,
+      });
       k.draw(plane(w, [f, c]), ws);
       maps.w.push({ hm: k, lead: [f, c] });
-      const p = new Heatmap(cell, { name: `conv1.partial[0,${f},${c}]`, label: t("tensor.partial", { f, c }), cell: 34 });
+      const p = new Heatmap(cell, {
+        name: `conv1.partial[0,${f},${c}]`,
+        label: t("tensor.partial", { f, c }),
+        cell: 34,
+      });
       p.draw(plane(partial, [0, f, c]), ps);
       maps.partial.push({ hm: p, lead: [0, f, c] });
       grid.append(cell);
     }
     const sum = el("div", { class: "grid-cell sum" });
-    const o = new Heatmap(sum, { name: `conv1.out[0,${f}]`, label: `${t("tensor.sum", { f })} (b = ${b.data[f]})`, cell: 40 });
+    const o = new Heatmap(sum, {
+      name: `conv1.out[0,${f}]`,
+      label: `${t("tensor.sum", { f })} (b = ${b.data[f]})`,
+      cell: 40,
+    });
     o.draw(plane(out, [0, f]), os);
     o.el.classList.add("clickable");
     o.onClick = async (r, cc) => {
@@ -69,11 +89,14 @@ mount(async (root) => {
             const m = target.find((mm) => mm.lead[0] === a && mm.lead[1] === bb);
             if (!m) continue;
             if (!marks.has(m.hm)) marks.set(m.hm, []);
-            marks.get(m.hm).push({ r: rr, c: qq, style: fct.tensor === "conv1.in" ? "window" : "source" });
+            marks
+              .get(m.hm)
+              .push({ r: rr, c: qq, style: fct.tensor === "conv1.in" ? "window" : "source" });
           }
         }
         for (const [hm, list] of marks) hm.mark(list);
-        for (const m of maps.partial) if (m.lead[1] === f) m.hm.mark([{ r, c: cc, style: "target" }]);
+        for (const m of maps.partial)
+          if (m.lead[1] === f) m.hm.mark([{ r, c: cc, style: "target" }]);
       } catch (err) {
         showError(root, err);
       }
