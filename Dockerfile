@@ -16,8 +16,13 @@ WORKDIR /app
 RUN groupadd --gid 10001 glassbox \
     && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin glassbox
 
+# The pinned, hash-checked dependencies first (scripts/lock makes the file), in their
+# own layer so a code change does not reinstall them; then Glassbox alone.
+COPY requirements.lock .
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+
 COPY . .
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps . \
     && rm -rf build ./*.egg-info \
     && mkdir -p /app/data \
     && chown glassbox:glassbox /app/data

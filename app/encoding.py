@@ -1,6 +1,9 @@
 """Engine objects to JSON: tensors, steps, explanations.
 
-This is the one module that turns engine objects into wire payloads. Tensors go
+Every tensor, step and explanation payload is built here, and the responses that
+carry them are serialised here (`json_response`); other modules assemble plain
+dicts of facts around them (app/views.py: a session's network and plan), and small
+answers (presets, rules, health) go out through FastAPI as usual. Tensors go
 out as {name, role, shape, axes, dtype, min, max, finite, nonfinite, data}:
 `data` is a nested list (encoding "list", readable for scripts) or base64 of
 little-endian float32 (encoding "b64", for the browser: a Float32Array). NaN
@@ -16,32 +19,37 @@ slower on nested lists).
 from __future__ import annotations
 
 import base64
+import math
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import numpy as np
 import orjson
 from fastapi.responses import Response
 
-from engine.functional.explain import Explanation
+from engine.explain import Explanation
 from engine.trace import Step, TensorRecord
 
 Encoding = Literal["list", "b64"]
-_NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+Facts = Callable[[str], dict[str, Any]]  # a tensor's name -> extra payload fields
+# JSON has no NaN or Infinity: every payload (tensor data, explanations, losses, training
+# progress, BP metrics) sends them as these strings, through json_number or _list_data.
+NAN, POS_INF, NEG_INF = "NaN", "Infinity", "-Infinity"
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _list_data(a: np.ndarray) -> Any:
     if a.ndim == 0:  # orjson serialises arrays, not 0-d ones
         v = a.item()
-        return v if a.dtype.kind in "iub" or np.isfinite(v) else _NONFINITE[str(v).lower()]
+        return v if a.dtype.kind in "iub" else json_number(v)
     if a.dtype.kind in "iub":
         return np.ascontiguousarray(a, dtype=np.int64)
     if np.isfinite(a).all():
         return np.ascontiguousarray(a, dtype=np.float32)  # orjson needs C order
     obj = a.astype(object)
-    obj[np.isnan(a)] = "NaN"
-    obj[np.isposinf(a)] = "Infinity"
-    obj[np.isneginf(a)] = "-Infinity"
+    obj[np.isnan(a)] = NAN
+    obj[np.isposinf(a)] = POS_INF
+    obj[np.isneginf(a)] = NEG_INF
     return obj.tolist() if obj.ndim else obj.item()
 
 
@@ -53,8 +61,11 @@ def _short(v: float | None, dtype: np.dtype) -> float | None:
     return float(str(np.float32(v)))
 
 
-def tensor_payload(rec: TensorRecord, encoding: Encoding = "list") -> dict[str, Any]:
-    """One tensor, ready for orjson."""
+def tensor_payload(
+    rec: TensorRecord, encoding: Encoding = "list", facts: Facts | None = None
+) -> dict[str, Any]:
+    """One tensor, ready for orjson; `facts(name)` adds what the page needs to know
+    besides the numbers ({explainable, cell}: app.sessions.tensor_facts)."""
     a = rec.data
     lo, hi = (_short(v, a.dtype) for v in rec.min_max())
     finite_mask = np.isfinite(a) if a.dtype.kind == "f" else None
@@ -72,6 +83,7 @@ def tensor_payload(rec: TensorRecord, encoding: Encoding = "list") -> dict[str, 
         "min": lo,
         "max": hi,
         "finite": finite,
+        **(facts(rec.name) if facts is not None else {}),
     }
     if not finite:
         out["nonfinite"] = {
@@ -91,12 +103,15 @@ def tensor_payload(rec: TensorRecord, encoding: Encoding = "list") -> dict[str, 
 
 def step_payload(
     step: Step,
-    tensors: dict[str, TensorRecord] | None,
+    tensors: Mapping[str, TensorRecord] | None,
     encoding: Encoding = "list",
     partials: bool = False,
     sent: dict[int, str] | None = None,
+    facts: Facts | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> dict[str, Any]:
-    """One step; with `tensors`, each named tensor's payload is included.
+    """One step; with `tensors`, each named tensor's payload is included (only those
+    whose name `keep` accepts, when it is given).
 
     A tensor that is the very array of one already in this response (a ReLU's
     input is the conv's output; the update's `w.before` is the forward's `w`) goes
@@ -118,17 +133,16 @@ def step_payload(
         out["tensors"] = []
         for name in step.tensors:
             rec = tensors[name]
-            if rec.role == "partial" and not partials:
+            if (rec.role == "partial" and not partials) or (keep is not None and not keep(name)):
                 continue
             key = id(rec.data)
             if sent is not None and key in sent:
-                out["tensors"].append(
-                    {"name": name, "role": rec.role, "axes": list(rec.axes), "same_as": sent[key]}
-                )
+                ref = {"name": name, "role": rec.role, "axes": list(rec.axes), "same_as": sent[key]}
+                out["tensors"].append({**ref, **(facts(name) if facts is not None else {})})
             else:
                 if sent is not None:
                     sent[key] = name
-                out["tensors"].append(tensor_payload(rec, encoding))
+                out["tensors"].append(tensor_payload(rec, encoding, facts))
     return out
 
 
@@ -140,25 +154,28 @@ def explanation_payload(exp: Explanation, names: dict[str, str], value: float) -
     def rename(f: dict[str, Any] | None) -> dict[str, Any] | None:
         if f is not None:
             f["tensor"] = names.get(f["tensor"], f["tensor"])
-            f["value"] = _number(f["value"])
+            f["value"] = json_number(f["value"])
         return f
 
     for term in d["terms"]:
         term["factors"] = [rename(f) for f in term["factors"]]
-        term["product"] = _number(term["product"])
+        term["product"] = json_number(term["product"])
     d["constant"], d["scale"] = rename(d["constant"]), rename(d["scale"])
     d["index"] = list(d["index"])
-    d["total"], d["value"] = _number(d["total"]), _number(value)
+    d["total"], d["value"] = json_number(d["total"]), json_number(value)
     if "activation" in d:
         act = d["activation"]
-        act["z"], act["value"] = _number(act["z"]), _number(act["value"])
+        act["z"], act["value"] = json_number(act["z"]), json_number(act["value"])
     return d
 
 
-def _number(v: float) -> float | str:
-    """A float, or "NaN", "Infinity", "-Infinity" (JSON has no such numbers)."""
+def json_number(v: float) -> float | str:
+    """A float, or "NaN", "Infinity", "-Infinity" (JSON has no such numbers): the one
+    way a number outside a tensor goes out (orjson would write null)."""
     v = float(v)
-    return v if np.isfinite(v) else _NONFINITE[str(v).lower()]
+    if math.isfinite(v):
+        return v
+    return NAN if math.isnan(v) else (POS_INF if v > 0 else NEG_INF)
 
 
 def dumps(payload: Any) -> bytes:

@@ -6,6 +6,8 @@ list of {loc, msg, type, ...} like FastAPI's own 422s.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
@@ -19,8 +21,11 @@ from app.sessions.explain import NotExplainable
 from app.sessions.training import TrainingBusy
 from app.store import SessionNotFound, VersionConflict
 
+# The type of a route's `responses=` (FastAPI's own annotation).
+Responses = dict[int | str, dict[str, Any]]
+
 # Documented on every route that reads a JSON body.
-BODY_ERRORS: dict[int | str, dict[str, object]] = {
+BODY_ERRORS: Responses = {
     400: {"model": ErrorOut, "description": "The body is not JSON text (e.g. not UTF-8)"},
     413: {"model": ErrorOut, "description": "The body is larger than max_body_bytes"},
 }

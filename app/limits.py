@@ -88,6 +88,13 @@ DOCUMENTED = (
     ("ConvOverride", "stride", "max_stride"),
     ("ConvOverride", "padding", "max_padding"),
     ("Overrides", "seq_len", "max_seq_len"),
+    ("BPSessionCreate", "hidden", "max_bp_neurons"),
+    ("BPCompare", "hidden", "max_bp_neurons"),
+)
+# (schema component, property, limit) for a list of integers at most that long.
+DOCUMENTED_LENGTH = (
+    ("BPSessionCreate", "hidden", "max_bp_layers"),
+    ("BPCompare", "hidden", "max_bp_layers"),
 )
 
 
@@ -103,6 +110,10 @@ def document_limits(openapi: dict[str, Any], limits: Limits) -> dict[str, Any]:
         _bound(node, allowed)
         note = f"at most {allowed} (limit {limit}, set by GLASSBOX_LIMIT_{limit.upper()})"
         node["description"] = f"{node['description']}; {note}" if "description" in node else note
+    for component, prop, limit in DOCUMENTED_LENGTH:
+        node = schemas.get(component, {}).get("properties", {}).get(prop)
+        if node is not None:
+            node["maxItems"] = getattr(limits, limit)
     return openapi
 
 

@@ -10,7 +10,8 @@ from threadpoolctl import threadpool_limits
 
 from app import __version__, errors
 from app.limits import document_limits
-from app.routers import bp, docs, edits, health, lab, pages, presets, sessions
+from app.openapi_links import link_sessions
+from app.routers import bp, docs, edits, health, lab, pages, presets, rules, sessions
 from app.sessions import SessionService
 from app.settings import Settings, get_settings
 from app.store import open_store
@@ -55,17 +56,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = SessionService(store, settings)
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:  # built once, with this app's limits
-            app.openapi_schema = document_limits(FastAPI.openapi(app), settings.limits)
+        if app.openapi_schema is None:  # built once, with this app's limits and links
+            schema = document_limits(FastAPI.openapi(app), settings.limits)
+            app.openapi_schema = link_sessions(schema)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.limits.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     docs.install(app)
-    routers = (health, presets, sessions, edits, lab, bp, pages)
+    routers = (health, presets, rules, sessions, edits, lab, bp, pages)
     for router in (r.router for r in routers):
         app.include_router(router)
     return app

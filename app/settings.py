@@ -11,8 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Limits(BaseSettings):
     """What one request may ask for; anything above is a 422 naming the limit.
 
-    Defaults are what a classroom needs (design.md). `GLASSBOX_LIMIT_MAX_KERNELS=64`
-    raises one.
+    Defaults are what a classroom needs (docs/deployment.md lists them).
+    `GLASSBOX_LIMIT_MAX_KERNELS=64` raises one.
     """
 
     model_config = SettingsConfigDict(env_prefix="GLASSBOX_LIMIT_", extra="ignore")
@@ -24,6 +24,8 @@ class Limits(BaseSettings):
     max_stride: int = Field(4, ge=1)
     max_padding: int = Field(3, ge=0)
     max_layers: int = Field(16, ge=1, description="layers in an uploaded network")
+    max_bp_layers: int = Field(4, ge=1, description="hidden layers of a BP page network")
+    max_bp_neurons: int = Field(64, ge=1, description="neurons per hidden layer of a BP network")
     max_features: int = Field(4096, ge=1, description="inputs or outputs of a dense layer")
     max_seq_len: int = Field(100, ge=1, description="sequence length")
     max_hidden: int = Field(64, ge=1, description="recurrent hidden size")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from app.encoding import json_number
 from app.sessions.state import Live
 from engine.network import Sequential
 
@@ -24,9 +23,8 @@ def network_info(net: Sequential) -> dict[str, Any]:
 
 
 def loss_value(v: float | None) -> float | str | None:
-    if v is None or np.isfinite(v):
-        return v
-    return "NaN" if np.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    """The pass's loss (None before the loss step), non-finite as encoding.json_number."""
+    return None if v is None else json_number(v)
 
 
 def session_payload(live: Live) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from engine.trace import Meta, Trace
 LOSSES = ("softmax_cross_entropy", "mse", "mse_onehot")
 # Losses whose targets are class labels (N,); "mse" compares with arrays shaped like the output.
 LABEL_LOSSES = ("softmax_cross_entropy", "mse_onehot")
-_PREPARED = ("_plans", "_runners", "_by_name")  # made on first use; see Sequential.__getstate__
+_PREPARED = ("_plans", "_by_name")  # made on first use; see Sequential.__getstate__
 
 
 class Sequential:
@@ -58,8 +58,8 @@ class Sequential:
         self.output_shape = self.shapes()[-1][1:]
 
     def __getstate__(self) -> dict[str, Any]:
-        """Copies and pickles leave out what is prepared on use (the plans, the runners
-        bound to these very layers, the name lookup): a copy makes its own."""
+        """Copies and pickles leave out what is prepared on use (the plans, the name
+        lookup): a copy makes its own."""
         return {k: v for k, v in self.__dict__.items() if k not in _PREPARED}
 
     # --- shapes and description -------------------------------------------
@@ -144,8 +144,10 @@ class Sequential:
                 f"input must have shape (N, {', '.join(map(str, self.input_shape))}); "
                 f"got {arr.shape}"
             )
-        # Checked after the cast: 1e300 is finite in float64 but inf in float32.
-        arr = arr.astype(self.dtype, copy=False)
+        # Checked after the cast: 1e300 is finite in float64 but inf in float32; the cast's
+        # overflow is not a warning here because check_finite refuses its Inf just below.
+        with np.errstate(over="ignore"):
+            arr = arr.astype(self.dtype, copy=False)
         check_finite(arr, "input")
         return arr
 
@@ -200,9 +202,11 @@ class Sequential:
     ) -> np.ndarray | None:
         """Deltas back through every layer; the input's delta (returned) only if
         need_dx (training does not need it; a trace then computes it on first read)."""
+        delta: np.ndarray | None = dout
         for i in range(len(self.layers) - 1, -1, -1):
-            dout = self.layers[i].backward(dout, trace, need_dx=need_dx or i > 0)
-        return dout
+            assert delta is not None  # every layer but the first hands its delta on
+            delta = self.layers[i].backward(delta, trace, need_dx=need_dx or i > 0)
+        return delta
 
     def update_layer(self, layer: Layer, opt: Optimizer, trace: Trace | None = None) -> None:
         """Apply the optimizer to one layer's parameters (new arrays, old ones kept)."""
@@ -245,27 +249,28 @@ class Sequential:
         return plans[optimizer_kind]
 
     def _make_plan(self, optimizer_kind: str) -> list[PlannedStep]:
-        with_params = [lay for lay in self.layers if lay.params]
-        # What each planned step runs, by step index (the same for every plan).
-        self.__dict__["_runners"] = [
-            *map(_forward_runner, self.layers),
-            self._loss_step,
-            *(_backward_runner(lay, lay is self.layers[0]) for lay in reversed(self.layers)),
-            *(partial(self._update_step, lay) for lay in with_params),
-        ]
         items = [("forward", lay.name, lay.op) for lay in self.layers]
         items.append(("loss", "loss", self.loss_kind))
         items += [("backward", lay.name, lay.op) for lay in reversed(self.layers)]
-        items += [("update", lay.name, optimizer_kind) for lay in with_params]
+        items += [("update", lay.name, optimizer_kind) for lay in self.layers if lay.params]
         return [PlannedStep(i, *item) for i, item in enumerate(items)]
 
-    def runners(self, plan: list[PlannedStep]) -> list[Runner]:
-        """What runs each step of a plan of this network (engine.stepper.Pass), by step
-        index: made with the first plan, the same for every optimizer's."""
-        return self.__dict__["_runners"]
+    def runner(self, step: PlannedStep) -> Runner:
+        """What runs `step` (engine.stepper.Pass), from its fields alone: its phase and
+        its layer."""
+        if step.phase == "loss":
+            return self._loss_step
+        layer = self.layer(step.layer)
+        if step.phase == "forward":
+            return _forward_runner(layer)
+        if step.phase == "backward":
+            return _backward_runner(layer, layer is self.layers[0])
+        if step.phase == "update":
+            return partial(self._update_step, layer)
+        raise ValueError(f"no runner for a {step.phase!r} step")
 
     def _loss_step(self, state: PassState, trace: Trace, _: Optimizer) -> dict[str, Any]:
-        assert state.act is not None
+        assert state.act is not None and state.target is not None  # a labelled pass
         state.loss, state.delta = self.loss(state.act, state.target, trace)
         n, k = state.act.shape[0], state.act.shape[-1]
         return {"k": k, "n": n, "nk": state.act.size}
@@ -298,6 +303,10 @@ class Sequential:
 
     def train_batch(self, x: np.ndarray, target: np.ndarray, opt: Optimizer) -> float:
         """One forward, backward and update on a batch; returns the loss."""
+        with np.errstate(all="ignore"):  # a diverging run is reported, not warned of (stepper.py)
+            return self._train_batch(x, target, opt)
+
+    def _train_batch(self, x: np.ndarray, target: np.ndarray, opt: Optimizer) -> float:
         value, dout = self.loss(self.forward(x), target)
         self.backward(dout, need_dx=False)
         self.update(opt)

@@ -1,7 +1,10 @@
 """Optimizers: SGD, SGD with momentum, Adam (PyTorch's update rules).
 
-`step(key, p, g)` returns a NEW array: the trace keeps references to the
-weights a pass used, so weights are never changed in place.
+Each holds its hyperparameters and per-parameter state (momentum's velocity, Adam's
+moments and step count); the update itself is engine.functional.optim's, the same
+functions the learning-rate lab steps with. `step(key, p, g)` returns a NEW array
+of p's dtype: the trace keeps references to the weights a pass used, so weights are
+never changed in place.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+
+from engine.functional.optim import adam_update, momentum_update, sgd_update
 
 
 class Optimizer:
@@ -57,7 +62,8 @@ class SGD(Optimizer):
     kind = "sgd"
 
     def _update(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
-        return p - p.dtype.type(self.lr) * g
+        # lr in p's own type: a float32 parameter is updated in float32
+        return sgd_update(p, g, p.dtype.type(self.lr)).astype(p.dtype, copy=False)
 
 
 class Momentum(Optimizer):
@@ -73,9 +79,11 @@ class Momentum(Optimizer):
 
     def _update(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         slot = self.state.setdefault(key, {})
-        v = g.copy() if "v" not in slot else self.momentum * slot["v"] + g
+        v = slot.get("v", np.zeros_like(p))
+        lr = p.dtype.type(self.lr)
+        p_new, v = momentum_update(p, g, v, lr, self.momentum)
         slot["v"] = v.astype(p.dtype, copy=False)
-        return p - p.dtype.type(self.lr) * slot["v"]
+        return p_new.astype(p.dtype, copy=False)
 
     def hyper(self) -> dict[str, float]:
         return {"lr": self.lr, "momentum": self.momentum}
@@ -96,12 +104,11 @@ class Adam(Optimizer):
 
     def _update(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         slot = self.state.setdefault(key, {"m": np.zeros_like(p), "v": np.zeros_like(p)})
-        t = self.steps[key]
-        slot["m"] = (self.beta1 * slot["m"] + (1 - self.beta1) * g).astype(p.dtype, copy=False)
-        slot["v"] = (self.beta2 * slot["v"] + (1 - self.beta2) * g * g).astype(p.dtype, copy=False)
-        m_hat = slot["m"] / (1 - self.beta1**t)
-        v_hat = slot["v"] / (1 - self.beta2**t)
-        return (p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.dtype, copy=False)
+        p_new, m, v = adam_update(
+            p, g, slot["m"], slot["v"], self.steps[key], self.lr, self.beta1, self.beta2, self.eps
+        )
+        slot["m"], slot["v"] = m.astype(p.dtype, copy=False), v.astype(p.dtype, copy=False)
+        return p_new.astype(p.dtype, copy=False)
 
     def hyper(self) -> dict[str, float]:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

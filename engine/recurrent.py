@@ -7,7 +7,7 @@ stepped one time step at a time.
 A RecurrentNet is a Sequential of two layers, [cell, head], named `lstm1` (or
 `rnn1`, `bilstm1`) and `head`, so everything that handles a Sequential handles
 it (params, update, weights files, predict). What it adds:
-- the stepped pass (`plan` / `runners`, walked by engine.stepper.Pass): forward
+- the stepped pass (`plan` / `runner`, walked by engine.stepper.Pass): forward
   one time step at a time (per direction for a BiLSTM, then their concatenation),
   the head, the loss, the head backward, backward one time step at a time in
   reverse, optional gradient clipping, then one update per layer. Each step runs
@@ -40,6 +40,7 @@ from engine.functional import (
 )
 from engine.functional._validate import as_float, check_finite
 from engine.layers import LSTM, RNN, BiLSTM, DenseEach, DenseLast, RecurrentLayer
+from engine.layers.recurrent import StepRunner
 from engine.network import LOSSES, Sequential
 from engine.optim import Optimizer
 from engine.stepper import PassState, PlannedStep, Runner
@@ -51,24 +52,25 @@ TORCH_NAMES = {"w_ih": "weight_ih_l0", "w_hh": "weight_hh_l0", "b_ih": "bias_ih_
                "b_hh": "bias_hh_l0", "w": "weight", "b": "bias"}  # fmt: skip
 
 
+def torch_name(key: str) -> str:
+    """A RecurrentNet parameter's torch name: `lstm1.w_ih_reverse` -> `cell.weight_ih_l0_reverse`,
+    `head.w` -> `head.weight`."""
+    layer, name = key.split(".", 1)
+    base = name.removesuffix("_reverse")
+    prefix = "head" if layer == "head" else "cell"
+    return f"{prefix}.{TORCH_NAMES[base]}{name[len(base) :]}"
+
+
 def torch_names(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A RecurrentNet's parameters under torch's names: `cell.weight_ih_l0[_reverse]`,
     ..., `head.weight`, `head.bias` (arrays shared, not copied)."""
-    out = {}
-    for key, value in params.items():
-        layer, name = key.split(".", 1)
-        base, rev = (
-            (name[: -len("_reverse")], "_reverse") if name.endswith("_reverse") else (name, "")
-        )
-        prefix = "head" if layer == "head" else "cell"
-        out[f"{prefix}.{TORCH_NAMES[base]}{rev}"] = value
-    return out
+    return {torch_name(key): value for key, value in params.items()}
 
 
 def from_torch_names(net: RecurrentNet, state: dict[str, Any]) -> dict[str, np.ndarray]:
     """The inverse of `torch_names` for `net` (values as float arrays), ready for
     net.set_params."""
-    back: dict[str, str] = torch_names({k: k for k in net.params()})  # type: ignore[dict-item]
+    back = {torch_name(k): k for k in net.params()}
     missing = sorted(set(back) - set(state))
     if missing:
         raise ValueError(f"state lacks {', '.join(missing)}")
@@ -154,7 +156,7 @@ class RecurrentNet(Sequential):
         }
 
     @classmethod
-    def from_spec(cls, spec: dict[str, Any], seed: int = 0) -> RecurrentNet:  # type: ignore[override]
+    def from_spec(cls, spec: dict[str, Any], seed: int = 0) -> RecurrentNet:
         keys = ("cell", "input_size", "hidden_size", "output_size", "head", "loss", "seq_len",
                 "clip", "nonlinearity", "forget_bias")  # fmt: skip
         try:
@@ -227,7 +229,7 @@ class RecurrentNet(Sequential):
                 trace.record(f"clip.{name}", "grad", np.array(self.last_clip[name]), ())
         return self.last_clip
 
-    def train_batch(self, x: np.ndarray, target: np.ndarray, opt: Optimizer) -> float:
+    def _train_batch(self, x: np.ndarray, target: np.ndarray, opt: Optimizer) -> float:
         """One forward, backward, clipping (if set) and update; returns the loss."""
         value, dout = self.loss(self.forward(x), target)
         self.backward(dout)
@@ -242,66 +244,37 @@ class RecurrentNet(Sequential):
 
     # --- stepping (engine.stepper.Pass) -----------------------------------------
     def plan(self, optimizer_kind: str) -> list[PlannedStep]:
-        """Forward per time step (per direction), the head, the loss, the head backward,
-        backward per time step in reverse, clipping, one update per layer."""
-        rec, top, steps = self.recurrent, self.layers[1], range(self.seq_len)
-        items: list[tuple[str, str, str, int | None]] = []
-        if rec.op == "bilstm":
-            fwd = [(rec.name, "lstm_fwd_step", t) for t in steps]
-            bwd = [(rec.name, "lstm_bwd_step", t) for t in reversed(steps)]
-            items += [("forward", *s) for s in fwd + bwd]
-            items.append(("forward", rec.name, "bilstm_concat", None))
-            back = fwd[::-1] + bwd[::-1]
-        else:
-            items += [("forward", rec.name, f"{rec.op}_step", t) for t in steps]
-            back = [(rec.name, f"{rec.op}_step", t) for t in reversed(steps)]
-        items += [("forward", top.name, top.op, None), ("loss", "loss", self.loss_kind, None)]
-        items += [("backward", top.name, top.op, None)] + [("backward", *s) for s in back]
+        """Forward per time step (per direction, then their concatenation, for a BiLSTM:
+        the layer plans its own), the head, the loss, the head backward, backward per
+        time step in reverse, clipping, one update per layer."""
+        rec, top, t_len = self.recurrent, self.layers[1], self.seq_len
+        items: list[tuple[str, str, str, int | None, str | None]] = [
+            ("forward", rec.name, op, t, d) for op, t, d in rec.forward_plan(t_len)
+        ]
+        items += [("forward", top.name, top.op, None, None),
+                  ("loss", "loss", self.loss_kind, None, None),
+                  ("backward", top.name, top.op, None, None)]  # fmt: skip
+        items += [("backward", rec.name, op, t, d) for op, t, d in rec.backward_plan(t_len)]
         if self.clip is not None:
-            items.append(("backward", "clip", "clip_grad_norm", None))
-        items += [("update", lay.name, optimizer_kind, None) for lay in self.layers]
+            items.append(("backward", "clip", "clip_grad_norm", None, None))
+        items += [("update", lay.name, optimizer_kind, None, None) for lay in self.layers]
         return [PlannedStep(i, *item) for i, item in enumerate(items)]
 
-    def runners(self, plan: list[PlannedStep]) -> list[Runner]:
-        """What runs each step of `plan` (engine.stepper.Pass): run_step on it."""
-        return [partial(self.run_step, planned) for planned in plan]
+    def runner(self, step: PlannedStep) -> Runner:
+        """What runs `step`, from its fields alone: the recurrent layer's time steps
+        (the layer makes them from t and direction), clipping, and otherwise what a
+        Sequential runs (the head, the loss, the updates)."""
+        rec = self.recurrent
+        if step.layer == rec.name and step.phase == "forward":
+            return partial(_forward_in_time, rec.forward_runner(step.t, step.direction))
+        if step.layer == rec.name and step.phase == "backward":
+            return partial(_backward_in_time, rec.backward_runner(step.t, step.direction))
+        if step.phase == "backward" and step.layer == "clip":
+            return self._clip_step
+        return super().runner(step)
 
-    def run_step(
-        self, planned: PlannedStep, state: PassState, trace: Trace, optimizer: Optimizer
-    ) -> dict[str, Any]:
-        """Run one planned step; returns the values its caption is filled with."""
-        phase, op, t = planned.phase, planned.op, planned.t
-        rec, top = self.recurrent, self.layers[1]
-        if phase == "loss":
-            assert state.act is not None
-            state.loss, state.delta = self.loss(state.act, state.target, trace)
-            return {"k": state.act.shape[-1], "n": state.act.shape[0], "nk": state.act.size}
-        if phase == "update":
-            layer = self.layer(planned.layer)
-            self.update_layer(layer, optimizer, trace)
-            return {"layer": layer.name, **optimizer.hyper()}
-        if op == "clip_grad_norm":
-            return self.clip_grads(trace)
-        if planned.layer == top.name:
-            if phase == "forward":
-                state.act = top.forward(state.extra.pop("hs"), trace)
-            else:
-                state.extra["dhs"] = top.backward(state.delta, trace)
-            return top.describe()
-        if op == "bilstm_concat":
-            state.extra["hs"], values = rec.concat_step(trace)  # type: ignore[attr-defined]
-            return values
-        assert t is not None
-        args = (op.split("_")[1],) if rec.op == "bilstm" else ()
-        if phase == "forward":
-            out, values = rec.forward_step(*args, t, state.x, trace)  # type: ignore[attr-defined]
-            if out is not None and rec.op != "bilstm":
-                state.extra["hs"] = out
-            return values
-        dx, values = rec.backward_step(*args, t, state.extra["dhs"], trace)  # type: ignore[attr-defined]
-        if dx is not None:
-            state.delta = dx
-        return values
+    def _clip_step(self, _: PassState, trace: Trace, __: Optimizer) -> dict[str, Any]:
+        return self.clip_grads(trace)
 
     # --- one-to-many --------------------------------------------------------------
     def generate(self, x_seed: np.ndarray, steps: int) -> np.ndarray:
@@ -321,15 +294,18 @@ class RecurrentNet(Sequential):
             raise ValueError("feeding values back needs output_size == input_size")
         rec, top = self.recurrent, self.layers[1]
         w, b = top.params["w"], top.params["b"]
-        states: tuple[np.ndarray | None, ...] = (None, None)
+        p = rec.params
+        weights = (p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"])
+        h: np.ndarray | None = None
+        c: np.ndarray | None = None
         out_steps = []
         for _ in range(int(steps)):
-            if self.cell == "rnn":
-                hs, cache = rnn(x, states[0], *rec.weights(), rec.nonlinearity)  # type: ignore[attr-defined]
-                states = (cache.hx[-1, : rec.hidden_size].T,)
+            if isinstance(rec, RNN):
+                hs, rnn_cache = rnn(x, h, *weights, rec.nonlinearity)
+                h = rnn_cache.hx[-1, : rec.hidden_size].T
             else:
-                hs, cache = lstm(x, *states, *rec.weights())
-                states = (cache.h[-1].T, cache.c[-1].T)
+                hs, lstm_cache = lstm(x, h, c, *weights)
+                h, c = lstm_cache.h[-1].T, lstm_cache.c[-1].T
             out, _ = head_many_to_many(hs[:, -1:], w, b)
             if self.loss_kind == "mse":
                 x = out
@@ -337,3 +313,26 @@ class RecurrentNet(Sequential):
                 x = np.eye(sizes["input_size"], dtype=self.dtype)[out[:, 0].argmax(axis=1)][:, None]
             out_steps.append(x[:, 0])
         return np.stack(out_steps, axis=1)
+
+
+def _forward_in_time(
+    run: StepRunner, state: PassState, trace: Trace, _: Optimizer
+) -> dict[str, Any]:
+    """A recurrent layer's forward step: the one that completes the layer's output (every
+    h, N x T x H) hands it on to the head."""
+    out, values = run(state.x, trace)
+    if out is not None:
+        state.act = out
+    return values
+
+
+def _backward_in_time(
+    run: StepRunner, state: PassState, trace: Trace, _: Optimizer
+) -> dict[str, Any]:
+    """A recurrent layer's backward step, given dL/dh of every step (the head's delta);
+    the last one hands dx on."""
+    assert state.delta is not None
+    dx, values = run(state.delta, trace)
+    if dx is not None:
+        state.delta = dx
+    return values

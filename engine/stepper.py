@@ -1,11 +1,14 @@
 """A pass, one step at a time: the plan the API walks and the trace it fills.
 
-The model supplies the plan and runs each planned step (the `Steppable`
+The model supplies the plan and what runs each planned step (the `Steppable`
 protocol below): a Sequential network plans forward through each layer, the
 loss, backward through each layer in reverse, then one update per layer with
-parameters; a recurrent model plans one step per time step. Steps run strictly
-in order; a finished pass can be replayed from its inputs (same weights, same
-sample) to rebuild it exactly, which is how a stored session resumes.
+parameters; a recurrent model plans one step per time step (and per direction).
+Each planned step (engine.trace.PlannedStep) names its phase, layer, op, time
+step and direction as fields, and the model makes what runs it from those alone
+(`runner`), so no call has to come before another. Steps run strictly in order;
+a finished pass can be replayed from its inputs (same weights, same sample) to
+rebuild it exactly, which is how a stored session resumes.
 
 An input without a target (a drawn digit nobody has labelled yet) has nothing to
 score: its pass is the forward steps and one loss-phase step that gives the
@@ -17,7 +20,7 @@ label would train the network on a wrong answer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -35,7 +38,6 @@ class PassState:
     act: np.ndarray | None = None  # the latest forward output
     delta: np.ndarray | None = None  # the latest delta handed backward
     loss: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # model-specific carry
 
 
 Runner = Callable[[PassState, Trace, Optimizer], dict[str, Any]]
@@ -50,9 +52,10 @@ class Steppable(Protocol):
 
     def plan(self, optimizer_kind: str) -> list[PlannedStep]: ...
 
-    def runners(self, plan: list[PlannedStep]) -> list[Runner]:
-        """What runs each step of `plan` (as `plan` returned it), in its order: it
-        records into the trace and returns the values the step's caption is filled with."""
+    def runner(self, step: PlannedStep) -> Runner:
+        """What runs `step` of a plan `plan` returned, made from the step's fields alone
+        (no state from an earlier call): it records into the trace and returns the values
+        the step's caption is filled with."""
         ...
 
     def predict_step(self, state: PassState, trace: Trace, optimizer: Optimizer) -> dict[str, Any]:
@@ -70,10 +73,11 @@ class Pass:
         self.net = net
         self.optimizer = optimizer
         self.state = PassState(net.check_input(x), None if target is None else np.asarray(target))
-        self.plan = net.plan(optimizer.kind)
-        self._runners = net.runners(self.plan)
+        plan = net.plan(optimizer.kind)
         if target is None:
-            self.plan, self._runners = _unlabelled(net, self.plan, self._runners)
+            self.plan, self._runners = _unlabelled(net, plan)
+        else:
+            self.plan, self._runners = plan, [net.runner(step) for step in plan]
         self.trace = Trace()
         self.cursor = 0
 
@@ -122,7 +126,8 @@ class Pass:
         done: list[Step] = []
         keep = trace.steps.append
         for cursor in range(self.cursor, end):
-            values = runners[cursor](state, trace, optimizer)
+            with np.errstate(all="ignore"):  # see DIVERGING
+                values = runners[cursor](state, trace, optimizer)
             step = Step(plan[cursor], trace.fresh, values)
             trace.fresh = []
             keep(step)
@@ -131,18 +136,22 @@ class Pass:
         return done
 
 
+# DIVERGING: a pass or a training batch with a rate too large overflows to Inf and NaN.
+# That is a lesson, not a fault: the trace records those numbers and flags them (min,
+# max, finite), training reports the run as diverged, so NumPy's floating-point
+# warnings are silenced where a pass or a batch runs rather than printed per operation.
+
 # The op of the loss step of an input without a target: softmax's probabilities are the
 # prediction of a cross-entropy network; the others' output already is.
 PREDICT_OPS = {"softmax_cross_entropy": "softmax"}
 NO_TARGET_OP = "no_target"
 
 
-def _unlabelled(
-    net: Steppable, plan: list[PlannedStep], runners: list[Runner]
-) -> tuple[list[PlannedStep], list[Runner]]:
+def _unlabelled(net: Steppable, plan: list[PlannedStep]) -> tuple[list[PlannedStep], list[Runner]]:
     """The plan of an input without a target: the forward steps, then one loss-phase
     step that predicts (the model's predict_step) instead of scoring; nothing after it.
     Made per pass from the model's own plan, so a labelled pass costs nothing more."""
     k = next(i for i, s in enumerate(plan) if s.phase == "loss")
     op = PREDICT_OPS.get(net.loss_kind, NO_TARGET_OP)
-    return [*plan[:k], PlannedStep(k, "loss", "loss", op)], [*runners[:k], net.predict_step]
+    runners = [*map(net.runner, plan[:k]), net.predict_step]
+    return [*plan[:k], PlannedStep(k, "loss", "loss", op)], runners

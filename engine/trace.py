@@ -93,13 +93,16 @@ class TensorRecord:
 
 @dataclass(frozen=True)
 class PlannedStep:
-    """A step of a model's plan: what will run, in which phase, on which layer."""
+    """A step of a model's plan: what will run, in which phase, on which layer; for a
+    recurrent layer also at which time step and, for a BiLSTM, in which direction. A
+    model builds what runs a step from these fields alone (engine.stepper)."""
 
     index: int
     phase: str
     layer: str
     op: str
     t: int | None = None  # the time step, for recurrent layers
+    direction: str | None = None  # a BiLSTM's "fwd" or "bwd"; None for anything else
 
 
 class Step:
@@ -226,7 +229,7 @@ class Trace:
         self, name: str, role: str, make: Callable[[], np.ndarray], axes: tuple[str, ...]
     ) -> None:
         """Record a derived tensor computed on first read."""
-        self.record_all((name,), ((role, axes),), (Lazy(make),))  # type: ignore[arg-type]
+        self.record_all((name,), ((role, axes),), (Lazy(make),))
 
     def record_all(
         self, names: tuple[str, ...], metas: tuple[Meta, ...], values: tuple[Any, ...]

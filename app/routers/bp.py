@@ -7,14 +7,14 @@ from fastapi import APIRouter, Body, Path, Query, Response
 
 from app.deps import ServiceDep, SettingsDep
 from app.encoding import json_response
-from app.errors import BODY_ERRORS
+from app.errors import BODY_ERRORS, Responses
 from app.schemas import ErrorOut, SessionOut
 from app.schemas.bp import MAX_BOUNDARY_RESOLUTION, BPCompare, BPSessionCreate
 from app.sessions import bp, bp_compare
 from app.views import session_payload
 
 router = APIRouter(prefix="/api", tags=["bp"])
-ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: Responses = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the session id")]
 
 

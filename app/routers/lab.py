@@ -7,14 +7,14 @@ from fastapi import APIRouter, Body, Path, Query, Response
 
 from app.deps import SettingsDep
 from app.encoding import json_response
-from app.errors import BODY_ERRORS
+from app.errors import BODY_ERRORS, Responses
 from app.limits import at_most
 from app.schemas import DescentRequest, ErrorOut
 from app.schemas.lab import lab_rules
 from engine.lab import MAX_RESOLUTION, MIN_RESOLUTION, compare, get_surface, grid, list_surfaces
 
 router = APIRouter(prefix="/api/lab", tags=["lab"])
-ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: Responses = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 SurfaceName = Annotated[str, Path(max_length=64, examples=["bowl"])]
 
 

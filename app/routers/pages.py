@@ -5,8 +5,9 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.deps import LangDep
+from app.deps import LangDep, SettingsDep
 from app.i18n import FALLBACK, catalog, t
+from app.rules import rules
 from app.templating import render
 from engine.presets import list_presets
 
@@ -52,9 +53,16 @@ def home(request: Request, lang: LangDep) -> HTMLResponse:
 
 
 @router.get("/learn/{topic}", response_class=HTMLResponse)
-def learn(request: Request, topic: str, lang: LangDep) -> HTMLResponse:
-    """One walkthrough page; its view module renders what the API computes."""
+def learn(request: Request, topic: str, lang: LangDep, settings: SettingsDep) -> HTMLResponse:
+    """One walkthrough page; its view module renders what the API computes, within the
+    rules injected beside the catalog (the same as GET /api/rules)."""
     if topic not in TOPICS:
         raise LookupError(f"no topic {topic!r}; topics: {', '.join(TOPICS)}")
-    strings = json.dumps(catalog(lang), ensure_ascii=False).replace("</", "<\\/")
-    return render(request, "learn.html", lang, topic=topic, view=TOPICS[topic], strings=strings)
+    strings = _script_json(catalog(lang))
+    return render(request, "learn.html", lang, topic=topic, view=TOPICS[topic], strings=strings,
+                  rules=_script_json(rules(settings)))  # fmt: skip
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a <script> element (no "</" to close it early)."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")

@@ -8,11 +8,12 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import EncodingQuery, ServiceDep
 from app.encoding import dumps, json_response, step_payload, tensor_payload
-from app.errors import BODY_ERRORS
+from app.errors import BODY_ERRORS, Responses
 from app.schemas import (
     ErrorOut,
     ExplanationOut,
     InputSpec,
+    SeriesOut,
     SessionCreate,
     SessionOut,
     StepOut,
@@ -22,7 +23,16 @@ from app.schemas import (
     TrainRequest,
 )
 from app.schemas.sessions import TargetSpec
+from app.selection import (
+    NAMES_PATTERN,
+    QUANTITY_PATTERN,
+    SERIES_PATTERN,
+    name_filter,
+    series_list,
+    series_payload,
+)
 from app.sessions.explain import INDEX_PATTERN
+from app.sessions.tensor_facts import tensor_facts
 from app.sessions.training import CANCEL, start_training
 from app.views import loss_value, session_payload
 
@@ -33,8 +43,8 @@ NO_TARGET_NOTE = (
     "/api/sessions/{sid}/input with target) to run them"
 )
 SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the session id")]
-ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
-BODY = {**ERRORS, **BODY_ERRORS}
+ERRORS: Responses = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+BODY: Responses = {**ERRORS, **BODY_ERRORS}
 IncludeTensors = Annotated[bool, Query(description="include each step's tensors")]
 UseRefs = Annotated[
     bool,
@@ -44,6 +54,20 @@ UseRefs = Annotated[
 IncludePartials = Annotated[
     bool, Query(description="include conv partial maps (F x C 2-D maps; large)")
 ]
+TensorNames = Annotated[
+    str | None,
+    Query(max_length=2000, json_schema_extra={"pattern": NAMES_PATTERN},
+          examples=["conv1.out,pool1.*"],
+          description="only these tensors: comma-separated names or globs (* ? [ ]); "
+          "tensor_names still lists all"),
+]  # fmt: skip
+SeriesQuery = Annotated[
+    str | None,
+    Query(max_length=200, json_schema_extra={"pattern": SERIES_PATTERN},
+          examples=["dh_norm,dc_norm"],
+          description="also each layer's per-time-step scalars of the pass (as GET "
+          ".../series/{quantity}), comma-separated quantities"),
+]  # fmt: skip
 
 CREATE_EXAMPLES = {
     "preset": {"summary": "A trained preset", "value": {"preset": "digits-cnn"}},
@@ -103,6 +127,7 @@ def run_steps(
                     "summary": "To the end of the forward pass",
                     "value": {"until": "forward"},
                 },
+                "to": {"summary": "Step 5 of this pass (run to it if needed)", "value": {"to": 5}},
             }
         ),
     ] = None,
@@ -110,19 +135,31 @@ def run_steps(
     tensors: IncludeTensors = True,
     partials: IncludePartials = False,
     refs: UseRefs = True,
+    names: TensorNames = None,
+    series: SeriesQuery = None,
 ) -> Response:
-    """Run the next step, `count` steps, or until the end of a phase; returns them."""
+    """Run the next step, `count` steps, or until the end of a phase; returns them. With
+    `to`: step k of this pass alone, run up to it if it has not run yet."""
     req = req or StepRequest()
-    live, steps = service.step(sid, req.count, req.until)
+    keep = name_filter(names)  # both checked before anything runs
+    quantities = series_list(series)
+    if req.to is not None:
+        live, step = service.step_to(sid, req.to)
+        steps = [step]
+    else:
+        live, steps = service.step(sid, req.count, req.until)
     recs = live.run.trace.tensors if tensors else None
     sent: dict[int, str] | None = {} if refs else None  # arrays already sent, by identity
     unlabelled = live.run.needs_target
     note = NO_TARGET_NOTE.format(sid=live.id) if unlabelled else None
+    facts = tensor_facts(live)  # explainable, the cells' name: for each tensor, once
     return json_response({
         "session": live.id, "version": live.version, "cursor": live.run.cursor,
         "passes": live.meta["passes"], "loss": loss_value(live.run.loss),
         "needs_target": unlabelled, "note": note,
-        "steps": [step_payload(s, recs, encoding, partials, sent) for s in steps],
+        "steps": [step_payload(s, recs, encoding, partials, sent, facts, keep) for s in steps],
+        **({"series": {q: series_payload(live.run.trace, q, missing_ok=True)
+                       for q in quantities}} if quantities else {}),
     })  # fmt: skip
 
 
@@ -134,11 +171,27 @@ def get_step(
     encoding: EncodingQuery = "list",
     tensors: IncludeTensors = True,
     partials: IncludePartials = False,
+    names: TensorNames = None,
 ) -> Response:
     """A step of the current pass that has run (for stepping back), with its tensors."""
+    keep = name_filter(names)
     live, step = service.recorded_step(sid, k)
     recs = live.run.trace.tensors if tensors else None
-    return json_response(step_payload(step, recs, encoding, partials, {}))
+    facts = tensor_facts(live)
+    return json_response(step_payload(step, recs, encoding, partials, {}, facts, keep))
+
+
+@router.get("/{sid}/series/{quantity}", response_model=SeriesOut, responses=ERRORS)
+def get_series(
+    service: ServiceDep,
+    sid: SessionId,
+    quantity: Annotated[
+        str, Path(json_schema_extra={"pattern": QUANTITY_PATTERN}, examples=["dh_norm"])
+    ],
+) -> Response:
+    """Each layer's `<layer>.t<t>.<quantity>` scalars of this pass as one list by t (a
+    gradient chart's numbers without the tensors of every step)."""
+    return json_response(service.series(sid, quantity))
 
 
 @router.get("/{sid}/tensors/{name}", response_model=TensorOut, responses=ERRORS)
@@ -149,8 +202,8 @@ def get_tensor(
     encoding: EncodingQuery = "list",
 ) -> Response:
     """One recorded tensor by its dotted name."""
-    _, rec = service.tensor(sid, name)
-    return json_response(tensor_payload(rec, encoding))
+    live, rec = service.tensor(sid, name)
+    return json_response(tensor_payload(rec, encoding, tensor_facts(live)))
 
 
 @router.get("/{sid}/explain", response_model=ExplanationOut, responses=ERRORS)

@@ -61,8 +61,12 @@ def exactly_one(*names: str) -> dict[str, Any]:
 
 
 def at_most_one(*names: str) -> dict[str, Any]:
-    """JSON Schema for "not more than one of these fields is given (not null)"."""
-    return {"not": {"allOf": [_given(n) for n in names]}}
+    """JSON Schema for "not more than one of these fields is given (not null)": no
+    two of them together."""
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    if len(pairs) == 1:
+        return {"not": {"allOf": [_given(n) for n in pairs[0]]}}
+    return {"not": {"anyOf": [{"allOf": [_given(a), _given(b)]} for a, b in pairs]}}
 
 
 class ErrorOut(BaseModel):

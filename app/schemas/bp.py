@@ -9,15 +9,19 @@ from pydantic import BeforeValidator, Field
 
 from app.schemas.base import NonNegativeInt, Seed, Strict, _integral
 
-MAX_HIDDEN_LAYERS = 4
-MAX_NEURONS = 64
 MAX_COMPARE_RUNS = 6
-MAX_COMPARE_EPOCHS = 50
 MAX_BOUNDARY_RESOLUTION = 100
 
-Dataset = Literal["xor", "circles", "moons", "spiral", "blobs", "digits"]
-Neurons = Annotated[int, Field(ge=1, le=MAX_NEURONS), BeforeValidator(_integral)]
-LearningRate = Annotated[float, Field(gt=0, le=100)]
+# The choices, in the order the BP page offers them (GET /api/rules reads them here).
+# Hidden layers, neurons and epochs are bounded by the settings (limits max_bp_layers,
+# max_bp_neurons, max_epochs), checked by app.sessions.bp and documented in OpenAPI.
+Dataset = Literal["moons", "circles", "xor", "spiral", "blobs", "digits"]
+Activation = Literal["tanh", "relu", "leaky_relu", "sigmoid"]
+BPLoss = Literal["softmax_cross_entropy", "mse"]
+BPOptimizer = Literal["sgd", "momentum", "adam"]
+Neurons = Annotated[int, Field(ge=1), BeforeValidator(_integral)]
+LR_MAX = 100.0  # a learning rate is in (0, LR_MAX]
+LearningRate = Annotated[float, Field(gt=0, le=LR_MAX)]
 
 
 class BPNetwork(Strict):
@@ -25,16 +29,14 @@ class BPNetwork(Strict):
 
     dataset: Dataset = "moons"
     noise: float = Field(0.1, ge=0, le=1, description="toy sets: noise (standard deviation)")
-    hidden: list[Neurons] = Field(
-        default_factory=lambda: [8], max_length=MAX_HIDDEN_LAYERS, description="neurons per layer"
-    )
-    activation: Literal["relu", "leaky_relu", "sigmoid", "tanh"] = "tanh"
-    loss: Literal["softmax_cross_entropy", "mse"] = Field(
+    hidden: list[Neurons] = Field(default_factory=lambda: [8], description="neurons per layer")
+    activation: Activation = "tanh"
+    loss: BPLoss = Field(
         "softmax_cross_entropy",
         description="softmax_cross_entropy: softmax over the output logits, -log p(class); "
         "mse: sigmoid output neurons, mean squared error against one-hot targets",
     )
-    optimizer: Literal["sgd", "momentum", "adam"] = "sgd"
+    optimizer: BPOptimizer = "sgd"
     seed: Seed = 0
 
 
@@ -45,5 +47,5 @@ class BPSessionCreate(BPNetwork):
 
 class BPCompare(BPNetwork):
     lrs: list[LearningRate] = Field(min_length=1, max_length=MAX_COMPARE_RUNS)
-    epochs: Annotated[int, Field(ge=1, le=MAX_COMPARE_EPOCHS), BeforeValidator(_integral)] = 20
+    epochs: Annotated[int, Field(ge=1), BeforeValidator(_integral)] = 20
     batch_size: Annotated[int, Field(ge=1, le=64), BeforeValidator(_integral)] = 32

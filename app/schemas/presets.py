@@ -16,6 +16,9 @@ class PresetSummary(BaseModel):
     title: dict[str, str]
     summary: dict[str, str]
     trained: bool
+    reads_numbers: bool = Field(
+        description="a one-feature sequence model: it can read a typed number sequence"
+    )
 
 
 class LayerInfo(BaseModel):

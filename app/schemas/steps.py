@@ -11,23 +11,36 @@ from pydantic import (
     model_validator,
 )
 
-from app.schemas.base import Phase, PositiveInt, Strict, at_most_one
+from app.schemas.base import NonNegativeInt, Phase, PositiveInt, Strict, at_most_one
 
 
 class StepRequest(Strict):
     """Run `count` steps, or up to the end of phase `until`; by default one step.
-    After the last step of a pass, the next request starts a new pass."""
+    After the last step of a pass, the next request starts a new pass.
+    `to`: step k of the current pass, run up to it if it has not run yet; the
+    response holds that step alone (a player's frame in one request)."""
 
-    model_config = ConfigDict(json_schema_extra=at_most_one("count", "until"))
+    model_config = ConfigDict(json_schema_extra=at_most_one("count", "until", "to"))
 
     count: PositiveInt | None = None
     until: Phase | None = None
+    to: NonNegativeInt | None = Field(None, description="the index of a step of this pass")
 
     @model_validator(mode="after")
     def _not_both(self) -> StepRequest:
-        if self.count is not None and self.until is not None:
-            raise ValueError("give count or until, not both")
+        given = [k for k in ("count", "until", "to") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of count, until or to, not {' and '.join(given)}")
         return self
+
+
+EXPLAINABLE = (
+    "whether GET .../explain answers for this tensor's cells (the page makes them clickable)"
+)
+CELL = (
+    "what one cell is called: a key of the UI catalog (app/locales: cell.activation, "
+    "cell.part.f = the forget gate, ...), in en and zh-CN"
+)
 
 
 class TensorOut(BaseModel):
@@ -44,6 +57,8 @@ class TensorOut(BaseModel):
     nonfinite: dict[str, int] | None = None
     encoding: Literal["list", "b64"]
     data: Any
+    explainable: bool | None = Field(None, description=EXPLAINABLE)
+    cell: str | None = Field(None, description=CELL)
 
 
 class TensorRef(BaseModel):
@@ -53,6 +68,8 @@ class TensorRef(BaseModel):
     role: str
     axes: list[str]
     same_as: str
+    explainable: bool | None = Field(None, description=EXPLAINABLE)
+    cell: str | None = Field(None, description=CELL)
 
 
 class StepOut(BaseModel):
@@ -67,6 +84,14 @@ class StepOut(BaseModel):
     tensors: list[TensorOut | TensorRef] | None = None
 
 
+class SeriesOut(BaseModel):
+    quantity: str
+    layers: dict[str, list[float | str | None]] = Field(
+        description="each layer's values by time step t (null: not recorded yet; "
+        '"NaN", "Infinity", "-Infinity" as strings)'
+    )
+
+
 class StepsOut(BaseModel):
     session: str
     version: int
@@ -79,6 +104,9 @@ class StepsOut(BaseModel):
     )
     note: str | None = None
     steps: list[StepOut]
+    series: dict[str, SeriesOut] | None = Field(
+        None, description="with ?series=: each quantity's per-time-step scalars"
+    )
 
 
 class FactorOut(BaseModel):

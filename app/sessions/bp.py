@@ -4,15 +4,17 @@ and accuracy on train and test (learning rates side by side: bp_compare)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from app.encoding import json_number
+from app.limits import at_most
 from app.schemas import SessionCreate
 from app.schemas.bp import BPNetwork, BPSessionCreate
 from app.sessions.service import SessionService
 from app.sessions.state import Live
+from app.settings import Limits
 from engine.data import DatasetSplit, load_split
 from engine.data.toy import load_toy_split
 from engine.models import model_from_spec
@@ -45,7 +47,15 @@ def network_spec(req: BPNetwork, data: DatasetSplit) -> dict[str, Any]:
     return {"input_shape": shape, "loss": req.loss, "layers": layers}
 
 
+def check_hidden(req: BPNetwork, limits: Limits) -> None:
+    """The hidden layers within the configured limits (422 naming the limit)."""
+    at_most("hidden (layers)", len(req.hidden), limits, "max_bp_layers")
+    for k, n in enumerate(req.hidden):
+        at_most(f"hidden[{k}] (neurons)", n, limits, "max_bp_neurons")
+
+
 def create_session(service: SessionService, req: BPSessionCreate) -> Live:
+    check_hidden(req, service.settings.limits)
     data = dataset_of(req)
     index = min(req.sample, len(data.y_train) - 1)
     create = SessionCreate.model_validate(
@@ -120,7 +130,7 @@ def metrics(service: SessionService, sid: str) -> dict[str, Any]:
 def _metrics(net: Sequential, data: DatasetSplit) -> dict[str, Any]:
     train_loss, train_acc = evaluate(net, data.x_train, data.y_train)
     test_loss, test_acc = evaluate(net, data.x_test, data.y_test)
-    return {"train_loss": num(train_loss), "test_loss": num(test_loss),
+    return {"train_loss": json_number(train_loss), "test_loss": json_number(test_loss),
             "train_accuracy": train_acc, "test_accuracy": test_acc}  # fmt: skip
 
 
@@ -131,13 +141,6 @@ def evaluate(net: Sequential, x: np.ndarray, y: np.ndarray) -> tuple[float, floa
             return float("nan"), float(np.mean(np.nan_to_num(out).argmax(axis=1) == y))
         value, _ = net.loss(out, y)
     return float(value), float(np.mean(out.argmax(axis=1) == y))
-
-
-def num(v: float) -> float | str:
-    """A float, or "NaN", "Infinity", "-Infinity" (JSON has no such numbers)."""
-    if math.isfinite(v):
-        return v
-    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from app.encoding import json_number
 from app.limits import at_most
 from app.schemas.bp import BPCompare
-from app.sessions.bp import dataset_of, evaluate, network_spec, num
+from app.sessions.bp import check_hidden, dataset_of, evaluate, network_spec
 from app.settings import Limits
 from engine.data import DatasetSplit
 from engine.models import model_from_spec
@@ -25,6 +26,7 @@ def compare(req: BPCompare, limits: Limits) -> dict[str, Any]:
     and the same batch order; the loss and accuracy on train and test before training
     (epoch 0) and after each epoch. A run whose loss overflows (NaN/Inf) stops there;
     it, or one whose loss ends above DIVERGED_FACTOR times where it began, is diverged."""
+    check_hidden(req, limits)
     at_most("epochs", req.epochs, limits, "max_epochs")
     at_most("batch_size", req.batch_size, limits, "max_batch")
     data = dataset_of(req)
@@ -74,7 +76,7 @@ def _run(
     final = curves["train_loss"][-1]
     # Diverged: the loss overflowed (NaN/Inf), or it ended far above where it started.
     blew_up = math.isfinite(final) and final > DIVERGED_FACTOR * initial
-    out = {k: [num(v) for v in vs] for k, vs in curves.items()}
+    out = {k: [json_number(v) for v in vs] for k, vs in curves.items()}
     return {"lr": lr, "diverged": nonfinite_at is not None or blew_up,
             "nonfinite": nonfinite_at is not None, "nonfinite_at_epoch": nonfinite_at,
             **out}  # fmt: skip

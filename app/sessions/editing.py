@@ -42,7 +42,8 @@ def explain_many(
     with service.session(sid) as live:
         trace = live.run.trace
         if tensor not in trace:
-            raise LookupError(f"no tensor {tensor!r} in this pass (run the step that makes it)")
+            # 422, not 404: the route exists; the body names a tensor this pass lacks
+            raise ValueError(f"no tensor {tensor!r} in this pass (run the step that makes it)")
         shape = trace[tensor].shape
         out = []
         for i, index in enumerate(indices):

@@ -1,11 +1,10 @@
 """The explanation of any recorded number, as the API returns it.
 
-Which arithmetic explains a tensor is the engine's business (engine.explain_pass):
-every tensor a pass records answers, with terms that add up to its value, as a copy
-of another tensor's number, or as `given` (an input, a parameter, a target). This
-module maps the engine's answer to JSON and keeps one API-specific reading: a
-pooling layer's `dout` is explained as where that pooled delta goes (the routing
-the pooling page shows), since its own origin is just the layer above's delta.
+Which arithmetic explains a tensor is the engine's business (engine.explain): every
+tensor a pass records answers, with terms that add up to its value, as a copy of
+another tensor's number, or as `given` (an input, a parameter, a target); a pooling
+layer's `dout` answers with where that pooled delta goes. This module maps the
+engine's answer to JSON and parses the index.
 """
 
 from __future__ import annotations
@@ -15,27 +14,14 @@ from typing import Any
 
 from app.encoding import explanation_payload
 from app.sessions.state import Live
-from engine.explain_pass import NotExplainable, explain_pool_routing, explain_tensor
-from engine.layers import AvgPool2D, MaxPool2D
+from engine.explain import NotExplainable, explain_tensor
 
 
 def explain(live: Live, name: str, index: tuple[int, ...]) -> dict[str, Any]:
-    trace, net = live.run.trace, live.net
-    if name not in trace:
-        raise KeyError(name)
-    layer_name, _, what = name.partition(".")
-    if what == "dout" and _is_pool(live, layer_name):
-        exp, names = explain_pool_routing(net, trace, layer_name, index)
-    else:
-        exp, names = explain_tensor(net, trace, live.run.optimizer, name, index)
+    """trace[name][index] of the session's pass, explained; KeyError if not recorded."""
+    trace = live.run.trace
+    exp, names = explain_tensor(live.net, trace, live.run.optimizer, name, index)
     return explanation_payload(exp, names, float(trace[name][index]))
-
-
-def _is_pool(live: Live, layer_name: str) -> bool:
-    try:
-        return isinstance(live.net.layer(layer_name), MaxPool2D | AvgPool2D)
-    except KeyError:
-        return False
 
 
 # Comma-separated non-negative integers ("" for a scalar); documented on the route.

@@ -231,6 +231,8 @@ def choose_target(
     """(the input's target or None, its description saying where the target came from:
     `target_from` request | sample | sequence | lesson | None, and for classification
     `label`: the class, or None while it has none)."""
+    target: np.ndarray | None
+    source: str | None
     if spec.target is not None:
         target, source = given_target(spec.target, net, x), "request"
     elif own is not None:

@@ -191,6 +191,30 @@ class SessionService:
             live.version = self.store.put(to_stored(live)).version  # as write=True, but
             return _detached(live), steps  # detached before the lock is released
 
+    def step_to(self, sid: str, k: int) -> tuple[Live, Step]:
+        """Step k of the current pass: the recorded one if it has run, else the pass runs
+        up to it (a player's frame in one request; never starts a new pass)."""
+        with self.session(sid) as live:
+            run = live.run
+            if k >= len(run.plan):
+                raise ValueError(
+                    f"to = {k} is beyond this pass: it has {len(run.plan)} steps, "
+                    f"0..{len(run.plan) - 1}"
+                )
+            if k < run.cursor:
+                return _detached(live), run.trace.steps[k]
+            at_most("to (steps it runs)", k - run.cursor + 1, self.limits, "max_steps_per_request")
+            steps = run.run(count=k - run.cursor + 1, until=None)
+            live.version = self.store.put(to_stored(live)).version  # as in step()
+            return _detached(live), steps[-1]
+
+    def series(self, sid: str, quantity: str) -> dict[str, Any]:
+        """Each layer's per-time-step `quantity` of this pass (app.selection)."""
+        from app.selection import series_payload
+
+        with self.session(sid) as live:
+            return series_payload(live.run.trace, quantity)
+
     def recorded_step(self, sid: str, k: int) -> tuple[Live, Step]:
         with self.session(sid) as live:
             if not 0 <= k < live.run.cursor:

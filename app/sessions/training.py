@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from app.encoding import json_number
 from app.limits import at_most
 from app.schemas import TrainRequest
 from app.sessions.service import SessionService
@@ -53,8 +54,11 @@ def start_training(
             req.optimizer.model_dump(exclude_none=True) if req.optimizer else live.meta["optimizer"]
         )
         data = service.dataset(live)
-        x, target = live.run.x, live.run.target
-        if data is None and target is None:  # it trains on its one input: that needs a target
+        if data is not None:
+            xs, ys = data.x_train, data.y_train
+        elif live.run.target is not None:  # it trains on its one input and that input's target
+            xs, ys = live.run.x, live.run.target
+        else:
             raise ValueError(
                 "this session trains on its input, which has no target: give one first "
                 f"(PUT /api/sessions/{sid}/target)"
@@ -70,7 +74,7 @@ def start_training(
             f"{service.settings.train_workers}); try again when a training ends"
         )
     slot = _Slot(service.train_slots)
-    events = _events(service, sid, req, net, opt, spec, data, x, target, slot, shuffle_seed)
+    events = _events(service, sid, req, net, opt, spec, data, xs, ys, slot, shuffle_seed)
     # A client that leaves before the first event never starts the generator, so its
     # `finally` never runs: release the slot when the generator is collected.
     weakref.finalize(events, slot.release)
@@ -93,13 +97,13 @@ class _Slot:
 
 def _events(
     service: SessionService, sid: str, req: TrainRequest, net: Sequential, opt: Any,
-    spec: dict[str, Any], data: Any, x: np.ndarray, target: np.ndarray, slot: _Slot,
+    spec: dict[str, Any], data: Any, xs: np.ndarray, ys: np.ndarray, slot: _Slot,
     shuffle_seed: int,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """Train on samples xs with targets ys (a dataset's, or the session's one input)."""
     saved = False
     learned = False  # nothing to keep (and no pass to reset) before the first batch
     try:
-        xs, ys = (data.x_train, data.y_train) if data is not None else (x, target)
         n = len(xs)
         per_epoch = max(1, math.ceil(n / req.batch_size))
         total = req.iterations or per_epoch * (req.epochs or 1)
@@ -133,7 +137,7 @@ def _events(
                 break
         service.save_weights(sid, net.params(), spec)
         saved = True
-        final: dict[str, Any] = {"event": status, "loss": _num(loss),
+        final: dict[str, Any] = {"event": status, "loss": json_number(loss),
                                  "elapsed": round(time.perf_counter() - t0, 3)}  # fmt: skip
         if data is not None and net.loss_kind in LABEL_LOSSES:
             with np.errstate(all="ignore"):
@@ -159,12 +163,5 @@ def _progress(
     if net.loss_kind in LABEL_LOSSES:  # classes: accuracy is the argmax of the outputs
         with np.errstate(all="ignore"):
             acc = float(net.accuracy(xb, yb))
-    return {"event": "progress", "iteration": iteration, "epoch": epoch, "loss": _num(loss),
+    return {"event": "progress", "iteration": iteration, "epoch": epoch, "loss": json_number(loss),
             "accuracy": acc, "elapsed": round(elapsed, 3)}  # fmt: skip
-
-
-def _num(v: float) -> float | str:
-    """A float, or "NaN"/"Infinity"/"-Infinity" (JSON has no such numbers)."""
-    if np.isfinite(v):
-        return float(v)
-    return "NaN" if np.isnan(v) else ("Infinity" if v > 0 else "-Infinity")

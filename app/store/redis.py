@@ -13,7 +13,7 @@ they compute from ids, which a standalone Redis allows (not Redis Cluster).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import redis
@@ -144,7 +144,8 @@ class RedisStore(SessionStore):
         if version is None or blob is None:
             self._redis.zrem(INDEX_KEY, session_id)
             raise SessionNotFound(session_id)
-        meta, arrays = unpack(blob)
+        # redis-py types replies as bytes | str; this client (no decode_responses) gets bytes.
+        meta, arrays = unpack(cast(bytes, blob))
         return StoredSession(session_id, int(version), meta, arrays)
 
     def version(self, session_id: str) -> int:

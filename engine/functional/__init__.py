@@ -39,19 +39,16 @@ from engine.functional.conv import (
     im2col,
 )
 from engine.functional.dense import dense, dense_backward, flatten, flatten_backward
-from engine.functional.explain import (
-    Explanation,
-    Factor,
-    Term,
+from engine.functional.explain_cnn import (
     explain_avg_pool,
     explain_conv_input_delta,
     explain_conv_output,
-    explain_dense_input_delta,
     explain_max_pool,
     explain_pool_input_delta,
     explain_pool_output,
     explain_pool_routing,
 )
+from engine.functional.explain_dense import explain_dense_input_delta
 from engine.functional.explain_recurrent import (
     explain_lstm_cell,
     explain_lstm_gate,
@@ -67,6 +64,7 @@ from engine.functional.explain_recurrent_back import (
     explain_norm,
     explain_rnn_dz,
 )
+from engine.functional.explain_terms import Explanation, Factor, Term
 from engine.functional.heads import (
     HeadCache,
     head_many_to_many,
@@ -91,6 +89,12 @@ from engine.functional.naive import (
     conv2d_naive,
     max_pool2d_backward_naive,
     max_pool2d_naive,
+)
+from engine.functional.naive_recurrent import (
+    lstm_naive,
+    lstm_naive_backward,
+    rnn_naive,
+    rnn_naive_backward,
 )
 from engine.functional.pool import (
     PoolCache,
@@ -205,6 +209,8 @@ __all__ = [
     "lstm_backward_start",
     "lstm_backward_step",
     "lstm_backward_view",
+    "lstm_naive",
+    "lstm_naive_backward",
     "lstm_outputs",
     "lstm_start",
     "lstm_step",
@@ -226,6 +232,8 @@ __all__ = [
     "rnn_backward_start",
     "rnn_backward_step",
     "rnn_backward_view",
+    "rnn_naive",
+    "rnn_naive_backward",
     "rnn_outputs",
     "rnn_start",
     "rnn_step",

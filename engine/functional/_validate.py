@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeGuard
 
 import numpy as np
 
@@ -62,11 +63,11 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 def pair(v: int | Sequence[int], name: str, minimum: int) -> tuple[int, int]:
     """An int or a pair of ints as a pair, each at least `minimum`."""
 
-    def is_int(u: object) -> bool:
+    def is_int(u: object) -> TypeGuard[int | np.integer]:
         return isinstance(u, int | np.integer) and not isinstance(u, bool | np.bool_)
 
     if is_int(v):
-        a = b = int(v)  # type: ignore[call-overload]
+        a = b = int(v)
     elif isinstance(v, list | tuple | np.ndarray) and len(v) == 2 and all(map(is_int, v)):
         a, b = int(v[0]), int(v[1])
     else:

@@ -54,9 +54,10 @@ def bilstm_start(
 ) -> BiLSTMCache:
     """Check the inputs and lay out both directions' buffers; no step is run yet."""
     x, st, *fwd = check_cell(x, {"h0": h0, "c0": c0}, w_ih, w_hh, b_ih, b_hh, 4, check_finite, (2,))
-    rev = [w_ih_reverse, w_hh_reverse, b_ih_reverse, b_hh_reverse]
     try:
-        _, _, *rev = check_cell(x, {}, *rev, 4, check_finite)
+        _, _, *rev = check_cell(
+            x, {}, w_ih_reverse, w_hh_reverse, b_ih_reverse, b_hh_reverse, 4, check_finite
+        )
     except ValueError as exc:
         raise ValueError(f"backward direction (the *_reverse weights): {exc}") from None
     for name, f, r in zip(("w_ih", "w_hh", "b_ih", "b_hh"), fwd, rev, strict=True):

@@ -89,14 +89,19 @@ def conv_output_shape(
 
 
 def _check(
-    x: object, w: object, b: object, stride: object, padding: object, finite: bool
+    x: object,
+    w: object,
+    b: object,
+    stride: int | Sequence[int],
+    padding: int | Sequence[int],
+    finite: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int], tuple[int, int]]:
     x = as_float(x, "x", 4, "(N, C, H, W)")
     w = as_float(w, "w", 4, "(F, C, KH, KW)")
     b = as_float(b, "b", 1, "(F,)")
     if b.shape[0] != w.shape[0]:
         raise ValueError(f"b must have one bias per kernel: shape ({w.shape[0]},); got {b.shape}")
-    conv_output_shape(x.shape, w.shape, stride, padding)  # type: ignore[arg-type]
+    conv_output_shape(x.shape, w.shape, stride, padding)
     if finite:
         check_finite(x, "x")
         check_finite(w, "w")
@@ -106,8 +111,8 @@ def _check(
         x.astype(dt, copy=False),
         w.astype(dt, copy=False),
         b.astype(dt, copy=False),
-        pair(stride, "stride", 1),  # type: ignore[arg-type]
-        pair(padding, "padding", 0),  # type: ignore[arg-type]
+        pair(stride, "stride", 1),
+        pair(padding, "padding", 0),
     )
 
 
@@ -195,12 +200,12 @@ def conv2d_forward(
         flat = w.reshape(f, -1).dot(cols)  # 2-D dot: less overhead than @
         flat += b[:, None]
         out = wide.crop(flat, g).copy()
-        return out, ConvCache(x.shape, w, cols, stride, padding, out.shape[2:], g)  # type: ignore[arg-type]
+        return out, ConvCache(x.shape, w, cols, stride, padding, out.shape[2:], g)
     cols, (oh, ow) = im2col(x, kh, kw, stride, padding)
     out = w.reshape(f, -1).dot(cols)
     out += b[:, None]
     out = np.ascontiguousarray(out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3))
-    return out, ConvCache(x.shape, w, cols, stride, padding, (oh, ow))  # type: ignore[arg-type]
+    return out, ConvCache(x.shape, w, cols, stride, padding, (oh, ow))
 
 
 def conv2d_backward(

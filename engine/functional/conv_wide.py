@@ -162,6 +162,6 @@ def input_delta(buf: np.ndarray, w: np.ndarray, g: Wide) -> np.ndarray:
             o = (t // kw) * g.wp + t % kw
             flat[o : o + c * m] += dcols[t]
         dxp = flat
-    shape, strides, offset = g.at(dxp.itemsize).dx_view  # padded (C, N, HP, WP), cropped
-    dx = np.ndarray(shape, dxp.dtype, dxp, offset, strides)
+    shape, dx_strides, offset = g.at(dxp.itemsize).dx_view  # padded (C, N, HP, WP), cropped
+    dx = np.ndarray(shape, dxp.dtype, dxp, offset, dx_strides)
     return dx if g.direct else dx.copy()  # one sample, no padding: already x's layout

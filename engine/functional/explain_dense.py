@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.functional.explain_terms import Explanation, Factor, Term, Then, _index
+from engine.functional.explain_terms import Explanation, Factor, Term, Then, checked_index
 
 ACTIVATION_FORMULA = {
     "relu": "relu(z) = max(0, z)",
@@ -44,7 +44,7 @@ def explain_dense_output(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, index: Sequence[int]
 ) -> Explanation:
     """out[n, k] = Σ_j x[n, j] · w[k, j] + b[k]: every input times its weight, plus the bias."""
-    n, k = _index(index, (x.shape[0], w.shape[0]), "the dense output")
+    n, k = checked_index(index, (x.shape[0], w.shape[0]), "the dense output")
     terms = tuple(
         Term.of(Factor("x", (n, j), _f(x, (n, j))), Factor("w", (k, j), _f(w, (k, j))))
         for j in range(w.shape[1])
@@ -67,7 +67,7 @@ def explain_dense_input_delta(
     neuron's delta before its activation: (Σ_k dout[n, k] * w[k, j]) * f'(z[n, j]).
     The slope's factor is named "slope" (the caller names it f'(z) of its layer).
     """
-    n, j = _index(index, (dout.shape[0], w.shape[1]), "the dense input")
+    n, j = checked_index(index, (dout.shape[0], w.shape[1]), "the dense input")
     terms = tuple(
         Term.of(Factor("dout", (n, k), _f(dout, (n, k))), Factor("w", (k, j), _f(w, (k, j))))
         for k in range(w.shape[0])
@@ -80,7 +80,7 @@ def explain_dense_input_delta(
 def explain_dense_weight_grad(x: np.ndarray, dout: np.ndarray, index: Sequence[int]) -> Explanation:
     """dw[k, j] = Σ_n dout[n, k] · x[n, j]: the weight from input j to neuron k moves by
     what came in through it times the delta it met, summed over the batch."""
-    k, j = _index(index, (dout.shape[1], x.shape[1]), "the dense weight gradient")
+    k, j = checked_index(index, (dout.shape[1], x.shape[1]), "the dense weight gradient")
     terms = tuple(
         Term.of(Factor("dout", (n, k), _f(dout, (n, k))), Factor("x", (n, j), _f(x, (n, j))))
         for n in range(x.shape[0])
@@ -91,7 +91,7 @@ def explain_dense_weight_grad(x: np.ndarray, dout: np.ndarray, index: Sequence[i
 def explain_bias_grad(dout: np.ndarray, index: Sequence[int], axis: int = 1) -> Explanation:
     """db[k] = the sum of every delta the bias k was added to: dout[..., k, ...] over all
     axes but `axis` (samples for a dense layer; samples and positions for a conv)."""
-    (k,) = _index(index, (dout.shape[axis],), "the bias gradient")
+    (k,) = checked_index(index, (dout.shape[axis],), "the bias gradient")
     plane = np.take(dout, k, axis=axis)
     terms = tuple(
         Term.of(Factor("dout", (*pos[:axis], k, *pos[axis:]), float(plane[pos])))
@@ -132,7 +132,7 @@ def explain_activation_delta(
     slope: float = 0.01,
 ) -> Explanation:  # fmt: skip
     """dx = dout · f'(z): the delta from above times the activation's slope at its input."""
-    idx = _index(index, x.shape, "the activation's input")
+    idx = checked_index(index, x.shape, "the activation's input")
     s = _f(activation_slope(op, x[idx][None], out[idx][None], slope), (0,))
     term = Term.of(Factor("dout", idx, _f(dout, idx)), Factor("slope", idx, s))
     return Explanation(f"{op}.dx", idx, (term,), f"δ = δ_out · {SLOPE_FORMULA[op]}")
@@ -142,7 +142,7 @@ def explain_activation(
     op: str, x: np.ndarray, index: Sequence[int], slope: float = 0.01
 ) -> Explanation:
     """out = f(z): the one term is z (the layer's input), then the activation."""
-    idx = _index(index, x.shape, "the activation")
+    idx = checked_index(index, x.shape, "the activation")
     z = _f(x, idx)
     value = activate(op, z, slope)
     then = Then(op, f"{op}({_num(z)}) = {_num(value)}", value)
@@ -152,7 +152,7 @@ def explain_activation(
 def explain_softmax(z: np.ndarray, index: Sequence[int]) -> Explanation:
     """p[n, k] = e^(z_k − m) / Σ_j e^(z_j − m), m = max_j z_j (subtracted so e^z never
     overflows; it cancels). The terms are the e^(z_j − m); then the division."""
-    idx = _index(index, z.shape, "the probabilities")
+    idx = checked_index(index, z.shape, "the probabilities")
     row = z[idx[:-1]].astype(np.float64)
     m = float(row.max())
     e = np.exp(row - m)
@@ -190,7 +190,7 @@ def explain_cross_entropy_delta(
     probs: np.ndarray, labels: np.ndarray, index: Sequence[int], count: int | None = None
 ) -> Explanation:
     """dL/dz[n, k] = (p[n, k] − onehot(y_n)[k]) / N."""
-    idx = _index(index, probs.shape, "the output delta")
+    idx = checked_index(index, probs.shape, "the output delta")
     y = int(labels[idx[:-1]])
     hit = idx[-1] == y
     terms = (
@@ -209,7 +209,7 @@ def explain_squared_error(out: np.ndarray, target: np.ndarray) -> Explanation:
     terms = tuple(
         Term((Factor("out", pos, _f(out, pos)), Factor("target", pos, _f(target, pos))),
              (_f(out, pos) - _f(target, pos)) ** 2,
-             f"({_num(out[pos])} − {_num(target[pos])})²")
+             f"({_num(_f(out, pos))} − {_num(_f(target, pos))})²")
         for pos in np.ndindex(out.shape)
     )  # fmt: skip
     return Explanation(
@@ -225,7 +225,7 @@ def explain_squared_error_delta(
     out: np.ndarray, target: np.ndarray, index: Sequence[int]
 ) -> Explanation:
     """dL/dout = 2 (out − t) / size."""
-    idx = _index(index, out.shape, "the output delta")
+    idx = checked_index(index, out.shape, "the output delta")
     terms = (
         Term.of(Factor("out", idx, _f(out, idx))),
         Term((Factor("target", idx, _f(target, idx)),), -_f(target, idx), "−t"),
@@ -241,7 +241,7 @@ def explain_sgd(
 ) -> Explanation:
     """w_new = w − lr · dw: a step against the gradient, as long as the learning rate
     (momentum steps the same way along its velocity: by="v")."""
-    idx = _index(index, w.shape, "the parameter")
+    idx = checked_index(index, w.shape, "the parameter")
     terms = (
         Term.of(Factor("w", idx, _f(w, idx))),
         Term.of(Factor("−lr", None, -lr), Factor(by, idx, _f(dw, idx))),
@@ -255,7 +255,7 @@ def explain_momentum_velocity(
     v_prev: np.ndarray, dw: np.ndarray, momentum: float, index: Sequence[int]
 ) -> Explanation:
     """v = μ · v_prev + dw: the velocity keeps μ of the last step's and adds the gradient."""
-    idx = _index(index, dw.shape, "the velocity")
+    idx = checked_index(index, dw.shape, "the velocity")
     terms = (
         Term.of(Factor("μ", None, momentum), Factor("v_prev", idx, _f(v_prev, idx))),
         Term.of(Factor("dw", idx, _f(dw, idx))),
@@ -272,7 +272,7 @@ def explain_adam_moment(
     prev: np.ndarray, dw: np.ndarray, beta: float, index: Sequence[int], squared: bool
 ) -> Explanation:
     """m = β1 · m_prev + (1 − β1) · dw, or v = β2 · v_prev + (1 − β2) · dw²."""
-    idx = _index(index, dw.shape, "the moment")
+    idx = checked_index(index, dw.shape, "the moment")
     g = _f(dw, idx)
     name = "v" if squared else "m"
     grad = (
@@ -295,7 +295,7 @@ def explain_adam(
     lr: float, beta1: float, beta2: float, eps: float, t: int,
 ) -> Explanation:  # fmt: skip
     """w_new = w − lr · m̂ / (√v̂ + ε), m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t)."""
-    idx = _index(index, w.shape, "the parameter")
+    idx = checked_index(index, w.shape, "the parameter")
     m_hat = _f(m, idx) / (1 - beta1**t)
     v_hat = _f(v, idx) / (1 - beta2**t)
     step = m_hat / (math.sqrt(v_hat) + eps)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.functional.explain_dense import activate
-from engine.functional.explain_terms import Explanation, Factor, Term, Then, _index
+from engine.functional.explain_terms import Explanation, Factor, Term, Then, checked_index
 
 GATE_ROWS = {"i": 0, "f": 1, "g": 2, "o": 3}  # PyTorch's order of the stacked gates
 GATE_FN = {"i": "sigmoid", "f": "sigmoid", "g": "tanh", "o": "sigmoid"}
@@ -79,7 +79,7 @@ def explain_preact(
     None) or an LSTM gate's (gate "i", "f", "g" or "o": row gate·H + j of the stacked
     weights). Every input and every hidden unit times its weight, and both biases."""
     hid = h_prev.shape[1]
-    n, j = _index(index, (x_t.shape[0], hid), "the pre-activations")
+    n, j = checked_index(index, (x_t.shape[0], hid), "the pre-activations")
     row, formula = _gate_row(gate, hid, j)
     terms = _preact_terms(x_t, h_prev, w_ih, w_hh, b_ih, b_hh, n, row)
     kind = "rnn.pre" if gate is None else f"lstm.{gate}_pre"
@@ -122,7 +122,7 @@ def explain_lstm_cell(
 ) -> Explanation:
     """c_t[n, j] = f · c_{t-1} + i · g: what the forget gate keeps of the old cell
     state plus what the input gate lets in of the candidate."""
-    n, j = _index(index, f.shape, "the cell state")
+    n, j = checked_index(index, f.shape, "the cell state")
     terms = (
         Term.of(Factor("f", (n, j), float(f[n, j])), Factor("c_prev", (n, j), float(c_prev[n, j]))),
         Term.of(Factor("i", (n, j), float(i[n, j])), Factor("g", (n, j), float(g[n, j]))),
@@ -132,7 +132,7 @@ def explain_lstm_cell(
 
 def explain_tanh_c(c: np.ndarray, index: Sequence[int]) -> Explanation:
     """tanh(c_t)[n, j]: the cell value, then tanh (what the output gate then scales)."""
-    n, j = _index(index, c.shape, "the cell state")
+    n, j = checked_index(index, c.shape, "the cell state")
     z = float(c[n, j])
     value = activate("tanh", z)
     then = Then("tanh", f"tanh(c_t) = tanh({num(z)}) = {num(value)}", value)
@@ -142,7 +142,7 @@ def explain_tanh_c(c: np.ndarray, index: Sequence[int]) -> Explanation:
 
 def explain_lstm_hidden(o: np.ndarray, tanh_c: np.ndarray, index: Sequence[int]) -> Explanation:
     """h_t[n, j] = o · tanh(c_t): the output gate decides how much of the cell shows."""
-    n, j = _index(index, o.shape, "the hidden state")
+    n, j = checked_index(index, o.shape, "the hidden state")
     term = Term.of(
         Factor("o", (n, j), float(o[n, j])), Factor("tanh_c", (n, j), float(tanh_c[n, j]))
     )

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.functional.explain_recurrent import num
-from engine.functional.explain_terms import Explanation, Factor, Term, Then, _index
+from engine.functional.explain_terms import Explanation, Factor, Term, Then, checked_index
 
 
 def _at(a: np.ndarray, idx: tuple[int, ...]) -> float:
@@ -35,7 +35,7 @@ def explain_hidden_delta(
 ) -> Explanation:
     """dh_t = dh_out + dh_next: what the loss sends to h_t through the head, plus what
     the next step sends back through W_hh."""
-    idx = _index(index, dh_out.shape, "the hidden delta")
+    idx = checked_index(index, dh_out.shape, "the hidden delta")
     terms = (
         Term.of(Factor("dh_out", idx, _at(dh_out, idx))),
         Term.of(Factor("dh_next", idx, _at(dh_next, idx))),
@@ -56,7 +56,7 @@ def explain_lstm_cell_delta(
     """dc_t[n, j] = dh_t · o · (1 - tanh² c_t) + dc_{t+1} · f_{t+1}: through h_t, and
     through the cell state of the next step. dh is the total dL/dh_t, dc_next the
     total dL/dc of step t+1, f_next its forget gate (None at the last step)."""
-    n, j = _index(index, dh.shape, "the cell delta")
+    n, j = checked_index(index, dh.shape, "the cell delta")
     tc = float(tanh_c[n, j])
     terms = [
         Term.of(
@@ -96,7 +96,7 @@ def explain_lstm_gate_delta(
     if gate not in GATE_DELTA:
         raise ValueError(f"gate must be one of i, f, g, o; got {gate!r}")
     delta, other, formula = GATE_DELTA[gate]
-    idx = _index(index, step[delta].shape, f"the {gate} gate's delta")
+    idx = checked_index(index, step[delta].shape, f"the {gate} gate's delta")
     a = _at(step[gate], idx)
     slope, slope_name = (1 - a * a, "tanh'(z_g)") if gate == "g" else (a * (1 - a), f"σ'(z_{gate})")
     term = Term.of(
@@ -113,7 +113,7 @@ def explain_rnn_dz(
 ) -> Explanation:  # fmt: skip
     """dz[n, j] = dh · f'(z): the hidden delta through the nonlinearity's slope
     (tanh' = 1 − h², relu' = 1 if z > 0 else 0: the kink at 0 gets 0, as in PyTorch)."""
-    idx = _index(index, dh.shape, "the pre-activation delta")
+    idx = checked_index(index, dh.shape, "the pre-activation delta")
     if nonlinearity == "tanh":
         v = _at(h, idx)
         slope, formula = 1 - v * v, "dz = dh · tanh'(z),  tanh'(z) = 1 − h²"

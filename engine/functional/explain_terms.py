@@ -106,7 +106,8 @@ class Explanation:
         return d
 
 
-def _index(index: Sequence[int], shape: Sequence[int], what: str) -> Index:
+def checked_index(index: Sequence[int], shape: Sequence[int], what: str) -> Index:
+    """`index` as a tuple of ints; ValueError naming `what` if it is outside `shape`."""
     idx = tuple(int(i) for i in index)
     if len(idx) != len(shape) or any(not 0 <= i < s for i, s in zip(idx, shape, strict=True)):
         raise ValueError(f"index {idx} is outside {what} of shape {tuple(shape)}")

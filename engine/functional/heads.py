@@ -71,7 +71,7 @@ def head_many_to_one(
         raise ValueError(f"a bidirectional layer's states have an even size 2H; got {hs.shape}")
     feats = last_states(hs, bidirectional)
     split = hs.shape[2] // 2 if bidirectional else None
-    return feats @ w.T + b, HeadCache(hs.shape, feats, w, split)  # type: ignore[arg-type]
+    return feats @ w.T + b, HeadCache(hs.shape, feats, w, split)
 
 
 def head_many_to_one_backward(
@@ -98,7 +98,7 @@ def head_many_to_many(
     n, t_len, f = hs.shape
     feats = hs.reshape(n * t_len, f)
     out = (feats @ w.T + b).reshape(n, t_len, w.shape[0])
-    return out, HeadCache(hs.shape, feats, w, None)  # type: ignore[arg-type]
+    return out, HeadCache(hs.shape, feats, w, None)
 
 
 def head_many_to_many_backward(

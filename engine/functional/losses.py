@@ -100,7 +100,10 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     if p.shape != t.shape:
         raise ValueError(f"target must have the prediction's shape {p.shape}; got {t.shape}")
     diff = p - t.astype(p.dtype, copy=False)
-    return float(np.mean(diff * diff)), diff * (2 / diff.size)
+    # A diverged run's outputs (~1e21) square past float32: the loss is then Inf, which the
+    # trace flags (finite: false, nonfinite counts) and training reports as diverged.
+    with np.errstate(over="ignore"):
+        return float(np.mean(diff * diff)), diff * (2 / diff.size)
 
 
 def one_hot(labels: np.ndarray, k: int, dtype: type | np.dtype = np.float64) -> np.ndarray:

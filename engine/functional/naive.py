@@ -71,7 +71,8 @@ def _pool_geometry(
 def max_pool2d_naive(
     x: np.ndarray, size: int | Sequence[int] = 2, stride: int | Sequence[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(out, mask): each window's max; mask marks the first maximum of each window."""
+    """(out, argmax): each window's max, and argmax (N, C, OH, OW, 2), the (row, column)
+    in x of each window's first maximum (what max_pool2d_backward_naive routes to)."""
     x = as_float(x, "x", 4)
     (kh, kw), (sh, sw), (n, c, oh, ow) = _pool_geometry(x, size, stride)
     out = np.zeros((n, c, oh, ow), dtype=x.dtype)

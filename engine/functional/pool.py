@@ -67,13 +67,14 @@ def pool_output_shape(
 
 
 def pool_cache(
-    x_shape: tuple[int, int, int, int],
+    x_shape: tuple[int, ...],
     size: int | Sequence[int],
     stride: int | Sequence[int] | None,
     dtype: np.dtype,
 ) -> PoolCache:
     """Checked geometry for pooling an input of x_shape."""
-    _, _, oh, ow = pool_output_shape(x_shape, size, stride)
+    _, _, oh, ow = pool_output_shape(x_shape, size, stride)  # checks x_shape is 4-D
+    n, c, h, w = x_shape
     k = pair(size, "pool size", 1)
     s = pair(size if stride is None else stride, "stride", 1)
     (kh, kw), (sh, sw) = k, s
@@ -88,14 +89,16 @@ def pool_cache(
         for v in range(kw)
     )
     overlapping = sh < kh or sw < kw
-    covers = (oh - 1) * sh + kh == x_shape[2] and (ow - 1) * sw + kw == x_shape[3]
+    covers = (oh - 1) * sh + kh == h and (ow - 1) * sw + kw == w
     covers = covers and sh <= kh and sw <= kw
-    return PoolCache(tuple(x_shape), k, s, (oh, ow), np.dtype(dtype), taps, overlapping, covers)  # type: ignore[arg-type]
+    return PoolCache((n, c, h, w), k, s, (oh, ow), np.dtype(dtype), taps, overlapping, covers)
 
 
-def _prepare(x: object, size: object, stride: object, finite: bool) -> tuple[np.ndarray, PoolCache]:
+def _prepare(
+    x: object, size: int | Sequence[int], stride: int | Sequence[int] | None, finite: bool
+) -> tuple[np.ndarray, PoolCache]:
     x = as_float(x, "x", 4, "(N, C, H, W)")
-    cache = pool_cache(x.shape, size, stride, x.dtype)  # type: ignore[arg-type]
+    cache = pool_cache(x.shape, size, stride, x.dtype)
     if finite:
         check_finite(x, "x")
     return x, cache

@@ -10,18 +10,8 @@ Stateless: every function takes its inputs and returns new arrays.
     path.outcome, path.case  # ("oscillating", "too-large")
 """
 
-from engine.lab.descent import (
-    BOUND,
-    MAX_RUNS,
-    MAX_STEPS,
-    OPTIMIZERS,
-    Path,
-    adam_update,
-    compare,
-    descend,
-    momentum_update,
-    sgd_update,
-)
+from engine.functional.optim import adam_update, momentum_update, sgd_update
+from engine.lab.descent import BOUND, MAX_RUNS, MAX_STEPS, OPTIMIZERS, Path, compare, descend
 from engine.lab.lecture import LECTURE, Lecture, LectureRun
 from engine.lab.outcomes import CASE_OF, CASES, OUTCOME_TEXT, OUTCOMES, classify
 from engine.lab.surfaces import (

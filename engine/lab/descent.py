@@ -8,8 +8,9 @@ Gradient descent = a direction (the gradient g) and a step (the learning rate):
     Adam      m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g²;
               p <- p - lr * m̂ / (sqrt(v̂) + eps),  m̂ = m / (1 - b1^t), v̂ = v / (1 - b2^t)
 
-The same formulas as `engine.optim`, written out on the 2-vector so this module
-stands alone. Everything here is a pure function: no state outlives a call.
+The update functions are engine.functional.optim's, the very ones `engine.optim`'s
+optimizers step a network with. Everything here is a pure function: no state outlives
+a call.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.functional.optim import adam_update, momentum_update, sgd_update
 from engine.lab.outcomes import CASE_OF, OUTCOME_TEXT, classify
 from engine.lab.surfaces import get_surface
 
@@ -60,45 +62,6 @@ class Path:
     @property
     def steps_run(self) -> int:
         return len(self.points) - 1
-
-
-# ------------------------------------------------------------------- updates
-
-
-def sgd_update(p: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
-    """p - lr * g."""
-    return p - lr * g
-
-
-def momentum_update(
-    p: np.ndarray, g: np.ndarray, v: np.ndarray, lr: float, mu: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """v' = mu * v + g; p' = p - lr * v'. Returns (p', v')."""
-    v = mu * v + g
-    return p - lr * v, v
-
-
-def adam_update(
-    p: np.ndarray,
-    g: np.ndarray,
-    m: np.ndarray,
-    v: np.ndarray,
-    t: int,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Adam step t (from 1). Returns (p', m', v') with
-
-    m' = b1 m + (1 - b1) g,  v' = b2 v + (1 - b2) g²,
-    p' = p - lr * (m' / (1 - b1^t)) / (sqrt(v' / (1 - b2^t)) + eps).
-    """
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
-    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
 # ---------------------------------------------------------------- validation

@@ -13,10 +13,12 @@ from engine.trace import Lazy, Trace
 class Layer:
     """One layer. `forward` keeps one cache (the latest); `backward` needs it."""
 
-    op: ClassVar[str] = ""
+    # Class defaults that a layer may set for itself: an activation takes the axes of
+    # whatever it is given, a Conv2D doing true convolution has its own op.
+    op: str = ""
     prefix: ClassVar[str] = ""
-    in_axes: ClassVar[tuple[str, ...]] = ("sample", "channel", "row", "col")
-    out_axes: ClassVar[tuple[str, ...]] = ("sample", "channel", "row", "col")
+    in_axes: tuple[str, ...] = ("sample", "channel", "row", "col")
+    out_axes: tuple[str, ...] = ("sample", "channel", "row", "col")
     out_role: ClassVar[str] = "activation"
 
     def __init__(self) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from engine.functional import flatten, flatten_backward
 from engine.layers.base import Layer, uniform_fan_in
 
-FEATURES = ("sample", "feature")
+FEATURES: tuple[str, ...] = ("sample", "feature")
 
 
 class Dense(Layer):

@@ -3,7 +3,7 @@ or on every hidden state (many-to-many); see engine.functional.heads."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +20,7 @@ class _Head(Dense):
     """A dense layer (its weights, initialisation and spec) applied to hidden states."""
 
     prefix = "head"
-    in_axes: ClassVar[tuple[str, ...]] = ("sample", "time", "unit")
+    in_axes = ("sample", "time", "unit")
     lazy_input_delta = False  # its own _backward; never a network's first layer
 
     def describe(self) -> dict[str, Any]:

@@ -8,12 +8,21 @@ exactly:
   pass of a RecurrentNet uses; each step records its tensors under
   `<layer>.t<t>.<what>` (e.g. `lstm1.t3.f`, `lstm1.t3.dh`).
 
+The stepping (the loop over time, what each step records, the norms of the
+deltas) is written once, in RecurrentLayer; an RNN and an LSTM differ only in
+their cell's functions (a CellKernel) and how a pass starts. A layer plans its
+own time steps (`forward_plan`, `backward_plan`) and gives what runs each one
+from the planned step's fields (`forward_runner`, `backward_runner`).
+
 Parameters in PyTorch's layout and names: w_ih, w_hh, b_ih, b_hh (LSTM gates
 stacked i, f, g, o), drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -55,7 +64,16 @@ STEP_ROLES = {
     "i_pre": "preact", "f_pre": "preact", "g_pre": "preact", "o_pre": "preact",
     "c": "state", "tanh_c": "activation", "h": "state",
 }  # fmt: skip
+# The per-time-step scalars a backward pass records (<layer>.t<t>.dh_norm, ...): the
+# gradient chart's series, ||dL/dh_t|| and, for an LSTM, ||dL/dc_t||.
+STEP_SERIES = ("dh_norm", "dc_norm")
 SKIP_BACK = ("dh_prev", "dc_prev")  # recorded by the step before as its dh_next / dc_next
+
+# A planned time step of a layer: (op, t, direction), as PlannedStep's fields.
+TimeStep = tuple[str, int | None, str | None]
+# What runs one planned step of a recurrent layer: (x or every dL/dh, trace) -> (the
+# layer's output / dx when this step completes it, else None; the caption's values).
+StepRunner = Callable[[np.ndarray, Trace], tuple[np.ndarray | None, dict[str, Any]]]
 
 
 def record_view(trace: Trace, prefix: str, view: dict[str, np.ndarray], back: bool) -> None:
@@ -81,11 +99,53 @@ def norm(a: np.ndarray) -> np.ndarray:
     return np.asarray(top * np.sqrt(np.dot(v, v)), dtype=a.dtype)
 
 
-class RecurrentLayer(Layer):
-    """Shared by RNN, LSTM and BiLSTM: sizes, parameters, shapes, description."""
+@dataclass(frozen=True)
+class CellKernel:
+    """A cell's functions (engine.functional), what the shared stepping calls: one
+    time step forward on the cache, its tensors as (N, ...) views, every h after the
+    last step; backward: the buffers, one step in reverse, its deltas, the weight
+    gradients; the whole-sequence backward; the caption values of a forward step;
+    the deltas whose norms a backward step records."""
 
-    in_axes: ClassVar[tuple[str, ...]] = SEQ_IN
-    out_axes: ClassVar[tuple[str, ...]] = SEQ_OUT
+    step: Callable[[Any, int], None]
+    view: Callable[[Any, int], dict[str, np.ndarray]]
+    outputs: Callable[[Any], np.ndarray]
+    back_start: Callable[[np.ndarray, Any], Any]
+    back_step: Callable[[Any, Any, int], None]
+    back_view: Callable[[Any, int], dict[str, np.ndarray]]
+    back_finish: Callable[[Any, Any], dict[str, np.ndarray]]
+    backward: Callable[[np.ndarray, Any], dict[str, np.ndarray]]
+    summary: Callable[[dict[str, np.ndarray]], dict[str, float]]
+    delta_norms: tuple[str, ...]
+
+
+def h_mean(view: dict[str, np.ndarray]) -> dict[str, float]:
+    """The mean |h_t| over the batch and units (an RNN step's caption value)."""
+    return {"h_mean": float(np.abs(view["h"]).mean())}
+
+
+def gate_means(view: dict[str, np.ndarray]) -> dict[str, float]:
+    """The mean of each gate over the batch and units (an LSTM step's caption values)."""
+    return {f"{k}_mean": float(view[k].mean()) for k in ("i", "f", "o")}
+
+
+RNN_KERNEL = CellKernel(
+    rnn_step, rnn_view, rnn_outputs, rnn_backward_start, rnn_backward_step,
+    rnn_backward_view, rnn_backward_finish, rnn_backward, h_mean, ("dh",),
+)  # fmt: skip
+LSTM_KERNEL = CellKernel(
+    lstm_step, lstm_view, lstm_outputs, lstm_backward_start, lstm_backward_step,
+    lstm_backward_view, lstm_backward_finish, lstm_backward, gate_means, ("dh", "dc"),
+)  # fmt: skip
+
+
+class RecurrentLayer(Layer):
+    """Shared by RNN, LSTM and BiLSTM: sizes, parameters, shapes, description, and the
+    protocol of a RecurrentNet's planned steps (`forward_plan`, `backward_plan`,
+    `forward_runner`, `backward_runner`)."""
+
+    in_axes = SEQ_IN
+    out_axes = SEQ_OUT
     out_role: ClassVar[str] = "state"
     gates: ClassVar[int] = 1
     directions: ClassVar[int] = 1
@@ -137,7 +197,8 @@ class RecurrentLayer(Layer):
         for key, p in self.params.items():
             trace.record(f"{self.name}.{key}", "param", p, self.param_axes(key))
         for key, s in states.items():
-            trace.record(f"{self.name}.{key}", "state", s, STATE)
+            axes = STATE if s.ndim == 2 else ("direction", *STATE)
+            trace.record(f"{self.name}.{key}", "state", s, axes)
 
     def _record_grads(self, trace: Trace, grads: dict[str, np.ndarray]) -> None:
         trace.record(f"{self.name}.dx", "delta", grads["dx"], SEQ_IN)
@@ -148,11 +209,147 @@ class RecurrentLayer(Layer):
         for key, g in self.grads.items():
             trace.record(f"{self.name}.d{key}", "grad", g, self.param_axes(key))
 
+    def _set_grads(self, grads: dict[str, np.ndarray]) -> np.ndarray:
+        self.grads = {k: grads[f"d{k}"] for k in self.param_names()}
+        return grads["dx"]
 
-class RNN(RecurrentLayer):
+    # --- the planned steps of a RecurrentNet (engine.stepper) --------------------
+    def forward_plan(self, seq_len: int) -> list[TimeStep]:
+        """The forward time steps (op, t, direction), in the order they run."""
+        raise NotImplementedError
+
+    def backward_plan(self, seq_len: int) -> list[TimeStep]:
+        """The backward time steps (op, t, direction), in the order they run."""
+        raise NotImplementedError
+
+    def forward_runner(self, t: int | None, direction: str | None) -> StepRunner:
+        """What runs the planned forward step (t, direction): x -> (the layer's output
+        when this step completes it, else None; the caption values)."""
+        raise NotImplementedError
+
+    def backward_runner(self, t: int | None, direction: str | None) -> StepRunner:
+        """What runs the planned backward step (t, direction): dL/dh of every step ->
+        (dx when this step completes the layer's backward, else None; caption values)."""
+        raise NotImplementedError
+
+
+class CellLayer(RecurrentLayer):
+    """A one-way recurrent layer, a cell stepped over time (RNN, LSTM): the stepping is
+    written here once; a cell gives its functions (`kernel`), the op of its planned
+    steps, how a pass starts (`_start`) and its initial states."""
+
+    kernel: ClassVar[CellKernel]
+    step_op: ClassVar[str]  # the op of a planned time step ("rnn_step", "lstm_step")
+
+    def _start(self, x: np.ndarray) -> Any:
+        """The cell's buffers for a pass over x (N, T, D), zero initial states."""
+        raise NotImplementedError
+
+    def _initial_states(self) -> dict[str, np.ndarray]:
+        """h0 (and an LSTM's c0) of the started pass, (N, H)."""
+        raise NotImplementedError
+
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return self._set_grads(self.kernel.backward(dout, cache))
+
+    # --- one time step at a time (in the cell's own order s = 0 .. T-1) ----------
+    def begin(self, x: np.ndarray) -> None:
+        """Lay out a stepped pass over x (N, T, D); no step is run yet."""
+        self._cache, self._in_shape, self._back = self._start(x), x.shape, None
+
+    def run_step(self, s: int, trace: Trace, prefix: str) -> dict[str, float]:
+        """Step s forward: compute, record `<prefix>.<what>`, return the caption values."""
+        kernel = self.kernel
+        kernel.step(self._cache, s)
+        view = kernel.view(self._cache, s)
+        record_view(trace, prefix, view, back=False)
+        return kernel.summary(view)
+
+    def outputs(self) -> np.ndarray:
+        """Every h (N, T, H) once every step ran."""
+        return self.kernel.outputs(self._cache)
+
+    def begin_backward(self, dhs: np.ndarray) -> None:
+        """The backward buffers, given dL/dh of every step (N, T, H)."""
+        if self._cache is None:
+            raise RuntimeError(f"{self.name}: backward called before forward")
+        self._back = self.kernel.back_start(dhs, self._cache)
+
+    def run_back_step(self, s: int, trace: Trace, prefix: str) -> dict[str, float]:
+        """Step s in reverse: record its deltas and their norms ||dL/dh_t|| (and
+        ||dL/dc_t||) under `prefix`; return the norms (the caption values)."""
+        kernel = self.kernel
+        kernel.back_step(self._cache, self._back, s)
+        view = kernel.back_view(self._back, s)
+        record_view(trace, prefix, view, back=True)
+        values = {}
+        for key in kernel.delta_norms:
+            size = norm(view[key])
+            trace.record(f"{prefix}.{key}_norm", "delta", size, ())
+            values[f"{key}_norm"] = float(size)
+        return values
+
+    def finish_backward(self) -> dict[str, np.ndarray]:
+        """The gradients once every step ran in reverse (self.grads set)."""
+        grads = self.kernel.back_finish(self._cache, self._back)
+        self._set_grads(grads)
+        return grads
+
+    # --- the planned steps: one per time step, no direction -----------------------
+    def forward_plan(self, seq_len: int) -> list[TimeStep]:
+        return [(self.step_op, t, None) for t in range(seq_len)]
+
+    def backward_plan(self, seq_len: int) -> list[TimeStep]:
+        return [(self.step_op, t, None) for t in reversed(range(seq_len))]
+
+    def forward_runner(self, t: int | None, direction: str | None) -> StepRunner:
+        assert t is not None and direction is None, (t, direction)
+        return partial(self.forward_step, t)
+
+    def backward_runner(self, t: int | None, direction: str | None) -> StepRunner:
+        assert t is not None and direction is None, (t, direction)
+        return partial(self.backward_step, t)
+
+    def forward_step(
+        self, t: int, x: np.ndarray, trace: Trace
+    ) -> tuple[np.ndarray | None, dict[str, Any]]:
+        """Time step t (0 first); returns (every h, N x T x H, after the last step, else
+        None) and the caption values."""
+        if t == 0:
+            self.begin(x)
+            self._record_start(trace, x, self._initial_states())
+        values = self.run_step(t, trace, f"{self.name}.t{t}")
+        out = None
+        if t == x.shape[1] - 1:
+            out = self.outputs()
+            trace.record(f"{self.name}.out", "state", out, SEQ_OUT)
+        return out, {**self.describe(), "t": t, **values}
+
+    def backward_step(
+        self, t: int, dhs: np.ndarray, trace: Trace
+    ) -> tuple[np.ndarray | None, dict[str, Any]]:
+        """Time step t in reverse (T-1 first) given dL/dh of every step; returns (dx after
+        step 0, else None) and the caption values."""
+        if self._cache is None or self._in_shape is None:
+            raise RuntimeError(f"{self.name}: backward called before forward")
+        if t == self._in_shape[1] - 1:
+            self.begin_backward(dhs)
+            trace.record(f"{self.name}.dout", "delta", dhs, SEQ_OUT)
+        values = self.run_back_step(t, trace, f"{self.name}.t{t}")
+        dx = None
+        if t == 0:
+            grads = self.finish_backward()
+            self._record_grads(trace, grads)
+            dx = grads["dx"]
+        return dx, {**self.describe(), "t": t, **values}
+
+
+class RNN(CellLayer):
     """h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), h0 = 0; out (N, T, H)."""
 
     op, prefix = "rnn", "rnn"
+    kernel = RNN_KERNEL
+    step_op = "rnn_step"
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh") -> None:
         super().__init__(input_size, hidden_size)
@@ -167,56 +364,20 @@ class RNN(RecurrentLayer):
         return {**super().describe(), "nonlinearity": self.nonlinearity}
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return rnn(x, None, *self.weights(), self.nonlinearity, check_finite=False)
+        p = self.params
+        return rnn(x, None, p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], self.nonlinearity,
+                   check_finite=False)  # fmt: skip
 
-    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        grads = rnn_backward(dout, cache)
-        self.grads = {k: grads[f"d{k}"] for k in WEIGHTS}
-        return grads["dx"]
+    def _start(self, x: np.ndarray) -> Any:
+        p = self.params
+        return rnn_start(x, None, p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], self.nonlinearity,
+                         check_finite=False)  # fmt: skip
 
-    def forward_step(
-        self, t: int, x: np.ndarray, trace: Trace
-    ) -> tuple[np.ndarray | None, dict[str, Any]]:
-        """Time step t (0 first); returns (every h, N x T x H, after the last step, else
-        None) and the caption values."""
-        if t == 0:
-            self._cache = rnn_start(x, None, *self.weights(), self.nonlinearity, check_finite=False)
-            self._in_shape = x.shape
-            self._record_start(trace, x, {"h0": self._cache.hx[0, : self.hidden_size].T})
-        rnn_step(self._cache, t)
-        view = rnn_view(self._cache, t)
-        record_view(trace, f"{self.name}.t{t}", view, back=False)
-        out = None
-        if t == x.shape[1] - 1:
-            out = rnn_outputs(self._cache)
-            trace.record(f"{self.name}.out", "state", out, SEQ_OUT)
-        return out, {**self.describe(), "t": t, "h_mean": float(np.abs(view["h"]).mean())}
-
-    def backward_step(
-        self, t: int, dhs: np.ndarray, trace: Trace
-    ) -> tuple[np.ndarray | None, dict[str, Any]]:
-        """Time step t in reverse (T-1 first) given dL/dh of every step; returns (dx after
-        step 0, else None) and the caption values."""
-        if self._cache is None:
-            raise RuntimeError(f"{self.name}: backward called before forward")
-        if t == self._cache.z.shape[0] - 1:
-            self._back = rnn_backward_start(dhs, self._cache)
-            trace.record(f"{self.name}.dout", "delta", dhs, SEQ_OUT)
-        rnn_backward_step(self._cache, self._back, t)
-        view = rnn_backward_view(self._back, t)
-        record_view(trace, f"{self.name}.t{t}", view, back=True)
-        dh_norm = norm(view["dh"])
-        trace.record(f"{self.name}.t{t}.dh_norm", "delta", dh_norm, ())
-        dx = None
-        if t == 0:
-            grads = rnn_backward_finish(self._cache, self._back)
-            self.grads = {k: grads[f"d{k}"] for k in WEIGHTS}
-            self._record_grads(trace, grads)
-            dx = grads["dx"]
-        return dx, {**self.describe(), "t": t, "dh_norm": float(dh_norm)}
+    def _initial_states(self) -> dict[str, np.ndarray]:
+        return {"h0": self._cache.hx[0, : self.hidden_size].T}
 
 
-class LSTM(RecurrentLayer):
+class LSTM(CellLayer):
     """An LSTM (gates i, f, g, o), h0 = c0 = 0; out (N, T, H).
 
     `forget_bias` is added to the forget gate's b_ih at initialisation (1.0 is the
@@ -225,6 +386,8 @@ class LSTM(RecurrentLayer):
 
     op, prefix = "lstm", "lstm"
     gates = 4
+    kernel = LSTM_KERNEL
+    step_op = "lstm_step"
 
     def __init__(self, input_size: int, hidden_size: int, forget_bias: float = 0.0) -> None:
         super().__init__(input_size, hidden_size)
@@ -243,60 +406,8 @@ class LSTM(RecurrentLayer):
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
         return lstm(x, None, None, *self.weights(), check_finite=False)
 
-    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        grads = lstm_backward(dout, cache)
-        self.grads = {k: grads[f"d{k}"] for k in WEIGHTS}
-        return grads["dx"]
+    def _start(self, x: np.ndarray) -> Any:
+        return lstm_start(x, None, None, *self.weights(), check_finite=False)
 
-    def forward_step(
-        self, t: int, x: np.ndarray, trace: Trace
-    ) -> tuple[np.ndarray | None, dict[str, Any]]:
-        """Time step t (0 first); returns (every h after the last step, else None) and
-        the caption values."""
-        if t == 0:
-            self._cache = lstm_start(x, None, None, *self.weights(), check_finite=False)
-            self._in_shape = x.shape
-            h0, c0 = self._cache.h[0].T, self._cache.c[0].T
-            self._record_start(trace, x, {"h0": h0, "c0": c0})
-        lstm_step(self._cache, t)
-        view = lstm_view(self._cache, t)
-        record_view(trace, f"{self.name}.t{t}", view, back=False)
-        out = None
-        if t == x.shape[1] - 1:
-            out = lstm_outputs(self._cache)
-            trace.record(f"{self.name}.out", "state", out, SEQ_OUT)
-        return out, {**self.describe(), "t": t, **gate_means(view)}
-
-    def backward_step(
-        self, t: int, dhs: np.ndarray, trace: Trace
-    ) -> tuple[np.ndarray | None, dict[str, Any]]:
-        """Time step t in reverse (T-1 first) given dL/dh of every step; returns (dx after
-        step 0, else None) and the caption values."""
-        if self._cache is None:
-            raise RuntimeError(f"{self.name}: backward called before forward")
-        if t == self._cache.tc.shape[0] - 1:
-            self._back = lstm_backward_start(dhs, self._cache)
-            trace.record(f"{self.name}.dout", "delta", dhs, SEQ_OUT)
-        lstm_backward_step(self._cache, self._back, t)
-        values = record_lstm_deltas(trace, f"{self.name}.t{t}", lstm_backward_view(self._back, t))
-        dx = None
-        if t == 0:
-            grads = lstm_backward_finish(self._cache, self._back)
-            self.grads = {k: grads[f"d{k}"] for k in WEIGHTS}
-            self._record_grads(trace, grads)
-            dx = grads["dx"]
-        return dx, {**self.describe(), "t": t, **values}
-
-
-def gate_means(view: dict[str, np.ndarray]) -> dict[str, float]:
-    """The mean of each gate over the batch and units (caption values)."""
-    return {f"{k}_mean": float(view[k].mean()) for k in ("i", "f", "o")}
-
-
-def record_lstm_deltas(trace: Trace, prefix: str, view: dict[str, np.ndarray]) -> dict[str, float]:
-    """Record an LSTM step's deltas and the norms ||dL/dh_t||, ||dL/dc_t||."""
-    record_view(trace, prefix, view, back=True)
-    dh_norm, dc_norm = norm(view["dh"]), norm(view["dc"])
-    trace.record(f"{prefix}.dh_norm", "delta", dh_norm, ())
-    trace.record(f"{prefix}.dc_norm", "delta", dc_norm, ())
-    return {"dh_norm": float(dh_norm), "dc_norm": float(dc_norm)}
+    def _initial_states(self) -> dict[str, np.ndarray]:
+        return {"h0": self._cache.h[0].T, "c0": self._cache.c[0].T}

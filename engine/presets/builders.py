@@ -69,8 +69,16 @@ def edge_kernel(kh: int, kw: int) -> np.ndarray:
     return np.tile(cols, (kh, 1)).astype(np.float32)
 
 
-def _set_x_kernel(net: Sequential) -> None:
+def _first_conv(net: Sequential) -> Conv2D:
+    """The convolution a kernel lesson's network starts with."""
     conv = net.layers[0]
+    if not isinstance(conv, Conv2D):
+        raise TypeError(f"a kernel lesson's network starts with a convolution, not {conv.op}")
+    return conv
+
+
+def _set_x_kernel(net: Sequential) -> None:
+    conv = _first_conv(net)
     w = x_kernel(*conv.kernel)[None, None].repeat(conv.out_channels, 0)
     net.set_params({"conv1.w": w, "conv1.b": np.zeros(conv.out_channels)})
 
@@ -78,7 +86,7 @@ def _set_x_kernel(net: Sequential) -> None:
 def _edge_target(net: Sequential, x: np.ndarray) -> np.ndarray:
     """What an edge kernel of the same geometry makes of x: the regression target."""
     edge = Sequential.from_spec(net.spec())
-    conv = edge.layers[0]
+    conv = _first_conv(edge)
     w = edge_kernel(*conv.kernel)[None, None].repeat(conv.out_channels, 0)
     edge.set_params({"conv1.w": w, "conv1.b": np.zeros(conv.out_channels)})
     return edge.forward(x)

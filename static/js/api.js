@@ -67,7 +67,9 @@ export function plane(tensor, lead = []) {
   const cols = shape.length >= 1 ? shape[shape.length - 1] : 1;
   const st = strides(shape);
   let offset = 0;
-  lead.forEach((v, i) => (offset += v * st[i]));
+  lead.forEach((v, i) => {
+    offset += v * st[i];
+  });
   return { rows, cols, data: tensor.data.subarray(offset, offset + rows * cols), offset };
 }
 
@@ -79,7 +81,7 @@ export function resolveSteps(res) {
     if (!step.tensors) continue;
     step.tensors = step.tensors.map((t) => {
       const decoded = t.same_as
-        ? { ...seen.get(t.same_as), name: t.name, role: t.role, axes: t.axes }
+        ? { ...seen.get(t.same_as), ...t } // its own name, role, axes, explainable, cell
         : decodeTensor(t);
       seen.set(t.name, decoded);
       return decoded;
@@ -88,21 +90,41 @@ export function resolveSteps(res) {
   return res;
 }
 
+/** The query of a steps request: b64 tensors, and what the page asks for:
+ * {names: ["conv1.out", "pool1.*"]} only those tensors, {partials: true} conv partial
+ * maps too, {tensors: false} none, {series: ["dh_norm"]} per-time-step scalars too. */
+function stepQuery(opts = {}) {
+  const q = new URLSearchParams({ encoding: "b64" });
+  if (opts.names) q.set("names", opts.names.join(","));
+  if (opts.partials) q.set("partials", "true");
+  if (opts.tensors === false) q.set("tensors", "false");
+  if (opts.series) q.set("series", opts.series.join(","));
+  return q.toString();
+}
+
+/** Every tensor of a steps response by name (decoded: resolveSteps). */
+export function tensorsByName(res) {
+  const out = {};
+  for (const step of res.steps || [res]) for (const t of step.tensors || []) out[t.name] = t;
+  return out;
+}
+
 export const sessions = {
   create: (body) => api("POST", "/api/sessions", body),
   get: (id) => api("GET", `/api/sessions/${id}`),
   remove: (id) => api("DELETE", `/api/sessions/${id}`),
-  steps: async (id, body = {}) =>
-    resolveSteps(await api("POST", `/api/sessions/${id}/steps?encoding=b64`, body)),
-  step: async (id, k) =>
-    resolveSteps(await api("GET", `/api/sessions/${id}/steps/${k}?encoding=b64`)),
-  /** Step k of the current pass: recorded if it has run, else run up to it. */
-  async stepAt(id, k) {
-    const cur = await sessions.get(id);
-    if (k < cur.cursor) return sessions.step(id, k);
-    const res = await sessions.steps(id, { count: k - cur.cursor + 1 });
-    return res.steps[res.steps.length - 1];
+  steps: async (id, body = {}, opts = {}) =>
+    resolveSteps(await api("POST", `/api/sessions/${id}/steps?${stepQuery(opts)}`, body)),
+  step: async (id, k, opts = {}) =>
+    resolveSteps(await api("GET", `/api/sessions/${id}/steps/${k}?${stepQuery(opts)}`)),
+  /** Step k of the current pass in one request: recorded if it has run, else the
+   * server runs up to it. */
+  async stepAt(id, k, opts = {}) {
+    return (await sessions.steps(id, { to: k }, opts)).steps[0];
   },
+  /** Each layer's per-time-step `quantity` (e.g. dh_norm) of the pass: {layer: [by t]}. */
+  series: async (id, quantity) =>
+    (await api("GET", `/api/sessions/${id}/series/${encodeURIComponent(quantity)}`)).layers,
   tensor: async (id, name) =>
     decodeTensor(
       await api("GET", `/api/sessions/${id}/tensors/${encodeURIComponent(name)}?encoding=b64`),

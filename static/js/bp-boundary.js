@@ -65,8 +65,14 @@ function drawPoints(ctx, b) {
       ctx.beginPath();
       ctx.arc(u, v, 3.2, 0, 2 * Math.PI);
       const c = COLOURS[b[split].y[k] % COLOURS.length];
-      if (filled) (ctx.fillStyle = c), ctx.fill(), (ctx.strokeStyle = "#fff");
-      else (ctx.strokeStyle = c), (ctx.lineWidth = 1.6);
+      if (filled) {
+        ctx.fillStyle = c;
+        ctx.fill();
+        ctx.strokeStyle = "#fff";
+      } else {
+        ctx.strokeStyle = c;
+        ctx.lineWidth = 1.6;
+      }
       ctx.stroke();
     });
   }

@@ -7,6 +7,7 @@ import { format } from "./colors.js";
 import { clearError, el } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
+import { rules } from "./rules.js";
 
 /** One run's row: swatch, rate, final loss, test accuracy and why it diverged. */
 function runRow(r, i) {
@@ -34,6 +35,7 @@ function runRow(r, i) {
   );
 }
 
+const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
 const LRS_SEP = /[,\s，_]+/;
 
 /** The comparison section, appended to `root`; compare() runs it with the network
@@ -50,7 +52,7 @@ export function comparePanel(root, config, store) {
   const cmpEpochs = el("input", {
     type: "number",
     min: "1",
-    max: "50",
+    max: String(maxEpochs),
     value: String(store.get().cmpEpochs),
     "data-field": "compare-epochs",
     "aria-label": t("bp.epochs"),
@@ -104,13 +106,15 @@ export function comparePanel(root, config, store) {
     );
     cmpChart.draw(res.epochs);
     cmpRows.innerHTML = "";
-    runs.forEach((r, i) => cmpRows.append(runRow(r, i)));
+    runs.forEach((r, i) => {
+      cmpRows.append(runRow(r, i));
+    });
     root.dataset.compareRenderMs = (performance.now() - t0).toFixed(2);
   }
 
   async function compare() {
     const lrs = lrsIn.value.split(LRS_SEP).filter(Boolean).map(Number);
-    const epochs = Math.max(1, Math.min(50, Math.round(Number(cmpEpochs.value) || 1)));
+    const epochs = Math.max(1, Math.min(maxEpochs, Math.round(Number(cmpEpochs.value) || 1)));
     const cfg = config();
     cmpBtn.disabled = true;
     try {

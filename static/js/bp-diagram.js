@@ -108,12 +108,12 @@ function drawEdges(group, cols, drawn, x, y, onHover) {
         line.addEventListener("mouseenter", () => onHover(line));
         line.addEventListener("focus", () => onHover(line));
         line.addEventListener("click", () => onHover(line, true));
-        line.addEventListener(
-          "keydown",
-          (e) =>
-            (e.key === "Enter" || e.key === " ") &&
-            (e.preventDefault(), e.stopPropagation(), onHover(line, true)),
-        );
+        line.addEventListener("keydown", (e) => {
+          if (e.key !== "Enter" && e.key !== " ") return;
+          e.preventDefault();
+          e.stopPropagation();
+          onHover(line, true);
+        });
         group.append(line);
         edges.push({ line, layer: c.dense, i, j, fanIn: cols[k - 1].n });
       }
@@ -130,12 +130,12 @@ function drawNodes(group, cols, drawn, x, y, onHover) {
       g.addEventListener("mouseenter", () => onHover(k, i));
       g.addEventListener("focus", () => onHover(k, i));
       g.addEventListener("click", () => onHover(k, i, true));
-      g.addEventListener(
-        "keydown",
-        (e) =>
-          (e.key === "Enter" || e.key === " ") &&
-          (e.preventDefault(), e.stopPropagation(), onHover(k, i, true)),
-      );
+      g.addEventListener("keydown", (e) => {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        e.preventDefault();
+        e.stopPropagation();
+        onHover(k, i, true);
+      });
       const circle = svg("circle", { cx: x(k), cy: y(k, i), r: 13 });
       const label = svg("text", { x: x(k) + 17, y: y(k, i) + 4, class: "bp-num" });
       g.append(circle, label);

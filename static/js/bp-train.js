@@ -7,9 +7,11 @@ import { format } from "./colors.js";
 import { el } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
+import { rules } from "./rules.js";
 import { postEvents } from "./sse.js";
 
 /** A loss for the status line: the number, or "NaN" / "Infinity" as the API sent it. */
+const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
 const lossText = (v) => (typeof v === "string" ? v : format(v));
 
 /** One epoch of training over SSE; returns the last event's data. */
@@ -33,14 +35,14 @@ export function trainPanel(root, store) {
   const epochsIn = el("input", {
     type: "number",
     min: "1",
-    max: "50",
+    max: String(maxEpochs),
     value: String(store.get().epochs),
     "data-field": "epochs",
     "aria-label": t("bp.epochs"),
   });
   epochsIn.addEventListener("change", () => {
     const n = Math.round(Number(epochsIn.value));
-    if (n >= 1 && n <= 50) store.set({ epochs: n });
+    if (n >= 1 && n <= maxEpochs) store.set({ epochs: n });
   });
   const trainBtn = el("button", {
     type: "button",
@@ -162,7 +164,7 @@ export function trainPanel(root, store) {
   }
 
   async function train({ lock, reload }) {
-    const epochs = Math.max(1, Math.min(50, Math.round(Number(epochsIn.value) || 1)));
+    const epochs = Math.max(1, Math.min(maxEpochs, Math.round(Number(epochsIn.value) || 1)));
     trainBtn.disabled = true;
     lock(true);
     stopBtn.disabled = false;

@@ -53,7 +53,11 @@ export function scaleFor(tensor, values) {
   if (values) {
     lo = Infinity;
     hi = -Infinity;
-    for (const v of values) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    for (const v of values) {
+      if (!Number.isFinite(v)) continue;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
     if (lo === Infinity) lo = hi = 0;
   }
   if (seq) return { kind: "sequential", min: Math.min(0, lo), max: Math.max(1, hi) };

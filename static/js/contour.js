@@ -106,27 +106,37 @@ export function cssVar(name, fallback) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
+/** A closed path through `points` ([x, y] pairs). */
+function polygon(ctx, points) {
+  points.forEach(([px, py], k) => {
+    k ? ctx.lineTo(px, py) : ctx.moveTo(px, py);
+  });
+  ctx.closePath();
+}
+
 /** A marker of `shape` (circle, square, triangle, diamond, cross, star) centred on (x, y). */
 export function marker(ctx, shape, x, y, r) {
   ctx.beginPath();
   if (shape === "square") ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
   else if (shape === "triangle")
-    ctx.moveTo(x, y - r * 1.1),
-      ctx.lineTo(x + r, y + r * 0.8),
-      ctx.lineTo(x - r, y + r * 0.8),
-      ctx.closePath();
+    polygon(ctx, [
+      [x, y - r * 1.1],
+      [x + r, y + r * 0.8],
+      [x - r, y + r * 0.8],
+    ]);
   else if (shape === "diamond")
-    ctx.moveTo(x, y - r * 1.2),
-      ctx.lineTo(x + r, y),
-      ctx.lineTo(x, y + r * 1.2),
-      ctx.lineTo(x - r, y),
-      ctx.closePath();
-  else if (shape === "cross")
-    ctx.moveTo(x - r, y - r),
-      ctx.lineTo(x + r, y + r),
-      ctx.moveTo(x + r, y - r),
-      ctx.lineTo(x - r, y + r);
-  else if (shape === "star") {
+    polygon(ctx, [
+      [x, y - r * 1.2],
+      [x + r, y],
+      [x, y + r * 1.2],
+      [x - r, y],
+    ]);
+  else if (shape === "cross") {
+    ctx.moveTo(x - r, y - r);
+    ctx.lineTo(x + r, y + r);
+    ctx.moveTo(x + r, y - r);
+    ctx.lineTo(x - r, y + r);
+  } else if (shape === "star") {
     for (let k = 0; k < 10; k++) {
       const a = -Math.PI / 2 + (k * Math.PI) / 5;
       const rr = k % 2 ? r * 0.45 : r * 1.15;
@@ -369,9 +379,9 @@ export class ContourPlot {
     ctx.lineCap = "round";
     this.segs = this.paths.map((p) => this.segments(p.points));
     ctx.globalAlpha = 0.35;
-    this.paths.forEach((p, i) =>
-      this.polyline(ctx, this.segs[i], p.points.length - 1, p.colour, 1.2),
-    );
+    this.paths.forEach((p, i) => {
+      this.polyline(ctx, this.segs[i], p.points.length - 1, p.colour, 1.2);
+    });
   }
 
   /** Draw one frame: the base with the faint paths, each path bold up to

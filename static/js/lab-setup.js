@@ -129,7 +129,10 @@ export function runsTable(parent, rules, onChange) {
         ...rules.optimizers.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })),
       );
       opt.value = run.optimizer;
-      opt.addEventListener("change", () => ((run.optimizer = opt.value), changed()));
+      opt.addEventListener("change", () => {
+        run.optimizer = opt.value;
+        changed();
+      });
       const lr = el("input", {
         type: "number",
         min: String(rules.lr.gt),
@@ -140,9 +143,10 @@ export function runsTable(parent, rules, onChange) {
         "data-field": "lr",
       });
       lr.addEventListener("change", () => {
-        if (lr.value !== "" && lrOk(rules, Number(lr.value)))
-          (run.lr = Number(lr.value)), changed();
-        else lr.value = String(run.lr);
+        if (lr.value !== "" && lrOk(rules, Number(lr.value))) {
+          run.lr = Number(lr.value);
+          changed();
+        } else lr.value = String(run.lr);
       });
       const mu = el("input", {
         type: "number",
@@ -156,8 +160,10 @@ export function runsTable(parent, rules, onChange) {
       mu.disabled = run.optimizer !== "momentum";
       mu.addEventListener("change", () => {
         const v = Number(mu.value);
-        if (mu.value !== "" && muOk(rules, v)) (run.momentum = v), changed();
-        else mu.value = String(run.momentum);
+        if (mu.value !== "" && muOk(rules, v)) {
+          run.momentum = v;
+          changed();
+        } else mu.value = String(run.momentum);
       });
       const remove = el("button", {
         type: "button",
@@ -167,7 +173,10 @@ export function runsTable(parent, rules, onChange) {
         text: "×",
       });
       remove.disabled = runs.length <= 1;
-      remove.addEventListener("click", () => (runs.splice(i, 1), changed()));
+      remove.addEventListener("click", () => {
+        runs.splice(i, 1);
+        changed();
+      });
       body.append(
         el(
           "tr",

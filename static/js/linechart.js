@@ -153,7 +153,9 @@ export class LineChart {
     ctx.lineJoin = "round";
     for (const s of this.series) {
       ctx.beginPath();
-      s.values.forEach((v, k) => (k ? ctx.lineTo(...this.px(k, v)) : ctx.moveTo(...this.px(k, v))));
+      s.values.forEach((v, k) => {
+        k ? ctx.lineTo(...this.px(k, v)) : ctx.moveTo(...this.px(k, v));
+      });
       ctx.strokeStyle = s.colour;
       ctx.lineWidth = 1.8;
       ctx.stroke();

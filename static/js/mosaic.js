@@ -30,11 +30,12 @@ export class Mosaic extends CanvasMap {
         let { tile, r, c } = cur;
         r += dr;
         c += dc;
-        if (c < 0 && tile > 0) (tile -= 1), (c = this.cols - 1);
-        if (c >= this.cols && tile < this.tiles.length - 1) (tile += 1), (c = 0);
-        if (r < 0 && tile >= this.perRow) (tile -= this.perRow), (r = this.rows - 1);
+        // Past a tile's edge, move to the neighbouring tile's opposite edge.
+        if (c < 0 && tile > 0) [tile, c] = [tile - 1, this.cols - 1];
+        if (c >= this.cols && tile < this.tiles.length - 1) [tile, c] = [tile + 1, 0];
+        if (r < 0 && tile >= this.perRow) [tile, r] = [tile - this.perRow, this.rows - 1];
         if (r >= this.rows && tile + this.perRow < this.tiles.length)
-          (tile += this.perRow), (r = 0);
+          [tile, r] = [tile + this.perRow, 0];
         r = Math.min(Math.max(r, 0), this.rows - 1);
         c = Math.min(Math.max(c, 0), this.cols - 1);
         this.cursor = { tile, r, c };

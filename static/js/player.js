@@ -35,9 +35,10 @@ export class Player {
     this.keys = (e) => {
       if (e.target.closest("input, textarea, select, [contenteditable], .heatmap-overlay")) return;
       if (e.key === " " && e.target.closest("button")) return; // a focused button's own click
-      if (e.key === "ArrowRight") e.preventDefault(), this.step();
-      else if (e.key === "ArrowLeft") e.preventDefault(), this.back();
-      else if (e.key === " ") e.preventDefault(), this.toggle();
+      const action = { ArrowRight: "step", ArrowLeft: "back", " ": "toggle" }[e.key];
+      if (!action) return;
+      e.preventDefault();
+      this[action]();
     };
     document.addEventListener("keydown", this.keys);
     this.setCount(opts.count, opts.labels, opts.phases);

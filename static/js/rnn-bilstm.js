@@ -99,8 +99,10 @@ export function bilstmPanel(parent) {
       const map = new Heatmap(wrap, { name: key, cell: 30, maxPx: 1000, numbers: true });
       detail.append(wrap);
       if (key === "fwd") detail.append(el("span", { class: "bilstm-join", text: ";" }));
-      if (key === "bwd")
-        detail.append((made.equals = el("span", { class: "bilstm-join", text: "=" })));
+      if (key === "bwd") {
+        made.equals = el("span", { class: "bilstm-join", text: "=" });
+        detail.append(made.equals);
+      }
       made[key] = { wrap, code, map };
     }
     return made;
@@ -109,7 +111,11 @@ export function bilstmPanel(parent) {
   /** A hidden unit x time plane from one (N, H) tensor per step. */
   function plane(byT, H, T) {
     const data = new Float32Array(H * T);
-    byT.forEach((row, k) => row?.forEach((v, j) => (data[j * T + k] = v)));
+    byT.forEach((row, k) => {
+      row?.forEach((v, j) => {
+        data[j * T + k] = v;
+      });
+    });
     return { rows: H, cols: T, data };
   }
 

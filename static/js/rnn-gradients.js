@@ -8,29 +8,33 @@ import { format } from "./colors.js";
 import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
-import { LINES, STEP_NAME } from "./rnn-shared.js";
+import { LINES } from "./rnn-shared.js";
+import { rules } from "./rules.js";
 
 // The LSTM is the memory task's LSTM trained on 40-step sequences (memory-lstm-40),
 // run at the length it was trained at; the RNN runs over the same number of steps,
 // so the lines compare fairly. (memory-lstm, trained on 20 steps and run over 40,
 // loses its gradient: an LSTM keeps it over the lengths it was trained on.)
+const { nonlinearities } = rules.rnn; // what the vanishing-rnn preset accepts
 const LSTM_PRESET = "memory-lstm-40";
 const RNN_PRESET = "vanishing-rnn";
 
-/** The per-step gradient norms (and clipping) of one training step of a new session. */
+/** The per-step gradient norms (and clipping) of one training step of a new session:
+ * its pass run to the last backward step in one request that carries only the norms by
+ * time step and the clipping's scalars (not every step's tensors). */
 async function norms(body) {
   const made = await sessions.create(body);
-  const res = await sessions.steps(made.id, { until: "update" });
-  const out = { dh: [], dc: [], clip: {} };
-  for (const step of res.steps) {
-    for (const tensor of step.tensors || []) {
-      const m = STEP_NAME.exec(tensor.name);
-      if (m && (m[3] === "dh_norm" || m[3] === "dc_norm"))
-        out[m[3].slice(0, 2)][Number(m[2])] = tensor.data[0];
-      if (tensor.name.startsWith("clip.")) out.clip[tensor.name.slice(5)] = tensor.data[0];
-    }
-  }
-  return { id: made.id, ...out };
+  const last = made.plan.findLastIndex((p) => p.phase === "backward");
+  const res = await sessions.steps(
+    made.id,
+    { to: last },
+    { names: ["clip.*"], series: ["dh_norm", "dc_norm"] },
+  );
+  // one recurrent layer; "NaN" and "Infinity" arrive as strings
+  const byT = (q) => (Object.values(res.series[q].layers)[0] || []).map(Number);
+  const clip = {};
+  for (const tensor of res.steps[0].tensors) clip[tensor.name.slice(5)] = tensor.data[0];
+  return { id: made.id, dh: byT("dh_norm"), dc: byT("dc_norm"), clip };
 }
 
 /** ||dL/dh_0|| / ||dL/dh_{T-1}||: how much of the last step's gradient reaches the first. */
@@ -66,9 +70,9 @@ export function gradientsPanel(root, store) {
   const nlSel = el(
     "select",
     { "aria-label": t("rnn.nonlinearity"), "data-control": "nl" },
-    ...["tanh", "relu"].map((v) => el("option", { value: v, text: v })),
+    ...nonlinearities.map((v) => el("option", { value: v, text: v })),
   );
-  nlSel.value = s.nl === "relu" ? "relu" : "tanh";
+  nlSel.value = nonlinearities.includes(s.nl) ? s.nl : nonlinearities[0];
   const clipIn = el("input", { type: "checkbox", "data-control": "clip" });
   clipIn.checked = Boolean(s.clip);
   gradBox.append(
@@ -165,8 +169,14 @@ export function gradientsPanel(root, store) {
     store.set({ scale: Number(scaleIn.value) });
     later();
   });
-  nlSel.addEventListener("change", () => (store.set({ nl: nlSel.value }), later()));
-  clipIn.addEventListener("change", () => (store.set({ clip: clipIn.checked }), later()));
+  nlSel.addEventListener("change", () => {
+    store.set({ nl: nlSel.value });
+    later();
+  });
+  clipIn.addEventListener("change", () => {
+    store.set({ clip: clipIn.checked });
+    later();
+  });
 
   return { draw };
 }

@@ -6,8 +6,10 @@ import { sessions } from "./api.js";
 import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
+import { presetInfo } from "./rules.js";
 
-export const NUMBER_PRESETS = ["sine-rnn", "sine-lstm"];
+/** Whether `preset` reads a typed number sequence: the server's preset facts say so. */
+export const readsNumbers = (preset) => Boolean(presetInfo(preset)?.reads_numbers);
 const SERIES = [
   { key: "x", colour: "#7f7f7f", shape: "circle" },
   { key: "target", colour: "#009E73", shape: "diamond" },
@@ -82,7 +84,7 @@ export function numbersPanel(root, store, onSession) {
   return {
     /** Show the section for a sine preset (the text follows the URL). */
     show(preset) {
-      box.hidden = !NUMBER_PRESETS.includes(preset);
+      box.hidden = !readsNumbers(preset);
       input.value = store.get().numbers || "";
     },
     /** The input, the next number and the prediction of each step, from the steps

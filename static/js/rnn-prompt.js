@@ -70,7 +70,9 @@ export function promptPanel(root, onRows) {
         throw new Error(t("rnn.unknownChar", { c: unknown, chars: classes.join("") }));
       // one-hot rows, the prompt at the end (earlier steps read nothing)
       const rows = Array.from({ length: T }, () => new Array(D).fill(0));
-      text.forEach((ch, k) => (rows[T - text.length + k][classes.indexOf(ch)] = 1));
+      text.forEach((ch, k) => {
+        rows[T - text.length + k][classes.indexOf(ch)] = 1;
+      });
       showNext(await onRows(rows));
       box.dataset.read = input.value;
     } catch (err) {

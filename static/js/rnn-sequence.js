@@ -31,13 +31,19 @@ function sequenceRows(steps) {
 
 /** Hidden units x time maps of each gate, c and h, replacing those in `seqBox`. */
 export function drawSequenceMaps(seqBox, steps) {
-  seqBox.querySelectorAll(".seq-map").forEach((n) => n.remove());
+  seqBox.querySelectorAll(".seq-map").forEach((n) => {
+    n.remove();
+  });
   for (const [key, byT] of sequenceRows(steps)) {
     const T = byT.length;
     const H = byT.find(Boolean)?.length || 0;
     if (!H) continue;
     const data = new Float32Array(H * T);
-    byT.forEach((row, k) => row?.forEach((v, j) => (data[j * T + k] = v)));
+    byT.forEach((row, k) => {
+      row?.forEach((v, j) => {
+        data[j * T + k] = v;
+      });
+    });
     const what = key.slice(key.lastIndexOf(".") + 1);
     const scale = scaleFor({ role: roleOf(key, what) }, data);
     const wrap = el(
@@ -66,7 +72,9 @@ function labeller(classes) {
   return (row) => {
     if (row.length === 1) return format(row[0]);
     let best = 0;
-    row.forEach((v, k) => (best = v > row[best] ? k : best));
+    row.forEach((v, k) => {
+      best = v > row[best] ? k : best;
+    });
     return row[best] === 0 ? "·" : (classes[best] ?? String(best));
   };
 }

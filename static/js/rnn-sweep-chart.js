@@ -108,9 +108,10 @@ export class SweepChart {
     }
     ctx.setLineDash([6, 4]);
     ctx.beginPath();
-    done.forEach((T, k) =>
-      k ? ctx.lineTo(x(T), py(stats[T].mean)) : ctx.moveTo(x(T), py(stats[T].mean)),
-    );
+    done.forEach((T, k) => {
+      if (k) ctx.lineTo(x(T), py(stats[T].mean));
+      else ctx.moveTo(x(T), py(stats[T].mean));
+    });
     ctx.stroke();
     ctx.setLineDash([]);
   }
@@ -122,9 +123,10 @@ export class SweepChart {
     if (!done.length) return;
     ctx.fillStyle = alpha(m.colour, 0.16);
     ctx.beginPath();
-    done.forEach((T, k) =>
-      k ? ctx.lineTo(px(T), py(stats[T].max)) : ctx.moveTo(px(T), py(stats[T].max)),
-    );
+    done.forEach((T, k) => {
+      if (k) ctx.lineTo(px(T), py(stats[T].max));
+      else ctx.moveTo(px(T), py(stats[T].max));
+    });
     for (const T of [...done].reverse()) ctx.lineTo(px(T), py(stats[T].min));
     ctx.closePath();
     ctx.fill();
@@ -140,9 +142,10 @@ export class SweepChart {
     ctx.strokeStyle = m.colour;
     ctx.lineWidth = 1.8;
     ctx.beginPath();
-    done.forEach((T, k) =>
-      k ? ctx.lineTo(px(T), py(stats[T].mean)) : ctx.moveTo(px(T), py(stats[T].mean)),
-    );
+    done.forEach((T, k) => {
+      if (k) ctx.lineTo(px(T), py(stats[T].mean));
+      else ctx.moveTo(px(T), py(stats[T].mean));
+    });
     ctx.stroke();
     ctx.lineWidth = 1;
     const last = this.ts[this.ts.length - 1];

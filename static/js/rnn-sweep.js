@@ -188,7 +188,8 @@ function build(root, box, sweep) {
           }
           if (name === "error") throw new Error(ev.detail);
           if ((name === "done" && k === last) || name === "diverged") {
-            (points[cell][T] ||= []).push(ev.test_accuracy);
+            points[cell][T] ||= [];
+            points[cell][T].push(ev.test_accuracy);
             const s = spread(points[cell][T]);
             td.textContent = `${cellText(s)} · ${s.n}/${sweep.live_runs}`;
             td.dataset.accuracies = JSON.stringify(points[cell][T]);
@@ -214,7 +215,9 @@ function build(root, box, sweep) {
     drawn.textContent = t("rnn.sweepDrawn", { list: seeds.join(", ") });
     delete box.dataset.done;
     points = { rnn: {}, lstm: {} };
-    Object.values(cells).forEach((td) => (td.textContent = "—"));
+    Object.values(cells).forEach((td) => {
+      td.textContent = "—";
+    });
     overall.value = 0;
     redraw();
     const t0 = performance.now();

@@ -6,8 +6,10 @@ import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
 import { LINES } from "./rnn-shared.js";
+import { rules } from "./rules.js";
 import { postEvents } from "./sse.js";
 
+const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
 const MODELS = LINES.slice(0, 2);
 const FINAL = ["done", "cancelled", "diverged", "error"];
 
@@ -38,7 +40,7 @@ export function trainPanel(root, store) {
   const epochsIn = el("input", {
     type: "number",
     min: "1",
-    max: "50",
+    max: String(maxEpochs),
     step: "1",
     value: String(store.get().epochs),
     "aria-label": t("rnn.epochs"),
@@ -112,7 +114,7 @@ export function trainPanel(root, store) {
   async function train() {
     trainBtn.disabled = true;
     delete trainBox.dataset.done;
-    const epochs = Math.max(1, Math.min(50, Number(epochsIn.value) || 1));
+    const epochs = Math.max(1, Math.min(maxEpochs, Number(epochsIn.value) || 1));
     store.set({ epochs });
     losses = { rnn: [], lstm: [] };
     try {

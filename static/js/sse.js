@@ -36,8 +36,7 @@ export async function postEvents(path, body, onEvent) {
     const { value, done } = await reader.read();
     if (done) break;
     buf += decoder.decode(value, { stream: true });
-    let k;
-    while ((k = buf.indexOf("\n\n")) >= 0) {
+    for (let k = buf.indexOf("\n\n"); k >= 0; k = buf.indexOf("\n\n")) {
       const ev = parseBlock(buf.slice(0, k));
       buf = buf.slice(k + 2);
       if (ev) onEvent(ev.name, ev.data);

@@ -6,9 +6,10 @@ import { el, explainPanel, showError } from "./common.js";
 import { Heatmap } from "./heatmap.js";
 import { Mosaic } from "./mosaic.js";
 import { t } from "./i18n.js";
+import { cellLabel } from "./rules.js";
 
-// Every number a pass records explains itself (the server answers for any tensor:
-// arithmetic, a copy of another number, or "given"), so every cell is clickable.
+// A tensor's cells are clickable when the server says it explains them (the payload's
+// `explainable`); `cell` names one cell (a catalog key: activation, delta, forget gate).
 const MAX_MAPS = 48;
 
 export class Stage {
@@ -52,11 +53,15 @@ export class Stage {
       el("code", { text: tensor.name }),
       el("span", { class: "muted", text: `  ${tensor.shape.join("×") || "scalar"}` }),
     );
+    if (tensor.cell)
+      title.append(el("span", { class: "cell-name muted", text: ` · ${t(tensor.cell)}` }));
     box.append(title);
+    const explainable = tensor.explainable === true;
     const scale = scaleFor(tensor);
     const s = tensor.shape;
     // A vector cell is [..lead, c]; a map cell [..lead, r, c].
     const click = (lead, r, c) =>
+      explainable &&
       this.explain(tensor.name, s.length - lead.length === 1 ? [...lead, c] : [...lead, r, c]);
     let view = null;
     if (s.length === 0) {
@@ -64,10 +69,10 @@ export class Stage {
       box.append(
         el("button", {
           type: "button",
-          class: "scalar clickable",
+          class: explainable ? "scalar clickable" : "scalar",
           "aria-label": label,
           text: format(tensor.data[0]),
-          onclick: () => this.explain(tensor.name, []),
+          onclick: () => explainable && this.explain(tensor.name, []),
         }),
       );
     } else if (s.length <= 2) {
@@ -76,7 +81,7 @@ export class Stage {
       const lead = s.length === 2 && tensor.axes[0] === "sample" ? [0] : [];
       const hm = new Heatmap(box, { name: tensor.name, maxPx: 520, cell: 44 });
       hm.draw({ rows, cols, data: tensor.data.subarray(0, rows * cols) }, scale);
-      hm.el.classList.add("clickable");
+      hm.el.classList.toggle("clickable", explainable);
       hm.onClick = (r, c) => click(lead, r, c);
       view = headerView([{ hm, lead }], rows === 1 && lead.length === 0);
     } else {
@@ -98,7 +103,7 @@ export class Stage {
             cell: 44,
           });
           hm.draw(plane(tensor, lead), scale);
-          hm.el.classList.add("clickable");
+          hm.el.classList.toggle("clickable", explainable);
           hm.onClick = (r, c) => click(lead, r, c);
           return { hm, lead };
         });
@@ -111,7 +116,7 @@ export class Stage {
           cols,
           scale,
         );
-        mosaic.el.classList.add("clickable");
+        mosaic.el.classList.toggle("clickable", explainable);
         mosaic.onClick = (k, r, c) => click(shown[k], r, c);
         view = mosaicView(mosaic, shown);
       }
@@ -154,7 +159,7 @@ export class Stage {
   async explain(name, index) {
     try {
       const exp = await sessions.explain(this.sessionId, name, index);
-      this.panel.show(exp, `${name}[${index.join(",")}]`);
+      this.panel.show(exp, cellLabel(this.tensors.get(name), name, index));
       this.markSources(name, index, exp);
       if (this.onExplained) this.onExplained(name, index, exp);
     } catch (err) {

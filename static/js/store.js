@@ -33,7 +33,9 @@ export function createStore(defaults) {
     set(patch) {
       Object.assign(state, patch);
       sync();
-      listeners.forEach((fn) => fn(state));
+      listeners.forEach((fn) => {
+        fn(state);
+      });
     },
     subscribe(fn) {
       listeners.add(fn);

@@ -4,7 +4,7 @@ Every operation gets valid and invalid (negative) requests and every response is
 checked with all of schemathesis's built-in checks: no 5xx, a documented status
 code, a documented content type and headers, a body that matches the documented
 model, valid data accepted and invalid data refused with a 4xx. (Valid data
-acceptance has one narrow exception, BEYOND_SCHEMA below.)
+acceptance has one narrow exception, BEYOND_SCHEMA in tests/app/fuzz_checks.py.)
 
 Two runs:
 - `test_api`: every operation; a path `{sid}` is whatever the fuzzer makes up
@@ -13,6 +13,8 @@ Two runs:
   created up front (with a full pass run), tensor names to the ones it records, so
   random bodies and queries reach the step, tensor, explain, input and train code
   (deleting picks from a few sessions made for it).
+A third run, tests/app/test_schemathesis_stateful.py, follows the schema's OpenAPI
+links from a session it creates.
 
 Runs are derandomized (same examples every run) and bounded per operation.
 """
@@ -32,6 +34,9 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Limits, Settings
+from tests.app.fuzz_checks import CHECKS
+
+pytestmark = pytest.mark.fuzz
 
 EXAMPLES = 40
 SETTINGS = hypothesis.settings(
@@ -42,47 +47,11 @@ SETTINGS = hypothesis.settings(
     suppress_health_check=list(hypothesis.HealthCheck),
     print_blob=False,
 )
-# Operations whose requests can be well formed by the schema yet impossible for the
-# network or data they meet: an array shaped unlike the session's input, a network
-# spec whose layers do not fit together, bytes that are no .npz or PNG, an index
-# with the wrong number of axes for the tensor. JSON Schema cannot say these, so
-# here a schema-valid request may get a 422 that explains itself (a message, or a
-# named limit); a request-validation error would still fail (the schema said less
-# than the model checks).
-BEYOND_SCHEMA = {
-    ("POST", "/api/sessions"),
-    ("PUT", "/api/sessions/{sid}/input"),
-    ("PUT", "/api/sessions/{sid}/target"),  # a label in range, a target of the output's shape
-    ("GET", "/api/sessions/{sid}/explain"),
-    ("POST", "/api/sessions/{sid}/explain"),
-    ("PUT", "/api/sessions/{sid}/params/{name}"),
-    ("POST", "/api/bp/compare"),  # epochs x batches per epoch within max_iterations
-    ("GET", "/api/sessions/{sid}/boundary"),  # only a session on a 2-D dataset has one
-}
-
-
-def _explained_422(response: schemathesis.Response) -> bool:
-    if response.status_code != 422:
-        return False
-    detail = response.json().get("detail")
-    if isinstance(detail, str):
-        return True
-    return isinstance(detail, list) and all(d.get("type") == "limit_exceeded" for d in detail)
-
-
-def positive_data_acceptance_beyond_schema(ctx, response, case):
-    """schemathesis's positive_data_acceptance, with the exception above."""
-    if (case.method, case.path) in BEYOND_SCHEMA and _explained_422(response):
-        return None
-    return schemathesis.checks.positive_data_acceptance(ctx, response, case)
 
 
 def _validate(case: schemathesis.Case) -> None:
-    """Call the app and run every check (positive data acceptance as above)."""
-    case.call_and_validate(
-        excluded_checks=[schemathesis.checks.positive_data_acceptance],
-        additional_checks=[positive_data_acceptance_beyond_schema],
-    )
+    """Call the app and run every check (tests/app/fuzz_checks.py)."""
+    case.call_and_validate(**CHECKS)
 
 
 # Small training runs: the train route streams SSE until the run ends.

@@ -2,19 +2,24 @@
 
 The app runs in a uvicorn process on a free loopback port with a fresh data dir.
 Every request to anywhere but that server is aborted and recorded, so a page
-that would fetch something from the internet fails its test; console errors and
-failed requests are recorded too. Screenshots go to artifacts/screenshots/.
+that would fetch something from the internet fails its test; console errors,
+uncaught page errors and failed requests are recorded too, and any of them fails
+the test that used the `page` fixture once its body has run (no test needs to
+ask). A test that provokes an error on purpose names the errors it expects with
+`@pytest.mark.console_errors_expected("pattern", ...)`: only those are let
+through. Screenshots go to artifacts/screenshots/.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -99,10 +104,31 @@ class PageWatch:
 
         page.route("**/*", guard)
 
-    def assert_clean(self) -> None:
+    def assert_clean(self, expected: tuple[str, ...] = ()) -> None:
+        """No outside request, failed request or console error but those `expected` matches."""
+        errors = [e for e in self.errors if not any(re.search(p, e) for p in expected)]
         assert not self.outside, f"requests outside the app: {self.outside}"
-        assert not self.errors, f"console errors: {self.errors}"
+        assert not errors, f"console errors: {errors}"
         assert not self.failed, f"failed requests: {self.failed}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "console_errors_expected(*patterns): console errors matching these regexes are "
+        "provoked on purpose and do not fail the browser test",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """After a test body that used `page` has passed, fail it if the page was not clean."""
+    result = yield  # a test that already failed keeps its own failure
+    page = getattr(item, "funcargs", {}).get("page")
+    if page is not None:
+        marker = item.get_closest_marker("console_errors_expected")
+        page[1].assert_clean(tuple(marker.args) if marker else ())
+    return result
 
 
 @pytest.fixture

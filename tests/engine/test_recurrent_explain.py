@@ -1,5 +1,5 @@
 """Every number a recurrent layer records explains itself: for every tensor of a full
-pass (forward, loss, backward, clipping, update) that engine.recurrent_explain owns,
+pass (forward, loss, backward, clipping, update) that engine.explain.recurrent_rules owns,
 the explanation's terms add up to the recorded value, and the terms are the ones
 the lecture names (a weight gradient is a sum over time steps and samples)."""
 
@@ -9,11 +9,11 @@ import re
 import numpy as np
 import pytest
 
+from engine.explain.recurrent_rules import recurrent_rule
 from engine.functional import explain_norm
 from engine.optim import SGD, make_optimizer
 from engine.presets import build_preset
 from engine.recurrent import RecurrentNet
-from engine.recurrent_explain import explain_recurrent
 from engine.stepper import Pass
 
 PRESETS = [
@@ -28,7 +28,7 @@ SLOPE = re.compile(r"'\(")  # a slope factor: σ'(z_i), tanh'(c_t), relu'(z), ..
 
 
 def _owned(net: RecurrentNet, name: str) -> bool:
-    """The names engine.explain_pass sends to explain_recurrent: the recurrent layer's
+    """The names engine.explain.explain_tensor sends to recurrent_rule: the recurrent layer's
     (but its parameters and update tensors) and the clipping's."""
     rec = net.recurrent
     layer, _, what = name.partition(".")
@@ -69,7 +69,7 @@ def _check_every_owned_tensor(net: RecurrentNet, trace) -> list[str]:
             continue
         arr = trace[name]
         for idx in _indices(arr.shape, rng):
-            exp, names = explain_recurrent(trace, net, name, idx)
+            exp, names = recurrent_rule(trace, net, name, idx)
             value = float(arr[idx])
             assert np.isclose(exp.total, value, rtol=1e-4, atol=1e-6 * _error_scale(exp)), (
                 name, idx, exp.total, value, exp.formula,
@@ -149,31 +149,31 @@ def lstm_pass():
 def test_a_weight_gradient_is_a_delta_times_an_input_per_step_and_sample(lstm_pass):
     net, tr = lstm_pass
     hid = 4
-    exp, _ = explain_recurrent(tr, net, "lstm1.dw_ih", (hid + 2, 1))  # forget gate, unit 2
+    exp, _ = recurrent_rule(tr, net, "lstm1.dw_ih", (hid + 2, 1))  # forget gate, unit 2
     assert len(exp.terms) == 5 * 2  # T steps x N samples
     first = exp.terms[0].factors
     assert [(f.tensor, f.index) for f in first] == [("lstm1.t0.df", (0, 2)), ("lstm1.t0.x", (0, 1))]
     assert {f.tensor for t in exp.terms for f in t.factors} == (
         {f"lstm1.t{t}.df" for t in range(5)} | {f"lstm1.t{t}.x" for t in range(5)}
     )
-    hh, _ = explain_recurrent(tr, net, "lstm1.dw_hh", (3 * hid + 1, 3))  # output gate
+    hh, _ = recurrent_rule(tr, net, "lstm1.dw_hh", (3 * hid + 1, 3))  # output gate
     assert {f.tensor for f in hh.terms[-1].factors} == {"lstm1.t4.do", "lstm1.t4.h_prev"}
-    db, _ = explain_recurrent(tr, net, "lstm1.db_hh", (0,))
+    db, _ = recurrent_rule(tr, net, "lstm1.db_hh", (0,))
     assert len(db.terms) == 10 and all(len(t.factors) == 1 for t in db.terms)
 
 
 def test_a_deltas_terms_name_where_they_come_from(lstm_pass):
     net, tr = lstm_pass
-    out, _ = explain_recurrent(tr, net, "lstm1.t1.dh_out", (1, 2))  # many-to-one
+    out, _ = recurrent_rule(tr, net, "lstm1.t1.dh_out", (1, 2))  # many-to-one
     assert out.total == 0 and "many-to-one" in out.formula
-    nxt, _ = explain_recurrent(tr, net, "lstm1.t1.dh_next", (1, 2))
+    nxt, _ = recurrent_rule(tr, net, "lstm1.t1.dh_next", (1, 2))
     assert len(nxt.terms) == 4 * 4  # every gate row of step 2, through W_hh
     assert {f.tensor for f in nxt.terms[0].factors} == {"lstm1.t2.di", "lstm1.w_hh"}
-    last, _ = explain_recurrent(tr, net, "lstm1.t4.dh_next", (1, 2))
+    last, _ = recurrent_rule(tr, net, "lstm1.t4.dh_next", (1, 2))
     assert last.given == "state" and last.total == 0
-    dh, names = explain_recurrent(tr, net, "lstm1.t1.dh", (1, 2))
+    dh, names = recurrent_rule(tr, net, "lstm1.t1.dh", (1, 2))
     assert [names[t.factors[0].tensor] for t in dh.terms] == ["lstm1.t1.dh_out", "lstm1.t1.dh_next"]
-    di, names = explain_recurrent(tr, net, "lstm1.t3.di", (0, 1))
+    di, names = recurrent_rule(tr, net, "lstm1.t3.di", (0, 1))
     assert [names.get(f.tensor, f.tensor) for f in di.terms[0].factors] == [
         "lstm1.t3.dc",
         "lstm1.t3.g",
@@ -181,12 +181,12 @@ def test_a_deltas_terms_name_where_they_come_from(lstm_pass):
     ]
     i = float(tr["lstm1.t3.i"][0, 1])
     assert di.terms[0].factors[2].value == pytest.approx(i * (1 - i))
-    norm, _ = explain_recurrent(tr, net, "lstm1.t3.dh_norm", ())
+    norm, _ = recurrent_rule(tr, net, "lstm1.t3.dh_norm", ())
     assert len(norm.terms) == 2 * 4 and norm.then.fn == "sqrt"
-    dx, _ = explain_recurrent(tr, net, "lstm1.dx", (1, 3, 2))
+    dx, _ = recurrent_rule(tr, net, "lstm1.dx", (1, 3, 2))
     assert len(dx.terms) == 4 * 4
     assert {f.tensor for f in dx.terms[0].factors} == {"lstm1.t3.di", "lstm1.w_ih"}
-    clip, _ = explain_recurrent(tr, net, "clip.norm_before", ())
+    clip, _ = recurrent_rule(tr, net, "clip.norm_before", ())
     assert [t.factors[0].tensor for t in clip.terms] == [
         "lstm1.dw_ih",
         "lstm1.dw_hh",
@@ -199,45 +199,45 @@ def test_a_deltas_terms_name_where_they_come_from(lstm_pass):
 
 def test_a_step_reads_the_state_the_step_before_left(lstm_pass):
     net, tr = lstm_pass
-    first, names = explain_recurrent(tr, net, "lstm1.t0.h_prev", (1, 3))
+    first, names = recurrent_rule(tr, net, "lstm1.t0.h_prev", (1, 3))
     assert names == {"src": "lstm1.h0"} and first.kind == "copy"
-    later, names = explain_recurrent(tr, net, "lstm1.t3.c_prev", (1, 3))
+    later, names = recurrent_rule(tr, net, "lstm1.t3.c_prev", (1, 3))
     assert names == {"src": "lstm1.t2.c"} and later.total == float(tr["lstm1.t2.c"][1, 3])
-    x, names = explain_recurrent(tr, net, "lstm1.t3.x", (1, 2))
+    x, names = recurrent_rule(tr, net, "lstm1.t3.x", (1, 2))
     assert names == {"in": "lstm1.in"} and x.terms[0].factors[0].index == (1, 3, 2)
-    tc, _ = explain_recurrent(tr, net, "lstm1.t3.tanh_c", (0, 0))
+    tc, _ = recurrent_rule(tr, net, "lstm1.t3.tanh_c", (0, 0))
     assert tc.then.fn == "tanh" and tc.to_dict()["activation"]["z"] == float(tr["lstm1.t3.c"][0, 0])
-    h0, _ = explain_recurrent(tr, net, "lstm1.h0", (0, 0))
+    h0, _ = recurrent_rule(tr, net, "lstm1.h0", (0, 0))
     assert h0.given == "state"
 
 
 def test_a_bilstm_runs_its_backward_direction_from_the_end():
     net = RecurrentNet("bilstm", input_size=2, hidden_size=3, output_size=2, seq_len=4, seed=5)
     tr = _full_pass(net, *_data(net, 2), SGD(0.1)).trace
-    _, names = explain_recurrent(tr, net, "bilstm1.bwd.t3.h_prev", (0, 1))
+    _, names = recurrent_rule(tr, net, "bilstm1.bwd.t3.h_prev", (0, 1))
     assert names == {"src": "bilstm1.h0"}
-    first, _ = explain_recurrent(tr, net, "bilstm1.bwd.t3.h_prev", (0, 1))
+    first, _ = recurrent_rule(tr, net, "bilstm1.bwd.t3.h_prev", (0, 1))
     assert first.terms[0].factors[0].index == (1, 0, 1)  # h0 of the backward direction
-    _, names = explain_recurrent(tr, net, "bilstm1.bwd.t1.h_prev", (0, 1))
+    _, names = recurrent_rule(tr, net, "bilstm1.bwd.t1.h_prev", (0, 1))
     assert names == {"src": "bilstm1.bwd.t2.h"}
-    out, names = explain_recurrent(tr, net, "bilstm1.out", (1, 2, 4))
+    out, names = recurrent_rule(tr, net, "bilstm1.out", (1, 2, 4))
     assert names == {"src": "bilstm1.bwd.t2.h"} and out.terms[0].factors[0].index == (1, 1)
-    dx, _ = explain_recurrent(tr, net, "bilstm1.dx", (0, 1, 0))
+    dx, _ = recurrent_rule(tr, net, "bilstm1.dx", (0, 1, 0))
     assert len(dx.terms) == 2 * 4 * 3  # both directions' gate rows
-    rev, _ = explain_recurrent(tr, net, "bilstm1.dw_ih_reverse", (0, 0))
+    rev, _ = recurrent_rule(tr, net, "bilstm1.dw_ih_reverse", (0, 0))
     assert {f.tensor for f in rev.terms[0].factors} == {"bilstm1.bwd.t0.di", "bilstm1.bwd.t0.x"}
-    dh0, _ = explain_recurrent(tr, net, "bilstm1.dh0", (1, 0, 2))
+    dh0, _ = recurrent_rule(tr, net, "bilstm1.dh0", (1, 0, 2))
     assert {f.tensor for f in dh0.terms[0].factors} == {"bilstm1.bwd.t3.di", "bilstm1.w_hh_reverse"}
 
 
 def test_an_unknown_name_or_index_says_what_is_explainable(lstm_pass):
     net, tr = lstm_pass
     with pytest.raises(ValueError, match="explainable"):
-        explain_recurrent(tr, net, "head.w", (0, 0))
+        recurrent_rule(tr, net, "head.w", (0, 0))
     with pytest.raises(ValueError, match="not recorded"):
-        explain_recurrent(tr, net, "lstm1.t9.h", (0, 0))
+        recurrent_rule(tr, net, "lstm1.t9.h", (0, 0))
     with pytest.raises(ValueError, match="outside lstm1.t2.h"):
-        explain_recurrent(tr, net, "lstm1.t2.h", (0, 4))
+        recurrent_rule(tr, net, "lstm1.t2.h", (0, 4))
 
 
 def test_a_norm_too_small_to_square_is_still_explained_as_itself():

@@ -308,7 +308,7 @@ def test_bad_settings_and_inputs_are_value_errors():
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_explain_step_adds_up_to_every_recorded_number(cell):
-    from engine.recurrent_explain import explain_step
+    from engine.explain.recurrent_rules import recurrent_rule
 
     net = _net(cell, "many-to-many", t=3)
     p = Pass(net, *_data(net), SGD(0.1))
@@ -319,11 +319,11 @@ def test_explain_step_adds_up_to_every_recorded_number(cell):
         for t in range(3):
             for what in whats:
                 name = f"{net.recurrent.name}{d}.t{t}.{what}"
-                exp, names = explain_step(p.trace, net, name, (1, 2))
+                exp, names = recurrent_rule(p.trace, net, name, (1, 2))
                 assert exp.total == pytest.approx(float(p.trace[name][1, 2]), abs=1e-5), name
                 assert all(v in p.trace for v in names.values())
     with pytest.raises(ValueError, match="not a recorded step tensor"):
-        explain_step(p.trace, net, "head.w", (0, 0))
+        recurrent_rule(p.trace, net, "head.w", (0, 0))
 
 
 def test_a_typed_prompt_without_targets_predicts_every_step_and_stops():

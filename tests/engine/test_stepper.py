@@ -10,7 +10,7 @@ from engine.captions import LANGS, caption_keys
 from engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sigmoid, Tanh
 from engine.network import Sequential
 from engine.optim import SGD, Adam
-from engine.stepper import Pass
+from engine.stepper import Pass, PassState
 from engine.trace import PHASES, Trace
 
 
@@ -136,8 +136,7 @@ def test_caption_catalog_covers_both_languages_for_every_entry():
 
 
 def test_a_copied_network_steps_its_own_layers():
-    """The runners prepared for a plan are bound to the layers; a deep copy (or a
-    pickle) leaves them out and prepares its own."""
+    """What runs a step is bound to the layers; a deep copy (or a pickle) binds its own."""
     net = Sequential([Flatten(), Dense(4, 3)], (2, 2), seed=1)
     x, y = np.ones((1, 2, 2), np.float32), np.array([2])
     Pass(net, x, y, SGD(0.1)).run()  # plans and runners made
@@ -152,6 +151,24 @@ def test_a_copied_network_steps_its_own_layers():
         p.run()  # backward and the update, on the clone's own layers
         assert not np.array_equal(clone.layers[1].params["w"], before * 2)
         np.testing.assert_array_equal(net.layers[1].params["w"], before)
+
+
+def test_a_step_is_run_from_its_planned_fields_alone_with_no_earlier_call():
+    """`runner` needs nothing prepared by `plan` (runners() used to raise KeyError on a
+    network that had not planned yet): steps planned by one network run on a fresh
+    twin, and give the pass's very numbers."""
+    net, p = _pass()
+    p.run()
+    twin = Sequential(
+        [Conv2D(1, 2, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(8, 3)], (1, 6, 6), seed=2
+    )
+    state = PassState(p.x, p.target)
+    trace, opt = Trace(), SGD(0.1)
+    for step in p.plan:  # never twin.plan(...)
+        twin.runner(step)(state, trace, opt)
+    assert state.loss == p.loss
+    for name in ("conv1.out", "loss.dx", "conv1.dw", "dense1.w.after"):
+        np.testing.assert_array_equal(trace[name], p.trace[name], err_msg=name)
 
 
 def test_record_all_refuses_groups_of_unequal_lengths():

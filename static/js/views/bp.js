@@ -10,14 +10,15 @@ import { trainPanel } from "../bp-train.js";
 import { clearError, el, mount, showError } from "../common.js";
 import { t } from "../i18n.js";
 import { Player } from "../player.js";
+import { rules } from "../rules.js";
 import { createStore } from "../store.js";
 
-const DATASETS = ["moons", "circles", "xor", "spiral", "blobs", "digits"];
-const ACTIVATIONS = ["tanh", "relu", "leaky_relu", "sigmoid"];
-const LOSSES = { softmax_cross_entropy: "bp.loss.ce", mse: "bp.loss.mse" };
-const OPTIMIZERS = ["sgd", "momentum", "adam"];
-const MAX_LAYERS = 4;
-const MAX_NEURONS = 64;
+// The choices and caps are the server's (rules.bp: the request schema and the limits
+// max_bp_layers, max_bp_neurons); only the losses' catalog labels live here.
+const { datasets, activations, losses, optimizers, max_layers: maxLayers } = rules.bp;
+const maxNeurons = rules.bp.max_neurons;
+const lrOk = (lr) => lr > rules.bp.lr.gt && lr <= rules.bp.lr.le;
+const LOSS_LABEL = { softmax_cross_entropy: "bp.loss.ce", mse: "bp.loss.mse" };
 
 const store = createStore({
   dataset: "moons",
@@ -39,7 +40,7 @@ function hiddenOf(text) {
     .split("-")
     .map(Number)
     .filter((n) => Number.isInteger(n) && n >= 1);
-  return sizes.slice(0, MAX_LAYERS).map((n) => Math.min(n, MAX_NEURONS));
+  return sizes.slice(0, maxLayers).map((n) => Math.min(n, maxNeurons));
 }
 
 function config() {
@@ -61,22 +62,22 @@ mount(async (root) => {
   const datasetSel = el(
     "select",
     { "data-field": "dataset", "aria-label": t("bp.dataset") },
-    ...DATASETS.map((d) => el("option", { value: d, text: t(`bp.data.${d}`) })),
+    ...datasets.map((d) => el("option", { value: d, text: t(`bp.data.${d}`) })),
   );
   const actSel = el(
     "select",
     { "data-field": "activation", "aria-label": t("bp.activation") },
-    ...ACTIVATIONS.map((a) => el("option", { value: a, text: a })),
+    ...activations.map((a) => el("option", { value: a, text: a })),
   );
   const lossSel = el(
     "select",
     { "data-field": "loss", "aria-label": t("bp.loss"), title: t("bp.loss.help") },
-    ...Object.entries(LOSSES).map(([v, key]) => el("option", { value: v, text: t(key) })),
+    ...losses.map((v) => el("option", { value: v, text: t(LOSS_LABEL[v] ?? v) })),
   );
   const optSel = el(
     "select",
     { "data-field": "optimizer", "aria-label": t("bp.optimizer"), title: t("bp.optimizer.help") },
-    ...OPTIMIZERS.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })),
+    ...optimizers.map((o) => el("option", { value: o, text: t(`lab.opt.${o}`) })),
   );
   const lrIn = el("input", {
     type: "number",
@@ -136,7 +137,7 @@ mount(async (root) => {
     hidden.forEach((n, k) => {
       const change = (d) => {
         const next = [...hidden];
-        next[k] = Math.max(1, Math.min(MAX_NEURONS, n + d));
+        next[k] = Math.max(1, Math.min(maxNeurons, n + d));
         store.set({ hidden: next.join("-") });
         drawLayers();
       };
@@ -174,7 +175,7 @@ mount(async (root) => {
       );
     });
     if (!hidden.length) layersBox.append(el("span", { class: "muted", text: t("bp.noHidden") }));
-    addLayer.disabled = hidden.length >= MAX_LAYERS;
+    addLayer.disabled = hidden.length >= maxLayers;
   }
 
   // --- the pass, training, learning rates side by side --------------------------------
@@ -255,11 +256,11 @@ mount(async (root) => {
   optSel.addEventListener("change", () => store.set({ optimizer: optSel.value }));
   lrIn.addEventListener("change", () => {
     const lr = Number(lrIn.value);
-    if (lr > 0 && lr <= 100) store.set({ lr });
+    if (lrOk(lr)) store.set({ lr });
   });
   addLayer.addEventListener("click", () => {
     const hidden = hiddenOf(store.get().hidden);
-    if (hidden.length < MAX_LAYERS) store.set({ hidden: [...hidden, 4].join("-") });
+    if (hidden.length < maxLayers) store.set({ hidden: [...hidden, 4].join("-") });
     drawLayers();
   });
   buildBtn.addEventListener(
@@ -270,11 +271,12 @@ mount(async (root) => {
   comparing.cmpBtn.addEventListener("click", guarded(comparing.compare));
 
   const st = store.get();
-  if (!DATASETS.includes(st.dataset)) store.set({ dataset: "moons" });
-  if (!ACTIVATIONS.includes(st.activation)) store.set({ activation: "tanh" });
-  if (!Object.hasOwn(LOSSES, st.loss)) store.set({ loss: "softmax_cross_entropy" });
-  if (!OPTIMIZERS.includes(st.optimizer)) store.set({ optimizer: "sgd" });
-  if (!(st.lr > 0 && st.lr <= 100)) store.set({ lr: 0.3 });
+  // A value from the URL the server does not offer falls back to its first choice.
+  if (!datasets.includes(st.dataset)) store.set({ dataset: datasets[0] });
+  if (!activations.includes(st.activation)) store.set({ activation: activations[0] });
+  if (!losses.includes(st.loss)) store.set({ loss: losses[0] });
+  if (!optimizers.includes(st.optimizer)) store.set({ optimizer: optimizers[0] });
+  if (!lrOk(st.lr)) store.set({ lr: 0.3 });
   if (!(st.noise >= 0 && st.noise <= 1)) store.set({ noise: 0.1 });
   datasetSel.value = store.get().dataset;
   noiseIn.value = String(store.get().noise);

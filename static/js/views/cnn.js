@@ -2,7 +2,7 @@
 // pass step by step (forward, loss, backward with delta maps, update). A drawing has
 // no label: its pass stops at the prediction (the session says needs_target) and the
 // page asks what it is; the answer is the target the loss, backward and update use.
-import { sessions } from "../api.js";
+import { presets, sessions, tensorsByName } from "../api.js";
 import { format } from "../colors.js";
 import {
   captionBox,
@@ -15,6 +15,7 @@ import {
 } from "../common.js";
 import { t } from "../i18n.js";
 import { Player } from "../player.js";
+import { rules } from "../rules.js";
 import { Stage } from "../stage.js";
 import { createStore } from "../store.js";
 import { drawPad } from "../draw.js";
@@ -27,7 +28,7 @@ mount(async (root) => {
   const presetSel = el(
     "select",
     { "aria-label": t("cnn.preset") },
-    ...["digits-cnn", "shapes-cnn"].map((p) => el("option", { value: p, text: p })),
+    ...rules.pages.cnn.map((p) => el("option", { value: p, text: p })),
   );
   presetSel.value = s.preset;
   const sampleIn = el("input", {
@@ -91,7 +92,7 @@ mount(async (root) => {
       body.input = { sample: { split: "test", index: store.get().sample } };
     session = await sessions.create(body);
     root.dataset.sessionId = session.id;
-    const detail = await (await fetch(`/api/presets/${body.preset}`)).json();
+    const detail = await presets.get(body.preset);
     classes = detail.dataset ? detail.dataset.classes : [];
     dataset = detail.dataset ? detail.dataset.name : "";
     sampleIn.max = String((detail.dataset?.test || 1) - 1);
@@ -111,31 +112,30 @@ mount(async (root) => {
     if (want >= 0) await player.go(want);
   }
 
-  // Run the forward pass and the loss (if not yet run) and draw every layer's output.
+  // Run the forward pass and the loss of a fresh pass (a new session, input or target)
+  // and draw every layer's output from that one response, which carries only them.
   // Without a target the loss step only predicts: there is no loss.target to read.
   async function refreshOverview() {
-    const cur = await sessions.get(session.id);
-    const lossEnd = session.plan.findLastIndex((p) => p.phase === "loss") + 1;
-    if (cur.cursor < lossEnd) {
-      await sessions.steps(session.id, { until: "loss" });
-    }
     const layers = session.network.layers.filter((l) => !["flatten"].includes(l.type));
     const names = ["conv1.in", ...layers.map((l) => `${l.name}.out`), "loss.probs"];
     if (!session.needs_target) names.push("loss.target");
-    const got = await Promise.all(names.map((n) => sessions.tensor(session.id, n)));
+    const byName = tensorsByName(await sessions.steps(session.id, { until: "loss" }, { names }));
+    const got = names.map((n) => byName[n]);
     const target = session.needs_target ? null : got.pop().data[0];
     const t0 = performance.now();
-    overview.querySelectorAll(".channel-grid").forEach((n) => n.remove());
+    overview.querySelectorAll(".channel-grid").forEach((n) => {
+      n.remove();
+    });
     // Every overview map is clickable: its explanation shows right under the overview.
     const onClick = (name) => (index) => explainOverview(name, index);
     channelGrid(overview, got[0], { label: "input", maxPx: 90, onClick: onClick(got[0].name) });
-    layers.forEach((layer, i) =>
+    layers.forEach((layer, i) => {
       channelGrid(overview, got[i + 1], {
         label: `${layer.name} (${layer.type})`,
         maxPx: 70,
         onClick: onClick(got[i + 1].name),
-      }),
-    );
+      });
+    });
     overview.append(overviewPanel.el);
     showPrediction(got[got.length - 1], target);
     root.dataset.overviewMs = (performance.now() - t0).toFixed(2);
@@ -147,7 +147,9 @@ mount(async (root) => {
     predBox.innerHTML = "";
     predBox.append(el("h3", { text: t("cnn.prediction") }));
     let best = 0;
-    probs.data.forEach((p, i) => (best = p > probs.data[best] ? i : best));
+    probs.data.forEach((p, i) => {
+      best = p > probs.data[best] ? i : best;
+    });
     const list = el("ol", { class: "bars" });
     probs.data.forEach((p, i) => {
       const name = className(i);

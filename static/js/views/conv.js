@@ -1,7 +1,7 @@
 // Convolution basics: the kernel slides over the input; at each position the
 // element-wise products and their sum land in the output cell. Every number comes
 // from the API (the explanation of each output value); nothing is computed here.
-import { plane, sessions } from "../api.js";
+import { plane, sessions, tensorsByName } from "../api.js";
 import { format, scaleFor } from "../colors.js";
 import { captionBox, clearError, el, mount, showError } from "../common.js";
 import { editCell, withCell } from "../edit.js";
@@ -75,11 +75,10 @@ mount(async (root) => {
     clearError(root);
     session = next;
     if (st.kernel) await sessions.setParam(session.id, "conv1.w", [[JSON.parse(st.kernel)]]);
-    const res = await sessions.steps(session.id, { count: 1 });
+    const names = ["conv1.in", "conv1.w", "conv1.b", "conv1.out"];
+    const res = await sessions.steps(session.id, { count: 1 }, { names });
     caption.show(res.steps[0]);
-    tensors = {};
-    for (const name of ["conv1.in", "conv1.w", "conv1.b", "conv1.out"])
-      tensors[name] = await sessions.tensor(session.id, name);
+    tensors = tensorsByName(res);
     const out = tensors["conv1.out"];
     const indices = [];
     for (let i = 0; i < out.shape[2]; i++)

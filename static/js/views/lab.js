@@ -35,8 +35,10 @@ class LabPlayer extends Player {
     this.el.classList.add("lab-player");
     this.endKeys = (e) => {
       if (e.target.closest("input, textarea, select, [contenteditable]")) return;
-      if (e.key === "Home") e.preventDefault(), this.go(0);
-      else if (e.key === "End") e.preventDefault(), this.go(this.count - 1);
+      const frame = { Home: 0, End: this.count - 1 }[e.key];
+      if (frame === undefined) return;
+      e.preventDefault();
+      this.go(frame);
     };
     document.addEventListener("keydown", this.endKeys);
   }
@@ -279,7 +281,10 @@ mount(async (root) => {
       const count = Math.max(...paths.map((p) => p.points.length));
       const labels = Array.from({ length: count }, (_, k) => t("lab.step", { k }));
       if (!player) player = new LabPlayer(playerBox, { count, labels, onFrame: show });
-      else player.reset(), player.setCount(count, labels);
+      else {
+        player.reset();
+        player.setCount(count, labels);
+      }
       await player.go(frame >= 0 && frame < count ? frame : count - 1);
       root.dataset.run = String(Number(root.dataset.run || 0) + 1);
     } finally {

@@ -1,6 +1,6 @@
 // Pooling, forward and backward: the mask of max positions, and each pooled delta
 // going back to its max position only (max) or split as delta / area (average).
-import { plane, sessions } from "../api.js";
+import { plane, sessions, tensorsByName } from "../api.js";
 import { scaleFor } from "../colors.js";
 import { captionBox, clearError, el, explainPanel, mount, showError } from "../common.js";
 import { editCell, withCell } from "../edit.js";
@@ -42,13 +42,13 @@ mount(async (root) => {
     const body = { preset: "pooling", overrides: { pooling: store.get().kind } };
     if (store.get().input) body.input = { array: JSON.parse(store.get().input) };
     session = await sessions.create(body);
-    steps = (await sessions.steps(session.id, { until: "backward" })).steps;
-    tensors = {};
-    for (const name of ["pool1.in", "pool1.out", "pool1.dout", "pool1.dx", "loss.target"]) {
-      tensors[name] = await sessions.tensor(session.id, name);
-    }
-    if (store.get().kind === "max")
-      tensors["pool1.mask"] = await sessions.tensor(session.id, "pool1.mask");
+    // The pass to the end of backward brings the tensors drawn here (a max pool's mask
+    // among them), once each.
+    const names = ["pool1.in", "pool1.out", "pool1.dout", "pool1.dx", "loss.target"];
+    if (store.get().kind === "max") names.push("pool1.mask");
+    const res = await sessions.steps(session.id, { until: "backward" }, { names });
+    steps = res.steps;
+    tensors = tensorsByName(res);
     board.innerHTML = "";
     const add = (name, label) => {
       const box = el("div", { class: "pool-cell", "data-tensor": name });
@@ -109,10 +109,9 @@ mount(async (root) => {
     const maskMarks = [];
     if (tensors["pool1.mask"]) {
       const m = plane(tensors["pool1.mask"], [0, 0]);
-      m.data.forEach(
-        (v, k) =>
-          v > 0 && maskMarks.push({ r: Math.floor(k / m.cols), c: k % m.cols, style: "chosen" }),
-      );
+      m.data.forEach((v, k) => {
+        if (v > 0) maskMarks.push({ r: Math.floor(k / m.cols), c: k % m.cols, style: "chosen" });
+      });
     }
     hm.in.mark(maskMarks);
     caption.show(steps[Math.min(i <= 1 ? i : 2, steps.length - 1)]);

@@ -7,7 +7,7 @@
 // rnn-sequence, rnn-prompt (characters), rnn-numbers (typed numbers), rnn-bilstm
 // (both directions and their concatenation), rnn-gradients, rnn-train and
 // rnn-sweep (accuracy vs sequence length).
-import { sessions } from "../api.js";
+import { presets, sessions } from "../api.js";
 import { format, scaleFor } from "../colors.js";
 import { captionBox, clearError, el, explainPanel, mount, showError } from "../common.js";
 import { Heatmap } from "../heatmap.js";
@@ -15,28 +15,18 @@ import { t } from "../i18n.js";
 import { Player } from "../player.js";
 import { bilstmPanel, frameLabel, framesOf } from "../rnn-bilstm.js";
 import { gradientsPanel } from "../rnn-gradients.js";
-import { NUMBER_PRESETS, numbersPanel } from "../rnn-numbers.js";
+import { numbersPanel, readsNumbers } from "../rnn-numbers.js";
 import { promptPanel } from "../rnn-prompt.js";
 import { drawSequenceMaps, drawUnrolled } from "../rnn-sequence.js";
 import { GATES, STEP_NAME, rowsOf } from "../rnn-shared.js";
 import { sweepPanel } from "../rnn-sweep.js";
 import { trainPanel } from "../rnn-train.js";
+import { cellLabel, rules } from "../rules.js";
 import { createStore } from "../store.js";
 
-const PRESETS = [
-  "memory-lstm",
-  "memory-lstm-40",
-  "memory-rnn",
-  "sine-lstm",
-  "sine-rnn",
-  "bilstm-memory",
-  "chars-en",
-  "chars-zh",
-  "seq-one-to-many",
-  "seq-many-to-one",
-  "seq-many-to-many",
-];
-const PROBLEMS = ["one-to-many", "many-to-one", "many-to-many"];
+const PRESETS = rules.pages.rnn; // the recurrent presets, as the server lists them
+// The sequence problem types: the presets named seq-<type> (one-to-many, ...).
+const PROBLEMS = PRESETS.filter((p) => p.startsWith("seq-")).map((p) => p.slice(4));
 
 const store = createStore({
   preset: "memory-lstm",
@@ -139,7 +129,7 @@ mount(async (root) => {
   /** The preset's session; a sine preset with typed numbers in the URL reads them. */
   async function makeSession() {
     const { preset, numbers: text } = store.get();
-    if (text && NUMBER_PRESETS.includes(preset)) {
+    if (text && readsNumbers(preset)) {
       try {
         return await sessions.create({ preset, input: { sequence: text } });
       } catch (err) {
@@ -157,7 +147,7 @@ mount(async (root) => {
     const old = session;
     session = made || (await makeSession());
     if (old) sessions.remove(old.id).catch(() => {});
-    detail = await (await fetch(`/api/presets/${store.get().preset}`)).json();
+    detail = await presets.get(store.get().preset);
     classes = detail.dataset ? detail.dataset.classes : [];
     frames = framesOf(session.plan, session.network.input_shape[0]);
     shownStep = null;
@@ -171,7 +161,7 @@ mount(async (root) => {
     cellBox.innerHTML = "";
     const chars = prompt.toggle(store.get().preset);
     numbers.show(store.get().preset);
-    const sine = NUMBER_PRESETS.includes(store.get().preset);
+    const sine = readsNumbers(store.get().preset);
     const res = await sessions.steps(session.id, { until: chars || sine ? "loss" : "forward" });
     drawSequence(res.steps);
     numbers.draw(res.steps, session);
@@ -231,7 +221,7 @@ mount(async (root) => {
     v.box.className = `rnn-vector role-${tensor.role}`;
     v.box.dataset.tensor = tensor.name;
     v.code.textContent = tensor.name;
-    v.dims.textContent = `  ${tensor.shape.join("×")}`;
+    v.dims.textContent = `  ${tensor.shape.join("×")}${tensor.cell ? ` · ${t(tensor.cell)}` : ""}`;
     v.map.opts.name = tensor.name;
     v.map.el.dataset.tensor = tensor.name;
     v.map.overlay.setAttribute("aria-label", tensor.name);
@@ -248,15 +238,17 @@ mount(async (root) => {
     const scalars = el("p", { class: "scalars" });
     let j = 0;
     for (const tensor of step.tensors || []) {
+      const ok = tensor.explainable === true; // the server says whether it explains it
+      const ask = (index) => ok && explain(tensor, index);
       if (tensor.shape.length <= 1 && tensor.size <= 4) {
-        // Each number a button: every recorded number explains itself.
+        // Each number a button that asks the server where it comes from.
         const values = Array.from(tensor.data).map((v, k) =>
           el("button", {
             type: "button",
             class: "scalar-value",
             text: format(v),
             "aria-label": `${tensor.name} = ${format(v)}`,
-            onclick: () => explain(tensor.name, tensor.shape.length ? [k] : []),
+            onclick: () => ask(tensor.shape.length ? [k] : []),
           }),
         );
         scalars.append(
@@ -278,26 +270,25 @@ mount(async (root) => {
       if (p.rows * p.cols > 4096) continue;
       const v = vectorBox(j++, tensor, p);
       v.map.draw(p, scaleFor({ ...tensor, role: GATES.has(what) ? "gate" : tensor.role }, p.data));
-      v.box.classList.add("clickable"); // every recorded number explains itself
-      v.map.onClick = (r, c) =>
-        explain(tensor.name, tensor.shape.length === 3 ? [0, r, c] : [0, c]);
+      v.box.classList.toggle("clickable", ok);
+      v.map.onClick = (r, c) => ask(tensor.shape.length === 3 ? [0, r, c] : [0, c]);
       parts.push(v.box);
     }
     if (scalars.childNodes.length) parts.push(scalars);
     cellBox.replaceChildren(...parts);
   }
 
-  async function explain(name, index) {
+  async function explain(tensor, index) {
     try {
-      const exp = await sessions.explain(session.id, name, index);
-      panel.show(exp, `${name}[${index.join(",")}]`);
+      const exp = await sessions.explain(session.id, tensor.name, index);
+      panel.show(exp, cellLabel(tensor, tensor.name, index));
     } catch (err) {
       showError(root, err);
     }
   }
 
   presetSel.addEventListener("change", async () => {
-    const keep = NUMBER_PRESETS.includes(presetSel.value) ? store.get().numbers : "";
+    const keep = readsNumbers(presetSel.value) ? store.get().numbers : "";
     store.set({ preset: presetSel.value, step: -1, numbers: keep });
     syncProblem();
     await start().catch((e) => showError(root, e));

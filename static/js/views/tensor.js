@@ -1,6 +1,6 @@
 // Tensor convolution: a 3-channel input and 2 kernels, laid out kernels x channels:
 // each channel's 2-D map, and their sum plus the bias forming each output channel.
-import { plane, sessions } from "../api.js";
+import { plane, sessions, tensorsByName } from "../api.js";
 import { scaleFor } from "../colors.js";
 import { captionBox, el, explainPanel, mount, showError } from "../common.js";
 import { Heatmap } from "../heatmap.js";
@@ -17,13 +17,13 @@ mount(async (root) => {
     preset: "tensor-conv",
     ...(seed !== "" ? { seed: Number(seed) } : {}),
   });
-  const res = await sessions.steps(session.id, { until: "forward" });
+  // The forward pass brings the tensors drawn here, the partial maps among them.
+  const names = ["conv1.in", "conv1.w", "conv1.b", "conv1.partial", "conv1.out"];
+  const res = await sessions.steps(session.id, { until: "forward" }, { names, partials: true });
   const step = res.steps[0];
   captionBox(root).show(step);
-  const get = (name) => sessions.tensor(session.id, name);
-  const [x, w, b, partial, out] = await Promise.all(
-    ["conv1.in", "conv1.w", "conv1.b", "conv1.partial", "conv1.out"].map(get),
-  );
+  const byName = tensorsByName(res);
+  const [x, w, b, partial, out] = names.map((n) => byName[n]);
   const F = w.shape[0];
   const C = w.shape[1];
   const grid = el("div", { class: "tensor-grid", style: `--cols:${C + 1}` });

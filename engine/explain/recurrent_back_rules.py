@@ -1,4 +1,5 @@
-"""Where a recurrent layer's backward numbers come from (BPTT), read from the trace.
+"""The recurrent layer's backward rules: where its BPTT numbers come from, read from
+the trace (the arithmetic is engine.functional.explain_recurrent_back's).
 
 A step's deltas (`<layer>[.fwd|.bwd].t<t>.*`):
 - dh_out: the head's delta to h_t (head.dx at t; 0 where the head does not read h_t);
@@ -25,6 +26,8 @@ import math
 
 import numpy as np
 
+from engine.explain.base import Answer
+from engine.explain.recurrent_layout import Layout
 from engine.functional.clip import EPS
 from engine.functional.explain_recurrent import num
 from engine.functional.explain_recurrent_back import (
@@ -35,16 +38,13 @@ from engine.functional.explain_recurrent_back import (
     explain_rnn_dz,
 )
 from engine.functional.explain_terms import Explanation, Factor, Term, Then, copy_of, given
-from engine.recurrent_explain_layout import Layout, Names
 
 BACKWARD_STEP = ("dh_out", "dh_next", "dc_next", "dh", "dc", "di", "df", "dg", "do", "dz",
                  "dh_norm", "dc_norm")  # fmt: skip
 BACKWARD_TENSORS = ("dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh")
 
 
-def explain_backward_step(
-    lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]
-) -> tuple[Explanation, Names]:
+def backward_step_rule(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
     """One number of backward step t (direction d: "" or "fwd" / "bwd")."""
     tr, p = lay.trace, lay.prefix(d, t)
     names = {k: f"{p}.{k}" for k in ("dh", "dc", "dh_out", "dh_next", "h", "pre",
@@ -77,7 +77,7 @@ def explain_backward_step(
     return explain_norm(tr[names[key]], f"recurrent.{what}", sym), {"a": names[key]}
 
 
-def _dh_out(lay: Layout, d: str, t: int, idx: tuple[int, ...]) -> tuple[Explanation, Names]:
+def _dh_out(lay: Layout, d: str, t: int, idx: tuple[int, ...]) -> Answer:
     """The head's delta to h_t: head.dx at (n, t, j) (a BiLSTM's backward half after H)."""
     n, j = idx
     src = (n, t, j + (lay.hid if d == "bwd" else 0))
@@ -93,9 +93,7 @@ def _dh_out(lay: Layout, d: str, t: int, idx: tuple[int, ...]) -> tuple[Explanat
     return copy_of("src", src, value, idx, formula), {"src": "head.dx"}
 
 
-def _from_next_step(
-    lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]
-) -> tuple[Explanation, Names]:
+def _from_next_step(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
     """dh_next / dc_next: what the step read after this one hands back."""
     nxt = lay.after(d, t)
     name = f"{lay.prefix(d, t)}.{what}"
@@ -105,9 +103,9 @@ def _from_next_step(
     q = lay.prefix(d, nxt)
     n, j = idx
     if what == "dc_next":
-        terms = (Term.of(lay.factor(f"{q}.dc", idx), lay.factor(f"{q}.f", idx)),)
+        kept = (Term.of(lay.factor(f"{q}.dc", idx), lay.factor(f"{q}.f", idx)),)
         formula = f"dc_next = dc_(t+1) · f_(t+1): the next step (t = {nxt}) keeps f of c_t"
-        return Explanation("lstm.dc_next", idx, terms, formula), {}
+        return Explanation("lstm.dc_next", idx, kept, formula), {}
     w = lay.weight(d, "w_hh")
     terms = tuple(Term.of(lay.dz(d, nxt, n, k), lay.factor(w, (k, j))) for k in range(lay.rows))
     formula = (
@@ -117,7 +115,7 @@ def _from_next_step(
     return Explanation("recurrent.dh_next", idx, terms, formula), {}
 
 
-def explain_gradient(lay: Layout, what: str, idx: tuple[int, ...]) -> tuple[Explanation, Names]:
+def gradient_rule(lay: Layout, what: str, idx: tuple[int, ...]) -> Answer:
     """The layer's dx, dh0, dc0 and weight gradients: sums over steps of delta × what it met."""
     key = what.removesuffix("_reverse")
     if key == "dx":
@@ -164,7 +162,7 @@ def explain_gradient(lay: Layout, what: str, idx: tuple[int, ...]) -> tuple[Expl
     return Explanation(f"recurrent.{key}", idx, terms, formula), {}
 
 
-def explain_clip(lay: Layout, name: str, idx: tuple[int, ...]) -> tuple[Explanation, Names]:
+def clip_rule(lay: Layout, name: str, idx: tuple[int, ...]) -> Answer:
     """clip.norm_before, clip.scale, clip.norm_after (scalars)."""
     tr = lay.trace
     n = float(tr["clip.norm_before"])

@@ -1,7 +1,6 @@
 """Where a recurrent layer's tensors sit in a trace: the names of its steps, which step
 comes before and after which (per direction), and which tensor holds dL/dz of each
-row of the stacked weights. Shared by engine.recurrent_explain and
-engine.recurrent_explain_back."""
+row of the stacked weights. Shared by recurrent_rules and recurrent_back_rules."""
 
 from __future__ import annotations
 
@@ -11,8 +10,6 @@ from engine.functional.explain_terms import Factor
 from engine.functional.recurrent import GATES
 from engine.recurrent import RecurrentNet
 from engine.trace import Trace
-
-Names = dict[str, str]
 
 
 @dataclass(frozen=True)

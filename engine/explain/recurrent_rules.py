@@ -1,9 +1,10 @@
-"""Where a recurrent layer's number comes from, read from a stepped pass's trace.
+"""The recurrent layer's rules: where its numbers come from, read from a stepped
+pass's trace (the arithmetic is engine.functional.explain_recurrent's).
 
-    exp, names = explain_recurrent(trace, net, "lstm1.t3.f", (0, 2))
+    exp, names = recurrent_rule(trace, net, "lstm1.t3.f", (0, 2))
 
-Every tensor the recurrent layer records answers (engine.explain_pass sends them
-here: every `<layer>.*` name but the parameters and the update's, and `clip.*`):
+Every tensor the recurrent layer records answers (engine.explain.explain_tensor sends
+them here: every `<layer>.*` name but the parameters and the update's, and `clip.*`):
 
 - given: the input sequence `<layer>.in`, the initial states `h0`, `c0` (zeros);
 - copies: a step's `x` (the input at t), `h_prev` / `c_prev` (the step before's h / c,
@@ -12,7 +13,7 @@ here: every `<layer>.*` name but the parameters and the update's, and `clip.*`):
 - a step's forward: the pre-activations `pre` / `i_pre` ... (W_ih x_t + W_hh h_(t-1)
   + b_ih + b_hh), the gates i, f, g, o (the same terms, then σ or tanh), `c`
   (f · c_(t-1) + i · g), `tanh_c`, `h`;
-- a step's backward and the layer's gradients: engine.recurrent_explain_back.
+- a step's backward and the layer's gradients: engine.explain.recurrent_back_rules.
 
 A BiLSTM's directions are `<layer>.fwd.t<t>...` and `<layer>.bwd.t<t>...` (t the time
 position; the backward direction reads t = T-1 first). `names` maps each factor's
@@ -25,6 +26,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from engine.explain.base import Answer
+from engine.explain.recurrent_back_rules import (
+    BACKWARD_STEP,
+    BACKWARD_TENSORS,
+    backward_step_rule,
+    clip_rule,
+    gradient_rule,
+)
+from engine.explain.recurrent_layout import Layout
 from engine.functional.explain_recurrent import (
     explain_lstm_cell,
     explain_lstm_gate,
@@ -33,16 +43,8 @@ from engine.functional.explain_recurrent import (
     explain_rnn_hidden,
     explain_tanh_c,
 )
-from engine.functional.explain_terms import Explanation, _index, copy_of, given
+from engine.functional.explain_terms import checked_index, copy_of, given
 from engine.recurrent import RecurrentNet
-from engine.recurrent_explain_back import (
-    BACKWARD_STEP,
-    BACKWARD_TENSORS,
-    explain_backward_step,
-    explain_clip,
-    explain_gradient,
-)
-from engine.recurrent_explain_layout import Layout, Names
 from engine.trace import Trace
 
 STEP_NAME = re.compile(r"^(?P<layer>[^.]+)(?:\.(?P<dir>fwd|bwd))?\.t(?P<t>\d+)\.(?P<what>\w+)$")
@@ -56,19 +58,17 @@ EXPLAINABLE = (
 )
 
 
-def explain_recurrent(
-    trace: Trace, net: RecurrentNet, name: str, index: Sequence[int]
-) -> tuple[Explanation, Names]:
+def recurrent_rule(trace: Trace, net: RecurrentNet, name: str, index: Sequence[int]) -> Answer:
     """(explanation, factor name -> trace name) for trace[name][index], a number the
     recurrent layer (or the gradient clipping) recorded; ValueError for a name it did
     not record or an index outside the tensor."""
     rec = net.recurrent
     if name not in trace:
         raise ValueError(f"{name} is not recorded in this pass (yet); explainable: {EXPLAINABLE}")
-    idx = _index(index, trace[name].shape, name)
+    idx = checked_index(index, trace[name].shape, name)
     lay = Layout.of(trace, net)
     if name.startswith("clip."):
-        exp, names = explain_clip(lay, name, idx)
+        exp, names = clip_rule(lay, name, idx)
     elif m := STEP_NAME.match(name):
         if m["layer"] != rec.name:
             raise ValueError(f"no recurrent layer {m['layer']!r}; this network's is {rec.name!r}")
@@ -78,7 +78,7 @@ def explain_recurrent(
         if what in FORWARD_STEP:
             exp, names = _forward_step(lay, d, t, what, idx)
         elif what in BACKWARD_STEP:
-            exp, names = explain_backward_step(lay, d, t, what, idx)
+            exp, names = backward_step_rule(lay, d, t, what, idx)
         else:
             raise ValueError(f"{name} has no explanation; explainable: {EXPLAINABLE}")
     else:
@@ -91,10 +91,7 @@ def explain_recurrent(
     return exp, {k: v for k, v in names.items() if v in trace}
 
 
-explain_step = explain_recurrent  # the name callers used when only a step's numbers answered
-
-
-def _layer_tensor(lay: Layout, what: str, idx: tuple[int, ...]) -> tuple[Explanation, Names]:
+def _layer_tensor(lay: Layout, what: str, idx: tuple[int, ...]) -> Answer:
     name = f"{lay.name}.{what}"
     value = float(lay.trace[name][idx])
     if what == "in":
@@ -118,19 +115,18 @@ def _layer_tensor(lay: Layout, what: str, idx: tuple[int, ...]) -> tuple[Explana
         value = float(lay.trace["head.dx"][idx])
         return copy_of("src", idx, value, idx, formula), {"src": "head.dx"}
     if what in BACKWARD_TENSORS or what.removesuffix("_reverse") in BACKWARD_TENSORS:
-        return explain_gradient(lay, what, idx)
+        return gradient_rule(lay, what, idx)
     raise ValueError(f"{name} has no explanation; explainable: {EXPLAINABLE}")
 
 
-def _forward_step(
-    lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]
-) -> tuple[Explanation, Names]:
+def _forward_step(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
     """One number of forward step t (direction d: "" or "fwd" / "bwd")."""
     tr, p = lay.trace, lay.prefix(d, t)
     names = {k: f"{p}.{k}" for k in ("x", "h_prev", "c_prev", "i", "f", "g", "o", "c", "tanh_c")}
     weights = {k: lay.weight(d, k) for k in ("w_ih", "w_hh", "b_ih", "b_hh")}
     names.update(weights)
-    w = [tr[v] for v in weights.values()]
+    w_ih, w_hh, b_ih, b_hh = (tr[v] for v in weights.values())
+    x, h_prev = tr[names["x"]], tr[names["h_prev"]]
     n = idx[0]
     if what == "x":
         src = (n, t, idx[1])
@@ -140,15 +136,15 @@ def _forward_step(
     if what in ("h_prev", "c_prev"):
         return _previous_state(lay, d, t, what[0], idx)
     if what == "pre":
-        return explain_preact(tr[names["x"]], tr[names["h_prev"]], *w, idx), names
+        return explain_preact(x, h_prev, w_ih, w_hh, b_ih, b_hh, idx), names
     if what.endswith("_pre"):
         gate = what[0]
-        return explain_preact(tr[names["x"]], tr[names["h_prev"]], *w, idx, gate), names
+        return explain_preact(x, h_prev, w_ih, w_hh, b_ih, b_hh, idx, gate), names
     if what in ("i", "f", "g", "o"):
-        return explain_lstm_gate(tr[names["x"]], tr[names["h_prev"]], *w, what, idx), names
+        return explain_lstm_gate(x, h_prev, w_ih, w_hh, b_ih, b_hh, what, idx), names
     if what == "h" and lay.op == "rnn":
         nl = lay.nonlinearity
-        return explain_rnn_hidden(tr[names["x"]], tr[names["h_prev"]], *w, idx, nl), names
+        return explain_rnn_hidden(x, h_prev, w_ih, w_hh, b_ih, b_hh, idx, nl), names
     if what == "h":
         return explain_lstm_hidden(tr[names["o"]], tr[names["tanh_c"]], idx), names
     if what == "c":
@@ -157,9 +153,7 @@ def _forward_step(
     return explain_tanh_c(tr[names["c"]], idx), names  # what == "tanh_c"
 
 
-def _previous_state(
-    lay: Layout, d: str, t: int, key: str, idx: tuple[int, ...]
-) -> tuple[Explanation, Names]:
+def _previous_state(lay: Layout, d: str, t: int, key: str, idx: tuple[int, ...]) -> Answer:
     """h_prev / c_prev: the step before's h / c, or the initial state at the first step."""
     prev = lay.before(d, t)
     if prev is None:

@@ -3,7 +3,9 @@
 Each explain function returns an `Explanation` (explain_terms.py): terms, each a
 product of named factors, that add up to the recorded value. Dense layers,
 activations, losses and updates are in explain_dense.py; recurrent steps in
-explain_recurrent.py.
+explain_recurrent.py and explain_recurrent_back.py. These are the pure arithmetic
+(arrays in, terms out); which recorded arrays a tensor's rule reads is in
+engine.explain.
 
 These loop over one window or one pixel's neighbourhood: cheap for one number,
 and written to mirror the lecture's sentences rather than to be fast.
@@ -16,13 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.functional._validate import pair
-from engine.functional.explain_dense import activation_slope, explain_dense_input_delta
-from engine.functional.explain_terms import Explanation, Factor, Index, Term, _index
+from engine.functional.explain_terms import Explanation, Factor, Index, Term, checked_index
 from engine.functional.pool import PoolCache, window_argmax
-
-__all__ = [  # the model's names too, for callers that import them from here
-    "Explanation", "Factor", "Index", "Term", "activation_slope", "explain_dense_input_delta",
-]  # fmt: skip
 
 
 def explain_conv_output(
@@ -79,7 +76,7 @@ def _window_terms(
     from engine.functional.conv import conv_output_shape
 
     out_shape = conv_output_shape(x.shape, w.shape, stride, padding)
-    n, f, i, j = _index(index, out_shape, "the conv output")
+    n, f, i, j = checked_index(index, out_shape, "the conv output")
     (sh, sw), (ph, pw) = pair(stride, "stride", 1), pair(padding, "padding", 0)
     _, c_in, kh, kw = w.shape
     h, wd = x.shape[2:]
@@ -111,7 +108,7 @@ def explain_conv_weight_grad(
     is each of those pixels times the delta of the output it made, summed. Padded
     positions (zeros) add nothing and are left out."""
     kh, kw = (int(k) for k in kernel)
-    f, c, u, v = _index(index, (dout.shape[1], x.shape[1], kh, kw), "the kernel gradient")
+    f, c, u, v = checked_index(index, (dout.shape[1], x.shape[1], kh, kw), "the kernel gradient")
     (sh, sw), (ph, pw) = pair(stride, "stride", 1), pair(padding, "padding", 0)
     h, wd = x.shape[2:]
     terms = []
@@ -149,7 +146,7 @@ def explain_conv_input_delta(
     A corner pixel (stride 1, no padding) touches one output per kernel; a middle
     pixel touches up to KH*KW of them.
     """
-    n, c, y, xx = _index(index, x_shape, "the conv input")
+    n, c, y, xx = checked_index(index, x_shape, "the conv input")
     (sh, sw), (ph, pw) = pair(stride, "stride", 1), pair(padding, "padding", 0)
     f_count, _, kh, kw = w.shape
     oh, ow = dout.shape[2:]
@@ -197,7 +194,7 @@ def explain_pool_output(x: np.ndarray, cache: PoolCache, index: Sequence[int]) -
     """A pooled value as Σ weight * x over its window: weight 1 at the (first)
     maximum and 0 elsewhere for max pooling, 1/area everywhere for average."""
     kind = _pool_kind(cache)
-    n, c, i, j = _index(index, cache.x_shape[:2] + cache.out_hw, "the pooled output")
+    n, c, i, j = checked_index(index, cache.x_shape[:2] + cache.out_hw, "the pooled output")
     terms = tuple(
         Term.of(Factor("x", (n, c, r, q), float(x[n, c, r, q])), Factor("weight", None, wt))
         for r, q, wt in _window_weights(cache, kind, n, c, i, j)
@@ -209,7 +206,7 @@ def explain_pool_output(x: np.ndarray, cache: PoolCache, index: Sequence[int]) -
 def explain_pool_mask(cache: PoolCache, index: Sequence[int]) -> Explanation:
     """mask[n, c, y, x] = how many windows took this pixel as their (first) maximum:
     one term per window containing it, 1 if it was that window's maximum, else 0."""
-    n, c, y, xx = _index(index, cache.x_shape, "the pooling mask")
+    n, c, y, xx = checked_index(index, cache.x_shape, "the pooling mask")
     (kh, kw), (sh, sw), (oh, ow) = cache.size, cache.stride, cache.out_hw
     terms = []
     for i in range(oh):
@@ -239,7 +236,7 @@ def explain_pool_routing(dout: np.ndarray, cache: PoolCache, index: Sequence[int
     Each term's first factor is the pooled delta, the second the weight; the term's
     target pixel is the weight factor's index. The total is the delta handed back."""
     kind = _pool_kind(cache)
-    n, c, i, j = _index(index, cache.x_shape[:2] + cache.out_hw, "the pooled output")
+    n, c, i, j = checked_index(index, cache.x_shape[:2] + cache.out_hw, "the pooled output")
     d = Factor("dout", (n, c, i, j), float(dout[n, c, i, j]))
     terms = tuple(
         Term.of(d, Factor("weight", (n, c, r, q), wt))
@@ -253,7 +250,7 @@ def explain_pool_input_delta(
 ) -> Explanation:
     """dx[n, c, y, x] = Σ over windows containing the pixel of weight * dout[window]."""
     kind = _pool_kind(cache)
-    n, c, y, xx = _index(index, cache.x_shape, "the pooling input")
+    n, c, y, xx = checked_index(index, cache.x_shape, "the pooling input")
     (kh, kw), (sh, sw), (oh, ow) = cache.size, cache.stride, cache.out_hw
     terms = []
     for i in range(oh):

@@ -1,0 +1,98 @@
+"""The rules of convolution and pooling layers: which arithmetic of
+engine.functional.explain_cnn answers a recorded tensor, with which recorded arrays.
+
+Pooling windows are rebuilt from the recorded input (same tie rule), never read from
+a layer's cache, which belongs to whatever ran last (a training batch, another pass).
+A pooling layer's `dout` is explained as where that pooled delta goes (each window
+position gets weight × δ: the routing the pooling page shows); where it came from is
+only the layer above's dx.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.explain.base import Answer, NotExplainable
+from engine.functional import explain_cnn as C
+from engine.functional import explain_dense as D
+from engine.functional.explain_terms import Explanation, Factor, Term
+from engine.functional.pool import PoolCache, max_pool2d_forward, pool_cache
+from engine.layers import AvgPool2D, Conv2D, MaxPool2D
+from engine.trace import Trace
+
+
+def conv_rule(
+    layer: Conv2D, trace: Trace, what: str, idx: tuple[int, ...], t: dict[str, str]
+) -> Answer:
+    x, w = trace[t["in"]], trace[t["w"]]
+    used = w[:, :, ::-1, ::-1] if layer.flip else w  # true convolution slides the rotation
+    s, p = layer.stride, layer.padding
+    if what == "out":
+        exp = C.explain_conv_output(x, used, trace[t["b"]], idx, s, p)
+        return _unflip(exp, layer), {"x": t["in"], "w": t["w"], "b": t["b"]}
+    if what == "partial":
+        exp = C.explain_conv_partial(x, used, idx, s, p)
+        return _unflip(exp, layer), {"x": t["in"], "w": t["w"]}
+    if what == "dx":
+        exp = C.explain_conv_input_delta(trace[t["dout"]], used, idx, x.shape, s, p)
+        return _unflip(exp, layer), {"dout": t["dout"], "w": t["w"]}
+    if what == "dw":
+        kh, kw = layer.kernel
+        f, c, u, v = idx
+        at = (f, c, kh - 1 - u, kw - 1 - v) if layer.flip else idx
+        exp = C.explain_conv_weight_grad(x, trace[t["dout"]], at, layer.kernel, s, p)
+        if layer.flip:  # the stored kernel's cell: the gradient of the rotation, rotated back
+            exp = _reindex(exp, idx, "dw[f, c, u, v] = (Σ δ · x at the rotated cell)")
+        return exp, {"dout": t["dout"], "x": t["in"]}
+    if what == "db":
+        return D.explain_bias_grad(trace[t["dout"]], idx), {"dout": t["dout"]}
+    raise NotExplainable(f"{layer.name}.{what}: no rule for a convolution's {what!r}")
+
+
+def _unflip(exp: Explanation, layer: Conv2D) -> Explanation:
+    """The same terms with each kernel factor's index rotated back by 180 degrees, so a
+    true convolution's explanation names the stored kernel's cells."""
+    if not layer.flip:
+        return exp
+    kh, kw = layer.kernel
+    terms = []
+    for term in exp.terms:
+        factors = tuple(
+            Factor(f.tensor, (*f.index[:2], kh - 1 - f.index[2], kw - 1 - f.index[3]),
+                     f.value) if f.tensor == "w" and f.index else f
+            for f in term.factors
+        )  # fmt: skip
+        terms.append(Term(factors, term.product, term.expr))
+    return Explanation(exp.kind, exp.index, tuple(terms), exp.formula, exp.constant, exp.scale)
+
+
+def _reindex(exp: Explanation, idx: tuple[int, ...], formula: str) -> Explanation:
+    return Explanation(exp.kind, idx, exp.terms, formula, exp.constant, exp.scale)
+
+
+def pool_rule(
+    layer: MaxPool2D | AvgPool2D, trace: Trace, what: str, idx: tuple[int, ...], t: dict[str, str]
+) -> Answer:
+    x = trace[t["in"]]
+    cache = _windows(layer, x)
+    if what == "out":
+        return C.explain_pool_output(x, cache, idx), {"x": t["in"]}
+    if what == "mask":
+        # the factor is "did this window choose this pixel" (0 or 1), not a pooled value
+        return C.explain_pool_mask(cache, idx), {"window": f"{layer.name} window chose it"}
+    if what == "dx":
+        return C.explain_pool_input_delta(trace[t["dout"]], cache, idx), {"dout": t["dout"]}
+    if what == "dout":  # where this pooled delta goes, not the copy of the dx above it
+        return C.explain_pool_routing(trace[t["dout"]], cache, idx), {"dout": t["dout"]}
+    raise NotExplainable(f"{layer.name}.{what}: no rule for pooling's {what!r}")
+
+
+def _windows(layer: MaxPool2D | AvgPool2D, x: np.ndarray) -> PoolCache:
+    """The layer's windows over its recorded input, and for max pooling which position
+    won each (the forward's own tie rule), never the layer's cache of its last run."""
+    cache = pool_cache(x.shape, layer.size, layer.stride, x.dtype)
+    if isinstance(layer, MaxPool2D):
+        max_pool2d_forward(x, cache)
+    else:
+        cache.kind = "avg"
+    return cache
