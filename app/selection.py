@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.views import loss_value
-from engine.layers.recurrent import STEP_SERIES
+from engine.layers.recurrent_cells import STEP_SERIES
 from engine.trace import Trace
 
 # A name or a glob of names: the trace's characters plus * ? [ ] (fnmatch).

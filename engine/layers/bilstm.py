@@ -20,14 +20,8 @@ import numpy as np
 
 from engine.functional import bilstm_merge
 from engine.functional.bilstm import DIRECTIONS
-from engine.layers.recurrent import (
-    LSTM,
-    SEQ_OUT,
-    WEIGHTS,
-    RecurrentLayer,
-    StepRunner,
-    TimeStep,
-)
+from engine.layers.recurrent import LSTM, RecurrentLayer, StepRunner, TimeStep
+from engine.layers.recurrent_cells import SEQ_OUT, WEIGHTS
 from engine.trace import Trace
 
 REVERSE = tuple(f"{w}_reverse" for w in WEIGHTS)

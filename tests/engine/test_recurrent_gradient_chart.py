@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine.data.sequences import memory_split
-from engine.layers.recurrent import norm
+from engine.layers.recurrent_cells import norm
 from engine.optim import SGD
 from engine.presets import build_preset
 from engine.presets.recurrent_builders import SCALE_RANGE
