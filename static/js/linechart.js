@@ -2,7 +2,7 @@
 // cursor at the current step. The lines are drawn once per data set into an
 // offscreen canvas; a frame copies it and draws the cursor and the dots.
 import { format } from "./colors.js";
-import { cssVar, marker, ticks } from "./contour.js";
+import { cssVar, marker, ticks } from "./plot.js";
 
 const MARGIN = { left: 58, right: 14, top: 10, bottom: 30 };
 

@@ -5,7 +5,7 @@
 // accuracies the server reported (and the reference's own summary), nothing else.
 import { format } from "./colors.js";
 import { el } from "./common.js";
-import { cssVar, marker } from "./contour.js";
+import { cssVar, marker } from "./plot.js";
 import { t } from "./i18n.js";
 
 const MARGIN = { left: 52, right: 16, top: 12, bottom: 40 };
