@@ -125,6 +125,7 @@ def step_payload(
         "layer": step.layer,
         "op": step.op,
         "t": step.t,
+        "direction": step.planned.direction,
         "caption": step.caption,
         "formula": step.formula,
         "tensor_names": step.tensors,

@@ -74,6 +74,7 @@ DOCUMENTED = (
     ("DescentRequest", "runs", "max_lab_runs"),
     ("BPCompare", "epochs", "max_epochs"),
     ("BPCompare", "batch_size", "max_batch"),
+    ("BPCompare", "lrs", "max_compare_runs"),
     ("NetworkSpec", "layers", "max_layers"),
     ("LayerSpec", "in_channels", "max_kernels"),
     ("LayerSpec", "out_channels", "max_kernels"),

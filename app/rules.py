@@ -1,5 +1,6 @@
 """The rules the pages follow, stated once by the server: the configured limits, the
-presets each page offers, and the choices of the BP, RNN and lab pages.
+presets each page offers, and the choices of the BP, RNN and lab pages with the one
+each starts on.
 
 `GET /api/rules` answers with them, and each walkthrough page has them injected by
 its template (no extra request); static/js/rules.js reads them there. The lists are
@@ -9,18 +10,30 @@ API accepts.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from app.schemas.bp import LR_MAX, MAX_COMPARE_RUNS, Activation, BPLoss, BPOptimizer, Dataset
+from app.schemas.bp import LR_MAX, Activation, BPLoss, BPNetwork, BPOptimizer, Dataset
 from app.schemas.lab import lab_rules
 from app.schemas.sessions import Overrides
 from app.settings import Settings
+from engine import memory_sweep
 from engine.presets import list_presets
+from engine.presets.builders import BUILDERS
+from engine.presets.recurrent_builders import SCALE_RANGE
 
 # The preset topics each walkthrough page offers in its preset menu.
 PAGE_TOPICS: dict[str, tuple[str, ...]] = {"cnn": ("cnn",), "rnn": ("rnn", "lstm")}
+# The preset each walkthrough page opens on when its URL names none (one of its list).
+PAGE_DEFAULTS: dict[str, str] = {"cnn": "digits-cnn", "rnn": "memory-lstm"}
+# The gradient chart's two presets: an RNN whose recurrent weights the slider scales, and
+# the memory task's LSTM trained at the chart's length (40 steps), run where it learned.
+GRADIENT_CHART: dict[str, str] = {"rnn": "vanishing-rnn", "lstm": "memory-lstm-40"}
+# The BP page's starting choices are the API's own defaults (BPNetwork), so the page
+# and a script that leaves them out build the same network.
+BP_CHOICES = ("dataset", "noise", "activation", "loss", "optimizer")
 
 
 def choices(annotation: Any) -> list[str]:
@@ -33,6 +46,11 @@ def choices(annotation: Any) -> list[str]:
 
 def _field(model: type[BaseModel], name: str) -> list[str]:
     return choices(model.model_fields[name].annotation)
+
+
+def _option_default(preset: str, option: str) -> Any:
+    """The default a preset's builder gives one of its options (engine.presets)."""
+    return inspect.signature(BUILDERS[preset]).parameters[option].default
 
 
 def rules(settings: Settings) -> dict[str, Any]:
@@ -54,6 +72,7 @@ def rules(settings: Settings) -> dict[str, Any]:
             page: [p.name for p in presets if p.topic in topics]
             for page, topics in PAGE_TOPICS.items()
         },
+        "page_defaults": dict(PAGE_DEFAULTS),
         "bp": {
             "datasets": choices(Dataset),
             "activations": choices(Activation),
@@ -61,9 +80,19 @@ def rules(settings: Settings) -> dict[str, Any]:
             "optimizers": choices(BPOptimizer),
             "max_layers": limits.max_bp_layers,
             "max_neurons": limits.max_bp_neurons,
-            "max_compare_runs": MAX_COMPARE_RUNS,
+            "max_compare_runs": limits.max_compare_runs,
+            "defaults": {k: BPNetwork.model_fields[k].default for k in BP_CHOICES},
             "lr": {"gt": 0.0, "le": LR_MAX},
         },
-        "rnn": {"nonlinearities": _field(Overrides, "nonlinearity")},
+        "rnn": {
+            "nonlinearities": _field(Overrides, "nonlinearity"),
+            # the gradient chart's starting choice: the vanishing-rnn preset's own
+            "default_nonlinearity": _option_default(GRADIENT_CHART["rnn"], "nonlinearity"),
+            "gradient_chart": dict(GRADIENT_CHART),
+            # the gradient chart's slider (vanishing-rnn's scales) and the accuracy-vs-
+            # length experiment with its reference run: the RNN page asks no preset
+            "scale_range": dict(SCALE_RANGE),
+            "sweep": memory_sweep.info(),
+        },
         "lab": lab_rules(limits),
     }

@@ -36,6 +36,9 @@ class Limits(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="request body size")
     max_lab_steps: int = Field(2000, ge=1, description="descent steps per lab path")
     max_lab_runs: int = Field(8, ge=1, description="paths in one lab request")
+    max_compare_runs: int = Field(
+        6, ge=1, description="learning rates compared side by side in one BP request"
+    )
     max_explain_indices: int = Field(1024, ge=1, description="numbers explained in one request")
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from app.encoding import json_number
 from app.sessions.state import Live
+from engine.data import DatasetSplit
 from engine.network import Sequential
 
 
@@ -19,7 +22,7 @@ def network_info(net: Sequential) -> dict[str, Any]:
                        "params": params, "settings": settings})  # fmt: skip
     count = int(sum(p.size for p in net.params().values()))
     return {"input_shape": list(net.input_shape), "loss": net.loss_kind, "layers": layers,
-            "parameter_count": count}  # fmt: skip
+            "parameters": list(net.params()), "parameter_count": count}  # fmt: skip
 
 
 def loss_value(v: float | None) -> float | str | None:
@@ -27,9 +30,19 @@ def loss_value(v: float | None) -> float | str | None:
     return None if v is None else json_number(v)
 
 
+def dataset_info(data: DatasetSplit | None) -> dict[str, Any] | None:
+    """A dataset's name, classes (by class index), features per sample and split sizes;
+    None for a lesson without one."""
+    if data is None:
+        return None
+    return {"name": data.name, "classes": list(data.classes),
+            "features": int(np.prod(data.x_train.shape[1:])),
+            "train": len(data.y_train), "test": len(data.y_test)}  # fmt: skip
+
+
 def session_payload(live: Live) -> dict[str, Any]:
-    plan = [{"index": s.index, "phase": s.phase, "layer": s.layer, "op": s.op}
-            for s in live.run.plan]  # fmt: skip
+    plan = [{"index": s.index, "phase": s.phase, "layer": s.layer, "op": s.op, "t": s.t,
+             "direction": s.direction} for s in live.run.plan]  # fmt: skip
     return {
         "id": live.id,
         "version": live.version,
@@ -41,6 +54,7 @@ def session_payload(live: Live) -> dict[str, Any]:
         "passes": live.meta["passes"],
         "loss": loss_value(live.run.loss),
         "input": live.meta["input"],
+        "dataset": dataset_info(live.data),
         "needs_target": live.run.needs_target,
         "trained": bool(live.meta.get("trained")),
     }

@@ -13,36 +13,23 @@ step (one frame at 60 Hz).
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from tests.browser.conftest import CHROMIUM, FLAGS
-from tests.processes import free_port, stop
+from tests.processes import app_server
 
 TARGET_MS = 16.0
 
 
-def _serve() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "GLASSBOX_DATA_DIR": tempfile.mkdtemp(prefix="gb-bench-")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            return proc, base
-        except OSError:
-            time.sleep(0.1)
-    stop(proc)
-    raise RuntimeError("the app did not start")
+@contextmanager
+def serve() -> Iterator[str]:
+    """The app in its own process on a free loopback port, with a throwaway data dir."""
+    with app_server(Path(tempfile.mkdtemp(prefix="gb-bench-"))) as base:
+        yield base
 
 
 def _bp(page: object, base: str) -> list[tuple[str, list[float]]]:
@@ -94,10 +81,9 @@ def _rnn_rows(page: object, base: str) -> list[tuple[str, list[float]]]:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    proc, base = _serve()
     rows = []
     bp: list[tuple[str, list[float]]] = []  # the BP page's rows (_bp)
-    try:
+    with serve() as base:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -128,8 +114,6 @@ def main() -> None:
                 ("convolution view, one position", conv),
                 ("learning-rate lab, one frame", lab)]  # fmt: skip
         rows += rnn
-    finally:
-        stop(proc)
     print(f"{'view':40} {'median ms':>10} {'max ms':>8} {'target':>7}")
     for name, times in rows + bp:
         med, worst = statistics.median(times), max(times)

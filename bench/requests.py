@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from bench.browser import _serve
+from bench.browser import serve
 from tests.browser.conftest import CHROMIUM, FLAGS
-from tests.processes import stop
 
 STARTS = [
     ("CNN", "/learn/cnn?preset=digits-cnn"),
@@ -30,6 +29,7 @@ STARTS = [
     ("tensor convolution", "/learn/tensor-convolution"),
     ("convolution", "/learn/convolution"),
     ("pooling", "/learn/pooling"),
+    ("learning-rate lab", "/learn/learning-rate"),
 ]
 # (page, path, frames): the player's first frames, one arrow key each.
 FRAMES = [
@@ -40,6 +40,7 @@ FRAMES = [
 READY = {
     "RNN": ".rnn-gradients[data-ready]",
     "BP": "#view[data-built='1']",
+    "learning-rate lab": "#view[data-run='1']",  # its first descent drawn
 }
 
 
@@ -150,30 +151,26 @@ def measure() -> list[tuple[str, str, float, float, int | str]]:
     """Rows of (what, page, requests, kB, tensors sent twice)."""
     from playwright.sync_api import sync_playwright
 
-    proc, base = _serve()
     rows: list[tuple[str, str, float, float, int | str]] = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(30_000)
-            rec = Recorder(page)
-            for name, path in STARTS:
-                t = page_start(page, rec, base, name, path)
-                rows.append(("page start", name, t.requests, t.bytes / 1000, t.twice))
-                print(name, dict(t.routes), file=sys.stderr)
-            for name, path, n in FRAMES:
-                ts = frames(page, rec, base, name, path, n)
-                reqs = [t.requests for t in ts]
-                kb = sum(t.bytes for t in ts) / 1000 / n
-                rows.append((f"player frame (mean of {n}; max {max(reqs)})", name,
-                             sum(reqs) / n, kb, "-"))  # fmt: skip
-            t = chart_redraw(page, rec, base)
-            rows.append(("gradient chart redraw", "RNN", t.requests, t.bytes / 1000, "-"))
-            print("chart", dict(t.routes), file=sys.stderr)
-            browser.close()
-    finally:
-        stop(proc)
+    with serve() as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(30_000)
+        rec = Recorder(page)
+        for name, path in STARTS:
+            t = page_start(page, rec, base, name, path)
+            rows.append(("page start", name, t.requests, t.bytes / 1000, t.twice))
+            print(name, dict(t.routes), file=sys.stderr)
+        for name, path, n in FRAMES:
+            ts = frames(page, rec, base, name, path, n)
+            reqs = [t.requests for t in ts]
+            kb = sum(t.bytes for t in ts) / 1000 / n
+            rows.append((f"player frame (mean of {n}; max {max(reqs)})", name,
+                         sum(reqs) / n, kb, "-"))  # fmt: skip
+        t = chart_redraw(page, rec, base)
+        rows.append(("gradient chart redraw", "RNN", t.requests, t.bytes / 1000, "-"))
+        print("chart", dict(t.routes), file=sys.stderr)
+        browser.close()
     return rows
 
 

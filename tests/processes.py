@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -21,3 +29,34 @@ def stop(proc: subprocess.Popen, timeout: float = 10) -> None:  # type: ignore[t
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextmanager
+def app_server(tmp: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The app in its own `uvicorn app.main:app` process on a free loopback port, with a
+    fresh data dir under `tmp` and `env` on top of this process's environment; yields
+    its base URL once the port accepts connections (RuntimeError if it exits first or
+    does not within 30 s)."""
+    port = free_port()
+    data = tmp / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    full = {**os.environ, "GLASSBOX_DATA_DIR": str(data), **(env or {})}
+    log = (tmp / "uvicorn.log").open("w")
+    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the app exited with {proc.returncode}") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the app did not start within 30 s") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+        log.close()

@@ -43,7 +43,7 @@ def create_bp_session(
     """A session with a fully connected network on a dataset (input size = features,
     output size = classes); it steps on a training sample and trains on the train split."""
     live = bp.create_session(service, req)
-    return json_response({**session_payload(live), "dataset": bp.dataset_info(live)}, 201)
+    return json_response(session_payload(live), 201)
 
 
 @router.get("/sessions/{sid}/boundary", responses=ERRORS)

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.schemas import PresetDetail, PresetSummary
-from app.views import network_info
+from app.views import dataset_info, network_info
 from engine.presets import build_preset, get_preset, list_presets
 
 router = APIRouter(prefix="/api/presets", tags=["presets"])
@@ -24,10 +24,5 @@ def preset(name: str) -> dict[str, Any]:
     """One preset in full: layers with shapes and parameters, optimizer, dataset."""
     info = get_preset(name)
     lesson = build_preset(name)
-    data = lesson.data
-    dataset = None
-    if data is not None:
-        dataset = {"name": data.name, "classes": list(data.classes),
-                   "train": len(data.y_train), "test": len(data.y_test)}  # fmt: skip
     return {**vars(info), "network": network_info(lesson.net), "optimizer": lesson.optimizer,
-            "dataset": dataset, "meta": lesson.meta}  # fmt: skip
+            "dataset": dataset_info(lesson.data), "meta": lesson.meta}  # fmt: skip

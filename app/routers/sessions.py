@@ -1,6 +1,6 @@
 """Sessions: create, read, step, inspect tensors and explanations, change input, train."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -32,7 +32,6 @@ from app.selection import (
     series_payload,
 )
 from app.sessions.explain import INDEX_PATTERN
-from app.sessions.tensor_facts import tensor_facts
 from app.sessions.training import CANCEL, start_training
 from app.views import loss_value, session_payload
 
@@ -143,16 +142,16 @@ def run_steps(
     req = req or StepRequest()
     keep = name_filter(names)  # both checked before anything runs
     quantities = series_list(series)
+    wanted = _wanted(tensors, keep)
     if req.to is not None:
-        live, step = service.step_to(sid, req.to)
+        live, step, facts = service.step_to(sid, req.to, wanted)
         steps = [step]
     else:
-        live, steps = service.step(sid, req.count, req.until)
+        live, steps, facts = service.step(sid, req.count, req.until, wanted)
     recs = live.run.trace.tensors if tensors else None
     sent: dict[int, str] | None = {} if refs else None  # arrays already sent, by identity
     unlabelled = live.run.needs_target
     note = NO_TARGET_NOTE.format(sid=live.id) if unlabelled else None
-    facts = tensor_facts(live)  # explainable, the cells' name: for each tensor, once
     return json_response({
         "session": live.id, "version": live.version, "cursor": live.run.cursor,
         "passes": live.meta["passes"], "loss": loss_value(live.run.loss),
@@ -175,9 +174,8 @@ def get_step(
 ) -> Response:
     """A step of the current pass that has run (for stepping back), with its tensors."""
     keep = name_filter(names)
-    live, step = service.recorded_step(sid, k)
+    live, step, facts = service.recorded_step(sid, k, _wanted(tensors, keep))
     recs = live.run.trace.tensors if tensors else None
-    facts = tensor_facts(live)
     return json_response(step_payload(step, recs, encoding, partials, {}, facts, keep))
 
 
@@ -202,8 +200,8 @@ def get_tensor(
     encoding: EncodingQuery = "list",
 ) -> Response:
     """One recorded tensor by its dotted name."""
-    live, rec = service.tensor(sid, name)
-    return json_response(tensor_payload(rec, encoding, tensor_facts(live)))
+    _, rec, facts = service.tensor(sid, name)
+    return json_response(tensor_payload(rec, encoding, facts))
 
 
 @router.get("/{sid}/explain", response_model=ExplanationOut, responses=ERRORS)
@@ -260,6 +258,11 @@ def cancel_training(service: ServiceDep, sid: SessionId) -> dict[str, Any]:
     service.store.get(sid)
     service.store.signal(sid, CANCEL)
     return {"detail": "cancel requested"}
+
+
+def _wanted(tensors: bool, keep: Callable[[str], bool] | None) -> Callable[[str], bool] | None:
+    """Which tensors' facts (explainable, cell) a step response sends: those it sends."""
+    return keep if tensors else (lambda _: False)
 
 
 def _sse(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:

@@ -26,7 +26,6 @@ from app.schemas.base import (
 )
 from app.schemas.bp import (
     MAX_BOUNDARY_RESOLUTION,
-    MAX_COMPARE_RUNS,
     BPCompare,
     BPNetwork,
     BPSessionCreate,
@@ -94,7 +93,6 @@ __all__ = [
     "LayerSpec",
     "LearningRate",
     "MAX_BOUNDARY_RESOLUTION",
-    "MAX_COMPARE_RUNS",
     "MomentumSpec",
     "NestedNumbers",
     "NetworkInfo",

@@ -9,12 +9,12 @@ from pydantic import BeforeValidator, Field
 
 from app.schemas.base import NonNegativeInt, Seed, Strict, _integral
 
-MAX_COMPARE_RUNS = 6
 MAX_BOUNDARY_RESOLUTION = 100
 
 # The choices, in the order the BP page offers them (GET /api/rules reads them here).
-# Hidden layers, neurons and epochs are bounded by the settings (limits max_bp_layers,
-# max_bp_neurons, max_epochs), checked by app.sessions.bp and documented in OpenAPI.
+# Hidden layers, neurons, epochs, batch size and compared rates are bounded by the
+# settings (limits max_bp_layers, max_bp_neurons, max_epochs, max_batch,
+# max_compare_runs), checked by app.sessions.bp(_compare) and documented in OpenAPI.
 Dataset = Literal["moons", "circles", "xor", "spiral", "blobs", "digits"]
 Activation = Literal["tanh", "relu", "leaky_relu", "sigmoid"]
 BPLoss = Literal["softmax_cross_entropy", "mse"]
@@ -46,6 +46,6 @@ class BPSessionCreate(BPNetwork):
 
 
 class BPCompare(BPNetwork):
-    lrs: list[LearningRate] = Field(min_length=1, max_length=MAX_COMPARE_RUNS)
+    lrs: list[LearningRate] = Field(min_length=1, description="one run per learning rate")
     epochs: Annotated[int, Field(ge=1), BeforeValidator(_integral)] = 20
-    batch_size: Annotated[int, Field(ge=1, le=64), BeforeValidator(_integral)] = 32
+    batch_size: Annotated[int, Field(ge=1), BeforeValidator(_integral)] = 32

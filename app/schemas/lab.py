@@ -15,6 +15,7 @@ from engine.lab.surfaces import SURFACES
 
 LR_MAX = 1000.0  # the learning rate is in (0, LR_MAX]
 MOMENTUM_DEFAULT = 0.9  # μ is in [0, 1)
+DEFAULT_SURFACE = "bowl"  # the surface the lab page opens on (the lecture's first case)
 
 
 class DescentRun(Strict):
@@ -24,7 +25,7 @@ class DescentRun(Strict):
 
 
 class DescentRequest(Strict):
-    surface: str = Field(examples=["bowl"], json_schema_extra={"enum": list(SURFACES)})
+    surface: str = Field(examples=[DEFAULT_SURFACE], json_schema_extra={"enum": list(SURFACES)})
     start: list[Annotated[Number, Field(ge=-BOUND, le=BOUND)]] = Field(
         min_length=2, max_length=2, examples=[[-1.5, 1.0]]
     )
@@ -37,6 +38,8 @@ def lab_rules(limits: Limits) -> dict[str, Any]:
     limits) and how outcomes are named: each outcome's lecture case."""
     return {
         "optimizers": list(OPTIMIZERS),
+        "default_optimizer": DescentRun.model_fields["optimizer"].default,
+        "default_surface": DEFAULT_SURFACE,
         "lr": {"gt": 0.0, "le": LR_MAX},
         "momentum": {"ge": 0.0, "lt": 1.0, "default": MOMENTUM_DEFAULT},
         "start": {"ge": -BOUND, "le": BOUND},

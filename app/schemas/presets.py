@@ -33,6 +33,10 @@ class NetworkInfo(BaseModel):
     input_shape: list[int]
     loss: str
     layers: list[LayerInfo]
+    parameters: list[str] = Field(
+        description="every parameter's name, in layer order, as PUT "
+        "/api/sessions/{sid}/params/{name} takes it (a layer's name, a dot, its param's key)"
+    )
     parameter_count: int
 
 

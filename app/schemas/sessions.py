@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -28,7 +30,8 @@ from app.schemas.base import (
     exactly_one,
 )
 from app.schemas.presets import NetworkInfo
-from engine.presets import DEFAULT_SEED
+from app.schemas.steps import DIRECTION, T_STEP, Direction
+from engine.presets import DEFAULT_SEED, get_preset, list_presets
 
 
 class ConvOverride(Strict):
@@ -170,12 +173,29 @@ class NetworkSpec(Strict):
     layers: list[LayerSpec] = Field(min_length=1)
 
 
+def _known_preset(name: str) -> str:
+    try:
+        get_preset(name)
+    except KeyError as e:  # its message names the presets on offer
+        raise ValueError(e.args[0]) from None
+    return name
+
+
+# A preset's name: the schema lists the engine's presets (a client or fuzzer sees the
+# choices); an unknown name is a 422 naming them.
+PresetName = Annotated[
+    str,
+    AfterValidator(_known_preset),
+    WithJsonSchema({"type": "string", "enum": [p.name for p in list_presets()]}),
+]
+
+
 class SessionCreate(Strict):
     """From a preset (with overrides), or a network spec, or an .npz weights file."""
 
     model_config = ConfigDict(json_schema_extra=exactly_one("preset", "network", "weights_npz"))
 
-    preset: str | None = Field(None, examples=["digits-cnn"])
+    preset: PresetName | None = Field(None, examples=["digits-cnn"])
     network: NetworkSpec | None = None
     weights_npz: str | None = Field(None, description="base64 .npz written by save_network")
     overrides: Overrides | None = None
@@ -197,6 +217,8 @@ class PlannedStepOut(BaseModel):
     phase: Phase
     layer: str
     op: str
+    t: int | None = Field(description=T_STEP)
+    direction: Direction | None = Field(description=DIRECTION)
 
 
 class SessionOut(BaseModel):
@@ -216,6 +238,12 @@ class SessionOut(BaseModel):
         description="the current input: its source, where its target came from (target_from: "
         "request, sample, sequence, lesson, or null when it has none) and, for classification, "
         "its label (null while it has none)"
+    )
+    dataset: dict[str, Any] | None = Field(
+        None,
+        description="the session's dataset: name, classes (by class index: what a label, an "
+        "output row or a one-hot input stands for), features per sample, train and test "
+        "sizes; null for a lesson without one",
     )
     needs_target: bool = Field(
         description="the input has no target (a drawing nobody has labelled): its pass ends "

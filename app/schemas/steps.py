@@ -72,12 +72,22 @@ class TensorRef(BaseModel):
     cell: str | None = Field(None, description=CELL)
 
 
+# A step's place in time, as fields (a page reads them, never parses op or tensor names).
+T_STEP = "the time step of a recurrent layer's step; null for any other step"
+DIRECTION = (
+    "a BiLSTM's direction: fwd (t = 0 .. T-1) or bwd (t = T-1 .. 0); null for any other "
+    "step (a unidirectional layer's, the concatenation of both directions, the head, ...)"
+)
+Direction = Literal["fwd", "bwd"]
+
+
 class StepOut(BaseModel):
     index: int
     phase: Phase
     layer: str
     op: str
-    t: int | None
+    t: int | None = Field(description=T_STEP)
+    direction: Direction | None = Field(description=DIRECTION)
     caption: dict[str, str]
     formula: str
     tensor_names: list[str]

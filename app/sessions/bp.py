@@ -69,15 +69,6 @@ def create_session(service: SessionService, req: BPSessionCreate) -> Live:
     return service.create(create, data=data)
 
 
-def dataset_info(live: Live) -> dict[str, Any]:
-    """Name, classes, features and sizes of the session's dataset."""
-    data = live.data
-    assert data is not None
-    return {"name": data.name, "classes": list(data.classes),
-            "features": int(np.prod(data.x_train.shape[1:])),
-            "train": len(data.y_train), "test": len(data.y_test)}  # fmt: skip
-
-
 def boundary(service: SessionService, sid: str, resolution: int) -> dict[str, Any]:
     """The network's answer on a grid over the 2-D data, the predicted class per cell
     (the largest output) and the data points. A softmax cross-entropy network gives

@@ -27,6 +27,7 @@ def compare(req: BPCompare, limits: Limits) -> dict[str, Any]:
     (epoch 0) and after each epoch. A run whose loss overflows (NaN/Inf) stops there;
     it, or one whose loss ends above DIVERGED_FACTOR times where it began, is diverged."""
     check_hidden(req, limits)
+    at_most("lrs (runs)", len(req.lrs), limits, "max_compare_runs")
     at_most("epochs", req.epochs, limits, "max_epochs")
     at_most("batch_size", req.batch_size, limits, "max_batch")
     data = dataset_of(req)

@@ -16,7 +16,7 @@ import copy
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -34,6 +34,7 @@ from app.sessions.preset_source import (
     sequence_sets_length,
 )
 from app.sessions.state import Live, new_meta, rebuild, start_new_pass, to_arrays, to_stored
+from app.sessions.tensor_facts import Facts, tensor_facts
 from app.settings import Settings
 from app.store import SessionStore, StoredSession
 from engine.data import DatasetSplit, load_split
@@ -46,6 +47,7 @@ from engine.trace import Step, TensorRecord
 from engine.weights import load_network
 
 LIVE_PER_WORKER = 64
+Wanted = Callable[[str], bool] | None  # which tensors' facts a response needs (None: all)
 
 
 class SessionService:
@@ -180,7 +182,10 @@ class SessionService:
         return net, lesson.x, target, optimizer, lesson.data, source, trained
 
     # --- stepping and reading --------------------------------------------------
-    def step(self, sid: str, count: int | None, until: str | None) -> tuple[Live, list[Step]]:
+    def step(
+        self, sid: str, count: int | None, until: str | None, wanted: Wanted = None
+    ) -> tuple[Live, list[Step], Facts]:
+        """Run steps; with the facts of their tensors that `wanted` accepts (None: all)."""
         if count is not None:
             at_most("count", count, self.limits, "max_steps_per_request")
         with self.session(sid) as live:
@@ -189,9 +194,10 @@ class SessionService:
                 live.meta["passes"] += 1
             steps = live.run.run(count=count or (None if until else 1), until=until)
             live.version = self.store.put(to_stored(live)).version  # as write=True, but
-            return _detached(live), steps  # detached before the lock is released
+            # detached (and its tensors' facts taken) before the lock is released
+            return _detached(live), steps, _facts(live, steps, wanted)
 
-    def step_to(self, sid: str, k: int) -> tuple[Live, Step]:
+    def step_to(self, sid: str, k: int, wanted: Wanted = None) -> tuple[Live, Step, Facts]:
         """Step k of the current pass: the recorded one if it has run, else the pass runs
         up to it (a player's frame in one request; never starts a new pass)."""
         with self.session(sid) as live:
@@ -202,11 +208,12 @@ class SessionService:
                     f"0..{len(run.plan) - 1}"
                 )
             if k < run.cursor:
-                return _detached(live), run.trace.steps[k]
+                step = run.trace.steps[k]
+                return _detached(live), step, _facts(live, [step], wanted)
             at_most("to (steps it runs)", k - run.cursor + 1, self.limits, "max_steps_per_request")
             steps = run.run(count=k - run.cursor + 1, until=None)
             live.version = self.store.put(to_stored(live)).version  # as in step()
-            return _detached(live), steps[-1]
+            return _detached(live), steps[-1], _facts(live, steps[-1:], wanted)
 
     def series(self, sid: str, quantity: str) -> dict[str, Any]:
         """Each layer's per-time-step `quantity` of this pass (app.selection)."""
@@ -215,16 +222,17 @@ class SessionService:
         with self.session(sid) as live:
             return series_payload(live.run.trace, quantity)
 
-    def recorded_step(self, sid: str, k: int) -> tuple[Live, Step]:
+    def recorded_step(self, sid: str, k: int, wanted: Wanted = None) -> tuple[Live, Step, Facts]:
         with self.session(sid) as live:
             if not 0 <= k < live.run.cursor:
                 raise LookupError(
                     f"step {k} has not run in this pass: steps 0..{live.run.cursor - 1} have "
                     f"(the pass has {len(live.run.plan)})"
                 )
-            return _detached(live), live.run.trace.steps[k]
+            step = live.run.trace.steps[k]
+            return _detached(live), step, _facts(live, [step], wanted)
 
-    def tensor(self, sid: str, name: str) -> tuple[Live, TensorRecord]:
+    def tensor(self, sid: str, name: str) -> tuple[Live, TensorRecord, Facts]:
         with self.session(sid) as live:
             trace = live.run.trace
             if name not in trace:
@@ -232,7 +240,7 @@ class SessionService:
                 raise LookupError(f"no tensor {name!r} in this pass; recorded: {have}")
             rec = trace.tensors[name]
             rec.data  # noqa: B018 - materialise a derived tensor under the lock
-            return live, rec
+            return live, rec, tensor_facts(live, [name])
 
     def explain(self, sid: str, name: str, index_text: str) -> dict[str, Any]:
         from app.sessions.explain import explain, parse_index
@@ -302,6 +310,13 @@ class SessionService:
             if live.data is not None
             else (load_split(live.meta["dataset"]) if live.meta.get("dataset") else None)
         )
+
+
+def _facts(live: Live, steps: list[Step], wanted: Wanted) -> Facts:
+    """The facts of the steps' tensors a response will send (`wanted`; None: all), taken
+    under the session lock: they read the network and optimizer later requests share."""
+    names = (n for s in steps for n in s.tensors if wanted is None or wanted(n))
+    return tensor_facts(live, names)
 
 
 def _detached(live: Live) -> Live:

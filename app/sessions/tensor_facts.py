@@ -1,24 +1,30 @@
 """What a page needs to know about a recorded tensor besides its numbers: whether a
 click on one of its cells gets an explanation, and what its cells are called.
 
-Explainable means the explain route answers for it: this asks the same function
-(app.sessions.explain.explain, the engine's explain entry point) for the tensor's
-first cell, so the flag and GET .../explain cannot disagree. The cell name is a
-catalog key (app/locales: "cell.activation", "cell.part.f", ...) the page resolves
-in its language: an LSTM/RNN step's vectors are named by the lecture's terms (forget
-gate, cell state, ...), every other tensor by its role.
+Explainable means the explain route answers for it: engine.explain.explainable asks
+the same rule lookup that explain_tensor runs (by the name's form, the network and
+the optimizer; nothing is computed), so the flag and GET .../explain cannot disagree.
+The cell name is a catalog key (app/locales: "cell.activation", "cell.part.f", ...)
+the page resolves in its language: an LSTM/RNN step's vectors are named by the
+lecture's terms (forget gate, cell state, ...), every other tensor by its role.
+
+The service computes the facts while it holds the session lock (the network and the
+optimizer are shared with later requests of the session); the router only reads them.
+A fact that fails is logged and answered "not explainable": a page loses a click,
+never its step.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import orjson
-
-from app.sessions.explain import explain
 from app.sessions.state import Live
+from engine.explain import explainable
+
+log = logging.getLogger(__name__)
 
 Facts = Callable[[str], dict[str, Any]]
 
@@ -33,49 +39,30 @@ def cell_key(name: str, role: str) -> str:
 
 
 def is_explainable(live: Live, name: str) -> bool:
-    """Whether GET .../explain answers for `name` (asked for its first cell)."""
-    a = live.run.trace[name]
-    if a.size == 0:
-        return False
+    """Whether GET .../explain answers for `name`; false (and logged) if asking fails."""
     try:
-        explain(live, name, (0,) * a.ndim)
-    except (KeyError, IndexError, ValueError):  # NotExplainable is a ValueError
+        return explainable(live.net, live.run.optimizer, name)
+    except Exception:  # a bug in a rule lookup must not fail the step that sends the tensor
+        log.exception("explainable(%r) failed; the tensor is sent as not explainable", name)
         return False
-    return True
 
 
-def tensor_facts(live: Live) -> Facts:
-    """name -> {explainable, cell} for the tensors of `live`'s pass.
-
-    The explain rules go by the network, the optimizer and a name's form, not by the
-    numbers nor a time step's number, except at the first and the last step (the
-    initial state, the head's delta). So one tensor of each form is asked, once per
-    network and process (lstm1.t5.f answers for lstm1.t3.f): asking all 1,074 tensors
-    of a BiLSTM pass took 250 ms, five times the pass's own payload."""
-    steps = [s.t for s in live.run.plan if s.t is not None]
-    last = max(steps) if steps else -1
-    network = orjson.dumps([live.net.spec(), live.run.optimizer.kind], option=orjson.OPT_SORT_KEYS)
-    if len(_KNOWN) > _KNOWN_MAX:  # a bound on memory; presets refill it quickly
-        _KNOWN.clear()
-    known = _KNOWN.setdefault(network, {})
-
-    def form(m: re.Match[str]) -> str:
-        t = int(m.group(1))
-        return ".t0." if t == 0 else ".tLAST." if t == last else ".tMID."
+def tensor_facts(live: Live, names: Iterable[str]) -> Facts:
+    """name -> {explainable, cell} for `names` of `live`'s pass, computed now: call it
+    under the session lock. A name not among `names` answers not explainable."""
+    records = live.run.trace.tensors
+    table: dict[str, dict[str, Any]] = {}
+    for name in names:
+        if name not in table:
+            table[name] = {"explainable": is_explainable(live, name),
+                           "cell": cell_key(name, records[name].role)}  # fmt: skip
 
     def facts(name: str) -> dict[str, Any]:
-        key = _TIME.sub(form, name)
-        ok = known.get(key) or is_explainable(live, name)
-        if ok:  # only a yes is kept: a no may come from a pass not run far enough yet
-            known[key] = True
-        return {
-            "explainable": ok,
-            "cell": cell_key(name, live.run.trace.tensors[name].role),
-        }
+        known = table.get(name)
+        if known is not None:
+            return known
+        log.error("no tensor facts were computed for %r; sent as not explainable", name)
+        role = records[name].role if name in records else "output"  # a key the catalog has
+        return {"explainable": False, "cell": cell_key(name, role)}
 
     return facts
-
-
-_TIME = re.compile(r"\.t(\d+)\.")
-_KNOWN: dict[bytes, dict[str, bool]] = {}  # network -> name form -> explainable
-_KNOWN_MAX = 256

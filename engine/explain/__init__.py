@@ -3,6 +3,7 @@ for every tensor a pass records (convolution, pooling, BP, recurrent, loss, upda
 
     from engine.explain import explain_tensor
     exp, names = explain_tensor(net, trace, optimizer, "lstm1.t3.f", (0, 2))
+    explainable(net, optimizer, "lstm1.t3.f")  # True: the same lookup, nothing computed
 
 Two kinds of module, named for what they do:
 - the rules, here (`*_rules`): which recorded arrays a tensor's number is made of,
@@ -13,7 +14,7 @@ Two kinds of module, named for what they do:
 """
 
 from engine.explain.base import Answer, Names, NotExplainable
-from engine.explain.tensor import explain_tensor
+from engine.explain.tensor import explain_tensor, explainable
 from engine.functional.explain_terms import Explanation, Factor, Term, Then
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "Term",
     "Then",
     "explain_tensor",
+    "explainable",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.explain.base import Answer, NotExplainable
+from engine.explain.base import Answer, Names, Rule
 from engine.functional import explain_dense as D
 from engine.functional.explain_terms import Explanation, Factor, Term
 from engine.layers import Dense, DenseEach, DenseLast, Layer
@@ -18,17 +18,25 @@ from engine.trace import Trace
 RowMap = Callable[[int, int], tuple[int, ...]]  # a row of the dense product -> x's index
 
 
-def activation_rule(
-    net: Sequential, layer: Layer, trace: Trace, what: str, idx: tuple[int, ...],
-    t: dict[str, str],
-) -> Answer:  # fmt: skip
+def activation_rule(net: Sequential, layer: Layer, what: str, t: dict[str, str]) -> Rule | None:
+    """The rule for an activation layer's `out` or `dx`, None for any other name."""
+    if what == "out":
+        lean = getattr(layer, "slope", 0.01)
+        return lambda trace, idx: (
+            D.explain_activation(layer.op, trace[t["in"]], idx, lean),
+            {"z": t["in"]},
+        )
+    if what == "dx":
+        return lambda trace, idx: _activation_dx(net, layer, trace, idx, t)
+    return None
+
+
+def _activation_dx(
+    net: Sequential, layer: Layer, trace: Trace, idx: tuple[int, ...], t: dict[str, str]
+) -> Answer:
     op, n = layer.op, layer.name
     lean = getattr(layer, "slope", 0.01)
     slope_name = f"{op}'({n}.in)"  # the factor is f'(z), not the input z itself
-    if what == "out":
-        return D.explain_activation(op, trace[t["in"]], idx, lean), {"z": t["in"]}
-    if what != "dx":
-        raise NotExplainable(f"{n}.{what}: no rule for an activation's {what!r}")
     x, out = trace[t["in"]], trace[t["out"]]
     i = net.layers.index(layer)
     nxt = net.layers[i + 1] if i + 1 < len(net.layers) else None
@@ -43,30 +51,57 @@ def activation_rule(
     return exp, {"dout": t["dout"], "slope": slope_name}
 
 
-def dense_rule(
-    layer: Layer, trace: Trace, what: str, idx: tuple[int, ...], t: dict[str, str]
-) -> Answer:
+def dense_rule(layer: Layer, what: str, t: dict[str, str]) -> Rule | None:
     """Dense, and the recurrent heads: dense on the last hidden state (x = in[:, -1],
-    or both directions' ends for a BiLSTM) or on every time step (rows n·T + t)."""
+    or both directions' ends for a BiLSTM) or on every time step (rows n·T + t).
+    The rule for `<layer>.<what>`, None if none answers."""
+    fn = _DENSE.get(what)
+    if fn is None:
+        return None
+    return lambda trace, idx: fn(layer, trace, idx, t)
+
+
+def _dense_out(layer: Layer, trace: Trace, idx: tuple[int, ...], t: dict[str, str]) -> Answer:
     x, w = trace[t["in"]], trace[t["w"]]
     flat_x, to_x = _dense_rows(layer, x)
-    each = isinstance(layer, DenseEach)
-    names = {"x": t["in"], "w": t["w"], "b": t["b"], "dout": t["dout"]}
-    if what == "out":
-        row, k = _row(layer, idx, x)
-        exp = D.explain_dense_output(flat_x, w, trace[t["b"]], (row, k))
-        return _renamed_rows(exp, to_x, idx, each), names
-    if what == "dx":
-        if isinstance(layer, DenseLast | DenseEach):
-            return _head_dx(layer, trace, idx, t)
-        return D.explain_dense_input_delta(trace[t["dout"]], w, idx), names
-    dout = trace[t["dout"]].reshape(-1, w.shape[0])
-    if what == "dw":
-        return _renamed_rows(D.explain_dense_weight_grad(flat_x, dout, idx), to_x, idx, each), names
-    if what == "db":
-        exp = D.explain_bias_grad(dout, idx)
-        return _renamed_rows(exp, to_x, idx, each), names
-    raise NotExplainable(f"{layer.name}.{what}: no rule for a dense layer's {what!r}")
+    row, k = _row(layer, idx, x)
+    exp = D.explain_dense_output(flat_x, w, trace[t["b"]], (row, k))
+    return _renamed_rows(exp, to_x, idx, isinstance(layer, DenseEach)), _names(t)
+
+
+def _dense_dx(layer: Layer, trace: Trace, idx: tuple[int, ...], t: dict[str, str]) -> Answer:
+    if isinstance(layer, DenseLast | DenseEach):
+        return _head_dx(layer, trace, idx, t)
+    return D.explain_dense_input_delta(trace[t["dout"]], trace[t["w"]], idx), _names(t)
+
+
+def _dense_dw(layer: Layer, trace: Trace, idx: tuple[int, ...], t: dict[str, str]) -> Answer:
+    flat_x, to_x, dout = _product_rows(layer, trace, t)
+    exp = D.explain_dense_weight_grad(flat_x, dout, idx)
+    return _renamed_rows(exp, to_x, idx, isinstance(layer, DenseEach)), _names(t)
+
+
+def _dense_db(layer: Layer, trace: Trace, idx: tuple[int, ...], t: dict[str, str]) -> Answer:
+    _, to_x, dout = _product_rows(layer, trace, t)
+    exp = D.explain_bias_grad(dout, idx)
+    return _renamed_rows(exp, to_x, idx, isinstance(layer, DenseEach)), _names(t)
+
+
+def _names(t: dict[str, str]) -> Names:
+    return {"x": t["in"], "w": t["w"], "b": t["b"], "dout": t["dout"]}
+
+
+def _product_rows(
+    layer: Layer, trace: Trace, t: dict[str, str]
+) -> tuple[np.ndarray, RowMap | None, np.ndarray]:
+    """The rows the dense product read, their map to x's index, and their deltas."""
+    flat_x, to_x = _dense_rows(layer, trace[t["in"]])
+    return flat_x, to_x, trace[t["dout"]].reshape(-1, trace[t["w"]].shape[0])
+
+
+DenseFn = Callable[[Layer, Trace, tuple[int, ...], dict[str, str]], Answer]
+_DENSE: dict[str, DenseFn] = {"out": _dense_out, "dx": _dense_dx, "dw": _dense_dw,
+                              "db": _dense_db}  # fmt: skip
 
 
 def _dense_rows(layer: Layer, x: np.ndarray) -> tuple[np.ndarray, RowMap | None]:

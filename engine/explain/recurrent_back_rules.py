@@ -23,6 +23,7 @@ Factors read from several steps carry their trace names (names maps nothing).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -39,45 +40,54 @@ from engine.functional.explain_recurrent_back import (
 )
 from engine.functional.explain_terms import Explanation, Factor, Term, Then, copy_of, given
 
-BACKWARD_STEP = ("dh_out", "dh_next", "dc_next", "dh", "dc", "di", "df", "dg", "do", "dz",
-                 "dh_norm", "dc_norm")  # fmt: skip
 BACKWARD_TENSORS = ("dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh")
 
 
-def backward_step_rule(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
-    """One number of backward step t (direction d: "" or "fwd" / "bwd")."""
-    tr, p = lay.trace, lay.prefix(d, t)
-    names = {k: f"{p}.{k}" for k in ("dh", "dc", "dh_out", "dh_next", "h", "pre",
-                                     "i", "f", "g", "o", "c_prev", "tanh_c")}  # fmt: skip
-    if what == "dh_out":
-        return _dh_out(lay, d, t, idx)
-    if what in ("dh_next", "dc_next"):
-        return _from_next_step(lay, d, t, what, idx)
-    if what == "dh":
-        return explain_hidden_delta(tr[names["dh_out"]], tr[names["dh_next"]], idx), names
-    if what == "dz":
-        dh, h, pre = (tr[names[k]] for k in ("dh", "h", "pre"))
-        return explain_rnn_dz(dh, h, pre, idx, lay.nonlinearity), names
-    if what in ("di", "df", "dg", "do"):
-        keys = ("dh", "dc", "i", "f", "g", "o", "c_prev", "tanh_c")
-        return explain_lstm_gate_delta(what[1], {k: tr[names[k]] for k in keys}, idx), names
-    if what == "dc":
-        nxt = lay.after(d, t)
-        dc_next, f_next = tr[names["dh"]] * 0, None
-        if nxt is not None:
-            q = lay.prefix(d, nxt)
-            dc_next, f_next = tr[f"{q}.dc"], tr[f"{q}.f"]
-            names.update(dc_next=f"{q}.dc", f_next=f"{q}.f")
-        exp = explain_lstm_cell_delta(
-            tr[names["dh"]], tr[names["o"]], tr[names["tanh_c"]], dc_next, f_next, idx
-        )
-        return exp, names
-    key = what.removesuffix("_norm")  # dh_norm, dc_norm
-    sym = f"{key}_t"
-    return explain_norm(tr[names[key]], f"recurrent.{what}", sym), {"a": names[key]}
+def _names(lay: Layout, d: str, t: int) -> dict[str, str]:
+    p = lay.prefix(d, t)
+    return {k: f"{p}.{k}" for k in ("dh", "dc", "dh_out", "dh_next", "h", "pre",
+                                    "i", "f", "g", "o", "c_prev", "tanh_c")}  # fmt: skip
 
 
-def _dh_out(lay: Layout, d: str, t: int, idx: tuple[int, ...]) -> Answer:
+def _dh(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
+    tr, names = lay.trace, _names(lay, d, t)
+    return explain_hidden_delta(tr[names["dh_out"]], tr[names["dh_next"]], idx), names
+
+
+def _dz(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
+    names = _names(lay, d, t)
+    dh, h, pre = (lay.trace[names[k]] for k in ("dh", "h", "pre"))
+    return explain_rnn_dz(dh, h, pre, idx, lay.nonlinearity), names
+
+
+def _gate_delta(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
+    names = _names(lay, d, t)
+    keys = ("dh", "dc", "i", "f", "g", "o", "c_prev", "tanh_c")
+    return explain_lstm_gate_delta(what[1], {k: lay.trace[names[k]] for k in keys}, idx), names
+
+
+def _dc(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
+    tr, names = lay.trace, _names(lay, d, t)
+    nxt = lay.after(d, t)
+    dc_next, f_next = tr[names["dh"]] * 0, None
+    if nxt is not None:
+        q = lay.prefix(d, nxt)
+        dc_next, f_next = tr[f"{q}.dc"], tr[f"{q}.f"]
+        names.update(dc_next=f"{q}.dc", f_next=f"{q}.f")
+    exp = explain_lstm_cell_delta(
+        tr[names["dh"]], tr[names["o"]], tr[names["tanh_c"]], dc_next, f_next, idx
+    )
+    return exp, names
+
+
+def _norm(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
+    """dh_norm, dc_norm: √(Σ squares) of dh_t or dc_t over the batch."""
+    key = what.removesuffix("_norm")
+    src = f"{lay.prefix(d, t)}.{key}"
+    return explain_norm(lay.trace[src], f"recurrent.{what}", f"{key}_t"), {"a": src}
+
+
+def _dh_out(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
     """The head's delta to h_t: head.dx at (n, t, j) (a BiLSTM's backward half after H)."""
     n, j = idx
     src = (n, t, j + (lay.hid if d == "bwd" else 0))
@@ -113,6 +123,16 @@ def _from_next_step(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]
         "through W_hh"
     )
     return Explanation("recurrent.dh_next", idx, terms, formula), {}
+
+
+StepFn = Callable[[Layout, str, int, str, tuple[int, ...]], Answer]  # (lay, d, t, what, idx)
+# A backward step's numbers (`<layer>[.fwd|.bwd].t<t>.<what>`), by what.
+BACKWARD_STEP_RULES: dict[str, StepFn] = {
+    "dh_out": _dh_out, "dh_next": _from_next_step, "dc_next": _from_next_step, "dh": _dh,
+    "dc": _dc, "di": _gate_delta, "df": _gate_delta, "dg": _gate_delta, "do": _gate_delta,
+    "dz": _dz, "dh_norm": _norm, "dc_norm": _norm,
+}  # fmt: skip
+BACKWARD_STEP = tuple(BACKWARD_STEP_RULES)
 
 
 def gradient_rule(lay: Layout, what: str, idx: tuple[int, ...]) -> Answer:
@@ -162,35 +182,43 @@ def gradient_rule(lay: Layout, what: str, idx: tuple[int, ...]) -> Answer:
     return Explanation(f"recurrent.{key}", idx, terms, formula), {}
 
 
-def clip_rule(lay: Layout, name: str, idx: tuple[int, ...]) -> Answer:
-    """clip.norm_before, clip.scale, clip.norm_after (scalars)."""
+def _clip_norm_before(lay: Layout, idx: tuple[int, ...]) -> Answer:
     tr = lay.trace
-    n = float(tr["clip.norm_before"])
-    if name == "clip.norm_before":
-        terms = []
-        for layer in lay.net.layers:
-            for key in layer.params:
-                g = f"{layer.name}.{getattr(layer, 'grad_names', {}).get(key, f'd{key}')}"
-                v = np.asarray(tr[g], dtype=np.float64).reshape(-1)
-                ss = float(v @ v)
-                terms.append(Term((Factor(g, None, ss),), ss, f"Σ {g}² ({v.size} numbers)"))
-        total = math.fsum(t.product for t in terms)
-        value = math.sqrt(total)
-        then = Then("sqrt", f"||g|| = √{num(total)} = {num(value)}", value)
-        formula = "||g|| = √(Σ over every gradient of Σ g²): the global norm, before clipping"
-        return Explanation("clip.norm", (), tuple(terms), formula, then=then), {}
+    terms = []
+    for layer in lay.net.layers:
+        for key in layer.params:
+            g = f"{layer.name}.{getattr(layer, 'grad_names', {}).get(key, f'd{key}')}"
+            v = np.asarray(tr[g], dtype=np.float64).reshape(-1)
+            ss = float(v @ v)
+            terms.append(Term((Factor(g, None, ss),), ss, f"Σ {g}² ({v.size} numbers)"))
+    total = math.fsum(t.product for t in terms)
+    value = math.sqrt(total)
+    then = Then("sqrt", f"||g|| = √{num(total)} = {num(value)}", value)
+    formula = "||g|| = √(Σ over every gradient of Σ g²): the global norm, before clipping"
+    return Explanation("clip.norm", (), tuple(terms), formula, then=then), {}
+
+
+def _clip_scale(lay: Layout, idx: tuple[int, ...]) -> Answer:
+    n = float(lay.trace["clip.norm_before"])
     c = float(lay.net.clip) if lay.net.clip is not None else math.inf
-    if name == "clip.scale":
-        ratio = c / (n + EPS)
-        s = min(1.0, ratio) if math.isfinite(n) else 1.0
-        term = Term((Factor("max_norm", None, c), Factor("clip.norm_before", (), n)), ratio,
-                    f"{num(c)} / ({num(n)} + {EPS:g})")  # fmt: skip
-        why = "within max_norm: nothing is clipped" if s == 1.0 else "shrunk to max_norm"
-        then = Then("min", f"s = min(1, {num(ratio)}) = {num(s)} ({why})", s)
-        formula = "s = min(1, max_norm / (||g|| + ε))"
-        return Explanation("clip.scale", (), (term,), formula, then=then), {}
-    if name == "clip.norm_after":
-        term = Term.of(lay.factor("clip.scale", ()), lay.factor("clip.norm_before", ()))
-        formula = "||s · g|| = s · ||g||: every gradient is multiplied by the same s"
-        return Explanation("clip.norm_after", (), (term,), formula), {}
-    raise ValueError(f"{name} has no explanation; clipping records norm_before, scale, norm_after")
+    ratio = c / (n + EPS)
+    s = min(1.0, ratio) if math.isfinite(n) else 1.0
+    term = Term((Factor("max_norm", None, c), Factor("clip.norm_before", (), n)), ratio,
+                f"{num(c)} / ({num(n)} + {EPS:g})")  # fmt: skip
+    why = "within max_norm: nothing is clipped" if s == 1.0 else "shrunk to max_norm"
+    then = Then("min", f"s = min(1, {num(ratio)}) = {num(s)} ({why})", s)
+    formula = "s = min(1, max_norm / (||g|| + ε))"
+    return Explanation("clip.scale", (), (term,), formula, then=then), {}
+
+
+def _clip_norm_after(lay: Layout, idx: tuple[int, ...]) -> Answer:
+    term = Term.of(lay.factor("clip.scale", ()), lay.factor("clip.norm_before", ()))
+    formula = "||s · g|| = s · ||g||: every gradient is multiplied by the same s"
+    return Explanation("clip.norm_after", (), (term,), formula), {}
+
+
+# What gradient clipping records (scalars), by name.
+CLIP_RULES: dict[str, Callable[[Layout, tuple[int, ...]], Answer]] = {
+    "clip.norm_before": _clip_norm_before, "clip.scale": _clip_scale,
+    "clip.norm_after": _clip_norm_after,
+}  # fmt: skip

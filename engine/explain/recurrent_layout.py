@@ -35,8 +35,12 @@ class Layout:
 
     @property
     def dirs(self) -> tuple[str, ...]:
+        return Layout.directions(self.op)
+
+    @staticmethod
+    def directions(op: str) -> tuple[str, ...]:
         """The directions: a BiLSTM's "fwd" and "bwd"; "" alone for a one-way layer."""
-        return ("fwd", "bwd") if self.bidir else ("",)
+        return ("fwd", "bwd") if op == "bilstm" else ("",)
 
     @property
     def rows(self) -> int:

@@ -9,7 +9,9 @@ in the pass computes it). `names` maps each factor's generic tensor ("x", "w",
 "dout", ...) to the trace name (or, for a derived factor such as an activation's
 slope, a name that says what it is).
 
-This module sends each name to the rule that reads it: cnn_rules (convolution,
+This module finds each name's rule (`rule_for`, by the name's form alone) and runs it;
+`explainable` asks the same lookup whether there is one, so a flag "explainable" and
+explain_tensor cannot disagree. The rules: cnn_rules (convolution,
 pooling), dense_rules (activations, dense layers, recurrent heads), recurrent_rules
 (a recurrent layer's own tensors and clipping), loss_rules and update_rules.
 """
@@ -20,11 +22,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.explain.base import Answer, NotExplainable
+from engine.explain.base import Answer, NotExplainable, Rule
 from engine.explain.cnn_rules import conv_rule, pool_rule
 from engine.explain.dense_rules import activation_rule, dense_rule
 from engine.explain.loss_rules import loss_rule
-from engine.explain.recurrent_rules import recurrent_rule
+from engine.explain.recurrent_rules import recurrent_rule_for
 from engine.explain.update_rules import is_update, update_rule
 from engine.functional import explain_dense as D
 from engine.functional.explain_terms import copy_of, given
@@ -45,45 +47,62 @@ def explain_tensor(
     (NotExplainable, a ValueError, for a recorded name no rule answers)."""
     if name not in trace:
         raise KeyError(name)
-    idx = tuple(int(i) for i in index)
+    rule = rule_for(net, optimizer, name)
+    if rule is None:
+        raise NotExplainable(f"{name}: no rule explains it in this network")
+    return rule(trace, tuple(int(i) for i in index))
+
+
+def explainable(net: Sequential, optimizer: Optimizer, name: str) -> bool:
+    """Whether explain_tensor answers for `name`, a tensor the pass records: the same
+    lookup (rule_for), without reading or computing anything."""
+    return rule_for(net, optimizer, name) is not None
+
+
+def rule_for(net: Sequential, optimizer: Optimizer, name: str) -> Rule | None:
+    """The rule that explains `name` in this network with this optimizer, found by the
+    name's form alone (its layer, its kind, what it is); None where no rule answers."""
     if name.startswith("loss."):
-        return loss_rule(net, trace, name, idx)
+        return loss_rule(net, name)
     layer_name, _, what = name.partition(".")
     if isinstance(net, RecurrentNet):
         rec = net.recurrent
         owned = layer_name == "clip" or layer_name == rec.name
         if owned and not (what in rec.params or is_update(rec, what)):
-            return recurrent_rule(trace, net, name, idx)
+            return recurrent_rule_for(net, name)
     try:
         layer = net.layer(layer_name)
     except KeyError:
-        raise NotExplainable(f"{name}: no layer {layer_name!r} in this network") from None
+        return None  # no such layer in this network
     if what in layer.params:
-        return given("param", name, idx, float(trace[name][idx]), PARAM_NOTE), {}
+        return lambda trace, idx: (
+            given("param", name, idx, float(trace[name][idx]), PARAM_NOTE),
+            {},
+        )
     if is_update(layer, what):
-        return update_rule(layer, trace, optimizer, what, idx)
-    return _layer(net, layer, trace, what, idx)
+        return update_rule(layer, optimizer, what)
+    return _layer_rule(net, layer, what)
 
 
-def _layer(net: Sequential, layer: Layer, trace: Trace, what: str, idx: tuple[int, ...]) -> Answer:
+def _layer_rule(net: Sequential, layer: Layer, what: str) -> Rule | None:
     """Forward and backward through one layer."""
     n = layer.name
     t = {k: f"{n}.{k}" for k in ("in", "w", "b", "dout", "out", "dx")}
     if what == "in":
-        return _layer_input(net, layer, trace, idx)
+        return lambda trace, idx: _layer_input(net, layer, trace, idx)
     if isinstance(layer, MaxPool2D | AvgPool2D):  # its dout too: where the delta goes
-        return pool_rule(layer, trace, what, idx, t)
+        return pool_rule(layer, what, t)
     if what == "dout":
-        return _layer_dout(net, layer, trace, idx)
+        return lambda trace, idx: _layer_dout(net, layer, trace, idx)
     if isinstance(layer, Conv2D):
-        return conv_rule(layer, trace, what, idx, t)
+        return conv_rule(layer, what, t)
     if layer.op in D.ACTIVATION_FORMULA:  # the activations explain_dense can explain
-        return activation_rule(net, layer, trace, what, idx, t)
-    if isinstance(layer, Flatten) and what in ("out", "dx"):
-        return _flatten(trace, what, idx, t)
+        return activation_rule(net, layer, what, t)
+    if isinstance(layer, Flatten):
+        return (lambda trace, idx: _flatten(trace, what, idx, t)) if what in ("out", "dx") else None
     if isinstance(layer, Dense):  # and the recurrent heads, which are dense layers
-        return dense_rule(layer, trace, what, idx, t)
-    raise NotExplainable(f"{n}.{what}: no rule for a {layer.op} layer's {what!r}")
+        return dense_rule(layer, what, t)
+    return None
 
 
 def _flatten(trace: Trace, what: str, idx: tuple[int, ...], t: dict[str, str]) -> Answer:

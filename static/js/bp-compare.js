@@ -7,7 +7,7 @@ import { format } from "./colors.js";
 import { clearError, el } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
-import { rules } from "./rules.js";
+import { BATCH, rules } from "./rules.js";
 
 /** One run's row: swatch, rate, final loss, test accuracy and why it diverged. */
 function runRow(r, i) {
@@ -25,7 +25,7 @@ function runRow(r, i) {
       "data-diverged": r.diverged ? "1" : "0",
       "data-final-loss": String(raw),
     },
-    el("span", { class: "bp-swatch", style: `background:${COLOURS[i]}` }),
+    el("span", { class: "bp-swatch", style: `background:${COLOURS[i % COLOURS.length]}` }),
     el("strong", { text: `${t("bp.lr")} = ${r.lr}` }),
     el("span", { text: `  ${t("bp.finalLoss")} ${finite(end) ? format(end) : String(raw)}` }),
     el("span", {
@@ -36,6 +36,7 @@ function runRow(r, i) {
 }
 
 const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
+const maxRuns = rules.bp.max_compare_runs; // the server's limit (GLASSBOX_LIMIT_MAX_COMPARE_RUNS)
 const LRS_SEP = /[,\s，_]+/;
 
 /** The comparison section, appended to `root`; compare() runs it with the network
@@ -99,8 +100,9 @@ export function comparePanel(root, config, store) {
     cmpChart.setData(
       runs.map((r, i) => ({
         values: untilNonFinite(r.train_loss).map((v) => Math.min(v, cap)),
-        colour: COLOURS[i],
-        shape: SHAPES[i],
+        // a raised run limit reuses the colours and shapes
+        colour: COLOURS[i % COLOURS.length],
+        shape: SHAPES[i % SHAPES.length],
       })),
       { log: true },
     );
@@ -113,15 +115,21 @@ export function comparePanel(root, config, store) {
   }
 
   async function compare() {
-    const lrs = lrsIn.value.split(LRS_SEP).filter(Boolean).map(Number);
+    const lrs = lrsIn.value.split(LRS_SEP).filter(Boolean).map(Number).slice(0, maxRuns);
     const epochs = Math.max(1, Math.min(maxEpochs, Math.round(Number(cmpEpochs.value) || 1)));
     const cfg = config();
     cmpBtn.disabled = true;
     try {
       const network = { ...cfg };
       delete network.lr; // each run has its own rate
-      const res = await api("POST", "/api/bp/compare", { ...network, lrs, epochs });
+      const res = await api("POST", "/api/bp/compare", {
+        ...network,
+        lrs,
+        epochs,
+        batch_size: BATCH,
+      });
       store.set({ lrs: lrs.join("_"), cmpEpochs: epochs });
+      lrsIn.value = lrs.join(", "); // the rates run (at most the server's limit)
       clearError(root);
       draw(res);
       root.dataset.compared = String(Number(root.dataset.compared || 0) + 1);

@@ -7,11 +7,11 @@ import { format } from "./colors.js";
 import { el } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
-import { rules } from "./rules.js";
+import { BATCH, rules } from "./rules.js";
 import { postEvents } from "./sse.js";
 
-/** A loss for the status line: the number, or "NaN" / "Infinity" as the API sent it. */
 const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
+/** A loss for the status line: the number, or "NaN" / "Infinity" as the API sent it. */
 const lossText = (v) => (typeof v === "string" ? v : format(v));
 
 /** One epoch of training over SSE; returns the last event's data. */
@@ -19,7 +19,7 @@ async function trainEpoch(id) {
   let last = null;
   await postEvents(
     `/api/sessions/${id}/train`,
-    { epochs: 1, batch_size: 32 },
+    { epochs: 1, batch_size: BATCH },
     (_name, data) => (last = data),
   );
   if (last.event === "error") throw new Error(last.detail);

@@ -1,5 +1,5 @@
-// The BP view's shared drawing choices: series colours and shapes, and the API's
-// numbers ("NaN", "Infinity" arrive as strings) made ready for a chart.
+// The BP view's shared choices: series colours and shapes, and the
+// API's numbers ("NaN", "Infinity" arrive as strings) made ready for a chart.
 
 export const COLOURS = [
   "#0072B2",

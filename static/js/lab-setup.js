@@ -193,7 +193,8 @@ export function runsTable(parent, rules, onChange) {
   }
 
   add.addEventListener("click", () => {
-    const last = runs[runs.length - 1] || fullRun(rules, { optimizer: "sgd", lr: 0.01 });
+    const last =
+      runs[runs.length - 1] || fullRun(rules, { optimizer: rules.default_optimizer, lr: 0.01 });
     runs.push({ ...last, lr: Number((last.lr / 2).toPrecision(3)) });
     changed();
   });

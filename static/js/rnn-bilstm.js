@@ -2,20 +2,26 @@
 // t = T-1 .. 0, then their concatenation [h_fwd_t ; h_bwd_t] (the server's
 // bilstm1.out) forming one time step per player frame; the current time step's
 // vectors with their numbers. The player's frames are the plan's steps, with the
-// concatenation step spread over T frames (one per time step).
+// concatenation step spread over T frames (one per time step). Which step is which is
+// read from the plan's fields (layer, phase, t, direction), never from op names.
 import { format, legend, scaleFor } from "./colors.js";
 import { el } from "./common.js";
 import { Heatmap } from "./heatmap.js";
 import { t } from "./i18n.js";
-import { rowsOf } from "./rnn-shared.js";
+import { rowsOf, timeStepPrefix } from "./rnn-shared.js";
 
-export const CONCAT_OP = "bilstm_concat";
+/** The step that joins a recurrent layer's time steps: its forward step with no time
+ * step (a BiLSTM's concatenation of both directions; a one-direction layer has none). */
+const joinsTimeSteps = (p, layer) => p.layer === layer && p.phase === "forward" && p.t === null;
 
-/** The player's frames: each plan step once, the concatenation once per time step. */
-export function framesOf(plan, T) {
+/** The player's frames of `session`'s plan: each step once, the concatenation once per
+ * time step. */
+export function framesOf(session) {
+  const T = session.network.input_shape[0];
+  const layer = session.network.layers[0].name;
   const frames = [];
-  for (const p of plan) {
-    if (p.op !== CONCAT_OP) frames.push({ ...p, sub: null });
+  for (const p of session.plan) {
+    if (!joinsTimeSteps(p, layer)) frames.push({ ...p, sub: null });
     else for (let s = 0; s < T; s++) frames.push({ ...p, sub: s });
   }
   return frames;
@@ -27,13 +33,14 @@ export function frameLabel(f) {
   return f.sub === null ? base : `${base} · t=${f.sub}`;
 }
 
-/** Which columns (time steps) of each row frame `f` (its step at time `tt`) has
+/** Which columns (time steps) of each row frame `f` (of the BiLSTM `layer`) has
  * formed, and the current one. */
-function progressAt(f, tt, T) {
+function progressAt(f, layer, T) {
   const all = new Set(Array.from({ length: T }, (_, k) => k));
   const none = new Set();
   if (!f) return { fwd: none, bwd: none, cat: none, row: null, t: null };
-  if (f.phase === "forward" && f.op.endsWith("_fwd_step")) {
+  const tt = f.t;
+  if (f.phase === "forward" && f.layer === layer && f.direction === "fwd") {
     return {
       fwd: new Set([...all].filter((k) => k <= tt)),
       bwd: none,
@@ -42,7 +49,7 @@ function progressAt(f, tt, T) {
       t: tt,
     };
   }
-  if (f.phase === "forward" && f.op.endsWith("_bwd_step")) {
+  if (f.phase === "forward" && f.layer === layer && f.direction === "bwd") {
     return {
       fwd: all,
       bwd: new Set([...all].filter((k) => k >= tt)),
@@ -51,7 +58,7 @@ function progressAt(f, tt, T) {
       t: tt,
     };
   }
-  if (f.op === CONCAT_OP)
+  if (f.sub !== null)
     return {
       fwd: all,
       bwd: all,
@@ -133,9 +140,10 @@ export function bilstmPanel(parent) {
       const byT = { fwd: [], bwd: [] };
       let out = null;
       for (const step of steps) {
+        if (step.layer !== layer || step.phase !== "forward") continue;
+        const h = step.direction && `${timeStepPrefix(step)}h`; // a direction's h_t
         for (const tensor of step.tensors || []) {
-          const m = /^(.+)\.(fwd|bwd)\.t(\d+)\.h$/.exec(tensor.name);
-          if (m && m[1] === layer) byT[m[2]][Number(m[3])] = rowsOf(tensor).data;
+          if (tensor.name === h) byT[step.direction][step.t] = rowsOf(tensor).data;
           if (tensor.name === `${layer}.out`) out = tensor;
         }
       }
@@ -178,11 +186,11 @@ export function bilstmPanel(parent) {
       }
     },
 
-    /** Show what frame `f` (its step at time `tt`) has formed (f null: nothing yet). */
-    update(f, tt = null) {
+    /** Show what frame `f` has formed (f null: nothing yet). */
+    update(f) {
       if (!rows) return;
       const { T, H } = rows;
-      const at = progressAt(f, tt, T);
+      const at = progressAt(f, layer, T);
       for (const key of ["fwd", "bwd", "cat"]) {
         const v = views[key];
         const formed = [...at[key]].sort((a, b) => a - b).join(",");

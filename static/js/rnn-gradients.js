@@ -2,8 +2,8 @@
 // weight scale, nonlinearity and clipping as controls, kept in the URL) beside a
 // trained LSTM's ||dL/dh_t|| and ||dL/dc_t||, on one log chart, both over the 40
 // steps the LSTM was trained on. The scale slider's range is the preset's own
-// (vanishing-rnn's meta.scale_range).
-import { presets, sessions } from "./api.js";
+// (vanishing-rnn's scales, stated by the server in rules.rnn.scale_range).
+import { sessions } from "./api.js";
 import { format } from "./colors.js";
 import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
@@ -11,13 +11,12 @@ import { LineChart } from "./linechart.js";
 import { LINES } from "./rnn-shared.js";
 import { rules } from "./rules.js";
 
-// The LSTM is the memory task's LSTM trained on 40-step sequences (memory-lstm-40),
+// The LSTM is the memory task's LSTM trained on 40-step sequences (rules.rnn.gradient_chart),
 // run at the length it was trained at; the RNN runs over the same number of steps,
 // so the lines compare fairly. (memory-lstm, trained on 20 steps and run over 40,
 // loses its gradient: an LSTM keeps it over the lengths it was trained on.)
-const { nonlinearities } = rules.rnn; // what the vanishing-rnn preset accepts
-const LSTM_PRESET = "memory-lstm-40";
-const RNN_PRESET = "vanishing-rnn";
+const { nonlinearities, scale_range: SCALES } = rules.rnn; // what vanishing-rnn accepts
+const { rnn: RNN_PRESET, lstm: LSTM_PRESET } = rules.rnn.gradient_chart;
 
 /** The per-step gradient norms (and clipping) of one training step of a new session:
  * its pass run to the last backward step in one request that carries only the norms by
@@ -72,7 +71,7 @@ export function gradientsPanel(root, store) {
     { "aria-label": t("rnn.nonlinearity"), "data-control": "nl" },
     ...nonlinearities.map((v) => el("option", { value: v, text: v })),
   );
-  nlSel.value = nonlinearities.includes(s.nl) ? s.nl : nonlinearities[0];
+  nlSel.value = nonlinearities.includes(s.nl) ? s.nl : rules.rnn.default_nonlinearity;
   const clipIn = el("input", { type: "checkbox", "data-control": "clip" });
   clipIn.checked = Boolean(s.clip);
   gradBox.append(
@@ -121,10 +120,10 @@ export function gradientsPanel(root, store) {
     }
   }
 
-  /** The slider's range as the preset states it; a scale from the URL outside it is
+  /** The slider's range as the server states it; a scale from the URL outside it is
    * brought inside (the slider's own rounding to its step is what the chart runs). */
-  async function setRange() {
-    const { min, max, step } = (await presets.get(RNN_PRESET)).meta.scale_range;
+  function setRange() {
+    const { min, max, step } = SCALES;
     Object.assign(scaleIn, { min: String(min), max: String(max), step: String(step) });
     scaleIn.value = String(store.get().scale);
     const scale = Number(scaleIn.value);
@@ -135,7 +134,7 @@ export function gradientsPanel(root, store) {
 
   async function draw() {
     const seq = ++gradSeq;
-    if (!ranged) await setRange();
+    if (!ranged) setRange();
     const st = store.get();
     if (!lstmNorms) {
       lstmNorms = await norms({ preset: LSTM_PRESET });
@@ -143,7 +142,7 @@ export function gradientsPanel(root, store) {
     }
     const overrides = { scale: st.scale, nonlinearity: st.nl, seq_len: lstmNorms.dh.length };
     if (st.clip) overrides.clip = 1;
-    const rnn = await norms({ preset: "vanishing-rnn", overrides });
+    const rnn = await norms({ preset: RNN_PRESET, overrides });
     if (seq !== gradSeq) return sessions.remove(rnn.id).catch(() => {});
     if (gradSession) sessions.remove(gradSession).catch(() => {});
     gradSession = rnn.id;

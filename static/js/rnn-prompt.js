@@ -3,6 +3,7 @@
 import { format } from "./colors.js";
 import { clearError, el, showError } from "./common.js";
 import { t } from "./i18n.js";
+import { rowsOf, timeStepPrefix } from "./rnn-shared.js";
 
 /**
  * The prompt section, appended to `root` (hidden unless a character model is shown).
@@ -31,6 +32,20 @@ export function promptPanel(root, onRows) {
   root.append(box);
   let shape = [0, 0];
   let classes = [];
+
+  /** The characters the network reads: each time step's one-hot input x_t as its class
+   * (an all-zero row, a prompt's padding, as nothing). */
+  function readText(steps, layer) {
+    const chars = [];
+    for (const step of steps) {
+      if (step.layer !== layer || step.phase !== "forward" || step.direction === "bwd") continue;
+      const prefix = timeStepPrefix(step);
+      const x = prefix && (step.tensors || []).find((tensor) => tensor.name === `${prefix}x`);
+      const k = x ? rowsOf(x).data.indexOf(1) : -1;
+      if (k >= 0) chars[step.t] = classes[k] ?? "";
+    }
+    return chars.join("");
+  }
 
   /** The probabilities of the character after the last one read. */
   function showNext(steps) {
@@ -88,13 +103,14 @@ export function promptPanel(root, onRows) {
       box.hidden = !preset.startsWith("chars-");
       return !box.hidden;
     },
-    /** A new session of a character model: its text and the first probabilities. */
-    show(session, detail, cls, steps) {
+    /** A new session of a character model: the text it reads and the first
+     * probabilities. */
+    show(session, cls, steps) {
       shape = session.network.input_shape;
       classes = cls;
       box.querySelector(".prompt-hint").textContent = t("rnn.promptHint", { T: shape[0] });
       input.maxLength = shape[0];
-      input.value = detail.meta?.input ?? "";
+      input.value = readText(steps, session.network.layers[0].name);
       showNext(steps);
     },
   };

@@ -5,25 +5,26 @@ import { format, legend, scaleFor } from "./colors.js";
 import { el } from "./common.js";
 import { Heatmap } from "./heatmap.js";
 import { t } from "./i18n.js";
-import { GATES, STEP_NAME, rowsOf } from "./rnn-shared.js";
+import { rowsOf, timeStepPrefix } from "./rnn-shared.js";
 
 const SEQUENCE_PARTS = ["i", "f", "g", "o", "c", "h"];
 
-/** A gate's role is "gate" (sequential scale); the sequence maps of f, i, o too. */
-function roleOf(name, what) {
-  return GATES.has(what) ? "gate" : name.endsWith(".mask") ? "mask" : "activation";
-}
-
-/** "lstm1.f" or "bilstm1.fwd.h" -> [t] -> sample 0's row, from the forward steps. */
+/** "lstm1.f" or "bilstm1.fwd.h" -> {role, byT: [t] -> sample 0's row}, from the forward
+ * steps (each step's layer, direction and t are its fields). */
 function sequenceRows(steps) {
   const rows = new Map();
   for (const step of steps) {
-    for (const tensor of step.tensors || []) {
-      const m = STEP_NAME.exec(tensor.name);
-      if (!m || !SEQUENCE_PARTS.includes(m[3]) || tensor.shape.length !== 2) continue;
-      const key = `${m[1]}.${m[3]}`;
-      if (!rows.has(key)) rows.set(key, []);
-      rows.get(key)[Number(m[2])] = rowsOf(tensor).data;
+    const prefix = timeStepPrefix(step);
+    if (step.phase !== "forward" || !prefix) continue;
+    const byName = new Map((step.tensors || []).map((x) => [x.name, x]));
+    for (const part of SEQUENCE_PARTS) {
+      const tensor = byName.get(prefix + part);
+      if (tensor?.shape.length !== 2) continue;
+      const key = step.direction
+        ? `${step.layer}.${step.direction}.${part}`
+        : `${step.layer}.${part}`;
+      if (!rows.has(key)) rows.set(key, { role: tensor.role, byT: [] });
+      rows.get(key).byT[step.t] = rowsOf(tensor).data;
     }
   }
   return rows;
@@ -34,7 +35,7 @@ export function drawSequenceMaps(seqBox, steps) {
   seqBox.querySelectorAll(".seq-map").forEach((n) => {
     n.remove();
   });
-  for (const [key, byT] of sequenceRows(steps)) {
+  for (const [key, { role, byT }] of sequenceRows(steps)) {
     const T = byT.length;
     const H = byT.find(Boolean)?.length || 0;
     if (!H) continue;
@@ -44,8 +45,7 @@ export function drawSequenceMaps(seqBox, steps) {
         data[j * T + k] = v;
       });
     });
-    const what = key.slice(key.lastIndexOf(".") + 1);
-    const scale = scaleFor({ role: roleOf(key, what) }, data);
+    const scale = scaleFor({ role }, data); // a gate's role gives it the 0..1 scale
     const wrap = el(
       "figure",
       { class: "seq-map", "data-tensor": key },
@@ -62,7 +62,7 @@ export function drawSequenceMaps(seqBox, steps) {
       numbers: false,
     });
     map.draw({ rows: H, cols: T, data }, scale);
-    wrap.append(legend(scale, GATES.has(what) ? t("rnn.gateLegend") : t("legend.signed")));
+    wrap.append(legend(scale, role === "gate" ? t("rnn.gateLegend") : t("legend.signed")));
     seqBox.append(wrap);
   }
 }

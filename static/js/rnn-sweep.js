@@ -4,13 +4,15 @@
 // training stream; each length's mean accuracy and spread (lowest to highest run)
 // land on the chart as runs finish, beside a reference run made beforehand by the
 // engine with more seeds. The experiment (lengths, seeds, recipe) and the reference
-// come from the server (the memory presets' meta.sweep, engine.memory_sweep).
-import { ApiError, presets, sessions } from "./api.js";
+// come from the server (engine.memory_sweep, injected with the page's rules as
+// rules.rnn.sweep; the memory presets' meta.sweep says the same).
+import { ApiError, sessions } from "./api.js";
 import { format } from "./colors.js";
 import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
 import { LINES } from "./rnn-shared.js";
 import { SweepChart } from "./rnn-sweep-chart.js";
+import { rules } from "./rules.js";
 import { postEvents } from "./sse.js";
 
 const MODELS = LINES.slice(0, 2);
@@ -58,14 +60,11 @@ function drawSeeds(pool, n) {
   return out.sort((a, b) => a - b);
 }
 
-/** The sweep section, appended to `root`; its experiment is fetched from the server. */
+/** The sweep section, appended to `root`; its experiment is the one the server states. */
 export function sweepPanel(root) {
   const box = el("section", { class: "rnn-sweep" }, el("h2", { text: t("rnn.sweep") }));
   root.append(box);
-  presets
-    .get("memory-rnn")
-    .then((detail) => build(root, box, detail.meta.sweep))
-    .catch((err) => showError(root, err));
+  build(root, box, rules.rnn.sweep);
 }
 
 function build(root, box, sweep) {

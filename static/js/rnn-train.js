@@ -6,14 +6,14 @@ import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
 import { LINES } from "./rnn-shared.js";
-import { rules } from "./rules.js";
+import { BATCH, rules } from "./rules.js";
 import { postEvents } from "./sse.js";
 
 const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
 const MODELS = LINES.slice(0, 2);
 const FINAL = ["done", "cancelled", "diverged", "error"];
 
-/** Train a fresh `cell` ("rnn" or "lstm") on the memory task (Adam 0.003, batches of 32,
+/** Train a fresh `cell` ("rnn" or "lstm") on the memory task (Adam 0.003, BATCH a batch,
  * clipping at norm 1) in a session of its own, its training events streamed to
  * onEvent(name, data); `overrides` adds to the session's (e.g. seq_len). */
 export async function trainMemory(cell, epochs, overrides, onEvent) {
@@ -22,7 +22,7 @@ export async function trainMemory(cell, epochs, overrides, onEvent) {
     overrides: { reinit: true, clip: 1, ...overrides },
   });
   try {
-    const body = { epochs, batch_size: 32, optimizer: { type: "adam", lr: 0.003 } };
+    const body = { epochs, batch_size: BATCH, optimizer: { type: "adam", lr: 0.003 } };
     await postEvents(`/api/sessions/${made.id}/train`, body, onEvent);
   } finally {
     sessions.remove(made.id).catch(() => {});

@@ -6,6 +6,10 @@ import { t } from "./i18n.js";
 const node = document.getElementById("rules");
 export const rules = node ? JSON.parse(node.textContent) : {};
 
+// A training batch: 32 samples, or fewer if the server's limit (GLASSBOX_LIMIT_MAX_BATCH)
+// is lower.
+export const BATCH = Math.min(32, rules.limits?.max_batch ?? 32);
+
 /** A preset's facts ({name, topic, trained, reads_numbers}), or undefined. */
 export function presetInfo(name) {
   return (rules.presets || []).find((p) => p.name === name);

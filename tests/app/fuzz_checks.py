@@ -22,6 +22,7 @@ BEYOND_SCHEMA = {
     ("PUT", "/api/sessions/{sid}/params/{name}"),
     ("POST", "/api/bp/compare"),  # epochs x batches per epoch within max_iterations
     ("GET", "/api/sessions/{sid}/boundary"),  # only a session on a 2-D dataset has one
+    ("GET", "/api/sessions/{sid}/metrics"),  # only a session with a dataset has them
     ("POST", "/api/sessions/{sid}/steps"),  # {"to": k} within the pass's own length
 }
 

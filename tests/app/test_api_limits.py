@@ -200,3 +200,43 @@ def test_a_training_stream_never_started_gives_its_slot_back(tmp_path):
         gc.collect()
         assert service.train_slots.acquire(blocking=False)
         service.train_slots.release()
+
+
+COMPARE = {"dataset": "xor", "hidden": [3], "epochs": 1}
+
+
+def _app_with_env(monkeypatch, tmp_path, **env):
+    """An app whose limits are read from GLASSBOX_LIMIT_* variables, as a deployment sets them."""
+    for name, value in env.items():
+        monkeypatch.setenv(f"GLASSBOX_LIMIT_{name.upper()}", str(value))
+    return TestClient(create_app(Settings(data_dir=tmp_path)))
+
+
+def test_compare_batch_size_follows_glassbox_limit_max_batch(monkeypatch, tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as c:
+        body = {**COMPARE, "lrs": [0.1], "batch_size": 65}
+        _limit(c.post("/api/bp/compare", json=body), "max_batch", 64, 65)
+    with _app_with_env(monkeypatch, tmp_path, max_batch=100) as c:
+        body = {**COMPARE, "lrs": [0.1], "batch_size": 80}
+        r = c.post("/api/bp/compare", json=body)
+        assert r.status_code == 200, r.text
+        _limit(c.post("/api/bp/compare", json={**body, "batch_size": 101}), "max_batch", 100, 101)
+        prop = c.get("/openapi.json").json()["components"]["schemas"]["BPCompare"]["properties"]
+        assert prop["batch_size"]["maximum"] == 100
+
+
+def test_compare_runs_follow_glassbox_limit_max_compare_runs(monkeypatch, tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as c:
+        assert c.get("/api/rules").json()["bp"]["max_compare_runs"] == 6
+        r = c.post("/api/bp/compare", json={**COMPARE, "lrs": [0.1] * 7})
+        _limit(r, "max_compare_runs", 6, 7)
+    with _app_with_env(monkeypatch, tmp_path, max_compare_runs=8) as c:
+        lrs = [0.01 * (k + 1) for k in range(8)]
+        r = c.post("/api/bp/compare", json={**COMPARE, "lrs": lrs})
+        assert r.status_code == 200, r.text
+        assert [run["lr"] for run in r.json()["runs"]] == lrs
+        _limit(c.post("/api/bp/compare", json={**COMPARE, "lrs": [0.1] * 9}),
+               "max_compare_runs", 8, 9)  # fmt: skip
+        assert c.get("/api/rules").json()["bp"]["max_compare_runs"] == 8
+        prop = c.get("/openapi.json").json()["components"]["schemas"]["BPCompare"]["properties"]
+        assert prop["lrs"]["maxItems"] == 8

@@ -68,3 +68,19 @@ def test_a_session_without_a_seed_shows_what_build_preset_builds(client, name):
     for key, value in lesson.net.params().items():
         got = client.get(f"/api/sessions/{sid}/tensors/{key}").json()["data"]
         np.testing.assert_array_equal(np.float32(got), np.float32(value), err_msg=key)
+
+
+def test_the_session_schema_offers_exactly_the_engine_presets_and_refuses_others_by_name(
+    client,
+) -> None:
+    """The server states the presets: SessionCreate.preset is an enum of the engine's
+    list, and an unknown name is a 422 that names the presets on offer."""
+    names = [p.name for p in list_presets()]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["SessionCreate"]
+    [text] = [s for s in schema["properties"]["preset"]["anyOf"] if s.get("type") == "string"]
+    assert text["enum"] == names
+    r = client.post("/api/sessions", json={"preset": "nope"})
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "preset"]
+    assert "unknown preset 'nope'" in error["msg"] and ", ".join(names) in error["msg"]

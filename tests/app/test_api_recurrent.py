@@ -190,3 +190,56 @@ def test_reinit_starts_from_random_weights_and_training_streams_to_done(client):
         text = "".join(r.iter_text())
     events = [line[7:] for line in text.splitlines() if line.startswith("event: ")]
     assert events[0] == "start" and "progress" in events and events[-1] == "done"
+
+
+def test_a_bilstms_plan_and_steps_carry_time_step_and_direction_as_fields(client):
+    s = _create(client, "bilstm-memory")
+    plan = s["plan"]
+    T = s["network"]["input_shape"][0]
+    rec = s["network"]["layers"][0]["name"]
+    fwd = [p for p in plan if p["layer"] == rec and p["phase"] == "forward"]
+    # both directions' time steps in the order they run, then the concatenation
+    assert [(p["direction"], p["t"]) for p in fwd] == [
+        *(("fwd", t) for t in range(T)),
+        *(("bwd", t) for t in reversed(range(T))),
+        (None, None),
+    ]
+    bwd = [(p["direction"], p["t"]) for p in plan if p["layer"] == rec and p["phase"] == "backward"]
+    assert sorted(bwd) == sorted((d, t) for d in ("fwd", "bwd") for t in range(T))
+    others = [p for p in plan if p["layer"] != rec]
+    assert others and all(p["t"] is None and p["direction"] is None for p in others)
+    # a step as run says the same as its plan entry
+    r = client.post(f"/api/sessions/{s['id']}/steps", json={"until": "loss"},
+                    params={"tensors": False})  # fmt: skip
+    assert r.status_code == 200, r.text
+    steps = r.json()["steps"]
+    assert [(st["t"], st["direction"]) for st in steps] == [
+        (p["t"], p["direction"]) for p in plan[: len(steps)]
+    ]
+    head = next(st for st in steps if st["layer"] == s["network"]["layers"][1]["name"])
+    assert head["t"] is None and head["direction"] is None
+    k = fwd[T]["index"]  # the backward direction's first step, read back by index
+    one = client.get(f"/api/sessions/{s['id']}/steps/{k}", params={"tensors": False}).json()
+    assert (one["t"], one["direction"]) == (T - 1, "bwd")
+
+
+def test_a_unidirectional_lstms_steps_have_a_time_step_and_no_direction(client):
+    s = _create(client, "memory-lstm")
+    steps = [p for p in s["plan"] if p["layer"] == "lstm1"]
+    timed = [p for p in steps if p["phase"] in ("forward", "backward")]
+    assert timed and all(p["direction"] is None and p["t"] is not None for p in timed)
+    update = [p for p in steps if p["phase"] == "update"]  # the weights, not a time step
+    assert update and all(p["t"] is None and p["direction"] is None for p in update)
+
+
+def test_the_rnn_pages_rules_and_session_say_what_its_presets_say(client):
+    """What the RNN page used to GET from /api/presets/<name> comes with the rules it is
+    served and with the session it creates, and says the same."""
+    rnn = client.get("/api/rules").json()["rnn"]
+    assert (
+        rnn["scale_range"] == client.get("/api/presets/vanishing-rnn").json()["meta"]["scale_range"]
+    )
+    assert rnn["sweep"] == client.get("/api/presets/memory-rnn").json()["meta"]["sweep"]
+    s = _create(client, "chars-en")
+    assert s["dataset"] == client.get("/api/presets/chars-en").json()["dataset"]
+    assert _create(client, "conv-basics")["dataset"] is None  # a lesson without a dataset

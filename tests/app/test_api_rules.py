@@ -53,6 +53,40 @@ def test_rules_page_presets_exist_and_number_readers_are_flagged(client):
     assert client.get("/api/rules").json()["rnn"]["nonlinearities"] == ["tanh", "relu"]
 
 
+def test_rules_state_each_pages_defaults_within_its_choices(client):
+    rules = client.get("/api/rules").json()
+    assert set(rules["page_defaults"]) == set(rules["pages"])
+    for page, preset in rules["page_defaults"].items():
+        assert preset in rules["pages"][page], page
+    bp = rules["bp"]
+    plural = {"dataset": "datasets", "activation": "activations", "loss": "losses",
+              "optimizer": "optimizers"}  # fmt: skip
+    for field, choices in plural.items():
+        assert bp["defaults"][field] in bp[choices], field
+    assert 0 <= bp["defaults"]["noise"] <= 1
+    assert rules["rnn"]["default_nonlinearity"] in rules["rnn"]["nonlinearities"]
+    lab = rules["lab"]
+    assert lab["default_optimizer"] in lab["optimizers"]
+    assert lab["default_surface"] in [s["name"] for s in client.get("/api/lab/surfaces").json()]
+
+
+def test_bp_defaults_are_what_the_api_builds_when_a_request_leaves_them_out(client):
+    d = client.get("/api/rules").json()["bp"]["defaults"]
+    s = client.post("/api/bp/sessions", json={}).json()
+    assert s["dataset"]["name"].removeprefix("toy-") == d["dataset"]
+    assert [la["type"] for la in s["network"]["layers"]][1] == d["activation"]
+    assert s["network"]["loss"] == d["loss"] and s["optimizer"]["type"] == d["optimizer"]
+
+
+def test_every_bp_choice_has_a_label_named_after_it_in_both_catalogs(client):
+    """The BP page labels a choice with the catalog key made from its name (no JS map)."""
+    bp = client.get("/api/rules").json()["bp"]
+    keys = [f"bp.data.{d}" for d in bp["datasets"]] + [f"bp.loss.{v}" for v in bp["losses"]]
+    keys += [f"lab.opt.{o}" for o in bp["optimizers"]]
+    for lang in ("en", "zh-CN"):
+        assert [k for k in keys if k not in catalog(lang)] == [], lang
+
+
 def test_learn_page_embeds_the_same_rules_as_the_api(small):
     html = small.get("/learn/bp").text
     m = re.search(r'<script id="rules" type="application/json">(.*?)</script>', html, re.S)

@@ -60,15 +60,13 @@ MUST_SUCCEED = [
     ("GET", "/api/sessions/{sid}/steps/{k}"),
     ("GET", "/api/sessions/{sid}/tensors/{name}"),
     ("POST", "/api/sessions/{sid}/train"),
+    ("PUT", "/api/sessions/{sid}/input"),  # the linked sample put back
     ("DELETE", "/api/sessions/{sid}"),
 ]
 # ... and at least one of each group.
 EXPLAIN = [("GET", "/api/sessions/{sid}/explain"), ("POST", "/api/sessions/{sid}/explain")]
-EDITS = [
-    ("PUT", "/api/sessions/{sid}/input"),
-    ("PUT", "/api/sessions/{sid}/target"),
-    ("PUT", "/api/sessions/{sid}/params/{name}"),
-]
+# (a parameter gets a 2xx only when the walk read that parameter first, not in every run)
+EDITS = [("PUT", "/api/sessions/{sid}/target"), ("PUT", "/api/sessions/{sid}/params/{name}")]
 
 Reached = defaultdict[tuple[str, str], Counter[int]]
 
@@ -78,6 +76,36 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("stateful"), limits=LIMITS))
     yield app
     app.state.sessions.store.close()
+
+
+# Operations whose link hands on a whole valid body (app/openapi_links.py): the walk
+# sends it as it is rather than merged into a random one (which would mostly add a
+# second input source, a random target or extra array items: a 422 for the stateless
+# runs to find).
+WHOLE_BODIES = {
+    ("put", "/api/sessions/{sid}/input"),
+    ("put", "/api/sessions/{sid}/target"),
+    ("put", "/api/sessions/{sid}/params/{name}"),
+}
+
+
+def _walk_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    """The app's schema as the walk uses it: explain indices (0, 0) (_zero_indices),
+    tensors read as lists (a parameter read is written back as its list of numbers;
+    base64 is the stateless runs' job), and linked whole bodies sent unmerged."""
+    openapi = _zero_indices(openapi)
+    paths = openapi["paths"]
+    for param in paths["/api/sessions/{sid}/tensors/{name}"]["get"]["parameters"]:
+        if param["name"] == "encoding":
+            param["schema"] = {"type": "string", "enum": ["list"]}
+    ids = {paths[path][method]["operationId"] for method, path in WHOLE_BODIES}
+    for ops in paths.values():
+        for op in ops.values():
+            for response in op.get("responses", {}).values():
+                for link in response.get("links", {}).values():
+                    if link["operationId"] in ids and "requestBody" in link:
+                        link["x-schemathesis"] = {"merge_body": False}
+    return openapi
 
 
 def _zero_indices(openapi: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +126,7 @@ def _zero_indices(openapi: dict[str, Any]) -> dict[str, Any]:
 def _walk(app: FastAPI) -> Reached:
     """Run the state machine on the app in-process (it raises on a failed check);
     the status codes each operation answered."""
-    schema = schemathesis.openapi.from_dict(_zero_indices(app.openapi()), config=CONFIG)
+    schema = schemathesis.openapi.from_dict(_walk_schema(app.openapi()), config=CONFIG)
     schema.app = app  # requests go to the app in-process, as with from_asgi
     reached: Reached = defaultdict(Counter)
 
@@ -124,4 +152,4 @@ def test_stateful_walk_follows_links_to_real_sessions_and_finds_nothing(app: Fas
     missed = [op for op in MUST_SUCCEED if not ok.get(op)]
     assert not missed, f"never answered 2xx: {missed}\n{report}"
     assert any(ok.get(op) for op in EXPLAIN), f"no explanation answered 2xx\n{report}"
-    assert any(ok.get(op) for op in EDITS), f"no edit answered 2xx\n{report}"
+    assert any(ok.get(op) for op in EDITS), f"no target or parameter set\n{report}"

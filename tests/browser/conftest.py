@@ -12,22 +12,17 @@ through. Screenshots go to artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.processes import free_port, stop
+from tests.processes import ROOT, app_server
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -38,33 +33,8 @@ FLAGS = [
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "GLASSBOX_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
-    log = (tmp_path_factory.mktemp("log") / "uvicorn.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the app exited with {proc.returncode}") from None
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the app did not start within 30 s")
+    with app_server(tmp_path_factory.mktemp("app")) as base:
         yield base
-    finally:
-        stop(proc)
-        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -122,23 +92,33 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    """After a test body that used `page` has passed, fail it if the page was not clean."""
+    """After a test body that used a watched page (`page`, or any fixture built with
+    watched_page) has passed, fail it if the page was not clean."""
     result = yield  # a test that already failed keeps its own failure
-    page = getattr(item, "funcargs", {}).get("page")
-    if page is not None:
-        marker = item.get_closest_marker("console_errors_expected")
-        page[1].assert_clean(tuple(marker.args) if marker else ())
+    marker = item.get_closest_marker("console_errors_expected")
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], PageWatch):
+            value[1].assert_clean(tuple(marker.args) if marker else ())
     return result
+
+
+@contextmanager
+def watched_page(browser: object, base: str) -> Iterator[tuple[object, PageWatch]]:
+    """A fresh page (1280x900) on the app at `base`, with its PageWatch."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    watch = PageWatch(pg, base)
+    pg.set_default_timeout(20_000)
+    try:
+        yield pg, watch
+    finally:
+        context.close()
 
 
 @pytest.fixture
 def page(browser: object, server: str) -> Iterator[tuple[object, PageWatch]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    watch = PageWatch(pg, server)
-    pg.set_default_timeout(20_000)
-    yield pg, watch
-    context.close()
+    with watched_page(browser, server) as watched:
+        yield watched
 
 
 def screenshot(page: object, name: str) -> Path:

@@ -43,6 +43,13 @@ class FakePage:
 def page():
     pg = FakePage()
     yield pg, PageWatch(pg, "http://127.0.0.1:1")
+
+
+@pytest.fixture
+def other_page():
+    """A watched page under another name (as a module's page on its own server)."""
+    pg = FakePage()
+    yield pg, PageWatch(pg, "http://127.0.0.1:2")
 '''
 
 INNER_TESTS = """
@@ -72,6 +79,10 @@ def test_expected_error(page):
 def test_unexpected_error_beside_an_expected_one(page):
     page[0].emit("console", Message("error", "the server responded with a status of 422"))
     page[0].emit("console", Message("error", "TypeError: boom"))
+
+
+def test_console_error_on_another_watched_page(other_page):
+    other_page[0].emit("console", Message("error", "Uncaught ReferenceError"))
 
 
 def test_own_failure_is_kept(page):
@@ -104,6 +115,7 @@ def test_the_page_fixture_fails_a_test_on_console_and_page_errors_unless_expecte
         "test_console_warning_and_log": "PASSED",
         "test_expected_error": "PASSED",
         "test_unexpected_error_beside_an_expected_one": "FAILED",
+        "test_console_error_on_another_watched_page": "FAILED",
         "test_own_failure_is_kept": "FAILED",
     }, out
     assert "console errors: ['TypeError: boom']" in out

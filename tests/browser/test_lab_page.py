@@ -265,21 +265,19 @@ def test_monkey_saddle_lecture_cases_name_the_saddle_point_not_a_too_small_rate(
     screenshot(pg, "lab-monkey-saddle")
 
 
-def test_the_step_limit_and_the_lecture_cases_come_from_the_server(page, server):
-    """The page reads the limits from GET /api/lab/rules and the lecture's runs
-    from GET /api/lab/surfaces: a server allowing 300 steps caps the steps at 300."""
+def test_the_lab_page_asks_no_rules_request_and_takes_the_lecture_runs_from_the_api(page, server):
+    """The descent rules are injected with the page (rules.lab): its start asks only
+    for the surfaces and the descent; the lecture's runs come from GET /api/lab/surfaces.
+    (GLASSBOX_LIMIT_MAX_LAB_STEPS capping the steps: tests/browser/test_rules_from_server.py.)"""
     pg, _ = page
-
-    def fewer_steps(route):
-        rules = route.fetch().json()
-        rules["steps"]["le"] = 300
-        route.fulfill(json=rules)
-
-    pg.route("**/api/lab/rules", fewer_steps)
-    pg.goto(server + LAB + "?surface=rosenbrock&steps=1000")
+    asked = []
+    pg.on("request", lambda req: asked.append(req.url.split("?")[0].removeprefix(server)))
+    pg.goto(server + LAB + "?surface=rosenbrock")
     _runs_done(pg, 1)
-    assert pg.get_attribute("input[data-field='steps']", "max") == "300"
-    assert pg.input_value("input[data-field='steps']") == "300"
+    api = [u for u in asked if u.startswith("/api/")]
+    assert "/api/lab/rules" not in api
+    surfaces = ["/api/lab/surfaces", "/api/lab/surfaces/rosenbrock"]
+    assert sorted(set(api)) == ["/api/lab/descent", *surfaces]
     lecture = next(
         s["lecture"]
         for s in httpx.get(server + "/api/lab/surfaces").json()
@@ -289,4 +287,3 @@ def test_the_step_limit_and_the_lecture_cases_come_from_the_server(page, server)
         ".lab-runs input[data-field='lr']", "xs => xs.map(x => Number(x.value))"
     )
     assert lrs == [r["lr"] for r in lecture["runs"]]
-    assert all(int(r["stepsRun"]) <= 300 for r in _rows(pg))

@@ -74,3 +74,54 @@ def test_the_cnn_page_start_sends_each_tensor_once(page, server):
     assert {"conv1.in", "conv1.out", "pool2.out", "loss.probs"} <= set(sent)
     assert [n for n, k in sent.items() if k > 1] == []
     assert not any("/tensors/" in r.url for r in responses)  # drawn from the step response
+
+
+def _tensors_sent(responses):
+    """How many times each (session, tensor name)'s numbers came in these responses."""
+    sent: Counter[tuple[str, str]] = Counter()
+    for r in responses:
+        body = r.body()
+        parts = urlparse(r.url).path.split("/")
+        if body[:1] != b"{" or len(parts) < 4:
+            continue
+        payload = json.loads(body)
+        sid = payload.get("session") or parts[3]
+        for t in [payload] + [t for s in payload.get("steps", []) for t in s.get("tensors", [])]:
+            if "data" in t and "shape" in t:  # a tensor's numbers, not a {same_as} reference
+                sent[(sid, t["name"])] += 1
+    return sent
+
+
+def test_an_rnn_player_frame_sends_no_tensor_the_page_already_had(page, server):
+    """The page start holds the forward pass's steps: their frames ask for nothing, and
+    a step fetched later carries only tensors the page did not have."""
+    pg, _ = page
+    responses = []
+    pg.on(
+        "response",
+        lambda r: responses.append(r) if urlparse(r.url).path.startswith("/api/") else None,
+    )
+    open_rnn(pg, server, "?preset=memory-lstm")
+    pg.wait_for_load_state("networkidle")
+    forward = pg.locator(".player .progress .seg.forward").count()
+    sent = _api_requests(pg)
+    frames = pg.locator(".player .progress .seg").count()
+    counts = _walk(pg, frames, sent)
+    assert forward > 20 and counts[:forward] == [0] * forward, counts
+    assert max(counts[forward:]) == 1, counts
+    tensors = _tensors_sent(responses)
+    assert any(name == "lstm1.t0.f" for _, name in tensors)  # from the start
+    assert any(name == "lstm1.t0.dh" for _, name in tensors)  # from a frame
+    assert [key for key, k in tensors.items() if k > 1] == []
+
+
+def test_the_rnn_page_start_asks_for_no_preset(page, server):
+    """What the page needs of its presets (classes, the slider's range, the sweep)
+    comes with the page's rules or the session, not from GET /api/presets/<name>."""
+    pg, _ = page
+    sent = _api_requests(pg)
+    open_rnn(pg, server, "?preset=chars-en")
+    pg.wait_for_load_state("networkidle")
+    paths = [urlparse(r.url).path for r in sent]
+    assert "/api/sessions" in paths  # the page started (and was recorded)
+    assert [p for p in paths if p.startswith("/api/presets")] == []

@@ -177,6 +177,9 @@ def test_the_character_model_reads_a_prompt_and_gives_next_character_probabiliti
     pg, _ = page
     open_rnn(pg, server, f"?preset={preset}")
     assert pg.locator(".next-chars li").count() == 5
+    # the prompt opens on the text the network reads, in the session's own characters
+    assert pg.input_value("[data-control=prompt]") == "hell"
+    assert pg.locator(".unroll-x").all_inner_texts()[:2] == ["x0 h", "x1 e"]
     pg.locator("[data-control=prompt]").fill("el")
     pg.locator("[data-control=read]").click()
     pg.wait_for_selector('.rnn-prompt[data-read="el"]')

@@ -13,20 +13,21 @@ import { Player } from "../player.js";
 import { rules } from "../rules.js";
 import { createStore } from "../store.js";
 
-// The choices and caps are the server's (rules.bp: the request schema and the limits
-// max_bp_layers, max_bp_neurons); only the losses' catalog labels live here.
+// The choices, their defaults and the caps are the server's (rules.bp: the request
+// schema and the limits max_bp_layers, max_bp_neurons); each choice's label is the
+// catalog key named after it (bp.data.<dataset>, bp.loss.<loss>, lab.opt.<optimizer>).
 const { datasets, activations, losses, optimizers, max_layers: maxLayers } = rules.bp;
 const maxNeurons = rules.bp.max_neurons;
 const lrOk = (lr) => lr > rules.bp.lr.gt && lr <= rules.bp.lr.le;
-const LOSS_LABEL = { softmax_cross_entropy: "bp.loss.ce", mse: "bp.loss.mse" };
+const defaults = rules.bp.defaults; // {dataset, noise, activation, loss, optimizer}: the API's
 
 const store = createStore({
-  dataset: "moons",
-  noise: 0.1,
+  dataset: defaults.dataset,
+  noise: defaults.noise,
   hidden: "6",
-  activation: "tanh",
-  loss: "softmax_cross_entropy",
-  optimizer: "sgd",
+  activation: defaults.activation,
+  loss: defaults.loss,
+  optimizer: defaults.optimizer,
   lr: 0.3,
   seed: 0,
   step: 0,
@@ -72,7 +73,7 @@ mount(async (root) => {
   const lossSel = el(
     "select",
     { "data-field": "loss", "aria-label": t("bp.loss"), title: t("bp.loss.help") },
-    ...losses.map((v) => el("option", { value: v, text: t(LOSS_LABEL[v] ?? v) })),
+    ...losses.map((v) => el("option", { value: v, text: t(`bp.loss.${v}`) })),
   );
   const optSel = el(
     "select",
@@ -271,13 +272,13 @@ mount(async (root) => {
   comparing.cmpBtn.addEventListener("click", guarded(comparing.compare));
 
   const st = store.get();
-  // A value from the URL the server does not offer falls back to its first choice.
-  if (!datasets.includes(st.dataset)) store.set({ dataset: datasets[0] });
-  if (!activations.includes(st.activation)) store.set({ activation: activations[0] });
-  if (!losses.includes(st.loss)) store.set({ loss: losses[0] });
-  if (!optimizers.includes(st.optimizer)) store.set({ optimizer: optimizers[0] });
+  // A value from the URL the server does not offer falls back to the server's default.
+  if (!datasets.includes(st.dataset)) store.set({ dataset: defaults.dataset });
+  if (!activations.includes(st.activation)) store.set({ activation: defaults.activation });
+  if (!losses.includes(st.loss)) store.set({ loss: defaults.loss });
+  if (!optimizers.includes(st.optimizer)) store.set({ optimizer: defaults.optimizer });
   if (!lrOk(st.lr)) store.set({ lr: 0.3 });
-  if (!(st.noise >= 0 && st.noise <= 1)) store.set({ noise: 0.1 });
+  if (!(st.noise >= 0 && st.noise <= 1)) store.set({ noise: defaults.noise });
   datasetSel.value = store.get().dataset;
   noiseIn.value = String(store.get().noise);
   noiseLabel.hidden = store.get().dataset === "digits";

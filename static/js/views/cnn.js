@@ -2,7 +2,7 @@
 // pass step by step (forward, loss, backward with delta maps, update). A drawing has
 // no label: its pass stops at the prediction (the session says needs_target) and the
 // page asks what it is; the answer is the target the loss, backward and update use.
-import { presets, sessions, tensorsByName } from "../api.js";
+import { sessions, tensorsByName } from "../api.js";
 import { format } from "../colors.js";
 import {
   captionBox,
@@ -20,7 +20,8 @@ import { Stage } from "../stage.js";
 import { createStore } from "../store.js";
 import { drawPad } from "../draw.js";
 
-const store = createStore({ preset: "digits-cnn", sample: -1, step: -1 });
+// The preset the page opens on is the server's (rules.page_defaults).
+const store = createStore({ preset: rules.page_defaults.cnn, sample: -1, step: -1 });
 
 mount(async (root) => {
   const s = store.get();
@@ -92,10 +93,9 @@ mount(async (root) => {
       body.input = { sample: { split: "test", index: store.get().sample } };
     session = await sessions.create(body);
     root.dataset.sessionId = session.id;
-    const detail = await presets.get(body.preset);
-    classes = detail.dataset ? detail.dataset.classes : [];
-    dataset = detail.dataset ? detail.dataset.name : "";
-    sampleIn.max = String((detail.dataset?.test || 1) - 1);
+    classes = session.dataset?.classes || [];
+    dataset = session.dataset?.name || "";
+    sampleIn.max = String((session.dataset?.test || 1) - 1);
     sampleIn.value = String(session.input.index ?? 0);
     stageBox.innerHTML = "";
     stage = new Stage(stageBox, { sessionId: session.id });

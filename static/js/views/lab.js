@@ -22,10 +22,13 @@ import {
 } from "../lab-setup.js";
 import { LineChart } from "../linechart.js";
 import { Player } from "../player.js";
+import { rules as pageRules } from "../rules.js";
 import { createStore } from "../store.js";
 
-// Empty start / runs and steps 0 mean "the surface's lecture cases".
-const store = createStore({ surface: "bowl", start: "", runs: "", steps: 0, frame: -1 });
+// Empty start / runs and steps 0 mean "the surface's lecture cases". The surface
+// the page opens on is the server's (rules.lab.default_surface).
+const firstSurface = pageRules.lab.default_surface;
+const store = createStore({ surface: firstSurface, start: "", runs: "", steps: 0, frame: -1 });
 
 /** The shared player, playing long runs in strides (about 120 ticks per run)
  * and with Home / End for the first and last step. */
@@ -63,14 +66,14 @@ class LabPlayer extends Player {
 }
 
 mount(async (root) => {
-  const [rules, surfaces] = await Promise.all([
-    api("GET", "/api/lab/rules"),
-    api("GET", "/api/lab/surfaces"),
-  ]);
+  // The descent rules are injected with the page (rules.lab, the same as GET
+  // /api/lab/rules); only the surfaces are asked for.
+  const rules = pageRules.lab;
+  const surfaces = await api("GET", "/api/lab/surfaces");
   const maxSteps = rules.steps.le;
   const infoOf = new Map(surfaces.map((s) => [s.name, s]));
   if (!infoOf.has(store.get().surface))
-    store.set({ surface: "bowl", start: "", runs: "", steps: 0 });
+    store.set({ surface: firstSurface, start: "", runs: "", steps: 0 });
   const grids = new Map();
 
   // Surface picker, its title, description and formula, the lecture's lesson.

@@ -7,7 +7,7 @@
 // rnn-sequence, rnn-prompt (characters), rnn-numbers (typed numbers), rnn-bilstm
 // (both directions and their concatenation), rnn-gradients, rnn-train and
 // rnn-sweep (accuracy vs sequence length).
-import { presets, sessions } from "../api.js";
+import { sessions } from "../api.js";
 import { format, scaleFor } from "../colors.js";
 import { captionBox, clearError, el, explainPanel, mount, showError } from "../common.js";
 import { Heatmap } from "../heatmap.js";
@@ -18,7 +18,7 @@ import { gradientsPanel } from "../rnn-gradients.js";
 import { numbersPanel, readsNumbers } from "../rnn-numbers.js";
 import { promptPanel } from "../rnn-prompt.js";
 import { drawSequenceMaps, drawUnrolled } from "../rnn-sequence.js";
-import { GATES, STEP_NAME, rowsOf } from "../rnn-shared.js";
+import { rowsOf } from "../rnn-shared.js";
 import { sweepPanel } from "../rnn-sweep.js";
 import { trainPanel } from "../rnn-train.js";
 import { cellLabel, rules } from "../rules.js";
@@ -29,10 +29,10 @@ const PRESETS = rules.pages.rnn; // the recurrent presets, as the server lists t
 const PROBLEMS = PRESETS.filter((p) => p.startsWith("seq-")).map((p) => p.slice(4));
 
 const store = createStore({
-  preset: "memory-lstm",
+  preset: rules.page_defaults.rnn,
   step: -1,
   scale: 1,
-  nl: "tanh",
+  nl: rules.rnn.default_nonlinearity,
   clip: false,
   epochs: 3,
   numbers: "",
@@ -46,7 +46,7 @@ mount(async (root) => {
     { "aria-label": t("rnn.preset"), "data-control": "preset" },
     ...PRESETS.map((p) => el("option", { value: p, text: p })),
   );
-  presetSel.value = PRESETS.includes(s.preset) ? s.preset : PRESETS[0];
+  presetSel.value = PRESETS.includes(s.preset) ? s.preset : rules.page_defaults.rnn;
   const problemSel = el(
     "select",
     { "aria-label": t("rnn.problem"), "data-control": "problem" },
@@ -77,7 +77,7 @@ mount(async (root) => {
   const prompt = promptPanel(root, async (rows) => {
     // A typed prompt has no target: its pass ends with the prediction (a shorter plan).
     session = await sessions.setInput(session.id, { array: [rows] });
-    frames = framesOf(session.plan, session.network.input_shape[0]);
+    frames = framesOf(session);
     player.reset();
     player.setCount(
       frames.length,
@@ -88,6 +88,7 @@ mount(async (root) => {
     cellBox.innerHTML = "";
     store.set({ step: -1 });
     const res = await sessions.steps(session.id, { until: "loss" });
+    hold(res.steps, true);
     drawSequence(res.steps);
     return res.steps;
   });
@@ -122,9 +123,18 @@ mount(async (root) => {
   let session = null;
   let player = null;
   let classes = [];
-  let detail = {};
   let frames = [];
   let shownStep = null; // {k, step}: the plan step the frames are showing
+  // The steps of this pass the page holds, by index, with their tensors: a frame draws
+  // from them and asks the API only for a step it does not hold (each step's tensors
+  // are sent once).
+  let held = new Map();
+
+  /** Keep `steps` (a new pass or input: forget the steps held before). */
+  function hold(steps, fresh = false) {
+    if (fresh) held = new Map();
+    for (const step of steps) held.set(step.index, step);
+  }
 
   /** The preset's session; a sine preset with typed numbers in the URL reads them. */
   async function makeSession() {
@@ -147,9 +157,8 @@ mount(async (root) => {
     const old = session;
     session = made || (await makeSession());
     if (old) sessions.remove(old.id).catch(() => {});
-    detail = await presets.get(store.get().preset);
-    classes = detail.dataset ? detail.dataset.classes : [];
-    frames = framesOf(session.plan, session.network.input_shape[0]);
+    classes = session.dataset?.classes || [];
+    frames = framesOf(session);
     shownStep = null;
     if (player) player.destroy();
     player = new Player(playerBox, {
@@ -163,11 +172,12 @@ mount(async (root) => {
     numbers.show(store.get().preset);
     const sine = readsNumbers(store.get().preset);
     const res = await sessions.steps(session.id, { until: chars || sine ? "loss" : "forward" });
+    hold(res.steps, true);
     drawSequence(res.steps);
     numbers.draw(res.steps, session);
     bilstm.setup(res.steps, session);
     bilstm.update(null);
-    if (chars) prompt.show(session, detail, classes, res.steps);
+    if (chars) prompt.show(session, classes, res.steps);
     const want = Math.min(store.get().step, frames.length - 1);
     if (want >= 0) await player.go(want);
   }
@@ -186,14 +196,14 @@ mount(async (root) => {
       if (i < 0) return;
       const f = frames[i];
       const fresh = !shownStep || shownStep.k !== f.index;
-      const step = fresh ? await sessions.stepAt(session.id, f.index) : shownStep.step;
+      const step = fresh ? held.get(f.index) || (await fetchStep(f.index)) : shownStep.step;
       const t0 = performance.now();
       if (fresh) {
         caption.show(step);
         drawStep(step);
         shownStep = { k: f.index, step };
       }
-      bilstm.update(f, step.t);
+      bilstm.update(f);
       numbers.cursor(step.t);
       root.dataset.renderMs = (performance.now() - t0).toFixed(2);
       root.dataset.step = String(i);
@@ -202,6 +212,14 @@ mount(async (root) => {
     } catch (err) {
       showError(root, err);
     }
+  }
+
+  /** Step k of the pass, which the page does not hold yet: run to it if it has not run. */
+  async function fetchStep(k) {
+    const asked = session;
+    const step = await sessions.stepAt(asked.id, k);
+    if (asked === session) hold([step]); // not into a newer session's steps
+    return step;
   }
 
   /** One step's vectors (sample 0), each with its numbers; scalars as text. */
@@ -264,12 +282,10 @@ mount(async (root) => {
         continue;
       }
       if (tensor.shape.length < 2 || tensor.shape.length > 3) continue;
-      const m = STEP_NAME.exec(tensor.name);
-      const what = m ? m[3] : "";
       const p = rowsOf(tensor);
       if (p.rows * p.cols > 4096) continue;
       const v = vectorBox(j++, tensor, p);
-      v.map.draw(p, scaleFor({ ...tensor, role: GATES.has(what) ? "gate" : tensor.role }, p.data));
+      v.map.draw(p, scaleFor(tensor, p.data)); // a gate's role gives it the 0..1 scale
       v.box.classList.toggle("clickable", ok);
       v.map.onClick = (r, c) => ask(tensor.shape.length === 3 ? [0, r, c] : [0, c]);
       parts.push(v.box);
