@@ -39,7 +39,7 @@ from engine.functional import (
     sequence_loss,
 )
 from engine.functional._validate import as_float, check_finite
-from engine.layers import LSTM, RNN, BiLSTM, DenseEach, DenseLast, RecurrentLayer
+from engine.layers import LSTM, RNN, BiLSTM, Dense, DenseEach, DenseLast, RecurrentLayer
 from engine.layers.recurrent import StepRunner
 from engine.network import LOSSES, Sequential
 from engine.optim import Optimizer
@@ -129,13 +129,16 @@ class RecurrentNet(Sequential):
     # --- description -----------------------------------------------------------
     @property
     def recurrent(self) -> RecurrentLayer:
-        return self.layers[0]  # type: ignore[return-value]
+        layer = self.layers[0]
+        assert isinstance(layer, RecurrentLayer)  # as __init__ built it
+        return layer
 
     @property
     def sizes(self) -> dict[str, int]:
         rec, top = self.recurrent, self.layers[1]
+        assert isinstance(top, Dense)  # the head: DenseLast or DenseEach
         return {"input_size": rec.input_size, "hidden_size": rec.hidden_size,
-                "output_size": top.out_features}  # type: ignore[attr-defined]  # fmt: skip
+                "output_size": top.out_features}  # fmt: skip
 
     def spec(self) -> dict[str, Any]:
         """JSON-ready; `model: recurrent` tells it from a Sequential's spec. `layers` is
