@@ -1,7 +1,8 @@
 """What the pages ask of the API: counts of requests and of tensors, not times.
 
-A player frame is one request; a page start sends no tensor twice (the CNN page
-draws its overview from the step response instead of fetching each tensor again).
+A player frame is at most one request (none for a step the page already holds); a
+page start sends no tensor twice (the CNN page draws its overview from the step
+response instead of fetching each tensor again), nor does a walk through the pass.
 bench/requests.py prints the same counts with bytes for every page.
 """
 
@@ -32,15 +33,29 @@ def _walk(pg, frames, sent):
     return counts
 
 
-def test_a_cnn_player_frame_is_one_request_over_the_whole_pass(page, server):
+def test_a_cnn_player_frame_asks_only_for_a_step_the_page_does_not_hold(page, server):
+    """The page start runs the forward pass and the loss in one request and keeps those
+    steps: their frames ask for nothing, every later frame is one request, and no tensor
+    comes twice over the start and the whole pass."""
     pg, _ = page
+    responses = []
+    pg.on(
+        "response",
+        lambda r: responses.append(r) if urlparse(r.url).path.startswith("/api/") else None,
+    )
     pg.goto(server + "/learn/cnn?preset=digits-cnn")
     pg.wait_for_selector("#view[data-ready]")
     pg.wait_for_load_state("networkidle")
+    held = pg.locator(".progress .seg.forward, .progress .seg.loss").count()
     sent = _api_requests(pg)
     frames = pg.locator(".progress .seg").count()
     counts = _walk(pg, frames, sent)
-    assert frames > 10 and counts == [1] * frames, counts
+    assert held > 5 and frames > held + 5, (held, frames)
+    assert counts == [0] * held + [1] * (frames - held), counts
+    tensors = _tensors_sent(responses)
+    assert any(name == "conv1.out" for _, name in tensors)  # from the start
+    assert any(name == "conv1.dw" for _, name in tensors)  # from a frame
+    assert [key for key, k in tensors.items() if k > 1] == []
 
 
 def test_an_rnn_player_frame_is_at_most_one_request(page, server):

@@ -72,6 +72,10 @@ mount(async (root) => {
   root.append(stageBox);
 
   let session = null;
+  // The steps of the current pass this page holds, by index: the forward and loss steps
+  // come with the overview's response, later ones with the frame that first shows them,
+  // so no frame asks for a step (or a tensor) twice.
+  let held = new Map();
   let stage = null;
   let player = null;
   let classes = [];
@@ -113,13 +117,15 @@ mount(async (root) => {
   }
 
   // Run the forward pass and the loss of a fresh pass (a new session, input or target)
-  // and draw every layer's output from that one response, which carries only them.
-  // Without a target the loss step only predicts: there is no loss.target to read.
+  // in one request and draw every layer's output from it; its steps are kept for the
+  // player's frames. Without a target the loss step only predicts: no loss.target.
   async function refreshOverview() {
     const layers = session.network.layers.filter((l) => !["flatten"].includes(l.type));
     const names = ["conv1.in", ...layers.map((l) => `${l.name}.out`), "loss.probs"];
     if (!session.needs_target) names.push("loss.target");
-    const byName = tensorsByName(await sessions.steps(session.id, { until: "loss" }, { names }));
+    const res = await sessions.steps(session.id, { until: "loss" });
+    held = new Map(res.steps.map((s) => [s.index, s]));
+    const byName = tensorsByName(res);
     const got = names.map((n) => byName[n]);
     const target = session.needs_target ? null : got.pop().data[0];
     const t0 = performance.now();
@@ -215,7 +221,9 @@ mount(async (root) => {
     try {
       clearError(root);
       if (i < 0) return;
-      const step = await sessions.stepAt(session.id, i);
+      const sid = session.id;
+      const step = held.get(i) ?? (await sessions.stepAt(sid, i));
+      if (sid === session.id) held.set(i, step); // not a late reply from an old session
       caption.show(step);
       const ms = stage.show(step.tensors, { skip: [/\.partial$/] });
       noteOwnScales(step.tensors);
