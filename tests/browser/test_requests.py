@@ -20,6 +20,13 @@ def _api_requests(pg):
     return sent
 
 
+def _api_responses(pg):
+    """The page's /api/ responses as they arrive (a list that grows)."""
+    got = []
+    pg.on("response", lambda r: got.append(r) if urlparse(r.url).path.startswith("/api/") else None)
+    return got
+
+
 def _walk(pg, frames, sent):
     """Press → for each frame; the number of /api/ requests each frame sent."""
     start, counts = len(sent), []
@@ -38,11 +45,7 @@ def test_a_cnn_player_frame_asks_only_for_a_step_the_page_does_not_hold(page, se
     steps: their frames ask for nothing, every later frame is one request, and no tensor
     comes twice over the start and the whole pass."""
     pg, _ = page
-    responses = []
-    pg.on(
-        "response",
-        lambda r: responses.append(r) if urlparse(r.url).path.startswith("/api/") else None,
-    )
+    responses = _api_responses(pg)
     pg.goto(server + "/learn/cnn?preset=digits-cnn")
     pg.wait_for_selector("#view[data-ready]")
     pg.wait_for_load_state("networkidle")
@@ -69,11 +72,7 @@ def test_an_rnn_player_frame_is_at_most_one_request(page, server):
 
 def test_the_cnn_page_start_sends_each_tensor_once(page, server):
     pg, _ = page
-    responses = []
-    pg.on(
-        "response",
-        lambda r: responses.append(r) if urlparse(r.url).path.startswith("/api/") else None,
-    )
+    responses = _api_responses(pg)
     pg.goto(server + "/learn/cnn?preset=digits-cnn")
     pg.wait_for_selector("#view[data-ready]")
     pg.wait_for_load_state("networkidle")
@@ -111,11 +110,7 @@ def test_an_rnn_player_frame_sends_no_tensor_the_page_already_had(page, server):
     """The page start holds the forward pass's steps: their frames ask for nothing, and
     a step fetched later carries only tensors the page did not have."""
     pg, _ = page
-    responses = []
-    pg.on(
-        "response",
-        lambda r: responses.append(r) if urlparse(r.url).path.startswith("/api/") else None,
-    )
+    responses = _api_responses(pg)
     open_rnn(pg, server, "?preset=memory-lstm")
     pg.wait_for_load_state("networkidle")
     forward = pg.locator(".player .progress .seg.forward").count()

@@ -27,6 +27,9 @@ SEEDS = {"rnn": 7001, "lstm": 7002, "bilstm": 7003}
 FRESH_SEED = 9090
 COUNTS = {"rnn": 120, "lstm": 120, "bilstm": 100}
 WEIGHTS = ("w_ih", "w_hh", "b_ih", "b_hh")
+# The gradients an RNN's and an LSTM's backward return, in the order the checks compare them.
+RNN_KEYS = ("dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh")
+LSTM_KEYS = ("dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh")
 REVERSE = tuple(f"{w}_reverse" for w in WEIGHTS)
 
 ARRAYS = {

@@ -15,9 +15,8 @@ from engine.functional.naive_recurrent import (
     rnn_naive_backward,
 )
 from tests.engine.gradcheck import check_layer
+from tests.engine.recurrent_cases import LSTM_KEYS, RNN_KEYS
 
-RNN_KEYS = ("dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh")
-LSTM_KEYS = ("dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh")
 # The fast and the loop versions add the same products in another order: only round-off apart.
 RTOL, ATOL = 1e-12, 1e-13
 

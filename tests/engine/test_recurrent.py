@@ -41,9 +41,8 @@ from engine.functional import (
     sequence_loss,
 )
 from tests.engine.gradcheck import check_grad, check_layer, rel_error
+from tests.engine.recurrent_cases import LSTM_KEYS, RNN_KEYS
 
-RNN_KEYS = ("dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh")
-LSTM_KEYS = ("dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh")
 BI_WEIGHTS = ("w_ih", "w_hh", "b_ih", "b_hh")
 BI_KEYS = ("dx", "dh0", "dc0", *(f"d{k}" for k in BI_WEIGHTS)) + tuple(
     f"d{k}_reverse" for k in BI_WEIGHTS
