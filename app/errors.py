@@ -6,6 +6,7 @@ list of {loc, msg, type, ...} like FastAPI's own 422s.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,7 +20,12 @@ from app.limits import LimitExceeded
 from app.schemas import ErrorOut
 from app.sessions.explain import NotExplainable
 from app.sessions.training import TrainingBusy
-from app.store import SessionNotFound, VersionConflict
+from app.store import SessionNotFound, StoreUnavailable, VersionConflict
+
+log = logging.getLogger(__name__)
+
+# How long a client should wait before retrying a request the store could not serve.
+STORE_RETRY_AFTER_S = 2
 
 # The type of a route's `responses=` (FastAPI's own annotation).
 Responses = dict[int | str, dict[str, Any]]
@@ -45,6 +51,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(VersionConflict)
     def _conflict(_: Request, exc: VersionConflict) -> JSONResponse:
         return _detail(409, f"the session changed while this request ran; retry ({exc})")
+
+    @app.exception_handler(StoreUnavailable)
+    def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        # Only the reason, never a traceback; the app reconnects by itself when the
+        # store is back, so the client just retries.
+        log.warning("%s", exc)  # one line per failed request, no traceback
+        headers = {"Retry-After": str(STORE_RETRY_AFTER_S)}
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
 
     @app.exception_handler(LimitExceeded)
     def _limit(_: Request, exc: LimitExceeded) -> JSONResponse:

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(6 * 3600, ge=1, description="idle sessions expire")
     max_sessions: int = Field(10_000, ge=1, description="oldest sessions are evicted beyond")
     train_workers: int = Field(2, ge=1, description="trainings that may run at once")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="log lines as text, or one JSON object per line"
+    )
     limits: Limits = Field(default_factory=Limits)
 
     def store_url(self) -> str:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +22,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def stop(proc: subprocess.Popen, timeout: float = 10) -> None:  # type: ignore[type-arg]
+def stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
     """Terminate a server process, and kill it if it does not exit in time."""
     proc.terminate()
     try:

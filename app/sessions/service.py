@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from app.limits import at_most, check_input, check_network
+from app.metrics import SESSIONS_CREATED, count_steps
 from app.schemas import InputSpec, Overrides, SessionCreate
 from app.sessions.inputs import choose_target, described, given_target, resolve_input
 from app.sessions.preset_source import (
@@ -118,6 +119,7 @@ class SessionService:
             overrides=req.overrides.model_dump(exclude_none=True) if req.overrides else None,
         )
         stored = self.store.create(meta, to_arrays(net.params(), {}, net.check_input(x), target))
+        SESSIONS_CREATED.inc()
         live = Live(stored.id, stored.version, stored.meta, net, opt,
                     Pass(net, x, target, opt), net.params(), {}, data)  # fmt: skip
         with self._guard:
@@ -194,6 +196,7 @@ class SessionService:
                 live.meta["passes"] += 1
             steps = live.run.run(count=count or (None if until else 1), until=until)
             live.version = self.store.put(to_stored(live)).version  # as write=True, but
+            count_steps(step.phase for step in steps)  # saved, so they count
             # detached (and its tensors' facts taken) before the lock is released
             return _detached(live), steps, _facts(live, steps, wanted)
 
@@ -213,6 +216,7 @@ class SessionService:
             at_most("to (steps it runs)", k - run.cursor + 1, self.limits, "max_steps_per_request")
             steps = run.run(count=k - run.cursor + 1, until=None)
             live.version = self.store.put(to_stored(live)).version  # as in step()
+            count_steps(step.phase for step in steps)
             return _detached(live), steps[-1], _facts(live, steps[-1:], wanted)
 
     def series(self, sid: str, quantity: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from app.encoding import json_number
 from app.limits import at_most
+from app.metrics import TRAININGS_REFUSED, TRAININGS_RUNNING
 from app.schemas import TrainRequest
 from app.sessions.service import SessionService
 from engine.models import model_from_spec
@@ -69,6 +70,7 @@ def start_training(
     opt = make_optimizer(spec)
     service.store.take_signal(sid, CANCEL)  # a stale cancel must not stop this run
     if not service.train_slots.acquire(blocking=False):
+        TRAININGS_REFUSED.inc()
         raise TrainingBusy(
             f"all training slots of this worker are busy (train_workers = "
             f"{service.settings.train_workers}); try again when a training ends"
@@ -87,12 +89,14 @@ class _Slot:
     def __init__(self, semaphore: threading.BoundedSemaphore) -> None:
         self.semaphore, self.held = semaphore, True
         self.lock = threading.Lock()
+        TRAININGS_RUNNING.inc()
 
     def release(self) -> None:
         with self.lock:
             if self.held:
                 self.held = False
                 self.semaphore.release()
+                TRAININGS_RUNNING.dec()
 
 
 def _events(

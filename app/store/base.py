@@ -9,14 +9,17 @@ API answers 409 and the client retries).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import json
 import secrets
 import threading
 import zipfile
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -27,6 +30,56 @@ class SessionNotFound(KeyError):
 
 class VersionConflict(RuntimeError):
     """The session changed since it was read; re-read and retry."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be used right now: Redis is down or does not answer in time,
+    the SQLite file or its directory is missing or unreadable, or the file stayed
+    locked past the busy timeout. Retryable (the API answers 503 with Retry-After).
+
+    A write that fails this way changed nothing: SQLite rolls its transaction back,
+    and a Redis write is one Lua script, run whole or not at all. (If Redis ran it
+    but the reply was lost, the stored session moved on by one whole version, as if
+    the request had succeeded: putting the same StoredSession again is a
+    VersionConflict, and the service, which drops its live copy on any error, reads
+    that version back; never a half-written session.)
+    """
+
+    def __init__(self, backend: str, operation: str, reason: str) -> None:
+        self.backend, self.operation, self.reason = backend, operation, reason
+        super().__init__(
+            f"the session store ({backend}) is unavailable: {reason} (during {operation}); "
+            "this is temporary, retry in a few seconds"
+        )
+
+
+# Called with (backend, operation, exception) whenever a store operation fails with
+# StoreUnavailable: the hook for a store-errors counter (app metrics register here).
+StoreErrorHook = Callable[[str, str, BaseException], None]
+_ERROR_HOOKS: list[StoreErrorHook] = []
+
+
+def on_store_error(hook: StoreErrorHook) -> Callable[[], None]:
+    """Call `hook(backend, operation, exc)` on every store failure (e.g. to count them);
+    returns what removes the hook again."""
+    if hook not in _ERROR_HOOKS:
+        _ERROR_HOOKS.append(hook)
+
+    def remove() -> None:
+        if hook in _ERROR_HOOKS:
+            _ERROR_HOOKS.remove(hook)
+
+    return remove
+
+
+def store_failed(
+    backend: str, operation: str, cause: BaseException, reason: str
+) -> StoreUnavailable:
+    """The StoreUnavailable to raise for `cause`, after telling the error hooks."""
+    for hook in list(_ERROR_HOOKS):
+        with contextlib.suppress(Exception):  # a broken counter must not hide the store error
+            hook(backend, operation, cause)
+    return StoreUnavailable(backend, operation, reason)
 
 
 @dataclass
@@ -70,6 +123,8 @@ def unpack(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 class SessionStore(ABC):
     """Where sessions live between requests (and across workers and restarts)."""
 
+    backend: ClassVar[str] = "store"  # its name in messages and metrics: sqlite, redis
+
     def __init__(self, ttl_seconds: int, max_sessions: int) -> None:
         self.ttl_seconds = ttl_seconds
         self.max_sessions = max_sessions
@@ -109,8 +164,36 @@ class SessionStore(ABC):
     def take_signal(self, session_id: str, name: str) -> bool:
         """Clear the flag; True if it was raised."""
 
+    @abstractmethod
+    def ping(self) -> None:
+        """Check the store answers (readiness); StoreUnavailable if it does not."""
+
     def close(self) -> None:  # noqa: B027 - optional for backends
         """Release connections."""
+
+    @contextlib.contextmanager
+    def _faults(self, operation: str) -> Iterator[None]:
+        """Where a backend turns its own outage errors into StoreUnavailable (and tells
+        the error hooks through store_failed); this default lets everything through."""
+        yield
+
+
+_Store = TypeVar("_Store", bound=SessionStore)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def guarded(
+    method: Callable[Concatenate[_Store, _P], _R],
+) -> Callable[Concatenate[_Store, _P], _R]:
+    """Run a store method inside its store's `_faults(<method name>)`."""
+
+    @functools.wraps(method)
+    def run(self: _Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._faults(method.__name__):
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 def open_store(url: str, ttl_seconds: int, max_sessions: int) -> SessionStore:

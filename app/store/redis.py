@@ -8,23 +8,33 @@ Keys (KEY_PREFIX = "glassbox:"):
 
 Every multi-key change is one Lua script, so it is atomic. The scripts touch keys
 they compute from ids, which a standalone Redis allows (not Redis Cluster).
+
+When Redis is down or does not answer, every operation raises StoreUnavailable (the
+API's 503). Nothing needs restarting when it returns: the pool opens new connections
+on the next call, and a pooled connection that died meanwhile is retried once, at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, cast
 
 import numpy as np
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from app.store.base import (
     SessionNotFound,
     SessionStore,
     StoredSession,
     VersionConflict,
+    guarded,
     new_session_id,
     pack,
+    store_failed,
     unpack,
 )
 
@@ -32,6 +42,15 @@ KEY_PREFIX = "glassbox:"
 SESSION_PREFIX = KEY_PREFIX + "session:"
 SIGNALS_PREFIX = KEY_PREFIX + "signals:"
 INDEX_KEY = KEY_PREFIX + "sessions"
+
+# Bounded waits, so a Redis that hangs (not refuses) gives a 503 in seconds instead of
+# holding a request thread; options in the URL (?socket_timeout=...) take precedence.
+CONNECT_TIMEOUT_S = 2.0
+REPLY_TIMEOUT_S = 5.0
+# The one retry is on a broken connection (a pooled one that Redis closed while it
+# restarted), with a fresh connection and no pause; a refusal then fails fast.
+RETRY = Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,))
+_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 # Server time in ms: replicas with skewed clocks still agree on the order. Milliseconds
 # (13 digits) survive Lua's %.14g number-to-string conversion; microseconds would not.
@@ -111,16 +130,24 @@ return redis.call('ZCARD', KEYS[1])
 class RedisStore(SessionStore):
     """Sessions in Redis (`redis://host:port/db`, `rediss://...`, `unix://...`)."""
 
+    backend = "redis"
+
     def __init__(self, url: str, ttl_seconds: int, max_sessions: int) -> None:
         super().__init__(ttl_seconds, max_sessions)
         if ttl_seconds < 1:
             raise ValueError("RedisStore needs ttl_seconds >= 1")
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=REPLY_TIMEOUT_S,
+            retry=RETRY,
+        )
         self._create = self._redis.register_script(_CREATE)
         self._put = self._redis.register_script(_PUT)
         self._signal = self._redis.register_script(_SIGNAL)
         self._count = self._redis.register_script(_COUNT)
 
+    @guarded
     def create(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> StoredSession:
         """Store a new session (version 1); evict the oldest beyond max_sessions."""
         blob = pack(meta, arrays)
@@ -138,6 +165,7 @@ class RedisStore(SessionStore):
         )
         return StoredSession(session_id, 1, meta, dict(arrays))
 
+    @guarded
     def get(self, session_id: str) -> StoredSession:
         """The session, or SessionNotFound (expired, evicted or never there)."""
         version, blob = self._redis.hmget(SESSION_PREFIX + session_id, ["version", "blob"])
@@ -148,6 +176,7 @@ class RedisStore(SessionStore):
         meta, arrays = unpack(cast(bytes, blob))
         return StoredSession(session_id, int(version), meta, arrays)
 
+    @guarded
     def version(self, session_id: str) -> int:
         """The stored version, or SessionNotFound (expired, evicted or never there)."""
         version = self._redis.hget(SESSION_PREFIX + session_id, "version")
@@ -155,6 +184,7 @@ class RedisStore(SessionStore):
             raise SessionNotFound(session_id)
         return int(version)
 
+    @guarded
     def put(self, session: StoredSession) -> StoredSession:
         """Compare-and-swap on the version; returns a copy with version + 1."""
         blob = pack(session.meta, session.arrays)
@@ -168,6 +198,7 @@ class RedisStore(SessionStore):
             raise VersionConflict(session.id)
         return replace(session, version=int(result))
 
+    @guarded
     def delete(self, session_id: str) -> bool:
         """Remove a session and its signals; False if there was none."""
         pipe = self._redis.pipeline(transaction=True)
@@ -177,10 +208,12 @@ class RedisStore(SessionStore):
         deleted, _, _ = pipe.execute()
         return deleted == 1
 
+    @guarded
     def count(self) -> int:
         """Live sessions."""
         return int(self._count(keys=[INDEX_KEY], args=[self.ttl_seconds]))
 
+    @guarded
     def signal(self, session_id: str, name: str) -> None:
         """Raise a flag; SessionNotFound if the session is not live."""
         raised = self._signal(
@@ -189,9 +222,24 @@ class RedisStore(SessionStore):
         if not raised:
             raise SessionNotFound(session_id)
 
+    @guarded
     def take_signal(self, session_id: str, name: str) -> bool:
         """Clear the flag; True if it was raised."""
         return bool(self._redis.srem(SIGNALS_PREFIX + session_id, name))
+
+    @guarded
+    def ping(self) -> None:
+        """StoreUnavailable unless Redis answers PING."""
+        self._redis.ping()
+
+    @contextmanager
+    def _faults(self, operation: str) -> Iterator[None]:
+        """Redis down, refusing, or too slow to answer: StoreUnavailable."""
+        try:
+            yield
+        except _DOWN as exc:
+            why = str(exc) or type(exc).__name__
+            raise store_failed(self.backend, operation, exc, why) from exc
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -1,14 +1,25 @@
-"""SQLite session store: one file, WAL mode, safe across threads and worker processes."""
+"""SQLite session store: one file, WAL mode, safe across threads and worker processes.
+
+When the file cannot be used (its directory or the file itself is gone or replaced,
+a disk error, a full disk, a lock held past the busy timeout) an operation raises
+StoreUnavailable (the API's 503) and drops its thread's connection; the next
+operation opens the file again, so the store recovers by itself when the file is back.
+An open connection would keep using a moved or deleted file unnoticed (its descriptor
+stays valid, and root ignores permissions), so each operation also checks that the
+path still names the file its connection opened (one stat, about a microsecond).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+import stat
 import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,12 +31,29 @@ from app.store.base import (
     SessionStore,
     StoredSession,
     VersionConflict,
+    guarded,
     new_session_id,
     pack,
+    store_failed,
     unpack,
 )
 
 BUSY_TIMEOUT_S = 5.0
+
+# Primary result codes meaning "the file cannot be used now", not "the SQL is wrong".
+# SQLITE_BUSY comes only after the busy timeout ran out: contention that resolves
+# within it never surfaces as an error.
+_UNAVAILABLE = {
+    5: "the file stayed locked by another writer past the busy timeout",  # SQLITE_BUSY
+    6: "a table stayed locked",  # SQLITE_LOCKED
+    8: "the file is read-only",  # SQLITE_READONLY
+    10: "disk I/O error",  # SQLITE_IOERR
+    11: "the file is damaged",  # SQLITE_CORRUPT
+    13: "the disk is full",  # SQLITE_FULL
+    14: "the file or its directory is missing or cannot be opened",  # SQLITE_CANTOPEN
+    15: "file locking failed",  # SQLITE_PROTOCOL
+    26: "the file is not a database",  # SQLITE_NOTADB
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -45,12 +73,35 @@ CREATE TABLE IF NOT EXISTS signals (
 
 
 class _Holder:
-    """Weak-referenceable wrapper (sqlite3.Connection is not)."""
+    """Weak-referenceable wrapper (sqlite3.Connection is not), with the identity of the
+    file the connection opened."""
 
-    __slots__ = ("db", "__weakref__")
+    __slots__ = ("db", "file", "__weakref__")
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, db: sqlite3.Connection, file: tuple[int, int]) -> None:
+        self.db, self.file = db, file
+
+
+class _FileGone(Exception):
+    """The path no longer names the file a connection opened."""
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the regular file at path; None if there is none."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+
+
+def _reason(exc: sqlite3.Error) -> str | None:
+    """Why the file cannot be used, or None for an error that is not about availability."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    why = _UNAVAILABLE.get(code & 0xFF)
+    return None if why is None else f"{why} ({exc})"
 
 
 def _use_wal(db: sqlite3.Connection) -> None:
@@ -73,6 +124,8 @@ def _use_wal(db: sqlite3.Connection) -> None:
 class SQLiteStore(SessionStore):
     """Sessions in one SQLite file, one connection per thread."""
 
+    backend = "sqlite"
+
     def __init__(self, path: str | os.PathLike[str], ttl_seconds: int, max_sessions: int) -> None:
         super().__init__(ttl_seconds, max_sessions)
         if str(path) in ("", ":memory:"):
@@ -88,11 +141,17 @@ class SQLiteStore(SessionStore):
         self._holders: weakref.WeakSet[_Holder] = weakref.WeakSet()
         self._holders_lock = threading.Lock()
         self._forked_away: list[_Holder] = []
-        self._conn().executescript(_SCHEMA)
+        # Only here is the file created: reopened later, a missing file is an error, not
+        # a new empty store (e.g. a data volume that is not mounted).
+        with closing(sqlite3.connect(self.path)):
+            pass
+        with self._faults("open"):
+            self._conn().executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(
-            self.path,
+            f"{self.path.resolve().as_uri()}?mode=rw",
+            uri=True,
             timeout=BUSY_TIMEOUT_S,
             isolation_level=None,  # autocommit; multi-statement writes use BEGIN IMMEDIATE
             check_same_thread=False,  # only so close() may close other threads' connections
@@ -113,8 +172,16 @@ class SQLiteStore(SessionStore):
             self._holders = weakref.WeakSet()
             self._holders_lock = threading.Lock()
         holder: _Holder | None = getattr(self._local, "holder", None)
+        if holder is not None and holder.file != _identity(self.path):
+            self._drop()  # the file moved, went or was replaced: open the path anew
+            holder = None
         if holder is None:
-            holder = _Holder(self._connect())
+            db = self._connect()
+            file = _identity(self.path)
+            if file is None:  # gone between the open and now
+                db.close()
+                raise _FileGone
+            holder = _Holder(db, file)
             self._local.holder = holder
             with self._holders_lock:
                 self._holders.add(holder)
@@ -136,6 +203,7 @@ class SQLiteStore(SessionStore):
     def _cutoff(self, now: float) -> float:
         return now - self.ttl_seconds
 
+    @guarded
     def create(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> StoredSession:
         """Store a new session (version 1); purge expired and evict the oldest."""
         blob = pack(meta, arrays)
@@ -157,6 +225,7 @@ class SQLiteStore(SessionStore):
             )
         return StoredSession(session_id, 1, meta, dict(arrays))
 
+    @guarded
     def get(self, session_id: str) -> StoredSession:
         """The session, or SessionNotFound (expired ones are deleted on the way)."""
         db = self._conn()
@@ -174,6 +243,7 @@ class SQLiteStore(SessionStore):
         meta, arrays = unpack(blob)
         return StoredSession(session_id, version, meta, arrays)
 
+    @guarded
     def version(self, session_id: str) -> int:
         """The stored version, or SessionNotFound (also when expired)."""
         row = (
@@ -185,6 +255,7 @@ class SQLiteStore(SessionStore):
             raise SessionNotFound(session_id)
         return int(row[0])
 
+    @guarded
     def put(self, session: StoredSession) -> StoredSession:
         """Compare-and-swap on the version; returns a copy with version + 1."""
         blob = pack(session.meta, session.arrays)
@@ -205,6 +276,7 @@ class SQLiteStore(SessionStore):
                 raise VersionConflict(session.id)
         return replace(session, version=session.version + 1)
 
+    @guarded
     def delete(self, session_id: str) -> bool:
         """Remove a session and its signals; False if there was no live one."""
         rows = (
@@ -214,6 +286,7 @@ class SQLiteStore(SessionStore):
         )
         return bool(rows) and rows[0][0] >= self._cutoff(time.time())
 
+    @guarded
     def count(self) -> int:
         """Live (unexpired) sessions."""
         (n,) = (
@@ -225,6 +298,7 @@ class SQLiteStore(SessionStore):
         )
         return n
 
+    @guarded
     def signal(self, session_id: str, name: str) -> None:
         """Raise a flag; SessionNotFound if the session is not live."""
         cutoff = self._cutoff(time.time())
@@ -234,12 +308,47 @@ class SQLiteStore(SessionStore):
                 raise SessionNotFound(session_id)
             db.execute("INSERT OR IGNORE INTO signals (id, name) VALUES (?, ?)", (session_id, name))
 
+    @guarded
     def take_signal(self, session_id: str, name: str) -> bool:
         """Clear the flag; True if it was raised."""
         cur = self._conn().execute(
             "DELETE FROM signals WHERE id = ? AND name = ?", (session_id, name)
         )
         return cur.rowcount > 0
+
+    @guarded
+    def ping(self) -> None:
+        """StoreUnavailable unless the file opens and holds the sessions table."""
+        self._conn().execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
+
+    @contextmanager
+    def _faults(self, operation: str) -> Iterator[None]:
+        """The file cannot be used: drop this thread's connection (the next operation
+        reopens the file) and raise StoreUnavailable. Other errors pass unchanged."""
+        try:
+            yield
+        except _FileGone as exc:
+            self._drop()
+            gone = f"{self.path.name} is gone or was replaced"
+            raise store_failed(self.backend, operation, exc, gone) from None
+        except sqlite3.Error as exc:
+            why = _reason(exc)
+            if why is None:
+                raise
+            self._drop()
+            # The file's name only: the message reaches students' browsers.
+            why = f"{why}, file {self.path.name}"
+            raise store_failed(self.backend, operation, exc, why) from exc
+
+    def _drop(self) -> None:
+        """Close and forget this thread's connection."""
+        holder: _Holder | None = getattr(self._local, "holder", None)
+        self._local.holder = None
+        if holder is not None:
+            with self._holders_lock:
+                self._holders.discard(holder)
+            with contextlib.suppress(sqlite3.Error):
+                holder.db.close()
 
     def close(self) -> None:
         """Close every thread's connection (the store must not be used afterwards)."""
