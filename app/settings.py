@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(6 * 3600, ge=1, description="idle sessions expire")
     max_sessions: int = Field(10_000, ge=1, description="oldest sessions are evicted beyond")
     train_workers: int = Field(2, ge=1, description="trainings that may run at once")
+    live_sessions: int = Field(
+        320,
+        ge=1,
+        description="sessions each worker keeps rebuilt in memory (least recently used out): "
+        "a session stepped after it dropped out is rebuilt by replaying its pass; about "
+        "0.15 MB each for a CNN, 1.2-1.6 MB for an LSTM or BiLSTM (docs/deployment.md)",
+    )
     log_format: Literal["text", "json"] = Field(
         "text", description="log lines as text, or one JSON object per line"
     )

@@ -14,8 +14,8 @@ seconds and at exit, what it timed to GLASSBOX_PROFILE_DIR/<pid>.json:
 - `rebuild`: a replay because the session was not live or another worker changed
   it, and `rebuild at cursor k` by the cursor it replays to;
 - `step_payload` (tensors encoded) and `json_response` (orjson of the response).
-GLASSBOX_PROFILE_LIVE=256 (an experiment) keeps that many live sessions per worker
-instead of app.sessions.service.LIVE_PER_WORKER.
+How many sessions a worker keeps live is the app's own setting,
+GLASSBOX_LIVE_SESSIONS (it was a fixed 64 when this profile was first taken).
 """
 
 from __future__ import annotations
@@ -95,8 +95,6 @@ class _TimedLock:
 def _install() -> Callable[..., Any]:
     """app.main's app with its parts timed, and a thread that writes the times."""
     global _real_rebuild
-    if os.environ.get("GLASSBOX_PROFILE_LIVE"):  # an experiment: more live sessions a worker
-        service_mod.LIVE_PER_WORKER = int(os.environ["GLASSBOX_PROFILE_LIVE"])
     _real_rebuild = service_mod.rebuild
     service_mod.rebuild = _rebuild
     routes.step_payload = _timed("step_payload", routes.step_payload)

@@ -47,7 +47,6 @@ from engine.stepper import Pass
 from engine.trace import Step, TensorRecord
 from engine.weights import load_network
 
-LIVE_PER_WORKER = 64
 Wanted = Callable[[str], bool] | None  # which tensors' facts a response needs (None: all)
 
 
@@ -89,7 +88,7 @@ class SessionService:
                 raise
             self._live[sid] = live
             self._live.move_to_end(sid)
-            while len(self._live) > LIVE_PER_WORKER:
+            while len(self._live) > self.settings.live_sessions:
                 self._live.popitem(last=False)
 
     # --- create -----------------------------------------------------------------
