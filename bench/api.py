@@ -84,21 +84,32 @@ def _tree_cpu(pid: int) -> float:
 
 
 @contextmanager
-def serve(workers: int, store: str = "") -> Iterator[Server]:
-    """A uvicorn server of the app on a free loopback port, ready to serve."""
+def serve(
+    workers: int,
+    store: str = "",
+    env: dict[str, str] | None = None,
+    app: str = "app.main:app",
+    args: tuple[str, ...] = ("--log-level", "warning", "--no-access-log"),
+) -> Iterator[Server]:
+    """The app as scripts/serve runs it (one BLAS thread per worker, an empty metrics
+    directory) on a free loopback port with a throwaway data dir, ready to serve;
+    `env` adds to the server's environment, `args` to uvicorn's."""
     import httpx
 
     with tempfile.TemporaryDirectory(prefix="glassbox-bench-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GLASSBOX_")}
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        env.update(GLASSBOX_DATA_DIR=str(Path(tmp) / "data"), GLASSBOX_STORE=store)
+        skip = ("GLASSBOX_", "PROMETHEUS_MULTIPROC_DIR")
+        full = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
+        full.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        full.update(GLASSBOX_DATA_DIR=str(Path(tmp) / "data"), GLASSBOX_STORE=store)
+        metrics = Path(tmp) / "data" / "metrics"  # /metrics sums the workers' files here
+        metrics.mkdir(parents=True)
+        full.update(PROMETHEUS_MULTIPROC_DIR=str(metrics), **(env or {}))
         port = free_port()
-        cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
-               "--http", "httptools", "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), *args]  # fmt: skip
         log = Path(tmp) / "server.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out)
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=out, stderr=out)
             url = f"http://127.0.0.1:{port}"
             try:
                 _wait_ready(proc, url, log, httpx)

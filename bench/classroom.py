@@ -5,8 +5,9 @@
 
 Starts the app as `scripts/run` does by default (`uvicorn app.main:app --workers 2`,
 one BLAS thread per worker, the SQLite store in a temporary data dir) on a free
-loopback port, or uses the server at `--url`. scripts/run itself is not called: it
-runs scripts/setup first, which may reinstall the venv under another developer.
+loopback port (bench.api.serve, as scripts/serve runs it), or uses the server at
+`--url`. scripts/run itself is not called: it runs scripts/setup first, which may
+reinstall the venv.
 
 Each student arrives at a random moment of the first `--arrive` seconds and does
 what static/js/views/cnn.js does: POST /api/sessions {"preset": "digits-cnn"}, the
@@ -33,21 +34,15 @@ import asyncio
 import json
 import os
 import random
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.api import Server, _wait_ready
-from tests.processes import ROOT, free_port, stop
+from bench.api import Server, serve
 
 STEP_Q = {"encoding": "b64"}  # what static/js/api.js stepQuery sends for a frame
 GRACE_S = 30.0  # how long streams may run on after --seconds
@@ -246,34 +241,6 @@ async def drive(url: str, args: argparse.Namespace) -> Stats:
     return st
 
 
-@contextmanager
-def serve(workers: int, extra_env: dict[str, str], app: str = "app.main:app") -> Iterator[Server]:
-    """scripts/run's command line (minus scripts/setup) on a free loopback port, with
-    a throwaway data dir: the default SQLite store."""
-    with tempfile.TemporaryDirectory(prefix="glassbox-class-") as tmp:
-        skip = ("GLASSBOX_", "PROMETHEUS_MULTIPROC_DIR")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        env.update(GLASSBOX_DATA_DIR=str(Path(tmp) / "data"), **extra_env)
-        # As scripts/run: /metrics sums the workers' files in an empty directory.
-        metrics = Path(tmp) / "data" / "metrics"
-        metrics.mkdir(parents=True)
-        env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics))
-        port = free_port()
-        uvicorn = str(Path(sys.executable).with_name("uvicorn"))
-        cmd = [uvicorn, app, "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers)]  # fmt: skip
-        log = Path(tmp) / "server.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out)
-            url = f"http://127.0.0.1:{port}"
-            try:
-                _wait_ready(proc, url, log, httpx)
-                yield Server(url, log, proc.pid)
-            finally:
-                stop(proc, timeout=15)
-
-
 def pct(values: list[float], q: float) -> float:
     """The q-th percentile (nearest rank) of values."""
     s = sorted(values)
@@ -352,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.url:
         res = run(args.url.rstrip("/"), None)
     else:
-        with serve(args.workers, extra, args.app) as server:
+        with serve(args.workers, env=extra, app=args.app, args=()) as server:  # as scripts/serve
             res = run(server.url, server)
     show(res, args.by_cursor)
     if args.json:
