@@ -18,10 +18,10 @@ import {
   lectureSetup,
   roundTo,
   runsTable,
-  swatch,
 } from "../lab-setup.js";
+import { LabPlayer } from "../lab-player.js";
+import { pathRow } from "../lab-rows.js";
 import { LineChart } from "../linechart.js";
-import { Player } from "../player.js";
 import { rules as pageRules } from "../rules.js";
 import { createStore } from "../store.js";
 
@@ -29,41 +29,6 @@ import { createStore } from "../store.js";
 // the page opens on is the server's (rules.lab.default_surface).
 const firstSurface = pageRules.lab.default_surface;
 const store = createStore({ surface: firstSurface, start: "", runs: "", steps: 0, frame: -1 });
-
-/** The shared player, playing long runs in strides (about 120 ticks per run)
- * and with Home / End for the first and last step. */
-class LabPlayer extends Player {
-  constructor(parent, opts) {
-    super(parent, opts);
-    this.el.classList.add("lab-player");
-    this.endKeys = (e) => {
-      if (e.target.closest("input, textarea, select, [contenteditable]")) return;
-      const frame = { Home: 0, End: this.count - 1 }[e.key];
-      if (frame === undefined) return;
-      e.preventDefault();
-      this.go(frame);
-    };
-    document.addEventListener("keydown", this.endKeys);
-  }
-
-  play() {
-    const speed = Number(this.el.querySelector("[data-act=speed]").value);
-    this.el.querySelector("[data-act=play]").textContent = "❚❚";
-    const stride = Math.max(1, Math.ceil(this.count / 120));
-    const tick = async () => {
-      if (this.heading + 1 >= this.count) return this.pause();
-      await this.go(Math.min(this.heading + stride, this.count - 1));
-      if (this.timer) this.timer = setTimeout(tick, 400 / speed);
-    };
-    if (this.heading + 1 >= this.count) this.go(0);
-    this.timer = setTimeout(tick, 0);
-  }
-
-  destroy() {
-    document.removeEventListener("keydown", this.endKeys);
-    super.destroy();
-  }
-}
 
 mount(async (root) => {
   // The descent rules are injected with the page (rules.lab, the same as GET
@@ -318,51 +283,11 @@ mount(async (root) => {
     );
   }
 
-  /** A row per path: the API's outcome, its lecture case (named by the catalog)
-   * and text; a flag for a path that blew up, came to rest, or whose loss grew
-   * by orders of magnitude (its first and last loss, as the API gave them). */
+  /** A row per path (lab-rows.js). */
   function buildLegend() {
     rows.innerHTML = "";
     paths.forEach((p, i) => {
-      const run = setup.runs[i];
-      const hyper =
-        run.optimizer === "momentum" ? `lr = ${run.lr}, μ = ${run.momentum}` : `lr = ${run.lr}`;
-      const n = p.points.length - 1;
-      let flag = "";
-      if (p.diverged)
-        flag = t(p.outcome === "diverged" ? "lab.divergedAt" : "lab.escapedAt", {
-          k: p.diverged_at,
-        });
-      else if (p.outcome === "diverged")
-        flag = t("lab.grew", { first: format(p.losses[0]), last: format(p.losses[n]), k: n });
-      else if (n < setup.steps) flag = t("lab.restAt", { k: n });
-      const row = el(
-        "li",
-        {
-          class: `lab-row case-${p.case}`,
-          "data-run": String(i),
-          "data-outcome": p.outcome,
-          "data-case": p.case,
-          "data-steps-run": String(n),
-          "data-diverged": p.diverged ? "1" : "0",
-          "data-diverged-at": p.diverged_at === null ? "" : String(p.diverged_at),
-          "data-ended-near": p.ended_near ? p.ended_near.join(",") : "",
-        },
-        el(
-          "div",
-          { class: "lab-row-head" },
-          swatch(i),
-          el("strong", { text: t(`lab.opt.${run.optimizer}`) }),
-          el("span", { class: "lab-hyper", text: hyper }),
-          el("span", { class: "lab-case", text: t(`lab.case.${p.case}`) }),
-        ),
-        el("p", { class: "caption lab-outcome", text: pick(p.text) }),
-        el("p", { class: "lab-now" }),
-        flag
-          ? el("p", { class: `lab-flag${p.outcome === "diverged" ? " diverged" : ""}`, text: flag })
-          : null,
-      );
-      rows.append(row);
+      rows.append(pathRow(p, setup.runs[i], i, setup.steps));
     });
   }
 
