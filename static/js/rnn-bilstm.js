@@ -29,7 +29,7 @@ export function framesOf(session) {
 
 /** A frame's label in the player. */
 export function frameLabel(f) {
-  const base = `${f.phase} · ${f.layer} · ${f.op}`;
+  const base = `${t(`phase.${f.phase}`)} · ${f.layer} · ${f.op}`;
   return f.sub === null ? base : `${base} · t=${f.sub}`;
 }
 

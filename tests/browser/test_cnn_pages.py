@@ -118,6 +118,9 @@ def test_zh_cn_switch_changes_the_captions(page, server):
     pg.wait_for_function("document.querySelector('#view').dataset.step === '0'")
     assert "卷积核" in pg.locator(".caption").text_content()
     assert pg.get_attribute("html", "lang") == "zh-CN"
+    # the player's step labels name the phase in the page's language too
+    titles = pg.locator(".progress .seg").evaluate_all("segs => segs.map((s) => s.title)")
+    assert titles[0].startswith("前向传播 · ") and titles[-1].startswith("权重更新 · "), titles
 
 
 def test_the_url_reopens_the_same_state(page, server):

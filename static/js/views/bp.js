@@ -197,7 +197,7 @@ mount(async (root) => {
     const res = await sessions.steps(session.id, { count: session.plan.length });
     steps = res.steps;
     pass.draw(session);
-    const labels = steps.map((s) => `${t(`bp.phase.${s.phase}`)} · ${s.layer}`);
+    const labels = steps.map((s) => `${t(`phase.${s.phase}`)} · ${s.layer}`);
     if (player) player.destroy();
     player = new Player(playerBox, {
       count: steps.length,

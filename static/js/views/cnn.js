@@ -87,7 +87,7 @@ mount(async (root) => {
     const key = `cnn.class.${name}`;
     return t(key) === key ? name : t(key);
   };
-  const planLabels = () => session.plan.map((p) => `${p.phase} · ${p.layer}`);
+  const planLabels = () => session.plan.map((p) => `${t(`phase.${p.phase}`)} · ${p.layer}`);
   const planPhases = () => session.plan.map((p) => p.phase);
 
   async function start() {
