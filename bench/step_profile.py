@@ -10,9 +10,12 @@ seconds and at exit, what it timed to GLASSBOX_PROFILE_DIR/<pid>.json:
   waiting for a threadpool thread and for the GIL);
 - `step_to`: the service call (session lock, store read, replay, run, store write);
 - `lock wait`: waiting for the session's lock inside step_to;
-- `store.version`, `store.get`, `store.put`: the SQLite calls (put = the write);
+- `store.head`, `store.get`, `store.put`, `store.advance`: the store calls (put writes
+  the whole session, advance a step's cursor);
+- `catch_up`: bringing a live copy to the stored head (running the steps another
+  worker ran meanwhile; nothing when it was current);
 - `rebuild`: a replay because the session was not live or another worker changed
-  it, and `rebuild at cursor k` by the cursor it replays to;
+  it otherwise, and `rebuild at cursor k` by the cursor it replays to;
 - `step_payload` (tensors encoded) and `json_response` (orjson of the response).
 How many sessions a worker keeps live is the app's own setting,
 GLASSBOX_LIVE_SESSIONS (it was a fixed 64 when this profile was first taken).
@@ -97,11 +100,12 @@ def _install() -> Callable[..., Any]:
     global _real_rebuild
     _real_rebuild = service_mod.rebuild
     service_mod.rebuild = _rebuild
+    service_mod.catch_up = _timed("catch_up", service_mod.catch_up)
     routes.step_payload = _timed("step_payload", routes.step_payload)
     routes.json_response = _timed("json_response", routes.json_response)
     inner = create_app()
     svc = inner.state.sessions
-    for m in ("version", "get", "put"):
+    for m in ("head", "get", "put", "advance"):
         setattr(svc.store, m, _timed(f"store.{m}", getattr(svc.store, m)))
     svc.step_to = _timed("step_to", svc.step_to)
     real_lock = svc._lock

@@ -2,10 +2,11 @@
 
 Each worker keeps recently used sessions live in memory, keyed by id and store
 version. A request locks its session within the worker (so two requests of one
-worker take turns), reads the stored version, rebuilds the session only if
-another worker changed it, and writes back with a compare-and-swap: a request
-that lost a race with another worker gets VersionConflict (HTTP 409), never a
-corrupted session.
+worker take turns), reads the stored head (version and cursor), runs the steps
+another worker ran if that is all that changed, rebuilds the session only if it
+changed otherwise, and writes back with a compare-and-swap: a request that lost
+a race with another worker gets VersionConflict (HTTP 409), never a corrupted
+session. A step writes only the new cursor.
 """
 
 from __future__ import annotations
@@ -34,7 +35,15 @@ from app.sessions.preset_source import (
     recurrent_overrides,
     sequence_sets_length,
 )
-from app.sessions.state import Live, new_meta, rebuild, start_new_pass, to_arrays, to_stored
+from app.sessions.state import (
+    Live,
+    catch_up,
+    new_meta,
+    rebuild,
+    start_new_pass,
+    to_arrays,
+    to_stored,
+)
 from app.sessions.tensor_facts import Facts, tensor_facts
 from app.settings import Settings
 from app.store import SessionStore, StoredSession
@@ -76,13 +85,14 @@ class SessionService:
         with self._lock(sid):
             try:
                 live = self._live.get(sid)
-                # The version alone says whether the live copy is current; the blob
-                # is read (and the session rebuilt) only when another worker changed it.
-                if live is None or live.version != self.store.version(sid):
+                # The head (version, cursor) says whether the live copy is current or
+                # only steps behind; the blob is read (and the pass replayed) only
+                # when another worker changed the session in another way.
+                if live is None or not catch_up(live, self.store.head(sid)):
                     live = rebuild(self.store.get(sid))
                 yield live
                 if write:
-                    live.version = self.store.put(to_stored(live)).version
+                    self._save(live)
             except BaseException:
                 self._live.pop(sid, None)  # may be half-changed: rebuild from the store
                 raise
@@ -90,6 +100,14 @@ class SessionService:
             self._live.move_to_end(sid)
             while len(self._live) > self.settings.live_sessions:
                 self._live.popitem(last=False)
+
+    def _save(self, live: Live, *, stepped_only: bool = False) -> None:
+        """Write the live session back (a compare-and-swap on its version): the cursor
+        alone when only steps ran since it was read, else its whole pass-start state."""
+        if stepped_only:
+            live.version = self.store.advance(live.id, live.version, live.run.cursor)
+        else:
+            live.version = live.arrays_version = self.store.put(to_stored(live)).version
 
     # --- create -----------------------------------------------------------------
     def create(self, req: SessionCreate, data: DatasetSplit | None = None) -> Live:
@@ -120,7 +138,8 @@ class SessionService:
         stored = self.store.create(meta, to_arrays(net.params(), {}, net.check_input(x), target))
         SESSIONS_CREATED.inc()
         live = Live(stored.id, stored.version, stored.meta, net, opt,
-                    Pass(net, x, target, opt), net.params(), {}, data)  # fmt: skip
+                    Pass(net, x, target, opt), net.params(), {}, data,
+                    stored.arrays_version)  # fmt: skip
         with self._guard:
             self._live[stored.id] = live
         return live
@@ -190,11 +209,12 @@ class SessionService:
         if count is not None:
             at_most("count", count, self.limits, "max_steps_per_request")
         with self.session(sid) as live:
-            if live.run.done:
+            new_pass = live.run.done
+            if new_pass:
                 start_new_pass(live)
                 live.meta["passes"] += 1
             steps = live.run.run(count=count or (None if until else 1), until=until)
-            live.version = self.store.put(to_stored(live)).version  # as write=True, but
+            self._save(live, stepped_only=not new_pass)  # as write=True, but
             count_steps(step.phase for step in steps)  # saved, so they count
             # detached (and its tensors' facts taken) before the lock is released
             return _detached(live), steps, _facts(live, steps, wanted)
@@ -214,7 +234,7 @@ class SessionService:
                 return _detached(live), step, _facts(live, [step], wanted)
             at_most("to (steps it runs)", k - run.cursor + 1, self.limits, "max_steps_per_request")
             steps = run.run(count=k - run.cursor + 1, until=None)
-            live.version = self.store.put(to_stored(live)).version  # as in step()
+            self._save(live, stepped_only=True)  # as in step()
             count_steps(step.phase for step in steps)
             return _detached(live), steps[-1], _facts(live, steps[-1:], wanted)
 

@@ -4,10 +4,12 @@ What is stored is the state at the START of the current pass (weights,
 optimizer state, the sample) and a cursor: how many steps of the pass have
 run. Loading rebuilds the network and replays those steps, which recreates the
 trace exactly (the engine is deterministic), so no trace is ever serialised.
-Replaying a classroom pass takes well under a millisecond; each worker also
-keeps recently used sessions live (see service.py) and replays only when
-another worker changed the session. An input without a target is stored without
-a "target" array, and replays as the same unlabelled pass.
+Each worker keeps recently used sessions live (see service.py): a step writes
+only the new cursor (SessionStore.advance), and a worker whose live copy is
+behind by steps another worker ran runs just those steps (catch_up); it replays
+the pass from its start only when the session changed otherwise. An input
+without a target is stored without a "target" array, and replays as the same
+unlabelled pass.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from app.store import StoredSession
+from app.store.base import Head
 from engine.data import DatasetSplit, load_split
 from engine.models import model_from_spec
 from engine.network import Sequential
@@ -40,6 +43,10 @@ class Live:
     start_params: dict[str, np.ndarray]
     start_opt: dict[str, np.ndarray]
     data: DatasetSplit | None = field(default=None, repr=False)
+    # The store version its pass-start state was written at; versions after it (up to
+    # `version`) only moved the cursor, so a copy at an older version with the same
+    # arrays_version catches up by running the steps it missed (catch_up).
+    arrays_version: int = 0
 
     @property
     def cursor(self) -> int:
@@ -101,7 +108,31 @@ def rebuild(stored: StoredSession) -> Live:
     run = Pass(net, arrays["x"], arrays.get("target"), opt)
     run.run(count=meta["cursor"])
     data = load_split(meta["dataset"]) if meta.get("dataset") else None
-    return Live(stored.id, stored.version, meta, net, opt, run, start_params, start_opt, data)
+    return Live(
+        stored.id, stored.version, meta, net, opt, run, start_params, start_opt, data,
+        stored.arrays_version,
+    )  # fmt: skip
+
+
+def catch_up(live: Live, head: Head) -> bool:
+    """Bring a live copy to the stored `head` without the blob, if only steps happened
+    since its version (another worker ran them; the engine is deterministic, so running
+    them here gives the same tensors as a rebuild). False: the stored state changed in
+    another way (weights, input, a new pass), and the session must be rebuilt."""
+    if live.version == head.version:
+        return True
+    if (
+        live.arrays_version != head.arrays_version
+        or head.cursor is None
+        or not live.run.cursor <= head.cursor <= len(live.run.plan)
+        or head.version < live.version
+    ):
+        return False
+    missed = head.cursor - live.run.cursor
+    if missed:
+        live.run.run(count=missed)
+    live.version = head.version
+    return True
 
 
 def to_stored(live: Live) -> StoredSession:

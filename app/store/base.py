@@ -88,6 +88,20 @@ class StoredSession:
     version: int
     meta: dict[str, Any]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    # The version at which `arrays` (and the rest of meta) were last written: later
+    # versions up to `version` only moved the cursor (SessionStore.advance).
+    arrays_version: int = 0
+
+
+@dataclass(frozen=True)
+class Head:
+    """A stored session's version, the version its arrays were written at, and its
+    cursor: enough for a worker to tell whether its live copy is current, or only
+    behind by steps another worker ran (which it can run too), without the blob."""
+
+    version: int
+    arrays_version: int
+    cursor: int | None  # None: not recorded apart from the blob (a session stored before)
 
 
 def new_session_id() -> str:
@@ -139,14 +153,26 @@ class SessionStore(ABC):
         """The session, or SessionNotFound (also when expired)."""
 
     @abstractmethod
+    def head(self, session_id: str) -> Head:
+        """The stored version, arrays version and cursor (no blob read), or
+        SessionNotFound: a worker holding the session live at that version need not
+        read it again."""
+
     def version(self, session_id: str) -> int:
-        """The stored version alone (no blob read), or SessionNotFound: a worker
-        holding the session live at that version need not read it again."""
+        """The stored version alone, or SessionNotFound."""
+        return self.head(session_id).version
 
     @abstractmethod
     def put(self, session: StoredSession) -> StoredSession:
         """Write session if the stored version still equals session.version, else
-        VersionConflict; returns it with version + 1. Refreshes its TTL."""
+        VersionConflict; returns it with version + 1 (also its arrays_version).
+        Refreshes its TTL."""
+
+    @abstractmethod
+    def advance(self, session_id: str, version: int, cursor: int) -> int:
+        """Record that the pass moved on to `cursor` and nothing else changed: a
+        compare-and-swap on `version` as put's, writing no blob; returns the new
+        version. A step's write (its arrays are the pass start, unchanged)."""
 
     @abstractmethod
     def delete(self, session_id: str) -> bool:

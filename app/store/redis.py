@@ -1,7 +1,9 @@
 """Redis session store, for several replicas behind a load balancer.
 
 Keys (KEY_PREFIX = "glassbox:"):
-- `glassbox:session:{id}`: hash {version, blob}, EXPIRE ttl (refreshed on put);
+- `glassbox:session:{id}`: hash {version, blob, cursor, av}, EXPIRE ttl (refreshed on
+  put and advance); `av` is the version the blob was written at (an advance moves
+  only the cursor; see SessionStore.advance);
 - `glassbox:signals:{id}`: set of raised signal names, same TTL as its session;
 - `glassbox:sessions`: sorted set of ids scored by last touch (ms, server clock),
   used for max_sessions eviction; members whose hash expired are dropped when met.
@@ -27,6 +29,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.store.base import (
+    Head,
     SessionNotFound,
     SessionStore,
     StoredSession,
@@ -60,7 +63,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
 # KEYS: index, session, signals. ARGV: id, blob, ttl_s, max_sessions, session prefix,
-# signals prefix.
+# signals prefix, cursor ('' if the meta has none).
 _CREATE = (
     _NOW_MS
     + """
@@ -73,33 +76,48 @@ if excess > 0 then
     redis.call('DEL', ARGV[5] .. old[i], ARGV[6] .. old[i])
   end
 end
-redis.call('HSET', KEYS[2], 'version', 1, 'blob', ARGV[2])
+redis.call('HSET', KEYS[2], 'version', 1, 'blob', ARGV[2], 'av', 1)
+if ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[2], 'cursor', ARGV[7])
+end
 redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 return 1
 """
 )
 
-# KEYS: session, index, signals. ARGV: expected version, blob, ttl_s, id.
-# Returns the new version, -1 if the session is gone, -2 on a version mismatch.
+# KEYS: session, index, signals. ARGV: expected version, ttl_s, id, cursor ('' for
+# none)[, blob].
+# With a blob (a put) it is written and `av` set to the new version; without (an
+# advance) only the cursor moves. Returns the new version, -1 if the session is gone,
+# -2 on a version mismatch.
 _PUT = (
     """
 local v = redis.call('HGET', KEYS[1], 'version')
 if not v then
-  redis.call('ZREM', KEYS[2], ARGV[4])
+  redis.call('ZREM', KEYS[2], ARGV[3])
   return -1
 end
 if tonumber(v) ~= tonumber(ARGV[1]) then
   return -2
 end
 local nv = tonumber(v) + 1
-redis.call('HSET', KEYS[1], 'version', nv, 'blob', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[3], ARGV[3])
+if ARGV[5] then
+  redis.call('HSET', KEYS[1], 'version', nv, 'blob', ARGV[5], 'av', nv)
+else
+  redis.call('HSET', KEYS[1], 'version', nv)
+end
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'cursor', ARGV[4])
+else
+  redis.call('HDEL', KEYS[1], 'cursor')
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
 """
     + _NOW_MS
     + """
-redis.call('ZADD', KEYS[2], now, ARGV[4])
+redis.call('ZADD', KEYS[2], now, ARGV[3])
 return nv
 """
 )
@@ -161,42 +179,59 @@ class RedisStore(SessionStore):
                 self.max_sessions,
                 SESSION_PREFIX,
                 SIGNALS_PREFIX,
+                meta.get("cursor", ""),
             ],
         )
-        return StoredSession(session_id, 1, meta, dict(arrays))
+        return StoredSession(session_id, 1, meta, dict(arrays), 1)
 
     @guarded
     def get(self, session_id: str) -> StoredSession:
         """The session, or SessionNotFound (expired, evicted or never there)."""
-        version, blob = self._redis.hmget(SESSION_PREFIX + session_id, ["version", "blob"])
+        version, blob, cursor, av = self._redis.hmget(
+            SESSION_PREFIX + session_id, ["version", "blob", "cursor", "av"]
+        )
         if version is None or blob is None:
             self._redis.zrem(INDEX_KEY, session_id)
             raise SessionNotFound(session_id)
         # redis-py types replies as bytes | str; this client (no decode_responses) gets bytes.
         meta, arrays = unpack(cast(bytes, blob))
-        return StoredSession(session_id, int(version), meta, arrays)
+        if cursor is not None:  # steps since the blob was written moved it on
+            meta["cursor"] = int(cursor)
+        return StoredSession(session_id, int(version), meta, arrays, int(av or version))
 
     @guarded
-    def version(self, session_id: str) -> int:
-        """The stored version, or SessionNotFound (expired, evicted or never there)."""
-        version = self._redis.hget(SESSION_PREFIX + session_id, "version")
+    def head(self, session_id: str) -> Head:
+        """Version, arrays version and cursor, or SessionNotFound (expired, evicted or
+        never there)."""
+        version, cursor, av = self._redis.hmget(
+            SESSION_PREFIX + session_id, ["version", "cursor", "av"]
+        )
         if version is None:
             raise SessionNotFound(session_id)
-        return int(version)
+        return Head(int(version), int(av or version), None if cursor is None else int(cursor))
 
     @guarded
     def put(self, session: StoredSession) -> StoredSession:
         """Compare-and-swap on the version; returns a copy with version + 1."""
         blob = pack(session.meta, session.arrays)
+        version = self._swap(session.id, session.version, session.meta.get("cursor", ""), blob)
+        return replace(session, version=version, arrays_version=version)
+
+    @guarded
+    def advance(self, session_id: str, version: int, cursor: int) -> int:
+        """Compare-and-swap of the cursor alone; returns the new version."""
+        return self._swap(session_id, version, cursor)
+
+    def _swap(self, session_id: str, version: int, cursor: int | str, *blob: bytes) -> int:
         result = self._put(
-            keys=[SESSION_PREFIX + session.id, INDEX_KEY, SIGNALS_PREFIX + session.id],
-            args=[session.version, blob, self.ttl_seconds, session.id],
+            keys=[SESSION_PREFIX + session_id, INDEX_KEY, SIGNALS_PREFIX + session_id],
+            args=[version, self.ttl_seconds, session_id, cursor, *blob],
         )
         if result == -1:
-            raise SessionNotFound(session.id)
+            raise SessionNotFound(session_id)
         if result == -2:
-            raise VersionConflict(session.id)
-        return replace(session, version=int(result))
+            raise VersionConflict(session_id)
+        return int(result)
 
     @guarded
     def delete(self, session_id: str) -> bool:

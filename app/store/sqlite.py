@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import stat
 import threading
 import time
 import weakref
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from app.store.base import (
+    Head,
     SessionNotFound,
     SessionStore,
     StoredSession,
@@ -37,88 +37,16 @@ from app.store.base import (
     store_failed,
     unpack,
 )
-
-BUSY_TIMEOUT_S = 5.0
-
-# Primary result codes meaning "the file cannot be used now", not "the SQL is wrong".
-# SQLITE_BUSY comes only after the busy timeout ran out: contention that resolves
-# within it never surfaces as an error.
-_UNAVAILABLE = {
-    5: "the file stayed locked by another writer past the busy timeout",  # SQLITE_BUSY
-    6: "a table stayed locked",  # SQLITE_LOCKED
-    8: "the file is read-only",  # SQLITE_READONLY
-    10: "disk I/O error",  # SQLITE_IOERR
-    11: "the file is damaged",  # SQLITE_CORRUPT
-    13: "the disk is full",  # SQLITE_FULL
-    14: "the file or its directory is missing or cannot be opened",  # SQLITE_CANTOPEN
-    15: "file locking failed",  # SQLITE_PROTOCOL
-    26: "the file is not a database",  # SQLITE_NOTADB
-}
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    version INTEGER NOT NULL,
-    blob BLOB NOT NULL,
-    created REAL NOT NULL,
-    touched REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_touched ON sessions (touched);
-CREATE TABLE IF NOT EXISTS signals (
-    id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    PRIMARY KEY (id, name)
-);
-"""
-
-
-class _Holder:
-    """Weak-referenceable wrapper (sqlite3.Connection is not), with the identity of the
-    file the connection opened."""
-
-    __slots__ = ("db", "file", "__weakref__")
-
-    def __init__(self, db: sqlite3.Connection, file: tuple[int, int]) -> None:
-        self.db, self.file = db, file
-
-
-class _FileGone(Exception):
-    """The path no longer names the file a connection opened."""
-
-
-def _identity(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of the regular file at path; None if there is none."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino) if stat.S_ISREG(st.st_mode) else None
-
-
-def _reason(exc: sqlite3.Error) -> str | None:
-    """Why the file cannot be used, or None for an error that is not about availability."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is None:
-        return None
-    why = _UNAVAILABLE.get(code & 0xFF)
-    return None if why is None else f"{why} ({exc})"
-
-
-def _use_wal(db: sqlite3.Connection) -> None:
-    """Switch the file to WAL (it stays so). The switch needs an exclusive lock and
-    SQLite answers "database is locked" at once, without the busy timeout, when
-    another process (a second worker starting) holds one: retry for a while."""
-    if db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
-        return
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+from app.store.sqlite_file import (
+    BUSY_TIMEOUT_S,
+    SCHEMA,
+    FileGone,
+    Holder,
+    add_columns,
+    identity,
+    reason,
+    use_wal,
+)
 
 
 class SQLiteStore(SessionStore):
@@ -138,15 +66,17 @@ class SQLiteStore(SessionStore):
         # Holders live in their thread's threading.local, so a finished thread's
         # connection is closed when the thread goes; this set only lets close() reach
         # the live ones.
-        self._holders: weakref.WeakSet[_Holder] = weakref.WeakSet()
+        self._holders: weakref.WeakSet[Holder] = weakref.WeakSet()
         self._holders_lock = threading.Lock()
-        self._forked_away: list[_Holder] = []
+        self._forked_away: list[Holder] = []
         # Only here is the file created: reopened later, a missing file is an error, not
         # a new empty store (e.g. a data volume that is not mounted).
         with closing(sqlite3.connect(self.path)):
             pass
         with self._faults("open"):
-            self._conn().executescript(_SCHEMA)
+            db = self._conn()
+            db.executescript(SCHEMA)
+            add_columns(db)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(
@@ -157,7 +87,7 @@ class SQLiteStore(SessionStore):
             check_same_thread=False,  # only so close() may close other threads' connections
         )
         db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        _use_wal(db)
+        use_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         return db
@@ -171,17 +101,17 @@ class SQLiteStore(SessionStore):
             self._local = threading.local()
             self._holders = weakref.WeakSet()
             self._holders_lock = threading.Lock()
-        holder: _Holder | None = getattr(self._local, "holder", None)
-        if holder is not None and holder.file != _identity(self.path):
+        holder: Holder | None = getattr(self._local, "holder", None)
+        if holder is not None and holder.file != identity(self.path):
             self._drop()  # the file moved, went or was replaced: open the path anew
             holder = None
         if holder is None:
             db = self._connect()
-            file = _identity(self.path)
+            file = identity(self.path)
             if file is None:  # gone between the open and now
                 db.close()
-                raise _FileGone
-            holder = _Holder(db, file)
+                raise FileGone
+            holder = Holder(db, file)
             self._local.holder = holder
             with self._holders_lock:
                 self._holders.add(holder)
@@ -220,61 +150,85 @@ class SQLiteStore(SessionStore):
                     (excess,),
                 )
             db.execute(
-                "INSERT INTO sessions (id, version, blob, created, touched) VALUES (?, 1, ?, ?, ?)",
-                (session_id, blob, now, now),
+                "INSERT INTO sessions (id, version, blob, created, touched, cursor, "
+                "arrays_version) VALUES (?, 1, ?, ?, ?, ?, 1)",
+                (session_id, blob, now, now, meta.get("cursor")),
             )
-        return StoredSession(session_id, 1, meta, dict(arrays))
+        return StoredSession(session_id, 1, meta, dict(arrays), 1)
 
     @guarded
     def get(self, session_id: str) -> StoredSession:
         """The session, or SessionNotFound (expired ones are deleted on the way)."""
         db = self._conn()
         row = db.execute(
-            "SELECT version, blob, touched FROM sessions WHERE id = ?", (session_id,)
+            "SELECT version, blob, touched, cursor, arrays_version FROM sessions WHERE id = ?",
+            (session_id,),
         ).fetchone()
         if row is None:
             raise SessionNotFound(session_id)
-        version, blob, touched = row
+        version, blob, touched, cursor, arrays_version = row
         cutoff = self._cutoff(time.time())
         if touched < cutoff:
             # Conditional, in case another worker refreshed it meanwhile.
             db.execute("DELETE FROM sessions WHERE id = ? AND touched < ?", (session_id, cutoff))
             raise SessionNotFound(session_id)
         meta, arrays = unpack(blob)
-        return StoredSession(session_id, version, meta, arrays)
+        if cursor is not None:  # steps since the blob was written moved it on
+            meta["cursor"] = cursor
+        return StoredSession(session_id, version, meta, arrays, arrays_version or version)
 
     @guarded
-    def version(self, session_id: str) -> int:
-        """The stored version, or SessionNotFound (also when expired)."""
+    def head(self, session_id: str) -> Head:
+        """Version, arrays version and cursor, or SessionNotFound (also when expired)."""
         row = (
             self._conn()
-            .execute("SELECT version, touched FROM sessions WHERE id = ?", (session_id,))
+            .execute(
+                "SELECT version, touched, cursor, arrays_version FROM sessions WHERE id = ?",
+                (session_id,),
+            )
             .fetchone()
         )
         if row is None or row[1] < self._cutoff(time.time()):
             raise SessionNotFound(session_id)
-        return int(row[0])
+        version, _, cursor, arrays_version = row
+        return Head(int(version), int(arrays_version or version), cursor)
 
     @guarded
     def put(self, session: StoredSession) -> StoredSession:
         """Compare-and-swap on the version; returns a copy with version + 1."""
         blob = pack(session.meta, session.arrays)
+        version = session.version + 1
+        self._swap(
+            session.id,
+            session.version,
+            "blob = ?, cursor = ?, arrays_version = ?",
+            (blob, session.meta.get("cursor"), version),
+        )
+        return replace(session, version=version, arrays_version=version)
+
+    @guarded
+    def advance(self, session_id: str, version: int, cursor: int) -> int:
+        """Compare-and-swap of the cursor alone; returns the new version."""
+        self._swap(session_id, version, "cursor = ?", (cursor,))
+        return version + 1
+
+    def _swap(self, session_id: str, version: int, columns: str, values: tuple[Any, ...]) -> None:
+        """UPDATE `columns` (and version + 1, touched) if the version is still `version`."""
         now = time.time()
         cutoff = self._cutoff(now)
         with self._write() as db:
             cur = db.execute(
-                "UPDATE sessions SET version = version + 1, blob = ?, touched = ? "
+                f"UPDATE sessions SET version = version + 1, touched = ?, {columns} "
                 "WHERE id = ? AND version = ? AND touched >= ?",
-                (blob, now, session.id, session.version, cutoff),
+                (now, *values, session_id, version, cutoff),
             )
             if cur.rowcount == 0:
                 row = db.execute(
-                    "SELECT touched FROM sessions WHERE id = ?", (session.id,)
+                    "SELECT touched FROM sessions WHERE id = ?", (session_id,)
                 ).fetchone()
                 if row is None or row[0] < cutoff:
-                    raise SessionNotFound(session.id)
-                raise VersionConflict(session.id)
-        return replace(session, version=session.version + 1)
+                    raise SessionNotFound(session_id)
+                raise VersionConflict(session_id)
 
     @guarded
     def delete(self, session_id: str) -> bool:
@@ -327,12 +281,12 @@ class SQLiteStore(SessionStore):
         reopens the file) and raise StoreUnavailable. Other errors pass unchanged."""
         try:
             yield
-        except _FileGone as exc:
+        except FileGone as exc:
             self._drop()
             gone = f"{self.path.name} is gone or was replaced"
             raise store_failed(self.backend, operation, exc, gone) from None
         except sqlite3.Error as exc:
-            why = _reason(exc)
+            why = reason(exc)
             if why is None:
                 raise
             self._drop()
@@ -342,7 +296,7 @@ class SQLiteStore(SessionStore):
 
     def _drop(self) -> None:
         """Close and forget this thread's connection."""
-        holder: _Holder | None = getattr(self._local, "holder", None)
+        holder: Holder | None = getattr(self._local, "holder", None)
         self._local.holder = None
         if holder is not None:
             with self._holders_lock:

@@ -85,18 +85,23 @@ def assert_store_unavailable(r: Any, backend: str) -> None:
     assert "Traceback" not in r.text
 
 
-def fail_next_put(client: TestClient, outage: Callable[[], object]) -> None:
-    """The next store write starts an outage first, so it fails between the step's read
-    and its write (the step itself has run in memory by then)."""
+def fail_next_write(client: TestClient, outage: Callable[[], object]) -> None:
+    """The next store write (a put, or a step's advance) starts an outage first, so it
+    fails between the step's read and its write (the step itself has run in memory)."""
     store = client.app.state.sessions.store  # type: ignore[attr-defined]
-    real_put = store.put
+    real = {name: getattr(store, name) for name in ("put", "advance")}
 
-    def put(session: Any) -> Any:
-        store.put = real_put
-        outage()
-        return real_put(session)
+    def failing(name: str) -> Callable[..., Any]:
+        def write(*args: Any) -> Any:
+            for other, method in real.items():
+                setattr(store, other, method)
+            outage()
+            return real[name](*args)
 
-    store.put = put
+        return write
+
+    for name in real:
+        setattr(store, name, failing(name))
 
 
 def test_redis_down_gives_503_and_not_ready_then_the_same_session_steps_again(
@@ -111,7 +116,7 @@ def test_redis_down_gives_503_and_not_ready_then_the_same_session_steps_again(
             assert step(client, twin).status_code == 200
         before = client.get(f"/api/sessions/{sid}").json()
 
-        fail_next_put(client, redis_server.kill)  # dies mid-step: after the run, at the write
+        fail_next_write(client, redis_server.kill)  # dies mid-step: after the run, at the write
         assert_store_unavailable(step(client, sid), "redis")
         assert_store_unavailable(step(client, sid), "redis")
         assert_store_unavailable(client.get(f"/api/sessions/{sid}"), "redis")
@@ -143,7 +148,7 @@ def test_sqlite_directory_gone_gives_503_and_not_ready_then_it_recovers(tmp_path
 
         # Moving the directory away is what a lost mount looks like; chmod would not do
         # (root ignores it) and open connections would keep using the moved file.
-        fail_next_put(client, lambda: data.rename(away))
+        fail_next_write(client, lambda: data.rename(away))
         assert_store_unavailable(step(client, sid), "sqlite")
         assert_store_unavailable(step(client, sid), "sqlite")
         assert_store_unavailable(client.post("/api/sessions", json=PRESET), "sqlite")
@@ -189,4 +194,4 @@ def test_store_error_hook_is_told_of_each_failure(tmp_path: Path) -> None:
             assert step(client, sid).status_code == 503
     finally:
         remove()
-    assert [s[:2] for s in seen] == [("sqlite", "version")]  # the step's first store call
+    assert [s[:2] for s in seen] == [("sqlite", "head")]  # the step's first store call

@@ -86,8 +86,9 @@ def test_sqlite_missing_file_is_not_recreated_empty(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "operation",
-    ["create", "get", "version", "put", "delete", "count", "signal", "take_signal", "ping"],
-)
+    ["create", "get", "head", "put", "advance", "delete", "count", "signal", "take_signal",
+     "ping"],
+)  # fmt: skip
 def test_redis_that_refuses_connections_is_unavailable_for_every_operation(
     operation: str,
 ) -> None:
@@ -95,6 +96,7 @@ def test_redis_that_refuses_connections_is_unavailable_for_every_operation(
     calls = {
         "create": lambda: store.create({}, ARRAYS),
         "put": lambda: store.put(StoredSession("x", 1, {}, {})),
+        "advance": lambda: store.advance("x", 1, 2),
         "ping": store.ping,
         "count": store.count,
         "signal": lambda: store.signal("x", "cancel"),
