@@ -19,13 +19,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.limits import LimitExceeded
 from app.schemas import ErrorOut
 from app.sessions.explain import NotExplainable
-from app.sessions.training import TrainingBusy
 from app.store import SessionNotFound, StoreUnavailable, VersionConflict
+from app.training.queue import QueueFull
 
 log = logging.getLogger(__name__)
 
 # How long a client should wait before retrying a request the store could not serve.
 STORE_RETRY_AFTER_S = 2
+# ... and a training refused because the worker's training queue is full.
+QUEUE_RETRY_AFTER_S = 30
 
 # The type of a route's `responses=` (FastAPI's own annotation).
 Responses = dict[int | str, dict[str, Any]]
@@ -70,9 +72,10 @@ def install(app: FastAPI) -> None:
     def _not_explainable(_: Request, exc: NotExplainable) -> JSONResponse:
         return _detail(422, str(exc))
 
-    @app.exception_handler(TrainingBusy)
-    def _busy(_: Request, exc: TrainingBusy) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "5"})
+    @app.exception_handler(QueueFull)
+    def _queue_full(_: Request, exc: QueueFull) -> JSONResponse:
+        headers = {"Retry-After": str(QUEUE_RETRY_AFTER_S)}
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers=headers)
 
     @app.exception_handler(LookupError)
     def _lookup(_: Request, exc: LookupError) -> JSONResponse:

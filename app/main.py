@@ -16,6 +16,7 @@ from app.sessions import SessionService
 from app.settings import Settings, get_settings
 from app.store import open_store
 from app.templating import STATIC_DIR
+from app.training.queue import TrainingQueue
 from engine.runtime import tune_allocator
 
 TAGS = [
@@ -38,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.training.start()  # the training processes start in the background
         yield
+        app.state.training.close()
         app.state.sessions.store.close()
 
     app = FastAPI(
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.store_url(), settings.session_ttl_seconds, settings.max_sessions)
     app.state.sessions = SessionService(store, settings)
+    app.state.training = TrainingQueue(app.state.sessions, settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:  # built once, with this app's limits and links

@@ -52,17 +52,30 @@ REQUEST_SECONDS = Histogram(
 STEPS = Counter("glassbox_steps", "Steps run, by phase", ["phase"])
 SESSIONS_CREATED = Counter("glassbox_sessions_created", "Sessions created")
 # livesum: the sum over worker processes that are running (a stopped worker's
-# trainings stopped with it).
+# trainings and training processes stopped with it).
 TRAININGS_RUNNING = Gauge(
     "glassbox_trainings_running", "Trainings running now", multiprocess_mode="livesum"
 )
-TRAINING_SLOTS = Gauge(
-    "glassbox_training_slots",
-    "Trainings that may run at once (train_workers per worker process, summed)",
+TRAINING_QUEUE = Gauge(
+    "glassbox_training_queue_length",
+    "Trainings waiting for a training process (each worker's queue, summed)",
     multiprocess_mode="livesum",
 )
-TRAININGS_REFUSED = Counter(
-    "glassbox_trainings_refused", "Trainings refused (429) because every slot was busy"
+# Seconds from a training's request to its start: none for most, minutes in a crowd.
+WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+TRAINING_WAIT = Histogram(
+    "glassbox_training_queue_wait_seconds",
+    "Time a training waited in its worker's queue before it started",
+    buckets=WAIT_BUCKETS,
+)
+TRAINING_PROCESSES = Gauge(
+    "glassbox_training_processes",
+    "Training processes running (GLASSBOX_TRAIN_WORKERS per worker process, summed)",
+    multiprocess_mode="livesum",
+)
+TRAINING_PROCESS_DEATHS = Counter(
+    "glassbox_training_process_deaths",
+    "Training processes that died (killed, out of memory) and were replaced",
 )
 STORE_ERRORS = Counter(
     "glassbox_store_errors",

@@ -38,7 +38,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Request ids and metrics on every request (outermost of the app's own
     middleware, so a 413 is timed too), GET /metrics, and the log format."""
     configure_logging(settings.log_format)
-    metrics.TRAINING_SLOTS.set(settings.train_workers)
     app.add_middleware(RequestObserver)
 
     @app.get("/metrics", include_in_schema=False)

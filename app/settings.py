@@ -59,7 +59,22 @@ class Settings(BaseSettings):
     )
     session_ttl_seconds: int = Field(6 * 3600, ge=1, description="idle sessions expire")
     max_sessions: int = Field(10_000, ge=1, description="oldest sessions are evicted beyond")
-    train_workers: int = Field(2, ge=1, description="trainings that may run at once")
+    train_workers: int = Field(
+        1,
+        ge=1,
+        description="training processes per worker: trainings that run at once in a worker "
+        "(the others wait in its queue)",
+    )
+    train_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="how much lower the training processes' CPU priority is (os.nice): "
+        "steps get a core first",
+    )
+    train_queue_max: int = Field(
+        1000, ge=1, description="trainings that may wait in a worker's queue; one more gets a 429"
+    )
     live_sessions: int = Field(
         320,
         ge=1,

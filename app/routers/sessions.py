@@ -1,9 +1,11 @@
 """Sessions: create, read, step, inspect tensors and explanations, change input, train."""
 
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from app.deps import EncodingQuery, ServiceDep
@@ -32,7 +34,7 @@ from app.selection import (
     series_payload,
 )
 from app.sessions.explain import INDEX_PATTERN
-from app.sessions.training import CANCEL, start_training
+from app.sessions.training import CANCEL, prepare_training, start_training
 from app.views import loss_value, session_payload
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -241,22 +243,29 @@ def set_target(
 
 @router.post(
     "/{sid}/train",
-    responses={**BODY, 429: {"model": ErrorOut},
+    responses={**BODY, 429: {"model": ErrorOut, "description": "This worker's training queue "
+                             "is full (train_queue_max); Retry-After says when to try again"},
                200: {"content": {"text/event-stream": {}}, "description": "progress events"}},
 )  # fmt: skip
-def train(service: ServiceDep, sid: SessionId, req: TrainRequest) -> StreamingResponse:
+async def train(
+    request: Request, service: ServiceDep, sid: SessionId, req: TrainRequest
+) -> StreamingResponse:
     """Train for N epochs or iterations; progress streams as Server-Sent Events
-    (start, progress..., then done | cancelled | diverged); the weights stay."""
-    events = start_training(service, sid, req)
+    (queued... while it waits its turn, then start, progress..., then done | cancelled
+    | diverged | error); the weights stay."""
+    job = await run_in_threadpool(prepare_training, service, sid, req)
+    events = start_training(request.app.state.training, job)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=headers)
 
 
 @router.delete("/{sid}/train", status_code=202, responses=ERRORS)
-def cancel_training(service: ServiceDep, sid: SessionId) -> dict[str, Any]:
-    """Ask a running training of this session to stop (it keeps what it learned)."""
+def cancel_training(request: Request, service: ServiceDep, sid: SessionId) -> dict[str, Any]:
+    """Cancel this session's training: a waiting one ends at once, a running one after
+    its current batch (it keeps what it learned)."""
     service.store.get(sid)
-    service.store.signal(sid, CANCEL)
+    service.store.signal(sid, CANCEL)  # for a training in another worker
+    request.app.state.training.cancel(sid)  # one in this worker stops now
     return {"detail": "cancel requested"}
 
 
@@ -265,6 +274,7 @@ def _wanted(tensors: bool, keep: Callable[[str], bool] | None) -> Callable[[str]
     return keep if tensors else (lambda _: False)
 
 
-def _sse(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:
-    for ev in events:
-        yield b"event: " + ev["event"].encode() + b"\ndata: " + dumps(ev) + b"\n\n"
+async def _sse(events: AsyncGenerator[dict[str, Any], None]) -> AsyncIterator[bytes]:
+    async with contextlib.aclosing(events):
+        async for ev in events:
+            yield b"event: " + ev["event"].encode() + b"\ndata: " + dumps(ev) + b"\n\n"

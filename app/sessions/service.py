@@ -69,7 +69,6 @@ class SessionService:
         # has fetched a lock keeps it alive, so a second request gets the same one.
         self._locks: weakref.WeakValueDictionary[str, _SessionLock] = weakref.WeakValueDictionary()
         self._guard = threading.Lock()
-        self.train_slots = threading.BoundedSemaphore(settings.train_workers)
 
     # --- loading and saving ----------------------------------------------------
     def _lock(self, sid: str) -> _SessionLock:

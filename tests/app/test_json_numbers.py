@@ -12,11 +12,13 @@ import pytest
 
 from app import views
 from app.encoding import explanation_payload, json_number, tensor_payload
-from app.sessions import bp, training
+from app.sessions import bp
+from app.training.runner import public
 from engine.functional.explain_terms import given
 from engine.layers import Dense
 from engine.network import Sequential
 from engine.trace import TensorRecord
+from engine.training import progress_event
 
 CASES = [(math.nan, "NaN"), (math.inf, "Infinity"), (-math.inf, "-Infinity")]
 
@@ -36,8 +38,8 @@ def test_a_non_finite_number_goes_out_as_the_same_string_from_every_payload(v, t
     assert views.loss_value(v) == text
     # training progress (POST .../train, SSE)
     net = Sequential([Dense(2, 1)], (2,), loss="mse", seed=0)
-    progress = training._progress(1, 0, v, net, np.zeros((1, 2)), np.zeros((1, 1)), 0.0)
-    assert progress["loss"] == text
+    event = progress_event(1, 0, v, net, np.zeros((1, 2)), np.zeros((1, 1)), 0.0)
+    assert public(event)["loss"] == text
     # a BP session's metrics (GET /api/bp/sessions/{id}/metrics and the boundary)
     monkeypatch.setattr(bp, "evaluate", lambda net, x, y: (v, 0.5))
     split = SimpleNamespace(x_train=None, y_train=None, x_test=None, y_test=None)

@@ -60,8 +60,9 @@ def test_metrics_answers_prometheus_text_and_is_not_in_the_api_schema(client):
     assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
     names = {f.name for f in text_string_to_metric_families(r.text)}
     assert {"glassbox_http_request_duration_seconds", "glassbox_steps",
-            "glassbox_trainings_running", "glassbox_trainings_refused",
-            "glassbox_sessions_live"} <= names  # fmt: skip
+            "glassbox_trainings_running", "glassbox_training_queue_length",
+            "glassbox_training_queue_wait_seconds", "glassbox_training_processes",
+            "glassbox_training_process_deaths", "glassbox_sessions_live"} <= names  # fmt: skip
     assert "/metrics" not in client.get("/openapi.json").json()["paths"]
 
 
@@ -97,36 +98,16 @@ def test_session_created_counts_and_live_sessions_come_from_the_store(client):
     assert _value(after, "glassbox_sessions_live") == client.app.state.sessions.store.count() == 2
 
 
-def test_a_training_refused_with_429_is_counted(client):
+def test_a_training_is_counted_in_the_queue_wait_and_runs_in_a_training_process(client):
     sid = client.post("/api/sessions", json={"preset": "digits-cnn"}).json()["id"]
-    slots = client.app.state.sessions.train_slots
-    taken = 0
-    while slots.acquire(blocking=False):  # every slot busy, as if trainings ran
-        taken += 1
-    try:
-        before = _value(_scrape(client), "glassbox_trainings_refused_total")
-        r = client.post(f"/api/sessions/{sid}/train", json={"epochs": 1})
-        assert r.status_code == 429, r.text
-        after = _value(_scrape(client), "glassbox_trainings_refused_total")
-        assert after - before == 1
-    finally:
-        for _ in range(taken):
-            slots.release()
-
-
-def test_a_running_training_is_in_the_running_gauge_until_it_ends(client):
-    from app.schemas import TrainRequest
-    from app.sessions.training import start_training
-
-    service = client.app.state.sessions
-    sid = client.post("/api/sessions", json={"preset": "digits-cnn"}).json()["id"]
-    before = _value(_scrape(client), "glassbox_trainings_running")
-    events = start_training(service, sid, TrainRequest(iterations=1, batch_size=4))
-    assert next(events)["event"] == "start"
-    assert _value(_scrape(client), "glassbox_trainings_running") == before + 1
-    for _ in events:  # runs to its end, which frees the slot
-        pass
-    assert _value(_scrape(client), "glassbox_trainings_running") == before
+    before = _value(_scrape(client), "glassbox_training_queue_wait_seconds_count")
+    r = client.post(f"/api/sessions/{sid}/train", json={"iterations": 1, "batch_size": 4})
+    assert r.status_code == 200 and "event: done" in r.text
+    after = _scrape(client)
+    assert _value(after, "glassbox_training_queue_wait_seconds_count") == before + 1
+    assert _value(after, "glassbox_trainings_running") == 0  # it ended
+    assert _value(after, "glassbox_training_queue_length") == 0
+    assert _value(after, "glassbox_training_processes") >= 1
 
 
 def test_a_store_outage_is_counted_by_store_and_operation(settings):
