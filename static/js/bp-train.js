@@ -8,22 +8,19 @@ import { el } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
 import { BATCH, rules } from "./rules.js";
-import { postEvents } from "./sse.js";
+import { streamTraining } from "./train-stream.js";
 
 const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
 /** A loss for the status line: the number, or "NaN" / "Infinity" as the API sent it. */
 const lossText = (v) => (typeof v === "string" ? v : format(v));
 
-/** One epoch of training over SSE; returns the last event's data. */
-async function trainEpoch(id) {
-  let last = null;
-  await postEvents(
-    `/api/sessions/${id}/train`,
-    { epochs: 1, batch_size: BATCH },
-    (_name, data) => (last = data),
-  );
-  if (last.event === "error") throw new Error(last.detail);
-  return last;
+/** One epoch of training over SSE (`show` and `signal` as streamTraining's); returns
+ * {last, started}: the final event's data and whether the epoch started. */
+async function trainEpoch(id, show, signal) {
+  const body = { epochs: 1, batch_size: BATCH };
+  const res = await streamTraining(id, body, { show, signal });
+  if (res.last.event === "error") throw new Error(res.last.detail);
+  return res;
 }
 
 /** The training section, appended to `root`. reset(session) starts a new history;
@@ -103,8 +100,16 @@ export function trainPanel(root, store) {
 
   let session = null;
   let history = [];
-  let stopping = false;
-  stopBtn.addEventListener("click", () => (stopping = true));
+  let stopping = null; // the running training's AbortController: Stop aborts it
+  stopBtn.addEventListener("click", () => stopping?.abort());
+  // While an epoch waits (in the server's queue, or to try again) the status line says
+  // so, and goes back to the last epoch's numbers when it starts.
+  let metricsText = "";
+  const show = (text, kind) => {
+    trainStatus.textContent = text || metricsText;
+    if (kind) trainStatus.dataset.waiting = kind;
+    else delete trainStatus.dataset.waiting;
+  };
 
   function reset(s) {
     session = s;
@@ -149,7 +154,7 @@ export function trainPanel(root, store) {
     if (twoD) drawBoundary(boundaryCanvas, m);
     history.push({ epoch, ...m });
     drawCurves();
-    trainStatus.textContent = t("bp.metrics", {
+    metricsText = trainStatus.textContent = t("bp.metrics", {
       epoch,
       trainLoss: lossText(m.train_loss),
       testLoss: lossText(m.test_loss),
@@ -168,13 +173,15 @@ export function trainPanel(root, store) {
     trainBtn.disabled = true;
     lock(true);
     stopBtn.disabled = false;
-    stopping = false;
+    stopping = new AbortController();
+    const { signal } = stopping;
     root.dataset.training = "1";
     root.dataset.trainRenderLog = "";
     try {
       const start = history.length ? history[history.length - 1].epoch : 0;
-      for (let e = 1; e <= epochs && !stopping; e++) {
-        const last = await trainEpoch(session.id);
+      for (let e = 1; e <= epochs && !signal.aborted; e++) {
+        const { last, started } = await trainEpoch(session.id, show, signal);
+        if (!started) break; // stopped while it waited: nothing trained
         await evaluate(start + e);
         if (last.event === "diverged") {
           trainStatus.textContent += `  ${t("bp.divergedTrain")}`;
@@ -186,6 +193,7 @@ export function trainPanel(root, store) {
       trainBtn.disabled = false;
       lock(false);
       stopBtn.disabled = true;
+      stopping = null;
       delete root.dataset.training;
       root.dataset.trained = String(Number(root.dataset.trained || 0) + 1);
     }

@@ -6,17 +6,16 @@
 // engine with more seeds. The experiment (lengths, seeds, recipe) and the reference
 // come from the server (engine.memory_sweep, injected with the page's rules as
 // rules.rnn.sweep; the memory presets' meta.sweep says the same).
-import { ApiError, sessions } from "./api.js";
+import { sessions } from "./api.js";
 import { format } from "./colors.js";
 import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
 import { LINES } from "./rnn-shared.js";
 import { SweepChart } from "./rnn-sweep-chart.js";
 import { rules } from "./rules.js";
-import { postEvents } from "./sse.js";
+import { streamTraining } from "./train-stream.js";
 
 const MODELS = LINES.slice(0, 2);
-const BUSY_RETRIES = 20; // a 429 (every training slot taken) waits for one to free
 
 /** Mean, lowest and highest of a length's accuracies so far (null before any). */
 function spread(accs) {
@@ -34,17 +33,19 @@ const cellText = (s) => `${format(s.mean)} (${range(s)})`;
 
 /** Train one run: a fresh memory-<cell> session at length T from `seed`, trained with the
  * experiment's request `sweep.requests` times (each within the server's epoch limit);
- * onEvent(name, data, k) sees request k's training events. */
-async function trainRun(sweep, cell, T, seed, onEvent) {
+ * onEvent(name, data, k) sees request k's training events (a "queued" one while it
+ * waits in the server's queue), and show(text, kind) a retry's wait (streamTraining's). */
+async function trainRun(sweep, cell, T, seed, onEvent, show) {
   const overrides = { ...sweep.session_overrides, seq_len: T };
   const made = await sessions.create({ preset: `memory-${cell}`, seed, overrides });
   try {
     let diverged = false; // a diverged run has ended: no further request for it
     for (let k = 0; k < sweep.requests && !diverged; k++) {
-      await postEvents(`/api/sessions/${made.id}/train`, sweep.train, (name, ev) => {
+      const onOne = (name, ev) => {
         diverged ||= name === "diverged";
         onEvent(name, ev, k);
-      });
+      };
+      await streamTraining(made.id, sweep.train, { onEvent: onOne, show });
     }
   } finally {
     sessions.remove(made.id).catch(() => {});
@@ -172,37 +173,40 @@ function build(root, box, sweep) {
     box.dataset.chance = String(sweep.chance);
   };
 
-  /** One run, retried while every training slot is taken; its accuracy joins its length's. */
+  /** One run; while it waits, its cell says so (its place in the server's queue, or
+   * that it will try again); its accuracy joins its length's. */
   async function run(cell, T, seed, finished) {
     const td = cells[`${cell}${T}`];
-    for (let attempt = 0; ; attempt++) {
-      try {
-        let iterations = 1;
-        const last = sweep.requests - 1;
-        await trainRun(sweep, cell, T, seed, (name, ev, k) => {
-          if (name === "start") iterations = ev.iterations;
-          if (name === "progress" && !points[cell][T]) {
-            const percent = Math.round((100 * (k + ev.iteration / iterations)) / sweep.requests);
-            td.textContent = t("rnn.sweepRunning", { percent });
-          }
-          if (name === "error") throw new Error(ev.detail);
-          if ((name === "done" && k === last) || name === "diverged") {
-            points[cell][T] ||= [];
-            points[cell][T].push(ev.test_accuracy);
-            const s = spread(points[cell][T]);
-            td.textContent = `${cellText(s)} · ${s.n}/${sweep.live_runs}`;
-            td.dataset.accuracies = JSON.stringify(points[cell][T]);
-            finished();
-            redraw();
-          }
-        });
-        return;
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 429) || attempt >= BUSY_RETRIES) throw err;
-        if (!points[cell][T]) td.textContent = t("rnn.sweepWaiting");
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
+    const waiting = (text) => {
+      if (!points[cell][T]) td.textContent = text;
+    };
+    let iterations = 1;
+    const last = sweep.requests - 1;
+    await trainRun(
+      sweep,
+      cell,
+      T,
+      seed,
+      (name, ev, k) => {
+        if (name === "queued") waiting(t("train.queuedShort", { position: ev.position }));
+        if (name === "start") iterations = ev.iterations;
+        if (name === "progress" && !points[cell][T]) {
+          const percent = Math.round((100 * (k + ev.iteration / iterations)) / sweep.requests);
+          td.textContent = t("rnn.sweepRunning", { percent });
+        }
+        if (name === "error") throw new Error(ev.detail);
+        if ((name === "done" && k === last) || name === "diverged") {
+          points[cell][T] ||= [];
+          points[cell][T].push(ev.test_accuracy);
+          const s = spread(points[cell][T]);
+          td.textContent = `${cellText(s)} · ${s.n}/${sweep.live_runs}`;
+          td.dataset.accuracies = JSON.stringify(points[cell][T]);
+          finished();
+          redraw();
+        }
+      },
+      (_text, kind) => kind === "retry" && waiting(t("rnn.sweepWaiting")),
+    );
   }
 
   async function sweepAll() {
@@ -227,10 +231,9 @@ function build(root, box, sweep) {
     };
     try {
       // One seed at every length first, so the whole curve shows early and the bands
-      // fill in. One run at a time: two trainings in one server process share its
-      // Python interpreter lock and take longer side by side than one after the
-      // other (measured: 61 s against 41 s for the whole sweep), and the other
-      // training slot stays free for someone else.
+      // fill in. One run at a time: the server's training processes are shared by
+      // the whole class (a fair queue, one training per session), so runs sent side
+      // by side would only wait in line and hold places other students need.
       for (const seed of seeds) {
         for (const T of ts) {
           for (const m of MODELS) await run(m.key, T, seed, finished);

@@ -14,8 +14,18 @@ function parseBlock(block) {
   return { name: name || data?.event || "message", data };
 }
 
+/** A Retry-After header's wait in seconds (delta-seconds or an HTTP date), or null. */
+function retryAfter(header) {
+  if (!header) return null;
+  const seconds = /^\d+$/.test(header.trim())
+    ? Number(header)
+    : (Date.parse(header) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, seconds) : null;
+}
+
 /** POST `body` as JSON to `path` and call onEvent(name, data) for each event as it
- * arrives; throws ApiError on a non-2xx status. */
+ * arrives; throws ApiError on a non-2xx status (with retryAfter: its Retry-After
+ * in seconds, or null). */
 export async function postEvents(path, body, onEvent) {
   const res = await fetch(path, {
     method: "POST",
@@ -27,7 +37,9 @@ export async function postEvents(path, body, onEvent) {
       .json()
       .then((j) => j.detail)
       .catch(() => res.statusText);
-    throw new ApiError(res.status, detail);
+    const err = new ApiError(res.status, detail);
+    err.retryAfter = retryAfter(res.headers.get("Retry-After"));
+    throw err;
   }
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
