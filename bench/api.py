@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -91,9 +90,10 @@ def serve(
     app: str = "app.main:app",
     args: tuple[str, ...] = ("--log-level", "warning", "--no-access-log"),
 ) -> Iterator[Server]:
-    """The app as scripts/serve runs it (one BLAS thread per worker, an empty metrics
-    directory) on a free loopback port with a throwaway data dir, ready to serve;
-    `env` adds to the server's environment, `args` to uvicorn's."""
+    """The app started by scripts/serve itself (so with its BLAS threads, metrics
+    directory and keep-alive) on a free loopback port with a throwaway data dir, ready
+    to serve; `app` is the ASGI app it serves (GLASSBOX_ASGI_APP), `env` adds to the
+    server's environment, `args` to uvicorn's."""
     import httpx
 
     with tempfile.TemporaryDirectory(prefix="glassbox-bench-") as tmp:
@@ -105,8 +105,9 @@ def serve(
         metrics.mkdir(parents=True)
         full.update(PROMETHEUS_MULTIPROC_DIR=str(metrics), **(env or {}))
         port = free_port()
-        cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), *args]  # fmt: skip
+        full.update(GLASSBOX_HOST="127.0.0.1", GLASSBOX_PORT=str(port),
+                    GLASSBOX_WORKERS=str(workers), GLASSBOX_ASGI_APP=app)  # fmt: skip
+        cmd = ["bash", str(ROOT / "scripts" / "serve"), *args]
         log = Path(tmp) / "server.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=out, stderr=out)

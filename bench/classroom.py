@@ -7,7 +7,8 @@ Starts the app as `scripts/run` does by default (`uvicorn app.main:app --workers
 one BLAS thread per worker, the SQLite store in a temporary data dir) on a free
 loopback port (bench.api.serve, as scripts/serve runs it), or uses the server at
 `--url`. scripts/run itself is not called: it runs scripts/setup first, which may
-reinstall the venv.
+reinstall the venv. `python -m bench.replicas` runs the same class against N
+replicas sharing Redis behind nginx.
 
 Each student arrives at a random moment of the first `--arrive` seconds and does
 what static/js/views/cnn.js does: POST /api/sessions {"preset": "digits-cnn"}, the
@@ -19,7 +20,8 @@ BP (static/js/bp-train.js): POST /api/bp/sessions, then `--epochs` requests of
 {"epochs": 1} each followed by GET .../boundary; RNN (rnn-train.js): a memory-rnn
 or memory-lstm session with {"reinit": true, "clip": 1}, one request of
 {"epochs": 3} (Adam 0.003), then DELETE. Every SSE stream is read to its end. A
-refused training (429) is pressed again 1.5-2.5 s later, as a student would.
+training refused (429: the worker's training queue is full, GLASSBOX_TRAIN_QUEUE_MAX) is
+pressed again 1.5-2.5 s later, as a student would.
 
 Prints p50/p99/max (client side, ms) of a frame's step, of the start, of session
 creation and of the time to a training's first event; errors by status; the
@@ -36,13 +38,14 @@ import os
 import random
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.api import Server, serve
+from bench.api import serve
 
 STEP_Q = {"encoding": "b64"}  # what static/js/api.js stepQuery sends for a frame
 GRACE_S = 30.0  # how long streams may run on after --seconds
@@ -277,7 +280,9 @@ def show(res: dict[str, Any], by_cursor: bool) -> None:
     print(f"machine: {m['cpus']} CPUs, load average {load} before, {after} after")
     cpu = res["server_cpu_s"]
     busy = f", server CPU {cpu:.1f} s = {cpu / res['wall_s']:.0%} of a core" if cpu == cpu else ""
-    print(f"requests: {res['requests']} in {res['wall_s']:.1f} s{busy}")
+    client = res.get("client_cpu_s", float("nan")) / res["wall_s"]
+    print(f"requests: {res['requests']} in {res['wall_s']:.1f} s{busy}; this client used "
+          f"{client:.0%} of a core (it shares the machine)")  # fmt: skip
     print(f"{'latency (ms)':20} {'n':>6} {'p50':>8} {'p99':>8} {'max':>8}")
     for kind, r in res["latency_ms"].items():
         print(f"{kind:20} {r['n']:6d} {r['p50']:8.1f} {r['p99']:8.1f} {r['max']:8.1f}")
@@ -289,7 +294,8 @@ def show(res: dict[str, Any], by_cursor: bool) -> None:
             print(f"{k:>6} {r['n']:6d} {r['p50']:8.1f} {r['p99']:8.1f}")
 
 
-def main(argv: list[str] | None = None) -> None:
+def parser() -> argparse.ArgumentParser:
+    """The benchmark's options (bench.replicas adds its own to them)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--students", type=int, default=200)
     p.add_argument("--trainings", type=int, default=12)
@@ -304,23 +310,29 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--app", default="app.main:app", help="the ASGI app uvicorn serves")
     p.add_argument("--by-cursor", action="store_true", help="step latency by step index")
     p.add_argument("--json", type=Path, help="also write the results here")
-    args = p.parse_args(argv)
+    return p
+
+
+def measure(args: argparse.Namespace, url: str, cpu: Callable[[], float] | None,
+            load: tuple[float, ...]) -> dict[str, Any]:  # fmt: skip
+    """Runs the class against `url`; `cpu` says the server side's CPU seconds so far."""
+    cpu0 = cpu() if cpu else float("nan")
+    t0, mine = time.monotonic(), time.process_time()
+    st = asyncio.run(drive(url, args))
+    wall = time.monotonic() - t0
+    used = (cpu() - cpu0) if cpu else float("nan")
+    return {**report(st, args, url, wall, load, used), "client_cpu_s": time.process_time() - mine}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     extra = dict(kv.split("=", 1) for kv in args.env)
     load = os.getloadavg()
-
-    def run(url: str, server: Server | None) -> dict[str, Any]:
-        cpu0 = server.cpu_seconds() if server else float("nan")
-        t0 = time.monotonic()
-        st = asyncio.run(drive(url, args))
-        wall = time.monotonic() - t0
-        cpu = (server.cpu_seconds() - cpu0) if server else float("nan")
-        return report(st, args, url, wall, load, cpu)
-
     if args.url:
-        res = run(args.url.rstrip("/"), None)
+        res = measure(args, args.url.rstrip("/"), None, load)
     else:
         with serve(args.workers, env=extra, app=args.app, args=()) as server:  # as scripts/serve
-            res = run(server.url, server)
+            res = measure(args, server.url, server.cpu_seconds, load)
     show(res, args.by_cursor)
     if args.json:
         args.json.write_text(json.dumps(res, indent=1))
