@@ -13,6 +13,7 @@ from app.limits import document_limits
 from app.openapi_links import link_sessions
 from app.routers import bp, docs, edits, health, lab, pages, presets, rules, sessions
 from app.sessions import SessionService
+from app.sessions.preset_source import warm_up
 from app.settings import Settings, get_settings
 from app.store import open_store
 from app.templating import STATIC_DIR
@@ -39,7 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.training.start()  # the training processes start in the background
+        if settings.warm_up:
+            warm_up(settings.limits)  # before this worker takes its first request
+        app.state.training.start()  # its runners; each starts a process at its first training
         yield
         app.state.training.close()
         app.state.sessions.store.close()

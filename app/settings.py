@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     train_queue_max: int = Field(
         1000, ge=1, description="trainings that may wait in a worker's queue; one more gets a 429"
     )
+    warm_up: bool = Field(
+        True,
+        description="a worker builds every preset once when it starts (about 0.1 s), so the "
+        "first sessions of a class do not wait for datasets and weights to load",
+    )
     live_sessions: int = Field(
         320,
         ge=1,

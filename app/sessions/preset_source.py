@@ -14,7 +14,7 @@ from app.settings import Limits
 from engine.models import model_from_spec
 from engine.network import Sequential
 from engine.optim import make_optimizer
-from engine.presets import build_preset, list_presets, preset_options
+from engine.presets import DEFAULT_SEED, build_preset, list_presets, preset_options
 
 # The presets whose length overrides.seq_len sets; those a typed number sequence fits.
 SEQ_LEN_PRESETS = tuple(p.name for p in list_presets() if "seq_len" in preset_options(p.name))
@@ -46,6 +46,15 @@ def sequence_sets_length(req: SessionCreate, limits: Limits) -> SessionCreate:
     if overrides.seq_len is None:
         overrides = overrides.model_copy(update={"seq_len": count - 1})
     return req.model_copy(update={"overrides": overrides})
+
+
+def warm_up(limits: Limits) -> None:
+    """Build every preset's lesson once (its dataset and trained weights are then held
+    by the engine's caches): about 0.1 s when a worker starts. Otherwise the first
+    digits-cnn or shapes-cnn session of each worker pays 40-50 ms for it, in the
+    minute a class arrives, and every request queued behind it waits too."""
+    for preset in list_presets():
+        build_lesson(preset.name, DEFAULT_SEED, None, limits)
 
 
 def build_lesson(name: str, seed: int, overrides: Overrides | None, limits: Limits) -> Any:

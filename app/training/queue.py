@@ -93,7 +93,7 @@ class TrainingQueue:
         self._places_at = (-1, 0.0)  # (version, time) they were worked out
 
     def start(self) -> None:
-        """Start the runners, each starting its process (in the background)."""
+        """Start the runners (threads; each starts its process at its first training)."""
         with self.changed:
             if self.started or self.closed:
                 return

@@ -48,7 +48,9 @@ class Runner:
                                        daemon=True)  # fmt: skip
 
     def _run(self) -> None:
-        self.ensure_process()  # at start-up, so the first training need not wait for it
+        # The process starts with the first training (about 0.2 s, once), not with
+        # the worker: most app instances (a test's, a worker no student trains on)
+        # never train, and each process costs a core's 0.2 s and 40 MB.
         while (ticket := self.queue.next_ticket(self)) is not None:
             t0, iterations = time.monotonic(), 0
             try:

@@ -15,8 +15,10 @@ from tests.processes import free_port, stop
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Defaults, with the SQLite session store in a fresh temporary directory."""
-    return Settings(data_dir=tmp_path)
+    """Defaults, with the SQLite session store in a fresh temporary directory; no
+    warm-up (it builds every preset, 0.1 s per app, and this app is made for each of
+    hundreds of tests; tests/app/test_warm_up.py checks it)."""
+    return Settings(data_dir=tmp_path, warm_up=False)
 
 
 @pytest.fixture
