@@ -77,6 +77,14 @@ TRAINING_PROCESS_DEATHS = Counter(
     "glassbox_training_process_deaths",
     "Training processes that died (killed, out of memory) and were replaced",
 )
+SESSION_LOADS = Counter(
+    "glassbox_session_loads",
+    "How a request found its session in this worker: live (current), caught_up (ran "
+    "the steps another worker ran) or rebuilt (read from the store, pass replayed: not "
+    "live here, or changed otherwise); many rebuilt means GLASSBOX_LIVE_SESSIONS is "
+    "smaller than the class",
+    ["how"],
+)
 STORE_ERRORS = Counter(
     "glassbox_store_errors",
     "Session store calls that failed because the store was unavailable (answered 503), "

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from app.limits import at_most, check_input, check_network
-from app.metrics import SESSIONS_CREATED, count_steps
+from app.metrics import SESSION_LOADS, SESSIONS_CREATED, count_steps
 from app.schemas import InputSpec, Overrides, SessionCreate
 from app.sessions.inputs import choose_target, described, given_target, resolve_input
 from app.sessions.preset_source import (
@@ -87,8 +87,10 @@ class SessionService:
                 # The head (version, cursor) says whether the live copy is current or
                 # only steps behind; the blob is read (and the pass replayed) only
                 # when another worker changed the session in another way.
-                if live is None or not catch_up(live, self.store.head(sid)):
-                    live = rebuild(self.store.get(sid))
+                how = None if live is None else catch_up(live, self.store.head(sid))
+                if live is None or how is None:
+                    live, how = rebuild(self.store.get(sid)), "rebuilt"
+                SESSION_LOADS.labels(how).inc()
                 yield live
                 if write:
                     self._save(live)

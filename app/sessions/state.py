@@ -114,25 +114,26 @@ def rebuild(stored: StoredSession) -> Live:
     )  # fmt: skip
 
 
-def catch_up(live: Live, head: Head) -> bool:
+def catch_up(live: Live, head: Head) -> str | None:
     """Bring a live copy to the stored `head` without the blob, if only steps happened
     since its version (another worker ran them; the engine is deterministic, so running
-    them here gives the same tensors as a rebuild). False: the stored state changed in
-    another way (weights, input, a new pass), and the session must be rebuilt."""
+    them here gives the same tensors as a rebuild): "live" if it was current,
+    "caught_up" if it ran them. None: the stored state changed in another way
+    (weights, input, a new pass), and the session must be rebuilt."""
     if live.version == head.version:
-        return True
+        return "live"
     if (
         live.arrays_version != head.arrays_version
         or head.cursor is None
         or not live.run.cursor <= head.cursor <= len(live.run.plan)
         or head.version < live.version
     ):
-        return False
+        return None
     missed = head.cursor - live.run.cursor
     if missed:
         live.run.run(count=missed)
     live.version = head.version
-    return True
+    return "caught_up"
 
 
 def to_stored(live: Live) -> StoredSession:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 import app.sessions.service as service_mod
 from app.main import create_app
@@ -54,6 +55,11 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+def _loads(how: str) -> float:
+    """glassbox_session_loads_total{how} of this process (both apps count into it)."""
+    return REGISTRY.get_sample_value("glassbox_session_loads_total", {"how": how}) or 0.0
+
+
 def _step(client: TestClient, sid: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     r = client.post(f"/api/sessions/{sid}/steps", params=B64, json=body or {})
     assert r.status_code == 200, r.text
@@ -69,12 +75,16 @@ def test_alternate_steps_on_two_workers_catch_up_and_match_one_worker(
         twin = a.post("/api/sessions", json={"preset": "digits-cnn"}).json()["id"]
         plan = len(a.get(f"/api/sessions/{sid}").json()["plan"])
         hopping, alone = [], []
+        before = {how: _loads(how) for how in ("live", "caught_up", "rebuilt")}
         for k in range(plan):  # through the whole pass, every step on the other worker
             hopping.append(_step((a, b)[k % 2], sid)["steps"])
             alone.append(_step(a, twin)["steps"])
         # b met the session once (its first step: rebuilt from the store, at step 1);
         # every later hop ran only the one step the other worker had run meanwhile.
         assert rebuilt == [(sid, 1)]
+        # /metrics says so too: the twin's steps found it live, the hops caught up.
+        loads = {how: _loads(how) - n for how, n in before.items()}
+        assert loads == {"live": plan + 1, "caught_up": plan - 2, "rebuilt": 1}
         assert hopping == alone  # byte-identical tensors, as one worker gives
         for k in range(4):  # into the next pass, which starts from the updated weights
             hopping.append(_step((a, b)[k % 2], sid)["steps"])
