@@ -1,7 +1,9 @@
 """Errors as clear 4xx answers: what was wrong and, for limits, which limit.
 
 Every error body is {"detail": ...}: a string, or for validation and limits a
-list of {loc, msg, type, ...} like FastAPI's own 422s.
+list of {loc, msg, type, ...} like FastAPI's own 422s. An error a student may meet on
+a page also has a `code` and a `message` (`coded`): the page shows the catalog string
+"error.<code>" in its language; scripts read `detail` (English) or `message`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http_rules import allowed_methods
+from app.i18n import SUPPORTED, t
 from app.limits import LimitExceeded
 from app.schemas import ErrorOut
 from app.sessions.explain import NotExplainable
@@ -36,6 +39,7 @@ Responses = dict[int | str, dict[str, Any]]
 BODY_ERRORS: Responses = {
     400: {"model": ErrorOut, "description": "The body is not JSON text (e.g. not UTF-8)"},
     413: {"model": ErrorOut, "description": "The body is larger than max_body_bytes"},
+    415: {"model": ErrorOut, "description": "Content-Type is not application/json"},
 }
 
 
@@ -43,12 +47,23 @@ def _detail(status: int, detail: object) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+def coded(
+    status: int, code: str, detail: object, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """An error the page explains: {"detail": <English, for scripts>, "code": code,
+    "message": {lang: the catalog's "error.<code>"} for every supported language}."""
+    message = {lang: t(f"error.{code}", lang) for lang in SUPPORTED}
+    body = {"detail": detail, "code": code, "message": message}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     """Map domain errors to status codes."""
 
     @app.exception_handler(SessionNotFound)
     def _missing_session(_: Request, exc: SessionNotFound) -> JSONResponse:
-        return _detail(404, "no such session (it never existed, was deleted, or expired)")
+        detail = "no such session (it never existed, was deleted, or expired)"
+        return coded(404, "session_gone", detail)
 
     @app.exception_handler(VersionConflict)
     def _conflict(_: Request, exc: VersionConflict) -> JSONResponse:
@@ -60,7 +75,7 @@ def install(app: FastAPI) -> None:
         # store is back, so the client just retries.
         log.warning("%s", exc)  # one line per failed request, no traceback
         headers = {"Retry-After": str(STORE_RETRY_AFTER_S)}
-        return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
+        return coded(503, exc.code, str(exc), headers)
 
     @app.exception_handler(LimitExceeded)
     def _limit(_: Request, exc: LimitExceeded) -> JSONResponse:
@@ -87,19 +102,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        if exc.status_code == 405:  # Starlette names only the first matching route's methods
-            exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+        if exc.status_code == 405:  # every route at this path, HEAD wherever GET (http_rules)
+            allow = ", ".join(sorted(allowed_methods(request.app, request.scope)))
+            exc.headers = {**(exc.headers or {}), "Allow": allow}
         return await http_exception_handler(request, exc)
-
-
-def _allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path (the Allow header of a 405)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return ", ".join(sorted(methods))
 
 
 class BodyLimit:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from app.settings import Limits
+from engine.cost import Cost, spec_cost
 
 
 class LimitExceeded(ValueError):
@@ -50,6 +51,35 @@ def check_network(spec: dict[str, Any], limits: Limits) -> None:
         for key in ("in_features", "out_features"):
             if layer.get(key) is not None:
                 at_most(f"{name}.{key}", int(layer[key]), limits, "max_features")
+
+
+def check_cost(
+    spec: dict[str, Any], limits: Limits, batch: int = 1, optimizer: str = "sgd"
+) -> Cost:
+    """A network's cost from its spec alone (engine.cost), before it is built: its
+    parameters, the memory and JSON of one stepped pass, and a recurrent network's
+    sequence length and hidden size. Field limits first (check_network)."""
+    try:
+        check_network(spec, limits)
+        cost = spec_cost(spec, batch, optimizer)
+    except LimitExceeded:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"network spec does not describe a network: {exc!r}") from None
+    if cost.seq_len:
+        at_most("network seq_len", cost.seq_len, limits, "max_seq_len")
+        at_most("network hidden_size", cost.hidden, limits, "max_hidden")
+    at_most("network parameters", cost.params, limits, "max_params")
+    at_most("network pass memory (bytes)", cost.pass_bytes, limits, "max_pass_bytes")
+    at_most("response of a full pass (bytes)", cost.response_bytes, limits, "max_response_bytes")
+    return cost
+
+
+def check_training(cost: Cost, iterations: int, batch: int, limits: Limits) -> None:
+    """A training request's multiply-adds: per sample x batch x iterations."""
+    total = cost.train_flops(iterations, batch)
+    at_most(f"training multiply-adds ({iterations} iterations x batch {batch})", total,
+            limits, "max_train_flops")  # fmt: skip
 
 
 def check_input(x: np.ndarray, limits: Limits) -> None:

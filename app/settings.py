@@ -40,6 +40,26 @@ class Limits(BaseSettings):
         6, ge=1, description="learning rates compared side by side in one BP request"
     )
     max_explain_indices: int = Field(1024, ge=1, description="numbers explained in one request")
+    # The cost of a session, estimated from its spec before anything is built
+    # (engine/cost.py; docs/deployment.md says how the defaults were chosen).
+    max_params: int = Field(250_000, ge=1, description="parameters of one network")
+    max_pass_bytes: int = Field(
+        8_000_000, ge=1, description="bytes of the tensors one stepped pass records"
+    )
+    max_response_bytes: int = Field(
+        20_000_000, ge=1, description="bytes of a full pass's tensors sent as JSON"
+    )
+    max_train_flops: int = Field(
+        100_000_000_000,
+        ge=1,
+        description="multiply-adds of one training request (per sample x batch x iterations)",
+    )
+    max_npz_bytes: int = Field(
+        4_000_000, ge=1024, description="uncompressed size of an uploaded .npz weights file"
+    )
+    max_image_pixels: int = Field(
+        1_048_576, ge=1, description="pixels of an uploaded image (width x height)"
+    )
 
 
 class Settings(BaseSettings):
@@ -85,7 +105,35 @@ class Settings(BaseSettings):
         ge=1,
         description="sessions each worker keeps rebuilt in memory (least recently used out): "
         "a session stepped after it dropped out is rebuilt by replaying its pass; about "
-        "0.15 MB each for a CNN, 1.2-1.6 MB for an LSTM or BiLSTM (docs/deployment.md)",
+        "0.1-0.15 MB each for a CNN, 0.4-0.8 MB for an LSTM or BiLSTM (docs/deployment.md)",
+    )
+    live_sessions_mb: int = Field(
+        512,
+        ge=16,
+        description="megabytes the live sessions of a worker may hold (as estimated from "
+        "their arrays and recorded tensors); beyond it the least recently used are dropped, "
+        "as beyond live_sessions: 320 BiLSTM sessions after a full pass take about 260 MB, "
+        "320 CNN ones about 45 MB",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="addresses or networks (comma-separated) of proxies whose "
+        "X-Forwarded-For names the client (fair share); empty: the peer is the client",
+    )
+    client_creates_per_minute: int = Field(
+        600, ge=1, description="sessions one client (address) may create a minute, per worker"
+    )
+    client_heavy_requests: int = Field(
+        300,
+        ge=1,
+        description="creates, compares and trainings one client (address) may have running "
+        "or waiting at once, per worker",
+    )
+    client_sessions: int = Field(
+        1500,
+        ge=1,
+        description="live sessions one client (address) may hold; beyond, its own session "
+        "idle longest goes if idle an hour, else a 429",
     )
     log_format: Literal["text", "json"] = Field(
         "text", description="log lines as text, or one JSON object per line"

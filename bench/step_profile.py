@@ -108,8 +108,8 @@ def _install() -> Callable[..., Any]:
     for m in ("head", "get", "put", "advance"):
         setattr(svc.store, m, _timed(f"store.{m}", getattr(svc.store, m)))
     svc.step_to = _timed("step_to", svc.step_to)
-    real_lock = svc._lock
-    svc._lock = lambda sid: _TimedLock(real_lock(sid))
+    real_lock = svc.live.lock
+    svc.live.lock = lambda sid: _TimedLock(real_lock(sid))
 
     async def timed_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Times each POST .../steps from its call to its response's last byte."""

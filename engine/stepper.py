@@ -109,17 +109,19 @@ class Pass:
             raise IndexError("the pass is complete; start a new one")
         return self.run(count=1)[0]
 
+    def steps_until(self, until: str) -> int:
+        """How many steps run(until=until) runs from the cursor (to the end of that phase)."""
+        if until not in PHASES:
+            raise ValueError(f"until must be one of {PHASES}; got {until!r}")
+        plan, last, end = self.plan, PHASES.index(until), self.cursor
+        while end < len(plan) and PHASES.index(plan[end].phase) <= last:
+            end += 1
+        return end - self.cursor
+
     def run(self, count: int | None = None, until: str | None = None) -> list[Step]:
         """Run `count` steps, or up to the end of phase `until`, or to the end."""
         plan = self.plan
-        end = len(plan)
-        if until is not None:
-            if until not in PHASES:
-                raise ValueError(f"until must be one of {PHASES}; got {until!r}")
-            last = PHASES.index(until)
-            end = self.cursor
-            while end < len(plan) and PHASES.index(plan[end].phase) <= last:
-                end += 1
+        end = len(plan) if until is None else self.cursor + self.steps_until(until)
         if count is not None:
             end = min(end, self.cursor + count)
         runners, state, trace, optimizer = self._runners, self.state, self.trace, self.optimizer

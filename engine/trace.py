@@ -252,6 +252,17 @@ class Trace:
             self._log = []
         return self._index
 
+    def nbytes(self) -> int:
+        """Bytes of the arrays this trace holds (a derived tensor once it was read).
+        Arrays recorded under two names (a view, or one array twice) count once."""
+        seen: dict[int, int] = {}
+        for item in self.index().values():
+            data = item._data if type(item) is TensorRecord else item[0]
+            if isinstance(data, np.ndarray):
+                base = data.base if isinstance(data.base, np.ndarray) else data
+                seen[id(base)] = max(seen.get(id(base), 0), data.nbytes, base.nbytes)
+        return sum(seen.values())
+
     def __getitem__(self, name: str) -> np.ndarray:
         item = self.index()[name]
         if type(item) is tuple and type(item[0]) is np.ndarray:

@@ -112,3 +112,14 @@ def progress_event(
             acc = float(net.accuracy(xb, yb))
     return {"event": "progress", "iteration": iteration, "epoch": epoch, "loss": float(loss),
             "accuracy": acc, "elapsed": round(elapsed, 3)}  # fmt: skip
+
+
+def evaluate(net: Sequential, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(loss, accuracy) of a classifier `net` on samples x with labels y; the loss of an
+    output that is not finite (a diverged run) is NaN."""
+    with np.errstate(all="ignore"):
+        out = net.predict(x)
+        if not np.all(np.isfinite(out)):
+            return float("nan"), float(np.mean(np.nan_to_num(out).argmax(axis=1) == y))
+        value, _ = net.loss(out, y)
+    return float(value), float(np.mean(out.argmax(axis=1) == y))

@@ -22,6 +22,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from typing import IO, Any
 
 import numpy as np
@@ -66,10 +67,41 @@ def read_npz(src: Source) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.
     return spec, meta, arrays
 
 
-def load_network(src: Source) -> tuple[Sequential, dict[str, Any]]:
+def npz_size(blob: bytes) -> int:
+    """The total uncompressed size of an .npz's members, from its zip directory alone
+    (nothing is decompressed): check it before reading (a small zip can expand to
+    gigabytes). zipfile never reads a member past the size its directory declares."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as z:
+            return sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"not a readable .npz weights file: {exc}") from None
+
+
+def npz_spec(blob: bytes) -> dict[str, Any]:
+    """The `__spec__` of an .npz, read without reading its parameters."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as z, z.open("__spec__.npy") as f:
+            text = np.lib.format.read_array(f, allow_pickle=False)
+        spec = json.loads(str(text))
+    except KeyError:
+        raise ValueError("weights file has no __spec__ entry (the network description)") from None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"not a readable .npz weights file (__spec__): {exc}") from None
+    if not isinstance(spec, dict) or "input_shape" not in spec:
+        raise ValueError("__spec__ must be an object with input_shape and layers")
+    return spec
+
+
+def load_network(
+    src: Source, check: Callable[[dict[str, Any]], object] | None = None
+) -> tuple[Sequential, dict[str, Any]]:
     """(network, meta) from an .npz written by save_network (a Sequential, or a
     RecurrentNet for a recurrent spec); every parameter must be present with its
-    shape."""
+    shape. `check(spec)` runs on the spec before any parameter is read or anything
+    built (bytes only: it raises to refuse the file)."""
+    if check is not None and isinstance(src, bytes):
+        check(npz_spec(src))
     spec, meta, params = read_npz(src)
     net = model_from_spec(spec)
     missing = sorted(set(net.params()) - set(params))

@@ -43,7 +43,9 @@ def app_server(tmp: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     data.mkdir(parents=True, exist_ok=True)
     full = {**os.environ, "GLASSBOX_DATA_DIR": str(data), **(env or {})}
     log = (tmp / "uvicorn.log").open("w")
+    # as scripts/serve runs it: no `server: uvicorn` header
     cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
+    cmd.append("--no-server-header")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30

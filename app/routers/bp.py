@@ -3,11 +3,13 @@ and learning rates side by side."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.deps import ServiceDep, SettingsDep
 from app.encoding import json_response
 from app.errors import BODY_ERRORS, Responses
+from app.fairshare import CREATE_429
 from app.schemas import ErrorOut, SessionOut
 from app.schemas.bp import MAX_BOUNDARY_RESOLUTION, BPCompare, BPSessionCreate
 from app.sessions import bp, bp_compare
@@ -20,7 +22,7 @@ SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the se
 
 @router.post(
     "/bp/sessions", status_code=201, response_model=SessionOut,
-    responses={**ERRORS, **BODY_ERRORS},
+    responses={**ERRORS, **BODY_ERRORS, **CREATE_429},
 )  # fmt: skip
 def create_bp_session(
     service: ServiceDep,
@@ -63,8 +65,15 @@ def dataset_metrics(service: ServiceDep, sid: SessionId) -> Response:
     return json_response(bp.metrics(service, sid))
 
 
-@router.post("/bp/compare", responses={**ERRORS, **BODY_ERRORS})
-def compare_learning_rates(
+@router.post(
+    "/bp/compare",
+    responses={**ERRORS, **BODY_ERRORS, 429: {"model": ErrorOut, "description": "Too many "
+               "heavy requests from this client (client_heavy_requests), or this worker's "
+               "training queue is full (train_queue_max); Retry-After says when to try again"},
+               503: {"model": ErrorOut, "description": "The training process failed"}},
+)  # fmt: skip
+async def compare_learning_rates(
+    request: Request,
     settings: SettingsDep,
     req: Annotated[
         BPCompare,
@@ -85,5 +94,13 @@ def compare_learning_rates(
 ) -> Response:
     """The same network from the same initial weights trained with each learning rate;
     per epoch loss and accuracy (train and test); a diverged run is flagged and its
-    non-finite numbers sent as "NaN" or "Infinity"."""
-    return json_response(bp_compare.compare(req, settings.limits))
+    non-finite numbers sent as "NaN" or "Infinity". It runs in a training process,
+    waiting its turn in the worker's training queue; a client that leaves cancels it."""
+    job, kind, iterations = await run_in_threadpool(bp_compare.prepare, req, settings.limits)
+    try:
+        out = await bp_compare.compare(request.app.state.training, job, kind, iterations, request)
+    except bp_compare.CompareFailed as exc:
+        raise HTTPException(503, f"{exc}; try again", {"Retry-After": "5"}) from None
+    if out is None:  # the client left: nobody reads this
+        return Response(status_code=499)
+    return json_response(out)

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from app.deps import EncodingQuery, ServiceDep
 from app.encoding import dumps, json_response, step_payload, tensor_payload
 from app.errors import BODY_ERRORS, Responses
+from app.fairshare import CREATE_429
 from app.schemas import (
     ErrorOut,
     ExplanationOut,
@@ -92,7 +93,7 @@ CREATE_EXAMPLES = {
 }
 
 
-@router.post("", status_code=201, response_model=SessionOut, responses=BODY)
+@router.post("", status_code=201, response_model=SessionOut, responses={**BODY, **CREATE_429})
 def create_session(
     service: ServiceDep, req: Annotated[SessionCreate, Body(openapi_examples=CREATE_EXAMPLES)]
 ) -> Response:
@@ -114,7 +115,12 @@ def delete_session(service: ServiceDep, sid: SessionId) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{sid}/steps", response_model=StepsOut, responses=BODY)
+# The body is required as the schema says (every write is JSON, app/http_rules.py); the
+# server also takes an empty one, with Content-Type: application/json, as {}.
+STEPS_BODY = {"requestBody": {"required": True}}
+
+
+@router.post("/{sid}/steps", response_model=StepsOut, responses=BODY, openapi_extra=STEPS_BODY)
 def run_steps(
     service: ServiceDep,
     sid: SessionId,
@@ -263,7 +269,7 @@ async def train(
 def cancel_training(request: Request, service: ServiceDep, sid: SessionId) -> dict[str, Any]:
     """Cancel this session's training: a waiting one ends at once, a running one after
     its current batch (it keeps what it learned)."""
-    service.store.get(sid)
+    service.store.head(sid)  # 404 for a session that is gone (without reading its blob)
     service.store.signal(sid, CANCEL)  # for a training in another worker
     request.app.state.training.cancel(sid)  # one in this worker stops now
     return {"detail": "cancel requested"}

@@ -71,3 +71,8 @@ def at_most_one(*names: str) -> dict[str, Any]:
 
 class ErrorOut(BaseModel):
     detail: Any
+    # Errors a student may meet (the store is down, the session is gone, ...) also name
+    # their kind: `code`, a key "error.<code>" of the UI catalogs, and `message`, that
+    # string in every supported language (docs/api.md, "Errors").
+    code: str | None = None
+    message: dict[str, str] | None = None

@@ -19,6 +19,7 @@ from engine.data import DatasetSplit, load_split
 from engine.data.toy import load_toy_split
 from engine.models import model_from_spec
 from engine.network import Sequential
+from engine.training import evaluate
 
 
 def dataset_of(req: BPNetwork) -> DatasetSplit:
@@ -123,15 +124,6 @@ def _metrics(net: Sequential, data: DatasetSplit) -> dict[str, Any]:
     test_loss, test_acc = evaluate(net, data.x_test, data.y_test)
     return {"train_loss": json_number(train_loss), "test_loss": json_number(test_loss),
             "train_accuracy": train_acc, "test_accuracy": test_acc}  # fmt: skip
-
-
-def evaluate(net: Sequential, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    with np.errstate(all="ignore"):
-        out = net.predict(x)
-        if not np.all(np.isfinite(out)):
-            return float("nan"), float(np.mean(np.nan_to_num(out).argmax(axis=1) == y))
-        value, _ = net.loss(out, y)
-    return float(value), float(np.mean(out.argmax(axis=1) == y))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

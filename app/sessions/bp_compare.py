@@ -1,31 +1,44 @@
 """Several learning rates side by side: one copy of a BP network per rate, all from
 the same initial weights and the same batch order, with their per-epoch loss and
-accuracy on train and test and a divergence flag."""
+accuracy on train and test and a divergence flag.
+
+The request is checked here (limits, before any work); the training runs in this
+worker's training processes (app/training/compare_job.py), waiting its turn in
+the same fair queue as trainings, so it never holds a request thread or the
+worker's GIL while steps wait. A client that leaves cancels it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import json
 import math
+import uuid
 from typing import Any
 
-import numpy as np
+from starlette.requests import Request
 
 from app.encoding import json_number
 from app.limits import at_most
 from app.schemas.bp import BPCompare
-from app.sessions.bp import check_hidden, dataset_of, evaluate, network_spec
+from app.sessions.bp import check_hidden, dataset_of, network_spec
 from app.settings import Limits
-from engine.data import DatasetSplit
-from engine.models import model_from_spec
-from engine.optim import make_optimizer
+from app.training.compare_job import DIVERGED_FACTOR
+from app.training.queue import FINAL, Ticket, TrainingQueue
+from app.training.runner import COMPARE
 
-DIVERGED_FACTOR = 2.0  # final train loss above this times the initial one: diverged
+__all__ = ["DIVERGED_FACTOR", "CompareFailed", "compare", "prepare"]
+DISCONNECT_POLL_S = 0.25  # how often a waiting compare asks whether its client is there
 
 
-def compare(req: BPCompare, limits: Limits) -> dict[str, Any]:
-    """One copy of the network per learning rate, all from the same initial weights
-    and the same batch order; the loss and accuracy on train and test before training
-    (epoch 0) and after each epoch. A run whose loss overflows (NaN/Inf) stops there;
-    it, or one whose loss ends above DIVERGED_FACTOR times where it began, is diverged."""
+class CompareFailed(RuntimeError):
+    """The training process could not finish the compare (it died, or failed)."""
+
+
+def prepare(req: BPCompare, limits: Limits) -> tuple[dict[str, Any], str, int]:
+    """Check the request against the limits and make its job: (job, kind, iterations)."""
     check_hidden(req, limits)
     at_most("lrs (runs)", len(req.lrs), limits, "max_compare_runs")
     at_most("epochs", req.epochs, limits, "max_epochs")
@@ -34,50 +47,51 @@ def compare(req: BPCompare, limits: Limits) -> dict[str, Any]:
     batches = math.ceil(len(data.y_train) / req.batch_size)
     at_most("iterations per run (epochs x batches)", req.epochs * batches, limits, "max_iterations")
     spec = network_spec(req, data)
-    first = model_from_spec(spec, seed=req.seed)
-    start = {k: v.copy() for k, v in first.params().items()}
-    runs = [_run(spec, start, req, lr, data) for lr in req.lrs]
-    return {"dataset": data.name, "network": spec, "epochs": req.epochs, "runs": runs}
+    iterations = len(req.lrs) * req.epochs * batches
+    job = {"kind": "compare", "spec": spec, "seed": req.seed, "lrs": list(req.lrs),
+           "epochs": req.epochs, "batch_size": req.batch_size, "optimizer": req.optimizer,
+           "dataset": {"name": req.dataset, "noise": req.noise, "seed": req.seed},
+           "iterations": iterations}  # fmt: skip
+    about = json.dumps(["compare", spec, req.dataset, req.batch_size], sort_keys=True)
+    kind = hashlib.blake2b(about.encode(), digest_size=8).hexdigest()
+    return job, kind, iterations
 
 
-def _run(
-    spec: dict[str, Any], start: dict[str, np.ndarray], req: BPCompare, lr: float,
-    data: DatasetSplit,
-) -> dict[str, Any]:  # fmt: skip
-    net = model_from_spec(spec, seed=req.seed)
-    net.set_params({k: v.copy() for k, v in start.items()})
-    opt = make_optimizer({"type": req.optimizer, "lr": lr})
-    rng = np.random.default_rng(req.seed)
-    n = len(data.y_train)
-    curves: dict[str, list[Any]] = {"train_loss": [], "test_loss": [], "train_accuracy": [],
-                                    "test_accuracy": []}  # fmt: skip
+def answer(job: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """The response body: the network, and each run's curves (NaN and infinities as
+    the strings every payload sends)."""
+    runs = [{k: [json_number(v) for v in vs] if isinstance(vs, list) else vs
+             for k, vs in run.items()} for run in result["runs"]]  # fmt: skip
+    return {"dataset": result["dataset"], "network": job["spec"], "epochs": job["epochs"],
+            "runs": runs}  # fmt: skip
 
-    def record() -> float:
-        for split in ("train", "test"):
-            value, acc = evaluate(net, getattr(data, f"x_{split}"), getattr(data, f"y_{split}"))
-            curves[f"{split}_loss"].append(value)
-            curves[f"{split}_accuracy"].append(acc)
-        return curves["train_loss"][-1]
 
-    initial = record()  # epoch 0: the shared starting weights
-    nonfinite_at = None
-    for epoch in range(req.epochs):
-        order = rng.permutation(n)
-        loss = 0.0
-        with np.errstate(all="ignore"):
-            for i in range(0, n, req.batch_size):
-                idx = order[i : i + req.batch_size]
-                loss = net.train_batch(data.x_train[idx], data.y_train[idx], opt)
-                if not math.isfinite(loss):
-                    break
-        train_loss = record()
-        if not (math.isfinite(loss) and math.isfinite(train_loss)):
-            nonfinite_at = epoch + 1
-            break
-    final = curves["train_loss"][-1]
-    # Diverged: the loss overflowed (NaN/Inf), or it ended far above where it started.
-    blew_up = math.isfinite(final) and final > DIVERGED_FACTOR * initial
-    out = {k: [json_number(v) for v in vs] for k, vs in curves.items()}
-    return {"lr": lr, "diverged": nonfinite_at is not None or blew_up,
-            "nonfinite": nonfinite_at is not None, "nonfinite_at_epoch": nonfinite_at,
-            **out}  # fmt: skip
+async def compare(
+    queue: TrainingQueue, job: dict[str, Any], kind: str, iterations: int, request: Request
+) -> dict[str, Any] | None:
+    """Queue the compare and wait for it; None if the client left first (its job is
+    cancelled: out of the queue, or stopped after the current batch). QueueFull when
+    the worker's queue is full; CompareFailed if the training process failed."""
+    ticket = queue.submit(f"{COMPARE}{uuid.uuid4().hex}", job, {}, kind, iterations)
+    try:
+        final = await _final(ticket, request)
+    finally:
+        queue.leave(ticket)  # a no-op once it is over
+    if final is None:
+        return None
+    if final["event"] != "done":
+        raise CompareFailed(final.get("detail", "compare stopped"))
+    return answer(job, final["result"])
+
+
+async def _final(ticket: Ticket, request: Request) -> dict[str, Any] | None:
+    while True:
+        ticket.wake.clear()
+        while ticket.events:
+            event = ticket.events.popleft()
+            if event["event"] in FINAL:
+                return event
+        if await request.is_disconnected():
+            return None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ticket.wake.wait(), DISCONNECT_POLL_S)

@@ -47,8 +47,11 @@ def raw_array(value: list[Any], name: str = "array") -> np.ndarray:
     return arr
 
 
-def image_array(png_b64: str, shape: tuple[int, ...], invert: bool) -> np.ndarray:
-    """A PNG as (1, C, H, W) in [0, 1], C/H/W from the network's input shape."""
+def image_array(
+    png_b64: str, shape: tuple[int, ...], invert: bool, max_pixels: int = 1_048_576
+) -> np.ndarray:
+    """A PNG or JPEG as (1, C, H, W) in [0, 1], C/H/W from the network's input shape;
+    refused by its pixel count (limit max_image_pixels) before it is decoded."""
     from PIL import Image, UnidentifiedImageError
 
     if png_b64.startswith("data:"):
@@ -58,9 +61,11 @@ def image_array(png_b64: str, shape: tuple[int, ...], invert: bool) -> np.ndarra
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"image.png is not base64: {exc}") from None
     try:
-        img = Image.open(io.BytesIO(raw))  # reads the header only
-        if img.width * img.height > 4096 * 4096:  # before decoding (a tiny PNG can be huge)
-            raise ValueError(f"image is {img.width}x{img.height}, larger than 4096x4096 pixels")
+        img = Image.open(io.BytesIO(raw), formats=("PNG", "JPEG"))  # reads the header only
+        width, height = img.size
+        if width * height > max_pixels:  # before decoding (a tiny PNG can be huge)
+            raise LimitExceeded(f"image.png pixels ({width}x{height})", "max_image_pixels",
+                                max_pixels, width * height)  # fmt: skip
         img.load()
     except UnidentifiedImageError:
         raise ValueError("image.png is not a PNG or JPEG image (unrecognised bytes)") from None
@@ -183,7 +188,8 @@ def resolve_input(
     shape = net.input_shape
     if len(shape) != 3 or shape[0] not in (1, 3):
         raise ValueError(f"images need a (1 or 3, H, W) input; this network takes {shape}")
-    x = image_array(spec.image.png, shape, spec.image.invert)
+    pixels = (limits or Limits()).max_image_pixels
+    x = image_array(spec.image.png, shape, spec.image.invert, pixels)
     return x, None, {"source": "image", "inverted": spec.image.invert}
 
 

@@ -14,9 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -24,10 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from app.limits import at_most, check_input, check_network
+from app import fairshare
+from app.limits import at_most, check_cost, check_input, check_network
 from app.metrics import SESSION_LOADS, SESSIONS_CREATED, count_steps
 from app.schemas import InputSpec, Overrides, SessionCreate
 from app.sessions.inputs import choose_target, described, given_target, resolve_input
+from app.sessions.live import LiveSessions
 from app.sessions.preset_source import (
     build_lesson,
     optimizer_spec,
@@ -54,7 +53,7 @@ from engine.presets import get_preset, preset_options
 from engine.presets.overrides import apply_overrides
 from engine.stepper import Pass
 from engine.trace import Step, TensorRecord
-from engine.weights import load_network
+from engine.weights import load_network, npz_size
 
 Wanted = Callable[[str], bool] | None  # which tensors' facts a response needs (None: all)
 
@@ -64,26 +63,17 @@ class SessionService:
         self.store = store
         self.settings = settings
         self.limits = settings.limits
-        self._live: OrderedDict[str, Live] = OrderedDict()
-        # One lock per session while anyone holds a reference to it: a request that
-        # has fetched a lock keeps it alive, so a second request gets the same one.
-        self._locks: weakref.WeakValueDictionary[str, _SessionLock] = weakref.WeakValueDictionary()
-        self._guard = threading.Lock()
+        self.live = LiveSessions(
+            settings.live_sessions, settings.live_sessions_mb * 2**20
+        )  # fmt: skip
 
     # --- loading and saving ----------------------------------------------------
-    def _lock(self, sid: str) -> _SessionLock:
-        with self._guard:
-            lock = self._locks.get(sid)
-            if lock is None:
-                lock = self._locks[sid] = _SessionLock()
-            return lock
-
     @contextmanager
     def session(self, sid: str, write: bool = False) -> Iterator[Live]:
         """The live session under this worker's lock; with write, saved afterwards."""
-        with self._lock(sid):
+        with self.live.lock(sid):
             try:
-                live = self._live.get(sid)
+                live = self.live.get(sid)
                 # The head (version, cursor) says whether the live copy is current or
                 # only steps behind; the blob is read (and the pass replayed) only
                 # when another worker changed the session in another way.
@@ -95,12 +85,9 @@ class SessionService:
                 if write:
                     self._save(live)
             except BaseException:
-                self._live.pop(sid, None)  # may be half-changed: rebuild from the store
+                self.live.forget(sid)  # may be half-changed: rebuild from the store
                 raise
-            self._live[sid] = live
-            self._live.move_to_end(sid)
-            while len(self._live) > self.settings.live_sessions:
-                self._live.popitem(last=False)
+            self.live.keep(live)
 
     def _save(self, live: Live, *, stepped_only: bool = False) -> None:
         """Write the live session back (a compare-and-swap on its version): the cursor
@@ -121,6 +108,8 @@ class SessionService:
         if req.input is not None:
             x, own, info = resolve_input(req.input, net, data, self.limits)
         check_input(np.asarray(x), self.limits)  # before anything runs the network on it
+        batch = np.shape(x)[0] if np.ndim(x) > len(net.input_shape) else 1
+        check_cost(net.spec(), self.limits, batch, optimizer["type"])  # its batch's cost
         if req.input is not None:
             target, info = choose_target(req.input, net, x, own, info, req.preset)
         opt = make_optimizer(optimizer)
@@ -136,38 +125,43 @@ class SessionService:
             trained=trained,
             overrides=req.overrides.model_dump(exclude_none=True) if req.overrides else None,
         )
-        stored = self.store.create(meta, to_arrays(net.params(), {}, net.check_input(x), target))
+        arrays = to_arrays(net.params(), {}, net.check_input(x), target)
+        stored = self.store.create(meta, arrays, **fairshare.quota())  # per-client limit
         SESSIONS_CREATED.inc()
         live = Live(stored.id, stored.version, stored.meta, net, opt,
                     Pass(net, x, target, opt), net.params(), {}, data,
                     stored.arrays_version)  # fmt: skip
-        with self._guard:
-            self._live[stored.id] = live
+        self.live.keep(live)
         return live
 
     def _source(self, req: SessionCreate) -> tuple[Any, ...]:
         if req.preset is not None:
             return self._from_preset(req.preset, req.overrides, req.seed)
+        spec: dict[str, Any] = {}
         if req.network is not None:
             spec = req.network.model_dump(exclude_none=True)
             spec["layers"] = [
                 {k: v for k, v in layer.items() if v is not None and v != ""}
                 for layer in spec["layers"]
             ]
-            check_network(spec, self.limits)
+        optimizer = optimizer_spec({"type": "sgd", "lr": 0.01}, req.overrides)
+        kind = optimizer["type"]
+        if req.network is not None:
+            check_cost(spec, self.limits, optimizer=kind)  # before anything is built
             net = model_from_spec(spec, seed=req.seed)
         else:
             try:
                 blob = base64.b64decode(req.weights_npz or "", validate=True)
             except (binascii.Error, ValueError):
                 raise ValueError("weights_npz must be base64 of an .npz file") from None
-            net, _ = load_network(blob)
+            at_most("weights_npz uncompressed size (bytes)", npz_size(blob), self.limits,
+                    "max_npz_bytes")  # fmt: skip
+            net, _ = load_network(blob, check=lambda s: check_cost(s, self.limits, 1, kind))
         if req.input is None:
             raise ValueError(
                 "a network or weights_npz session needs input (an array or image, with its "
                 "target for the loss, backward and update)"
             )
-        optimizer = optimizer_spec({"type": "sgd", "lr": 0.01}, req.overrides)
         return net, None, None, optimizer, None, {}, False
 
     def _from_preset(self, name: str, overrides: Overrides | None, seed: int) -> tuple[Any, ...]:
@@ -184,7 +178,7 @@ class SessionService:
                         {"input_shape": [], "layers": [{"name": name, **conv}]}, self.limits
                     )
                 spec = apply_overrides(net.spec(), changed)
-                check_network(spec, self.limits)
+                check_cost(spec, self.limits)  # before the new network is built
                 if spec != net.spec():
                     net, trained = rebuilt(net, spec, seed, lesson.reweight), False
             net, changed_rec = recurrent_overrides(
@@ -214,6 +208,9 @@ class SessionService:
             if new_pass:
                 start_new_pass(live)
                 live.meta["passes"] += 1
+            if until is not None:
+                at_most(f"until {until!r} (steps it runs)", live.run.steps_until(until),
+                        self.limits, "max_steps_per_request")  # fmt: skip
             steps = live.run.run(count=count or (None if until else 1), until=until)
             self._save(live, stepped_only=not new_pass)  # as write=True, but
             count_steps(step.phase for step in steps)  # saved, so they count
@@ -280,6 +277,7 @@ class SessionService:
         with self.session(sid, write=True) as live:
             x, own, info = resolve_input(spec, live.net, live.data, self.limits)
             check_input(np.asarray(x), self.limits)
+            check_cost(live.net.spec(), self.limits, len(x), live.meta["optimizer"]["type"])
             target, info = choose_target(spec, live.net, x, own, info, live.meta.get("preset"))
             if target is not None:
                 live.net.loss(live.net.forward(x), target)
@@ -302,8 +300,8 @@ class SessionService:
             return live
 
     def delete(self, sid: str) -> bool:
-        with self._lock(sid):
-            self._live.pop(sid, None)
+        with self.live.lock(sid):
+            self.live.forget(sid)
             return self.store.delete(sid)
 
     # --- used by training -----------------------------------------------------------
@@ -354,21 +352,6 @@ def _detached(live: Live) -> Live:
     steps only add new names to a pass's trace, and a new pass gets a new trace.
     """
     return replace(live, meta=dict(live.meta), run=copy.copy(live.run))
-
-
-class _SessionLock:
-    """A lock that a WeakValueDictionary can hold (threading.Lock cannot be)."""
-
-    __slots__ = ("__weakref__", "lock")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-
-    def __enter__(self) -> None:
-        self.lock.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.lock.release()
 
 
 __all__ = ["SessionService", "StoredSession"]

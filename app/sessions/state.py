@@ -56,6 +56,30 @@ class Live:
         return self.run.loss
 
 
+# What a live session holds besides its arrays, measured with tracemalloc over the
+# presets' rebuilt passes (tests/app/test_live_memory.py keeps the estimate within 2x):
+# the Python objects of each recorded tensor (its record, step entry, views) and of
+# the network itself.
+BYTES_PER_TENSOR = 700
+BYTES_BASE = 10_000
+
+
+def footprint(live: Live) -> int:
+    """About the bytes a live session holds: its pass's recorded tensors, the network's
+    weights and their pass-start copy, the optimizer's state (both), the sample, and
+    the objects around them. The dataset is shared (engine.data caches it): not counted."""
+    trace = live.run.trace
+    arrays = [
+        *live.net.params().values(),
+        *live.start_params.values(),
+        *live.optimizer.state_arrays().values(),
+        *live.start_opt.values(),
+        live.run.x,
+    ]
+    held = trace.nbytes() + sum(int(np.asarray(a).nbytes) for a in arrays)
+    return held + BYTES_PER_TENSOR * len(trace.index()) + BYTES_BASE
+
+
 def new_meta(
     *,
     preset: str | None,

@@ -32,6 +32,20 @@ class VersionConflict(RuntimeError):
     """The session changed since it was read; re-read and retry."""
 
 
+class ClientSessionsFull(RuntimeError):
+    """A client already holds `limit` live sessions, none of them idle an hour (the
+    API's 429; see app/fairshare.py)."""
+
+    def __init__(self, client: str, count: int, limit: int) -> None:
+        self.client, self.count, self.limit = client, count, limit
+        super().__init__(f"{client} holds {count} sessions, the most allowed is {limit}")
+
+
+# A create at a client's session limit takes that client's own session idle longest
+# only if it has been idle this long: never one a student used in the last hour.
+CLIENT_IDLE_S = 3600
+
+
 class StoreUnavailable(RuntimeError):
     """The store cannot be used right now: Redis is down or does not answer in time,
     the SQLite file or its directory is missing or unreadable, or the file stayed
@@ -45,8 +59,12 @@ class StoreUnavailable(RuntimeError):
     that version back; never a half-written session.)
     """
 
-    def __init__(self, backend: str, operation: str, reason: str) -> None:
-        self.backend, self.operation, self.reason = backend, operation, reason
+    def __init__(
+        self, backend: str, operation: str, reason: str, code: str = "store_unavailable"
+    ) -> None:
+        # `code` names the kind of failure for the API's body (a catalog key
+        # "error.<code>"): "store_unavailable", or "store_full" for a full disk.
+        self.backend, self.operation, self.reason, self.code = backend, operation, reason, code
         super().__init__(
             f"the session store ({backend}) is unavailable: {reason} (during {operation}); "
             "this is temporary, retry in a few seconds"
@@ -73,13 +91,13 @@ def on_store_error(hook: StoreErrorHook) -> Callable[[], None]:
 
 
 def store_failed(
-    backend: str, operation: str, cause: BaseException, reason: str
+    backend: str, operation: str, cause: BaseException, reason: str, code: str = "store_unavailable"
 ) -> StoreUnavailable:
     """The StoreUnavailable to raise for `cause`, after telling the error hooks."""
     for hook in list(_ERROR_HOOKS):
         with contextlib.suppress(Exception):  # a broken counter must not hide the store error
             hook(backend, operation, cause)
-    return StoreUnavailable(backend, operation, reason)
+    return StoreUnavailable(backend, operation, reason, code)
 
 
 @dataclass
@@ -144,9 +162,14 @@ class SessionStore(ABC):
         self.max_sessions = max_sessions
 
     @abstractmethod
-    def create(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> StoredSession:
-        """Store a new session (version 1) under a fresh id; evict the oldest sessions
-        beyond max_sessions."""
+    def create(
+        self, meta: dict[str, Any], arrays: dict[str, np.ndarray], client: str = "",
+        client_max: int = 0,
+    ) -> StoredSession:  # fmt: skip
+        """Store a new session (version 1) under a fresh id; evict the least recently
+        used sessions beyond max_sessions. With a `client` and `client_max`, a client
+        holding that many live sessions first loses its own least recently used one
+        if it has been idle CLIENT_IDLE_S, else ClientSessionsFull."""
 
     @abstractmethod
     def get(self, session_id: str) -> StoredSession:

@@ -5,6 +5,8 @@ Keys (KEY_PREFIX = "glassbox:"):
   put and advance); `av` is the version the blob was written at (an advance moves
   only the cursor; see SessionStore.advance);
 - `glassbox:signals:{id}`: set of raised signal names, same TTL as its session;
+- `glassbox:client:{address}`: sorted set of a client's session ids (by creation),
+  for GLASSBOX_CLIENT_SESSIONS; ids of sessions gone are dropped when met;
 - `glassbox:sessions`: sorted set of ids scored by last touch (ms, server clock),
   used for max_sessions eviction; members whose hash expired are dropped when met.
 
@@ -29,6 +31,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.store.base import (
+    CLIENT_IDLE_S,
+    ClientSessionsFull,
     Head,
     SessionNotFound,
     SessionStore,
@@ -45,6 +49,7 @@ KEY_PREFIX = "glassbox:"
 SESSION_PREFIX = KEY_PREFIX + "session:"
 SIGNALS_PREFIX = KEY_PREFIX + "signals:"
 INDEX_KEY = KEY_PREFIX + "sessions"
+CLIENT_PREFIX = KEY_PREFIX + "client:"  # sorted set of a client's session ids
 
 # Bounded waits, so a Redis that hangs (not refuses) gives a 503 in seconds instead of
 # holding a request thread; options in the URL (?socket_timeout=...) take precedence.
@@ -62,13 +67,36 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: index, session, signals. ARGV: id, blob, ttl_s, max_sessions, session prefix,
-# signals prefix, cursor ('' if the meta has none).
+# KEYS: index, session, signals, client set. ARGV: id, blob, ttl_s, max_sessions,
+# session prefix, signals prefix, cursor ('' if the meta has none), client ('' for
+# none), client_max (0: no limit), idle ms. A client at client_max loses its sessions
+# idle `idle ms` (oldest created first) until it has room, else {-1, held}.
 _CREATE = (
     _NOW_MS
     + """
 local ttl = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - ttl * 1000))
+local most = tonumber(ARGV[9])
+if ARGV[8] ~= '' and most > 0 then
+  local held = redis.call('ZCARD', KEYS[4])
+  if held >= most then
+    local cutoff = now - tonumber(ARGV[10])
+    local ids = redis.call('ZRANGE', KEYS[4], 0, -1)
+    for i = 1, #ids do
+      if held < most then break end
+      local touched = redis.call('ZSCORE', KEYS[1], ids[i])
+      if (not touched) or tonumber(touched) < cutoff then
+        redis.call('DEL', ARGV[5] .. ids[i], ARGV[6] .. ids[i])
+        redis.call('ZREM', KEYS[1], ids[i])
+        redis.call('ZREM', KEYS[4], ids[i])
+        held = held - 1
+      end
+    end
+    if held >= most then
+      return {-1, held}
+    end
+  end
+end
 local excess = redis.call('ZCARD', KEYS[1]) + 1 - tonumber(ARGV[4])
 if excess > 0 then
   local old = redis.call('ZPOPMIN', KEYS[1], excess)
@@ -82,7 +110,11 @@ if ARGV[7] ~= '' then
 end
 redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
-return 1
+if ARGV[8] ~= '' then
+  redis.call('ZADD', KEYS[4], now, ARGV[1])
+  redis.call('EXPIRE', KEYS[4], ttl)
+end
+return {1, 0}
 """
 )
 
@@ -105,6 +137,9 @@ local nv = tonumber(v) + 1
 if ARGV[5] then
   redis.call('HSET', KEYS[1], 'version', nv, 'blob', ARGV[5], 'av', nv)
 else
+  if not redis.call('HGET', KEYS[1], 'av') then  -- written before av: its blob is v's
+    redis.call('HSET', KEYS[1], 'av', v)
+  end
   redis.call('HSET', KEYS[1], 'version', nv)
 end
 if ARGV[4] ~= '' then
@@ -166,12 +201,17 @@ class RedisStore(SessionStore):
         self._count = self._redis.register_script(_COUNT)
 
     @guarded
-    def create(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> StoredSession:
-        """Store a new session (version 1); evict the oldest beyond max_sessions."""
+    def create(
+        self, meta: dict[str, Any], arrays: dict[str, np.ndarray], client: str = "",
+        client_max: int = 0,
+    ) -> StoredSession:  # fmt: skip
+        """Store a new session (version 1); keep the client within client_max; evict
+        the least recently used beyond max_sessions."""
         blob = pack(meta, arrays)
         session_id = new_session_id()
-        self._create(
-            keys=[INDEX_KEY, SESSION_PREFIX + session_id, SIGNALS_PREFIX + session_id],
+        keys = [INDEX_KEY, SESSION_PREFIX + session_id, SIGNALS_PREFIX + session_id]
+        done, held = self._create(
+            keys=[*keys, CLIENT_PREFIX + client],
             args=[
                 session_id,
                 blob,
@@ -180,8 +220,13 @@ class RedisStore(SessionStore):
                 SESSION_PREFIX,
                 SIGNALS_PREFIX,
                 meta.get("cursor", ""),
+                client,
+                client_max if client else 0,
+                CLIENT_IDLE_S * 1000,
             ],
         )
+        if int(done) < 0:
+            raise ClientSessionsFull(client, int(held), client_max)
         return StoredSession(session_id, 1, meta, dict(arrays), 1)
 
     @guarded

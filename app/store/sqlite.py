@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from app.store.base import (
+    CLIENT_IDLE_S,
+    ClientSessionsFull,
     Head,
     SessionNotFound,
     SessionStore,
@@ -40,6 +42,7 @@ from app.store.base import (
 from app.store.sqlite_file import (
     BUSY_TIMEOUT_S,
     SCHEMA,
+    SQLITE_FULL,
     FileGone,
     Holder,
     add_columns,
@@ -134,13 +137,19 @@ class SQLiteStore(SessionStore):
         return now - self.ttl_seconds
 
     @guarded
-    def create(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> StoredSession:
-        """Store a new session (version 1); purge expired and evict the oldest."""
+    def create(
+        self, meta: dict[str, Any], arrays: dict[str, np.ndarray], client: str = "",
+        client_max: int = 0,
+    ) -> StoredSession:  # fmt: skip
+        """Store a new session (version 1); purge expired, keep the client within
+        client_max, and evict the least recently used beyond max_sessions."""
         blob = pack(meta, arrays)
         session_id = new_session_id()
         now = time.time()
         with self._write() as db:
             db.execute("DELETE FROM sessions WHERE touched < ?", (self._cutoff(now),))
+            if client and client_max > 0:
+                self._client_room(db, client, client_max, now)
             (live,) = db.execute("SELECT COUNT(*) FROM sessions").fetchone()
             excess = live + 1 - self.max_sessions
             if excess > 0:
@@ -151,10 +160,26 @@ class SQLiteStore(SessionStore):
                 )
             db.execute(
                 "INSERT INTO sessions (id, version, blob, created, touched, cursor, "
-                "arrays_version) VALUES (?, 1, ?, ?, ?, ?, 1)",
-                (session_id, blob, now, now, meta.get("cursor")),
+                "arrays_version, client) VALUES (?, 1, ?, ?, ?, ?, 1, ?)",
+                (session_id, blob, now, now, meta.get("cursor"), client or None),
             )
         return StoredSession(session_id, 1, meta, dict(arrays), 1)
+
+    @staticmethod
+    def _client_room(db: sqlite3.Connection, client: str, most: int, now: float) -> None:
+        """Room for one more session of `client` (in create's transaction): its least
+        recently used sessions idle CLIENT_IDLE_S go, else ClientSessionsFull."""
+        (held,) = db.execute("SELECT COUNT(*) FROM sessions WHERE client = ?", (client,)).fetchone()
+        excess = held + 1 - most
+        if excess <= 0:
+            return
+        gone = db.execute(
+            "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE client = ? "
+            "AND touched < ? ORDER BY touched, rowid LIMIT ?)",
+            (client, now - CLIENT_IDLE_S, excess),
+        ).rowcount
+        if gone < excess:
+            raise ClientSessionsFull(client, held - gone, most)
 
     @guarded
     def get(self, session_id: str) -> StoredSession:
@@ -209,7 +234,10 @@ class SQLiteStore(SessionStore):
     @guarded
     def advance(self, session_id: str, version: int, cursor: int) -> int:
         """Compare-and-swap of the cursor alone; returns the new version."""
-        self._swap(session_id, version, "cursor = ?", (cursor,))
+        # A row written before arrays_version existed got its blob at `version` (the old
+        # code wrote the blob on every write): say so, or every hop would rebuild it.
+        columns = "cursor = ?, arrays_version = COALESCE(arrays_version, version)"
+        self._swap(session_id, version, columns, (cursor,))
         return version + 1
 
     def _swap(self, session_id: str, version: int, columns: str, values: tuple[Any, ...]) -> None:
@@ -292,7 +320,9 @@ class SQLiteStore(SessionStore):
             self._drop()
             # The file's name only: the message reaches students' browsers.
             why = f"{why}, file {self.path.name}"
-            raise store_failed(self.backend, operation, exc, why) from exc
+            full = (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == SQLITE_FULL
+            code = "store_full" if full else "store_unavailable"
+            raise store_failed(self.backend, operation, exc, why, code) from exc
 
     def _drop(self) -> None:
         """Close and forget this thread's connection."""

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 BUSY_TIMEOUT_S = 5.0
+SQLITE_FULL = 13  # the disk (or max_page_count) is full: the API says so ("store_full")
 
 # Primary result codes meaning "the file cannot be used now", not "the SQL is wrong".
 # SQLITE_BUSY comes only after the busy timeout ran out: contention that resolves
@@ -95,7 +96,7 @@ def use_wal(db: sqlite3.Connection) -> None:
 
 # Columns added since the first schema: a file made before gets them on open (NULL
 # in old rows: the cursor is then the blob's, and the arrays are the version's).
-ADDED = {"cursor": "INTEGER", "arrays_version": "INTEGER"}
+ADDED = {"cursor": "INTEGER", "arrays_version": "INTEGER", "client": "TEXT"}
 
 
 def add_columns(db: sqlite3.Connection) -> None:
@@ -107,3 +108,5 @@ def add_columns(db: sqlite3.Connection) -> None:
             except sqlite3.OperationalError as exc:  # another process added it meanwhile
                 if "duplicate column" not in str(exc):
                     raise
+    # After the column exists (a file made before has it only now): a client's sessions.
+    db.execute("CREATE INDEX IF NOT EXISTS sessions_client ON sessions (client, touched)")

@@ -6,6 +6,8 @@ thread (the app package's __init__ pins it too, with setdefault); it lowers
 its own CPU priority (os.nice) so that steps, which run in the uvicorn workers,
 get a core first whenever both want one.
 
+A job is a training (a session's network, runner.py) or, with "kind": "compare",
+learning rates side by side (compare_job.py; its result carries "compare").
 Messages, parent to child: ("job", Job dict), ("cancel", job id), ("stop",).
 Child to parent: ("ready", {pid, nice, blas_threads}) once, then per job
 ("event", start or progress event) ... and ("result", {...}) or ("failed", {...}).
@@ -22,9 +24,11 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import signal  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from multiprocessing.connection import Connection  # noqa: E402
 from typing import Any  # noqa: E402
 
+from app.training.compare_job import Stopped, run_compare  # noqa: E402
 from engine.data import load_split  # noqa: E402
 from engine.models import model_from_spec  # noqa: E402
 from engine.network import LABEL_LOSSES  # noqa: E402
@@ -36,7 +40,10 @@ from engine.training import TrainOutcome, TrainPlan, train  # noqa: E402
 def main(conn: Connection, nice: int) -> None:
     """The process's life: lower its priority, say it is ready, run jobs until told
     to stop or until the parent goes away (the pipe closes)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops its children
+    # Ctrl-C, or a SIGTERM sent to the whole process group (systemd stops a service so):
+    # the parent stops its children, after they send what the running job learned.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if nice > 0:
         os.nice(nice)  # raising one's own niceness needs no privilege
     tune_allocator()  # as the workers: freed tensor memory is kept for reuse
@@ -72,6 +79,9 @@ def run_job(conn: Connection, job: dict[str, Any]) -> bool:
                 flags["cancel"] = True
         return flags["cancel"]
 
+    if job.get("kind") == "compare":
+        _compare(conn, job, stop)
+        return flags["stop"]
     out = TrainOutcome()
     net = None
     try:
@@ -102,6 +112,22 @@ def run_job(conn: Connection, job: dict[str, Any]) -> bool:
         conn.send(("failed", {"id": job["id"], "detail": f"{exc}", "iterations": out.iterations,
                               "params": params, "pid": os.getpid()}))  # fmt: skip
     return flags["stop"]
+
+
+def _compare(conn: Connection, job: dict[str, Any], stop: Callable[[], bool]) -> None:
+    """A compare job (compare_job.py): its result, or "failed" (also when cancelled)."""
+    try:
+        result = run_compare(job, stop)
+    except Stopped:
+        conn.send(("failed", {"id": job["id"], "detail": "cancelled", "iterations": 0,
+                              "params": None, "pid": os.getpid()}))  # fmt: skip
+    except Exception as exc:
+        conn.send(("failed", {"id": job["id"], "detail": f"{exc}", "iterations": 0,
+                              "params": None, "pid": os.getpid()}))  # fmt: skip
+    else:
+        conn.send(("result", {"id": job["id"], "compare": result, "final": {},
+                              "iterations": job["iterations"], "params": None,
+                              "pid": os.getpid()}))  # fmt: skip
 
 
 if __name__ == "__main__":

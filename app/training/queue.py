@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ PLACE_EVERY_S = 0.5  # ... and is told of a new place within this (not at each m
 # with hundreds waiting, one event per stream per move would be a storm)
 WATCH_PER_S = 20.0  # store reads a second, at most, for cancels of queued trainings
 FINAL = frozenset({"done", "diverged", "cancelled", "error"})
+Snapshot = Callable[[], tuple[dict[str, Any], dict[str, Any]]]
 _ids = itertools.count(1)
 
 
@@ -63,6 +64,13 @@ class Ticket:
     stop: bool = False  # asked to stop: cancelled, or its client left
     ended: bool = False  # its final event is out
     runner: Runner | None = None
+    snapshot: Snapshot | None = None  # makes (job, optimizer) when the ticket starts
+
+    def take_snapshot(self) -> None:
+        """Copy what the training needs from its session now, at its turn."""
+        if self.snapshot is not None:
+            self.job, self.optimizer = self.snapshot()
+            self.job["id"] = self.id
 
     def push(self, event: dict[str, Any]) -> None:
         """An event for the stream (from any thread)."""
@@ -121,12 +129,17 @@ class TrainingQueue:
         self._gauges()
 
     # --- requests ----------------------------------------------------------------------
-    def submit(self, sid: str, job: dict[str, Any], optimizer: dict[str, Any], kind: str,
-               iterations: int) -> Ticket:  # fmt: skip
-        """Queue a training (QueueFull at the bound); it starts at once if it can."""
+    def submit(self, sid: str, job: dict[str, Any] | Snapshot, optimizer: dict[str, Any],
+               kind: str, iterations: int) -> Ticket:  # fmt: skip
+        """Queue a training (QueueFull at the bound); it starts at once if it can. `job`
+        is what the process gets, or what makes it (and the optimizer) at its turn."""
         self.start()
-        ticket = Ticket(sid, job, optimizer, kind, iterations, asyncio.get_running_loop())
-        ticket.job["id"] = ticket.id
+        loop = asyncio.get_running_loop()
+        if callable(job):
+            ticket = Ticket(sid, {}, optimizer, kind, iterations, loop, snapshot=job)
+        else:
+            ticket = Ticket(sid, job, optimizer, kind, iterations, loop)
+            ticket.job["id"] = ticket.id
         with self.changed:
             if self.closed:
                 raise QueueFull("the server is stopping; train again in a moment")
@@ -277,8 +290,9 @@ class TrainingQueue:
             return runner.ticket
 
     def _gauges(self) -> None:
-        TRAINING_QUEUE.set(len(self.waiting))
-        TRAININGS_RUNNING.set(len(self.running))
+        with self.changed:  # read and set together: a racing change cannot leave them stale
+            TRAINING_QUEUE.set(len(self.waiting))
+            TRAININGS_RUNNING.set(len(self.running))
 
     def _watch(self) -> None:
         """Cancels of waiting trainings asked of another worker (DELETE reached it):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CANCEL = "cancel-train"  # the store flag DELETE /api/sessions/{id}/train raises
 CANCEL_POLL_S = 0.25
+COMPARE = "compare:"  # a compare's ticket (no session) has a sid starting so
 
 
 def public(event: dict[str, Any]) -> dict[str, Any]:
@@ -64,9 +65,12 @@ class Runner:
         self._uncount()
 
     def ensure_process(self) -> bool:
-        """A live process, started if need be; False if it would not start."""
+        """A live process, started if need be; False if it would not start (or the
+        queue is closing: no new process while the server stops)."""
         if self.proc.alive:
             return True
+        if self.queue.closed:
+            return False
         try:
             self.proc.start()
         except (ProcessDied, OSError) as exc:
@@ -83,7 +87,10 @@ class Runner:
             TRAINING_PROCESSES.dec()
 
     def signalled(self, sid: str) -> bool:
-        """Take the session's cancel flag; False if the store cannot say."""
+        """Take the session's cancel flag; False if the store cannot say (or there is
+        no session: a compare, whose client cancels it by leaving)."""
+        if sid.startswith(COMPARE):
+            return False
         try:
             return self.queue.service.store.take_signal(sid, CANCEL)
         except Exception:  # an outage is counted by the store; the training goes on
@@ -100,6 +107,7 @@ class Runner:
             return 0
         checked = time.monotonic()
         try:
+            ticket.take_snapshot()  # the session as it is now, not as when it queued
             self.proc.send(("job", ticket.job))
             if ticket.stop:  # the client left (or cancelled) as the job was handed over
                 self.proc.cancel(ticket.id)
@@ -135,6 +143,12 @@ class Runner:
 
     def _finish(self, ticket: Ticket, kind: str, body: dict[str, Any]) -> None:
         """Save what the process learned, then the stream's final event."""
+        if ticket.sid.startswith(COMPARE):  # nothing to save: the result is the answer
+            if kind == "result":
+                ticket.push({"event": "done", "result": body["compare"]})
+            else:
+                ticket.push({"event": "error", "detail": f"compare stopped: {body['detail']}"})
+            return
         t0 = time.perf_counter()
         error: str | None = body["detail"] if kind == "failed" else None
         if kind == "failed":

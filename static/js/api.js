@@ -1,11 +1,33 @@
 // The API client: JSON over fetch, tensors decoded into Float32Array.
 // The browser renders what the server computed; nothing here does model math.
+//
+// Errors: a body with a `code` (docs/api.md, "Errors") is shown as the catalog's
+// "error.<code>" in the page's language. A 503 (the session store is out) or 429 (a
+// limit of this client) is tried again after its Retry-After, each wait longer, a few
+// times; while it waits, an "api:retry" event on window says so ({message, seconds,
+// attempt, tries}) and "api:settled" when no request waits any more (common.js shows it).
+import { lang, t } from "./i18n.js";
+
+export const RETRY_STATUS = [429, 503];
+export const TRIES = 6; // a request turned away this often fails with the server's reason
+const MAX_WAIT_S = 30;
 
 export class ApiError extends Error {
-  constructor(status, detail) {
-    super(typeof detail === "string" ? detail : ApiError.describe(detail));
+  /** `body`: the error's JSON body ({detail, code, message}), if it had one. */
+  constructor(status, detail, body = {}) {
+    super(ApiError.text(detail, body));
     this.status = status;
     this.detail = detail;
+    this.code = body?.code ?? null;
+    this.retryAfter = null;
+  }
+
+  /** The page's words for an error with a code, else the server's detail. */
+  static text(detail, body) {
+    const key = body?.code ? `error.${body.code}` : null;
+    if (key && t(key) !== key) return t(key);
+    if (body?.message?.[lang]) return body.message[lang];
+    return typeof detail === "string" ? detail : ApiError.describe(detail);
   }
 
   static describe(detail) {
@@ -14,17 +36,70 @@ export class ApiError extends Error {
   }
 }
 
+/** A Retry-After header's wait in seconds (delta-seconds or an HTTP date), or null. */
+function retryAfter(header) {
+  if (!header) return null;
+  const seconds = /^\d+$/.test(header.trim())
+    ? Number(header)
+    : (Date.parse(header) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, seconds) : null;
+}
+
+/** The ApiError of a non-2xx response (its body need not be JSON: a proxy's page). */
+export async function errorOf(res) {
+  const text = await res.text().catch(() => "");
+  let body = {};
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = {};
+  }
+  const detail = body?.detail ?? (res.statusText || `HTTP ${res.status}`);
+  const err = new ApiError(res.status, detail, body);
+  err.retryAfter = retryAfter(res.headers.get("Retry-After"));
+  return err;
+}
+
+/** Seconds to wait before try `attempt` + 1: the server's Retry-After, but at least
+ * 1, 2, 4, ... s, and at most MAX_WAIT_S. */
+export function backoff(err, attempt) {
+  return Math.min(MAX_WAIT_S, Math.ceil(Math.max(err.retryAfter ?? 0, 2 ** (attempt - 1))));
+}
+
+let waiting = 0; // requests now waiting to try again
+
+function announce(name, detail) {
+  window.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
+const WRITES = new Set(["POST", "PUT", "PATCH"]);
+
 export async function api(method, path, body) {
   const init = { method, headers: { Accept: "application/json" } };
-  if (body !== undefined) {
+  // Every write says it is JSON, body or not (the server answers 415 otherwise).
+  if (body !== undefined || WRITES.has(method)) {
     init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
+    init.body = JSON.stringify(body ?? {});
   }
-  const res = await fetch(path, init);
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new ApiError(res.status, data ? data.detail : res.statusText);
-  return data;
+  let waited = false;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(path, init);
+      if (res.ok) {
+        const text = await res.text();
+        return text ? JSON.parse(text) : null;
+      }
+      const err = await errorOf(res);
+      if (!RETRY_STATUS.includes(err.status) || attempt >= TRIES) throw err;
+      const seconds = backoff(err, attempt);
+      if (!waited) waiting++;
+      waited = true;
+      announce("api:retry", { message: err.message, seconds, attempt: attempt + 1, tries: TRIES });
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
+  } finally {
+    if (waited && --waiting === 0) announce("api:settled", {});
+  }
 }
 
 const SPECIAL = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };

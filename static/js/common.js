@@ -1,6 +1,6 @@
 // Pieces every view shares: error display, step captions, explanation panels,
 // grids of feature maps.
-import { plane } from "./api.js";
+import { ApiError, plane } from "./api.js";
 import { format, legend, scaleFor } from "./colors.js";
 import { Heatmap } from "./heatmap.js";
 import { Mosaic } from "./mosaic.js";
@@ -18,9 +18,16 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** Run a view's start function; show a readable message if anything fails. */
+/** Run a view's start function; show a readable message if anything fails (also
+ * an API error no handler caught), and say so while a request waits to try again. */
 export async function mount(start) {
   const root = document.getElementById("view");
+  showRetries(root);
+  window.addEventListener("unhandledrejection", (ev) => {
+    if (!(ev.reason instanceof ApiError)) return;
+    ev.preventDefault();
+    showError(root, ev.reason);
+  });
   try {
     root.innerHTML = "";
     await start(root);
@@ -37,7 +44,40 @@ export function showError(root, err) {
     box = el("p", { class: "error", role: "alert" });
     root.prepend(box);
   }
+  if (err?.code === "session_gone") {
+    // The session expired, was evicted, or the store restarted empty: the page builds
+    // a new one from its URL state on load, so one click reloads it.
+    box.textContent = `${err.message} `;
+    const fresh = t("error.fresh_session");
+    box.append(el("button", { type: "button", class: "fresh-session", text: fresh }));
+    box.lastChild.addEventListener("click", () => location.reload());
+    return;
+  }
   box.textContent = t("view.error", { message: err.message || String(err) });
+}
+
+/** A status line while a request waits to try again (api.js): the server's reason and
+ * a countdown; gone once no request waits. */
+function showRetries(root) {
+  const line = el("p", { class: "notice retrying", role: "status", "aria-live": "polite" });
+  let timer = null;
+  window.addEventListener("api:retry", ({ detail }) => {
+    clearInterval(timer);
+    let seconds = detail.seconds;
+    const paint = () => {
+      line.textContent = t("error.retrying", { ...detail, seconds });
+    };
+    paint();
+    root.prepend(line);
+    timer = setInterval(() => {
+      seconds = Math.max(0, seconds - 1);
+      paint();
+    }, 1000);
+  });
+  window.addEventListener("api:settled", () => {
+    clearInterval(timer);
+    line.remove();
+  });
 }
 
 export function clearError(root) {

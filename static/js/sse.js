@@ -1,6 +1,6 @@
 // Server-Sent Events from a POST (the training stream of /api/sessions/{id}/train):
 // fetch's EventSource cannot POST, so the stream is read and split here.
-import { ApiError } from "./api.js";
+import { errorOf } from "./api.js";
 
 /** One event block's name and parsed data ("event: name\ndata: {...}"). */
 function parseBlock(block) {
@@ -14,15 +14,6 @@ function parseBlock(block) {
   return { name: name || data?.event || "message", data };
 }
 
-/** A Retry-After header's wait in seconds (delta-seconds or an HTTP date), or null. */
-function retryAfter(header) {
-  if (!header) return null;
-  const seconds = /^\d+$/.test(header.trim())
-    ? Number(header)
-    : (Date.parse(header) - Date.now()) / 1000;
-  return Number.isFinite(seconds) ? Math.max(0, seconds) : null;
-}
-
 /** POST `body` as JSON to `path` and call onEvent(name, data) for each event as it
  * arrives; throws ApiError on a non-2xx status (with retryAfter: its Retry-After
  * in seconds, or null). */
@@ -32,15 +23,7 @@ export async function postEvents(path, body, onEvent) {
     headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
     body: JSON.stringify(body),
   });
-  if (!res.ok) {
-    const detail = await res
-      .json()
-      .then((j) => j.detail)
-      .catch(() => res.statusText);
-    const err = new ApiError(res.status, detail);
-    err.retryAfter = retryAfter(res.headers.get("Retry-After"));
-    throw err;
-  }
+  if (!res.ok) throw await errorOf(res);
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let buf = "";

@@ -3,14 +3,11 @@
 // events: its place in line and the expected start), or a 429/503 that turned it away
 // for now (tried again after its Retry-After, a few times, each wait longer). Stopping
 // cancels it wherever it is: queued or running (DELETE .../train), or between tries.
-import { ApiError, api } from "./api.js";
+import { ApiError, api, backoff, RETRY_STATUS, TRIES } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { postEvents } from "./sse.js";
 
 export const FINAL = ["done", "cancelled", "diverged", "error"];
-const TRIES = 6; // a request turned away this often fails with the server's reason
-const RETRY = [429, 503];
-const MAX_WAIT_S = 30;
 
 const whole = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
 
@@ -27,12 +24,6 @@ export function queuedText(ev) {
   const position = whole.format(ev.position);
   if (ev.expected_start_s == null) return t("train.queuedPosition", { position });
   return t("train.queued", { position, wait: duration(ev.expected_start_s) });
-}
-
-/** Seconds to wait before try `attempt` + 1: the server's Retry-After, but at least
- * 1, 2, 4, ... s, and at most MAX_WAIT_S. */
-function backoff(err, attempt) {
-  return Math.min(MAX_WAIT_S, Math.max(err.retryAfter ?? 0, 2 ** (attempt - 1)));
 }
 
 /** Resolve after `seconds`, or as soon as `signal` aborts. */
@@ -78,7 +69,7 @@ export async function streamTraining(id, body, { onEvent = () => {}, show = () =
           onEvent(name, data);
         });
       } catch (err) {
-        if (!(err instanceof ApiError && RETRY.includes(err.status)) || attempt >= TRIES) {
+        if (!(err instanceof ApiError && RETRY_STATUS.includes(err.status)) || attempt >= TRIES) {
           show("", "");
           throw err;
         }

@@ -42,7 +42,7 @@ def test_every_preset_runs_through_the_api(client, name):
     r = client.post("/api/sessions", json={"preset": name})
     assert r.status_code == 201, r.text
     sid, plan = r.json()["id"], r.json()["plan"]
-    client.app.state.sessions._live.clear()  # as after a restart: rebuilt from the store
+    client.app.state.sessions.live.clear()  # as after a restart: rebuilt from the store
     full = client.post(f"/api/sessions/{sid}/steps?encoding=b64", json={"until": "update"})
     assert full.status_code == 200 and len(full.json()["steps"]) == len(plan)
     assert client.post(f"/api/sessions/{sid}/steps", json={"count": 2}).json()["cursor"] == 2

@@ -104,7 +104,12 @@ def _one_session(openapi: dict, sid: str, tensors: list[str], doomed: list[str])
 # The schema is read when tests are collected, and the real session must be known
 # then too: the app and its shared session are made at import.
 _DATA = tempfile.TemporaryDirectory(prefix="glassbox-schemathesis-")
-APP = create_app(Settings(data_dir=Path(_DATA.name), limits=LIMITS))
+# The fuzzer is one client making thousands of sessions: the per-client limits (their
+# 429s are tested in test_fairshare.py) would turn most creates away unfuzzed.
+APP = create_app(
+    Settings(data_dir=Path(_DATA.name), limits=LIMITS, client_creates_per_minute=10**6,
+             client_sessions=10**6)
+)  # fmt: skip
 SHARED_SID, TENSORS = _new_session(APP)
 DOOMED = [_new_session(APP)[0] for _ in range(3)]  # sessions the fuzzer may delete
 

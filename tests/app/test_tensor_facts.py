@@ -29,7 +29,7 @@ def test_tensor_facts_are_taken_under_the_session_lock(served, monkeypatch):
     real = tensor_facts.is_explainable
 
     def watched(live, name):
-        lock = service._locks.get(live.id)
+        lock = service.live.held_lock(live.id)
         held.append(lock is not None and lock.lock.locked())
         return real(live, name)
 

@@ -128,7 +128,8 @@ def test_a_stream_never_read_leaves_the_queue_when_collected():
     def body() -> None:
         q = _queue(workers=1)
         _submit(q, "a")
-        events = start_training(q, TrainingJob("b", {}, {"type": "sgd"}, "bp", 10))
+        job = TrainingJob("b", lambda: ({}, {"type": "sgd"}), "bp", 10)
+        events = start_training(q, job)
         assert [t.sid for t in q.waiting] == ["b"]
         del events  # the client left before the first event
         gc.collect()

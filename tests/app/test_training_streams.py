@@ -100,3 +100,27 @@ def test_a_client_that_leaves_a_running_training_keeps_what_it_learned(url):
         with stream(c, b, {"epochs": 1}) as second:
             assert _until(second, "done")[-1]["event"] == "done"
         assert c.get(f"/api/sessions/{a}").json()["passes"] == 1
+
+
+def test_a_waiting_training_starts_from_the_weights_the_session_has_at_its_turn(url):
+    """A training copies the session's weights when it starts, not when it queued: an
+    edit made while it waited is trained on (not overwritten when it saves), and a
+    session's second epoch request, queued behind its first, trains on from the first's
+    result with the next shuffle seed."""
+    with httpx.Client(base_url=url, timeout=60, trust_env=False) as c:
+        a, s = _session(c), _session(c)
+        with stream(c, a, LONG) as first:
+            assert next(first)["event"] == "start"
+            with stream(c, s, {"iterations": 1, "batch_size": 1}) as waiting:
+                assert next(waiting)["event"] == "queued"
+                edited = {"array": [5.0] * 10}  # dense1.b of digits-cnn: one per class
+                r = c.put(f"/api/sessions/{s}/params/dense1.b", json=edited)
+                assert r.status_code == 200, r.text
+                c.delete(f"/api/sessions/{a}/train")
+                assert _until(waiting, "done")[-1]["loss"] is not None
+        # The pass after the training starts from what it saved: dense1.b.before
+        r = c.post(f"/api/sessions/{s}/steps", json={"until": "update"},
+                   params={"names": "dense1.b.before"})  # fmt: skip
+        (trained,) = [t["data"] for st in r.json()["steps"] for t in st["tensors"]]
+        # one SGD step from 5.0 moves each bias a little, not back to where it was
+        assert all(abs(v - 5.0) < 1.0 for v in trained), trained

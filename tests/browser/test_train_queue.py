@@ -23,6 +23,7 @@ ONE_TRAINER = {
     "GLASSBOX_TRAIN_WORKERS": "1",
     # the long training cannot end on its own while a test waits behind it
     "GLASSBOX_LIMIT_MAX_ITERATIONS": "100000000",
+    "GLASSBOX_LIMIT_MAX_TRAIN_FLOPS": str(10**18),  # ... and its cost (engine.cost) allowed
 }
 WAITING = {"en": "Waiting for a free trainer: position ", "zh-CN": "等待空闲的训练器：排在第 "}
 

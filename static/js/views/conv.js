@@ -67,6 +67,7 @@ mount(async (root) => {
     try {
       next = await sessions.create(body);
     } catch (err) {
+      if (err.status !== 422) throw err; // not the combination: the store, a limit of this client
       formula.textContent = t("conv.nofit", { message: err.message });
       formula.classList.add("nofit");
       return;

@@ -143,6 +143,7 @@ mount(async (root) => {
       try {
         return await sessions.create({ preset, input: { sequence: text } });
       } catch (err) {
+        if (err.status !== 422) throw err; // only numbers the server refused are dropped
         showError(root, err);
         store.set({ numbers: "" });
         return sessions.create({ preset });

@@ -88,3 +88,26 @@ def test_a_file_from_before_gets_the_columns_and_its_sessions_read_as_before(
     assert store.get("old").meta["cursor"] == 5
     assert SQLiteStore(path, 3600, 10).head("old").cursor == 5  # opened again: no error
     store.close()
+
+
+def test_a_session_from_before_advances_to_a_known_arrays_version(
+    store: SessionStore,
+) -> None:
+    """A session written by the code before arrays_version existed (no column or `av`
+    field): its first advance records that its blob is of the version it had, so a
+    worker holding it live catches up instead of rebuilding at every hop."""
+    s = store.create(dict(META), {"w": np.zeros(2)})
+    _forget_arrays_version(store, s.id)
+    assert store.head(s.id) == Head(version=1, arrays_version=1, cursor=0)
+    store.advance(s.id, 1, 1)
+    assert store.head(s.id) == Head(version=2, arrays_version=1, cursor=1)
+
+
+def _forget_arrays_version(store: SessionStore, session_id: str) -> None:
+    if isinstance(store, SQLiteStore):
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE sessions SET arrays_version = NULL WHERE id = ?", (session_id,))
+    else:
+        from app.store.redis import SESSION_PREFIX
+
+        store._redis.hdel(SESSION_PREFIX + session_id, "av")  # type: ignore[attr-defined]
