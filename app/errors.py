@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http_rules import allowed_methods
-from app.i18n import SUPPORTED, t
+from app.i18n import coded_body
 from app.limits import LimitExceeded
 from app.schemas import ErrorOut
 from app.sessions.explain import NotExplainable
@@ -50,11 +50,8 @@ def _detail(status: int, detail: object) -> JSONResponse:
 def coded(
     status: int, code: str, detail: object, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """An error the page explains: {"detail": <English, for scripts>, "code": code,
-    "message": {lang: the catalog's "error.<code>"} for every supported language}."""
-    message = {lang: t(f"error.{code}", lang) for lang in SUPPORTED}
-    body = {"detail": detail, "code": code, "message": message}
-    return JSONResponse(body, status_code=status, headers=headers)
+    """An error the page explains, with `status` (see coded_body)."""
+    return JSONResponse(coded_body(code, detail), status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -11,7 +11,7 @@ not one. Each worker keeps, per client:
 
 The store counts a client's live sessions (GLASSBOX_CLIENT_SESSIONS, across workers):
 a create beyond them takes the client's own session that has been idle longest, if
-it has been idle an hour, else it is refused (app.store.base.ClientSessionsFull).
+it has been idle 10 minutes (CLIENT_IDLE_S), else it is refused (ClientSessionsFull).
 
 Over a limit the answer is a 429 with Retry-After, naming the limit and its setting.
 A whole school behind one NAT address is one client: the defaults are sized for 300
@@ -35,7 +35,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.i18n import SUPPORTED, t
+from app.i18n import coded_body
 from app.settings import Settings
 from app.store.base import ClientSessionsFull
 
@@ -101,6 +101,19 @@ def client_of(peer: str, forwarded: str | None, nets: list[Network]) -> str:
     return hops[0] if hops else peer
 
 
+def grouped(address: str) -> str:
+    """The client an address counts as: itself, or for IPv6 its /64 network (one
+    household or host is given a whole /64, so one machine could take any number of
+    its addresses)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
+
+
 @dataclass
 class Bucket:
     tokens: float
@@ -159,16 +172,9 @@ class Limiter:
                 self.running.pop(client, None)
 
 
-def too_many(code: str, detail: str) -> dict[str, Any]:
-    """A 429's body, as app.errors.coded makes them: English `detail` for scripts, and
-    the catalog's "error.<code>" in every language for the pages."""
-    return {"detail": detail, "code": code,
-            "message": {lang: t(f"error.{code}", lang) for lang in SUPPORTED}}  # fmt: skip
-
-
 def _too_many(code: str, detail: str, retry_after: float) -> tuple[dict[str, Any], bytes]:
     seconds = str(max(1, math.ceil(retry_after)))
-    body = json.dumps(too_many(code, detail), ensure_ascii=False).encode()
+    body = json.dumps(coded_body(code, detail), ensure_ascii=False).encode()
     return {"status": 429, "headers": [(b"content-type", b"application/json"),
                                        (b"content-length", str(len(body)).encode()),
                                        (b"retry-after", seconds.encode())]}, body  # fmt: skip
@@ -189,7 +195,7 @@ class FairShare:
             return
         peer = scope["client"][0] if scope.get("client") else ""
         forwarded = b",".join(v for k, v in scope["headers"] if k == b"x-forwarded-for")
-        client = client_of(peer, forwarded.decode("latin-1") or None, self.nets)
+        client = grouped(client_of(peer, forwarded.decode("latin-1") or None, self.nets))
         token = _QUOTA.set((client, self.settings.client_sessions))
         try:
             await self._limited(client, scope, receive, send)
@@ -239,6 +245,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     def _sessions_full(_: Request, exc: ClientSessionsFull) -> JSONResponse:
         detail = (f"your address ({exc.client}) holds {exc.count} sessions, the most "
                   f"client_sessions = {exc.limit} (GLASSBOX_CLIENT_SESSIONS) allows, all used "
-                  "in the last hour; try again later or delete one")  # fmt: skip
+                  "in the last 10 minutes; try again later or delete one")  # fmt: skip
         headers = {"Retry-After": str(SESSIONS_RETRY_AFTER_S)}
-        return JSONResponse(too_many("too_many_sessions", detail), 429, headers=headers)
+        return JSONResponse(coded_body("too_many_sessions", detail), 429, headers=headers)

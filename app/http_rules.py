@@ -20,6 +20,7 @@ import math
 import re
 from typing import Any
 
+import anyio
 from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -113,7 +114,9 @@ class HttpRules:
             messages.append(message)
             more = message["type"] == "http.request" and message.get("more_body", False)
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-        named = non_finite_fields(body) if MAYBE_NON_FINITE.search(body) else []
+        named: list[dict[str, Any]] = []
+        if MAYBE_NON_FINITE.search(body):  # parsed in a thread: the event loop serves on
+            named = await anyio.to_thread.run_sync(non_finite_fields, body)
         if named:
             await JSONResponse({"detail": named}, status_code=422)(scope, receive, send)
             return
@@ -127,17 +130,31 @@ class _NonFinite:
         self.text = text
 
 
-def _number(text: str) -> float | _NonFinite:
-    value = float(text)
-    return value if math.isfinite(value) else _NonFinite(text)
-
-
 def non_finite_fields(body: bytes) -> list[dict[str, Any]]:
     """A FastAPI-style error item for each number of the JSON `body` that is not
-    finite (none for a body that is not JSON: the route's own parser says so)."""
+    finite, or an integer too large for a float (none for a body that is not JSON:
+    the route's own parser says so). The fields are looked for only if the parse
+    met one."""
+    seen = False
+
+    def constant(text: str) -> _NonFinite:
+        nonlocal seen
+        seen = True
+        return _NonFinite(text)
+
+    def number(text: str) -> float | _NonFinite:
+        value = float(text)
+        return value if math.isfinite(value) else constant(text)
+
+    def integer(text: str) -> int | _NonFinite:
+        # 309+ digits: beyond a float (the JSON reader refuses 4,300+ by itself)
+        return int(text) if len(text.lstrip("-")) < 309 else constant(text)
+
     try:
-        doc = json.loads(body, parse_constant=_NonFinite, parse_float=_number)
-    except ValueError:  # not JSON or not UTF-8
+        doc = json.loads(body, parse_constant=constant, parse_float=number, parse_int=integer)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+        return []
+    if not seen:  # "NaN" or "Infinity" only inside strings, or an exponent that fits
         return []
     found: list[dict[str, Any]] = []
     stack: list[tuple[list[str | int], Any]] = [(["body"], doc)]

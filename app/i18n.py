@@ -7,6 +7,7 @@ falls back to English; a key missing from English is a bug and raises.
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 SUPPORTED: tuple[str, ...] = ("en", "zh-CN")
 FALLBACK = "en"
@@ -68,3 +69,10 @@ def choose_language(query: str | None, accept_language: str | None, default: str
         if chosen:
             return chosen
     return default if default in SUPPORTED else FALLBACK
+
+
+def coded_body(code: str, detail: object) -> dict[str, Any]:
+    """An error's body that a page can explain: {"detail": <English, for scripts>,
+    "code": code, "message": {lang: the catalog's "error.<code>"} in every language}."""
+    message = {lang: t(f"error.{code}", lang) for lang in SUPPORTED}
+    return {"detail": detail, "code": code, "message": message}

@@ -133,7 +133,7 @@ class Settings(BaseSettings):
         1500,
         ge=1,
         description="live sessions one client (address) may hold; beyond, its own session "
-        "idle longest goes if idle an hour, else a 429",
+        "idle longest goes if idle 10 minutes, else a 429",
     )
     log_format: Literal["text", "json"] = Field(
         "text", description="log lines as text, or one JSON object per line"

@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-FLOAT = 4  # float32
+from engine.network import network_dtype
+
 JSON_PER_NUMBER = 9  # "-0.123456," as a JSON list item
 JSON_PER_TENSOR = 250  # name, role, shape, axes, min, max, finite, explainable
 SLOTS = {"sgd": 0, "momentum": 1, "adam": 2}  # optimizer state arrays per parameter
@@ -91,10 +92,14 @@ def spec_cost(spec: dict[str, Any], batch: int = 1, optimizer: str = "sgd") -> C
     in_size = 1
     for s in spec.get("input_shape", []):
         in_size *= int(s)
-    pass_bytes = FLOAT * t.numbers
+    item = network_dtype(spec.get("dtype", "float32")).itemsize  # float32 or float64
+    pass_bytes = item * t.numbers
     response = JSON_PER_NUMBER * t.numbers + JSON_PER_TENSOR * t.tensors
-    blob = FLOAT * (t.params * (1 + slots) + n * in_size + n * out)
+    blob = item * (t.params * (1 + slots) + n * in_size + n * out)
     return Cost(t.params, pass_bytes, response, blob, t.flops, seq_len, hidden)
+
+
+ELEMENTWISE = ("relu", "leaky_relu", "sigmoid", "tanh")  # activations: no weights, same shape
 
 
 def _sequential(spec: dict[str, Any], n: int, t: _Tally, slots: int) -> int:
@@ -131,8 +136,14 @@ def _sequential(spec: dict[str, Any], n: int, t: _Tally, slots: int) -> int:
             d, m = int(layer["in_features"]), int(layer["out_features"])
             shape = [m]
             t.layer(n, d, m, d * m + m, d * m, slots=slots)
-        else:  # an activation: same shape
+        elif kind in ELEMENTWISE:  # an activation: same shape
             t.layer(n, size_in, size_in, 0, size_in)
+        else:  # a layer this model does not price must not pass as a free one
+            raise ValueError(
+                f"layer type {kind!r} cannot be priced in a sequential network (known: "
+                f"conv2d, max_pool2d, avg_pool2d, flatten, dense, {', '.join(ELEMENTWISE)}); "
+                'recurrent layers come as a "recurrent" model'
+            )
     return _prod(shape)
 
 

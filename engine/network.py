@@ -25,6 +25,20 @@ LOSSES = ("softmax_cross_entropy", "mse", "mse_onehot")
 # Losses whose targets are class labels (N,); "mse" compares with arrays shaped like the output.
 LABEL_LOSSES = ("softmax_cross_entropy", "mse_onehot")
 _PREPARED = ("_plans", "_by_name")  # made on first use; see Sequential.__getstate__
+DTYPES = ("float32", "float64")  # what a network computes in (float16, ints, complex: no)
+
+
+def network_dtype(value: object) -> np.dtype:
+    """The dtype a network computes in, from a name or type: float32 or float64
+    (native byte order); ValueError naming the allowed ones for anything else."""
+    try:
+        dtype = np.dtype(value) if isinstance(value, str | type | np.dtype) else None
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or dtype.name not in DTYPES:
+        shown = value if isinstance(value, str) and len(value) <= 40 else type(value).__name__
+        raise ValueError(f"dtype {shown!r} is not supported; choose one of {', '.join(DTYPES)}")
+    return np.dtype(dtype.name)
 
 
 class Sequential:
@@ -46,7 +60,7 @@ class Sequential:
         self.layers = list(layers)
         self.input_shape = tuple(int(s) for s in input_shape)
         self.loss_kind = loss
-        self.dtype = np.dtype(dtype)
+        self.dtype = network_dtype(dtype)
         self.seed = seed
         counts: dict[str, int] = {}
         rng = np.random.default_rng(seed)
@@ -112,7 +126,7 @@ class Sequential:
             spec["input_shape"],
             spec.get("loss", LOSSES[0]),
             seed,
-            np.dtype(spec.get("dtype", "float32")),
+            network_dtype(spec.get("dtype", "float32")),
         )
 
     # --- parameters ----------------------------------------------------------

@@ -164,7 +164,7 @@ class RecurrentNet(Sequential):
                 "clip", "nonlinearity", "forget_bias")  # fmt: skip
         try:
             kwargs = {k: spec[k] for k in keys if k in spec}
-            return cls(**kwargs, seed=seed, dtype=np.dtype(spec.get("dtype", "float32")))
+            return cls(**kwargs, seed=seed, dtype=spec.get("dtype", "float32"))
         except (TypeError, KeyError, ValueError) as exc:
             raise ValueError(f"bad recurrent network spec: {exc}") from None
 

@@ -36,12 +36,22 @@ def _numbers_only(value: Any, path: str = "array") -> None:
             _numbers_only(v, f"{path}[{i}]")
     elif isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{path} must hold only numbers; found {value!r}")
+    elif isinstance(value, int):
+        try:  # an integer literal with 400 digits parses as int, not as inf
+            float(value)
+        except OverflowError:
+            raise ValueError(
+                f"{path} is too large for a float: an integer of {value.bit_length()} bits "
+                f"(the largest float is about {np.finfo(np.float64).max:.4g})"
+            ) from None
 
 
 def raw_array(value: list[Any], name: str = "array") -> np.ndarray:
     _numbers_only(value, name)
     try:
         arr = np.array(value, dtype=np.float64)
+    except OverflowError:  # _numbers_only names the number; this is a last guard
+        raise ValueError(f"{name} holds a number too large for a float") from None
     except ValueError:
         raise ValueError(f"{name} is ragged: every row must have the same length") from None
     return arr

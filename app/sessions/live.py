@@ -59,7 +59,9 @@ class LiveSessions:
         known = self._sizes.get(live.id)
         size = known[1] if known is not None and known[0] == key else footprint(live)
         with self._guard:
-            self.bytes += size - (known[1] if known is not None else 0)
+            # read again under the guard: another request may have dropped it meanwhile
+            prev = self._sizes.get(live.id)
+            self.bytes += size - (prev[1] if prev is not None else 0)
             self._sizes[live.id] = (key, size)
             self._live[live.id] = live
             self._live.move_to_end(live.id)

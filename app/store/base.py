@@ -33,8 +33,8 @@ class VersionConflict(RuntimeError):
 
 
 class ClientSessionsFull(RuntimeError):
-    """A client already holds `limit` live sessions, none of them idle an hour (the
-    API's 429; see app/fairshare.py)."""
+    """A client already holds `limit` live sessions, none of them idle CLIENT_IDLE_S
+    (the API's 429; see app/fairshare.py)."""
 
     def __init__(self, client: str, count: int, limit: int) -> None:
         self.client, self.count, self.limit = client, count, limit
@@ -42,8 +42,11 @@ class ClientSessionsFull(RuntimeError):
 
 
 # A create at a client's session limit takes that client's own session idle longest
-# only if it has been idle this long: never one a student used in the last hour.
-CLIENT_IDLE_S = 3600
+# only if it has been idle this long. Ten minutes: a session a student is working in is
+# stepped every few seconds, so one idle that long is one they left (a closed tab, a
+# page changed before it deleted its replaced sessions); a class behind one address
+# reaches the limit within a lesson and must get those back, not wait an hour.
+CLIENT_IDLE_S = 600
 
 
 class StoreUnavailable(RuntimeError):

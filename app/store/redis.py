@@ -70,7 +70,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 # KEYS: index, session, signals, client set. ARGV: id, blob, ttl_s, max_sessions,
 # session prefix, signals prefix, cursor ('' if the meta has none), client ('' for
 # none), client_max (0: no limit), idle ms. A client at client_max loses its sessions
-# idle `idle ms` (oldest created first) until it has room, else {-1, held}.
+# idle `idle ms` (idle longest first) until it has room, else {-1, held}.
 _CREATE = (
     _NOW_MS
     + """
@@ -82,15 +82,20 @@ if ARGV[8] ~= '' and most > 0 then
   if held >= most then
     local cutoff = now - tonumber(ARGV[10])
     local ids = redis.call('ZRANGE', KEYS[4], 0, -1)
+    local idle = {}
     for i = 1, #ids do
-      if held < most then break end
-      local touched = redis.call('ZSCORE', KEYS[1], ids[i])
-      if (not touched) or tonumber(touched) < cutoff then
-        redis.call('DEL', ARGV[5] .. ids[i], ARGV[6] .. ids[i])
-        redis.call('ZREM', KEYS[1], ids[i])
-        redis.call('ZREM', KEYS[4], ids[i])
-        held = held - 1
+      local touched = tonumber(redis.call('ZSCORE', KEYS[1], ids[i]) or '-1')
+      if touched < cutoff then
+        idle[#idle + 1] = {ids[i], touched}
       end
+    end
+    table.sort(idle, function(a, b) return a[2] < b[2] end)  -- idle longest first
+    for i = 1, #idle do
+      if held < most then break end
+      redis.call('DEL', ARGV[5] .. idle[i][1], ARGV[6] .. idle[i][1])
+      redis.call('ZREM', KEYS[1], idle[i][1])
+      redis.call('ZREM', KEYS[4], idle[i][1])
+      held = held - 1
     end
     if held >= most then
       return {-1, held}

@@ -188,6 +188,13 @@ export const sessions = {
   create: (body) => api("POST", "/api/sessions", body),
   get: (id) => api("GET", `/api/sessions/${id}`),
   remove: (id) => api("DELETE", `/api/sessions/${id}`),
+  /** Delete a session the page has replaced or no longer needs, fire and forget: one
+   * try, errors ignored (one the server could not delete just expires). A page that
+   * makes a new session on each change of its settings thus holds one, not one per
+   * change: a class behind one address shares GLASSBOX_CLIENT_SESSIONS. */
+  discard: (id) => {
+    if (id) fetch(`/api/sessions/${id}`, { method: "DELETE" }).catch(() => {});
+  },
   steps: async (id, body = {}, opts = {}) =>
     resolveSteps(await api("POST", `/api/sessions/${id}/steps?${stepQuery(opts)}`, body)),
   step: async (id, k, opts = {}) =>

@@ -84,6 +84,31 @@ export function clearError(root) {
   root.querySelector(".error")?.remove();
 }
 
+/** `fn` (async, no arguments) one run at a time: calls while it runs make one more run
+ * after it, however many they are (it reads the page's latest settings). A page that
+ * replaces its session on each change thus never deletes one a run still uses. */
+export function oneAtATime(fn) {
+  let running = null;
+  let next = null;
+  const run = () => {
+    running = fn().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  return () => {
+    if (next) return next;
+    if (!running) return run();
+    next = running
+      .catch(() => {})
+      .then(() => {
+        next = null;
+        return run();
+      });
+    return next;
+  };
+}
+
 /** The caption (current language) and formula of a step. */
 export function captionBox(parent) {
   const box = el("div", { class: "caption-box" });

@@ -138,13 +138,13 @@ export function gradientsPanel(root, store) {
     const st = store.get();
     if (!lstmNorms) {
       lstmNorms = await norms({ preset: LSTM_PRESET });
-      sessions.remove(lstmNorms.id).catch(() => {});
+      sessions.discard(lstmNorms.id);
     }
     const overrides = { scale: st.scale, nonlinearity: st.nl, seq_len: lstmNorms.dh.length };
     if (st.clip) overrides.clip = 1;
     const rnn = await norms({ preset: RNN_PRESET, overrides });
-    if (seq !== gradSeq) return sessions.remove(rnn.id).catch(() => {});
-    if (gradSession) sessions.remove(gradSession).catch(() => {});
+    if (seq !== gradSeq) return sessions.discard(rnn.id);
+    sessions.discard(gradSession);
     gradSession = rnn.id;
     drawChart(rnn);
     gradInfo.textContent = infoText(rnn, lstmNorms);

@@ -48,7 +48,7 @@ async function trainRun(sweep, cell, T, seed, onEvent, show) {
       await streamTraining(made.id, sweep.train, { onEvent: onOne, show });
     }
   } finally {
-    sessions.remove(made.id).catch(() => {});
+    sessions.discard(made.id);
   }
 }
 

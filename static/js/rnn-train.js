@@ -25,7 +25,7 @@ export async function trainMemory(cell, epochs, overrides, { onEvent, show, sign
     const body = { epochs, batch_size: BATCH, optimizer: { type: "adam", lr: 0.003 } };
     await streamTraining(made.id, body, { onEvent, show, signal });
   } finally {
-    sessions.remove(made.id).catch(() => {});
+    sessions.discard(made.id);
   }
 }
 

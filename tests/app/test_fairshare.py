@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.fairshare import Limiter, client_of, trusted_networks
+from app.fairshare import Limiter, client_of, grouped, trusted_networks
 from app.main import create_app
 from app.settings import Settings
 
@@ -144,3 +144,12 @@ def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(tmp_path):
     with TestClient(create_app(s), client=("10.0.0.1", 40000)) as c:
         assert _create(c, "1.1.1.1") == 201
         assert _create(c, "2.2.2.2") == 429  # the same peer, whatever it claims
+
+
+def test_ipv6_addresses_count_by_their_64_network():
+    """One host is given a whole /64: counted per address, it would be any number of
+    clients."""
+    assert grouped("2001:db8:1:2::5") == grouped("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert grouped("2001:db8:1:3::5") != grouped("2001:db8:1:2::5")
+    assert grouped("10.0.0.7") == "10.0.0.7"
+    assert grouped("testclient") == "testclient"

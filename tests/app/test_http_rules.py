@@ -99,7 +99,7 @@ def _refused(r: httpx.Response, loc: list[object], text: str) -> None:
     assert detail[0]["input"] == text and "only finite numbers" in detail[0]["msg"]
 
 
-@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "1e999"])
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "1e999", "1" * 400])
 def test_a_non_finite_number_is_a_422_naming_its_field(client, text):
     def post(path: str, body: str) -> httpx.Response:
         return client.post(path, content=body.replace("X", text).encode(), headers=JSON)
@@ -119,6 +119,12 @@ def test_a_non_finite_number_is_a_422_naming_its_field(client, text):
     r = post("/api/lab/descent", '{"surface": "bowl", "start": [1, X], "runs": [{"lr": 0.1}]}')
     _refused(r, ["start", 1], text)
     assert _cursor(client, sid) == 0
+
+
+def test_deep_nesting_with_nan_is_not_a_500(client):
+    body = ("[" * 100_000) + "NaN" + ("]" * 100_000)
+    r = client.post("/api/sessions", content=body.encode(), headers=JSON)
+    assert 400 <= r.status_code < 500, r.text
 
 
 def test_the_word_nan_in_a_string_is_not_a_number(client):

@@ -70,3 +70,34 @@ def test_creating_sessions_keeps_the_cache_within_its_count(tmp_path: Path) -> N
     for _ in range(12):
         service.create(SessionCreate(preset="conv-basics"))
     assert len(service.live) == 5
+
+
+def test_the_byte_count_stays_true_when_threads_drop_each_others_sessions(monkeypatch):
+    """keep() sizes a session outside the guard (0.5 ms for a BiLSTM); another thread
+    may drop that session meanwhile. The count once went negative that way, and the
+    byte bound stopped bounding."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    import app.sessions.live as live_module
+
+    def slow_footprint(live: object) -> int:
+        time.sleep(0.005)  # widen the window a real footprint opens
+        return 1000
+
+    monkeypatch.setattr(live_module, "footprint", slow_footprint)
+    cache = live_module.LiveSessions(max_count=2, max_bytes=10**9)
+    traces: dict[str, object] = {}
+
+    def step(sid: str, rounds: int) -> None:
+        for cursor in range(rounds):
+            trace = traces.setdefault(sid, object())
+            cache.keep(SimpleNamespace(id=sid, run=SimpleNamespace(trace=trace, cursor=cursor)))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=step, args=(sid, 20)) for sid in "abcdef"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert cache.bytes == 1000 * len(cache) == 2000

@@ -21,9 +21,16 @@ def _api_requests(pg):
 
 
 def _api_responses(pg):
-    """The page's /api/ responses as they arrive (a list that grows)."""
+    """The page's /api/ responses that can carry tensors, as they arrive (a list that
+    grows). Not a DELETE: a page deletes a session it replaced without reading the
+    answer, and the browser then keeps no body to give."""
     got = []
-    pg.on("response", lambda r: got.append(r) if urlparse(r.url).path.startswith("/api/") else None)
+
+    def keep(r):
+        if urlparse(r.url).path.startswith("/api/") and r.request.method != "DELETE":
+            got.append(r)
+
+    pg.on("response", keep)
     return got
 
 

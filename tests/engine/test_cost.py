@@ -84,3 +84,21 @@ def test_the_attacks_cost_what_the_issue_measured() -> None:
 def test_training_cost_scales_with_batch_and_iterations() -> None:
     cost = spec_cost(build_preset("digits-cnn").net.spec())
     assert cost.train_flops(10, 8) == 80 * cost.flops > 0
+
+
+@pytest.mark.parametrize("kind", ["lstm", "rnn", "bilstm", "dense_last", "dense_each", "odd"])
+def test_a_layer_the_model_cannot_price_is_refused_not_counted_as_free(kind):
+    """A sequential spec may name any engine layer (an uploaded .npz has no schema):
+    a recurrent one priced as an activation passed every budget at 0 parameters."""
+    spec = {"input_shape": [20000, 4], "layers": [{"type": kind, "input_size": 4,
+                                                   "hidden_size": 480}]}  # fmt: skip
+    with pytest.raises(ValueError, match="cannot be priced"):
+        spec_cost(spec, 1, "sgd")
+
+
+def test_a_float64_network_takes_twice_the_bytes():
+    spec = {"input_shape": [64], "layers": [{"type": "dense", "in_features": 64,
+                                             "out_features": 10}]}  # fmt: skip
+    single, double = spec_cost(spec), spec_cost({**spec, "dtype": "float64"})
+    assert double.pass_bytes == 2 * single.pass_bytes and double.blob_bytes == 2 * single.blob_bytes
+    assert double.params == single.params

@@ -219,7 +219,9 @@ mount(async (root) => {
     const cfg = config();
     buildBtn.disabled = true;
     try {
-      session = await api("POST", "/api/bp/sessions", cfg);
+      const next = await api("POST", "/api/bp/sessions", cfg);
+      sessions.discard(session?.id); // the network it replaces
+      session = next;
       clearError(root);
       const d = session.dataset;
       sizes.textContent = t("bp.sizes", {

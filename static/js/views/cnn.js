@@ -11,6 +11,7 @@ import {
   el,
   explainPanel,
   mount,
+  oneAtATime,
   showError,
 } from "../common.js";
 import { t } from "../i18n.js";
@@ -90,12 +91,15 @@ mount(async (root) => {
   const planLabels = () => session.plan.map((p) => `${t(`phase.${p.phase}`)} · ${p.layer}`);
   const planPhases = () => session.plan.map((p) => p.phase);
 
-  async function start() {
+  // A preset's session; a new one deletes the one it replaces (one run at a time).
+  const start = oneAtATime(async () => {
     clearError(root);
     const body = { preset: store.get().preset };
     if (store.get().sample >= 0)
       body.input = { sample: { split: "test", index: store.get().sample } };
-    session = await sessions.create(body);
+    const next = await sessions.create(body);
+    sessions.discard(session?.id);
+    session = next;
     root.dataset.sessionId = session.id;
     classes = session.dataset?.classes || [];
     dataset = session.dataset?.name || "";
@@ -114,7 +118,7 @@ mount(async (root) => {
     await refreshOverview();
     const want = Math.min(store.get().step, plan.length - 1);
     if (want >= 0) await player.go(want);
-  }
+  });
 
   // Run the forward pass and the loss of a fresh pass (a new session, input or target)
   // in one request and draw every layer's output from it; its steps are kept for the

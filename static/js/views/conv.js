@@ -3,7 +3,7 @@
 // from the API (the explanation of each output value); nothing is computed here.
 import { plane, sessions, tensorsByName } from "../api.js";
 import { format, scaleFor } from "../colors.js";
-import { captionBox, clearError, el, mount, showError } from "../common.js";
+import { captionBox, clearError, el, mount, oneAtATime, showError } from "../common.js";
 import { editCell, withCell } from "../edit.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
@@ -54,7 +54,8 @@ mount(async (root) => {
   let explanations = [];
   const maps = {};
 
-  async function start() {
+  // Each change of the settings makes a new session (one run at a time: see oneAtATime).
+  const start = oneAtATime(async () => {
     const st = store.get();
     const body = {
       preset: "conv-basics",
@@ -74,6 +75,7 @@ mount(async (root) => {
     }
     formula.classList.remove("nofit");
     clearError(root);
+    sessions.discard(session?.id); // the one it replaces: a class shares its session limit
     session = next;
     if (st.kernel) await sessions.setParam(session.id, "conv1.w", [[JSON.parse(st.kernel)]]);
     const names = ["conv1.in", "conv1.w", "conv1.b", "conv1.out"];
@@ -104,7 +106,7 @@ mount(async (root) => {
     root.dataset.sessionId = session.id;
     const want = Math.min(store.get().frame, indices.length - 1);
     await player.go(Math.max(want, 0));
-  }
+  });
 
   function drawBoard() {
     board.innerHTML = "";

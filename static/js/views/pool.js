@@ -2,7 +2,15 @@
 // going back to its max position only (max) or split as delta / area (average).
 import { plane, sessions, tensorsByName } from "../api.js";
 import { scaleFor } from "../colors.js";
-import { captionBox, clearError, el, explainPanel, mount, showError } from "../common.js";
+import {
+  captionBox,
+  clearError,
+  el,
+  explainPanel,
+  mount,
+  oneAtATime,
+  showError,
+} from "../common.js";
 import { editCell, withCell } from "../edit.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
@@ -37,11 +45,14 @@ mount(async (root) => {
   let steps = [];
   const hm = {};
 
-  async function start() {
+  // Each change makes a new session and deletes the one it replaces (one run at a time).
+  const start = oneAtATime(async () => {
     clearError(root);
     const body = { preset: "pooling", overrides: { pooling: store.get().kind } };
     if (store.get().input) body.input = { array: JSON.parse(store.get().input) };
-    session = await sessions.create(body);
+    const next = await sessions.create(body);
+    sessions.discard(session?.id);
+    session = next;
     // The pass to the end of backward brings the tensors drawn here (a max pool's mask
     // among them), once each.
     const names = ["pool1.in", "pool1.out", "pool1.dout", "pool1.dx", "loss.target"];
@@ -91,7 +102,7 @@ mount(async (root) => {
       onFrame: show,
     });
     await player.go(Math.max(0, Math.min(store.get().frame, player.count - 1)));
-  }
+  });
 
   function draw(h, name, reveal) {
     const tensor = tensors[name];

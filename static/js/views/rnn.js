@@ -157,7 +157,7 @@ mount(async (root) => {
     clearError(root);
     const old = session;
     session = made || (await makeSession());
-    if (old) sessions.remove(old.id).catch(() => {});
+    sessions.discard(old?.id);
     classes = session.dataset?.classes || [];
     frames = framesOf(session);
     shownStep = null;

@@ -1,6 +1,7 @@
 """A client's live sessions in the store (GLASSBOX_CLIENT_SESSIONS), and eviction under
-a flood: a client at its limit loses only its own sessions idle an hour, else it is
-refused; a student who stepped recently keeps their session (both backends)."""
+a flood: a client at its limit loses only its own sessions idle CLIENT_IDLE_S (10
+minutes), else it is refused; a student who stepped recently keeps their session (both
+backends)."""
 
 import sqlite3
 from pathlib import Path
@@ -48,20 +49,43 @@ def test_a_client_at_its_limit_is_refused_while_its_sessions_are_in_use(
     assert store.count() == 5
 
 
-def test_a_client_at_its_limit_gets_room_from_its_own_session_idle_an_hour(
+def test_a_client_at_its_limit_gets_room_from_its_own_session_idle_longest(
     make_store: StoreFactory,
 ) -> None:
     store = make_store(ttl_seconds=TTL)
     ids = [store.create({}, {}, client="a", client_max=3).id for _ in range(3)]
     other = store.create({}, {}, client="b", client_max=3).id
     _idle(store, other, 2 * CLIENT_IDLE_S)  # idle, but another client's: never taken here
-    _idle(store, ids[1], CLIENT_IDLE_S - 60)  # used 59 minutes ago: kept
+    _idle(store, ids[1], CLIENT_IDLE_S - 60)  # used a minute before the bound: kept
     _idle(store, ids[2], CLIENT_IDLE_S + 60)
     new = store.create({}, {}, client="a", client_max=3).id
     assert not _live(store, ids[2])
     assert all(_live(store, sid) for sid in (ids[0], ids[1], new, other))
     with pytest.raises(ClientSessionsFull):
         store.create({}, {}, client="a", client_max=3)
+
+
+def test_a_class_behind_one_address_gets_back_what_its_students_left(
+    make_store: StoreFactory,
+) -> None:
+    """One address, limit 4: two sessions left 11 minutes ago (a closed tab), two that
+    students step every few seconds. Two creates recycle the left ones, oldest first;
+    the third is refused: a working student's session is never taken."""
+    assert CLIENT_IDLE_S == 600  # a lesson's abandoned sessions come back within it
+    store = make_store(ttl_seconds=TTL)
+    left = [store.create({}, {}, client="school", client_max=4).id for _ in range(2)]
+    working = [store.create({}, {}, client="school", client_max=4).id for _ in range(2)]
+    _idle(store, left[0], 12 * 60)
+    _idle(store, left[1], 11 * 60)
+    _idle(store, working[0], 5)
+    _idle(store, working[1], 9 * 60)  # a student thinking for 9 minutes still keeps it
+    first = store.create({}, {}, client="school", client_max=4).id
+    assert not _live(store, left[0]) and _live(store, left[1])
+    second = store.create({}, {}, client="school", client_max=4).id
+    assert not _live(store, left[1])
+    with pytest.raises(ClientSessionsFull):
+        store.create({}, {}, client="school", client_max=4)
+    assert all(_live(store, sid) for sid in (*working, first, second))
 
 
 def test_a_deleted_session_frees_its_clients_place(make_store: StoreFactory) -> None:
