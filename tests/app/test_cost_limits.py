@@ -55,6 +55,12 @@ def refused(client, body: dict, limit: str) -> str:  # type: ignore[no-untyped-d
     return detail
 
 
+# An upload's spec has no schema: an lstm layer in a plain layer list at T = 40000.
+LSTM_IN_LAYERS = {"input_shape": [40000, 1], "loss": "softmax_cross_entropy", "layers": [
+    {"type": "lstm", "name": "lstm1", "input_size": 1, "hidden_size": 480},
+    {"type": "dense_last", "name": "head", "in_features": 480, "out_features": 2}]}  # fmt: skip
+
+
 def npz(arrays: dict[str, np.ndarray]) -> str:
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
@@ -113,10 +119,8 @@ def test_weights_npz_lstm_beyond_seq_len_and_hidden(client, spy):
 def test_weights_npz_with_recurrent_layers_in_a_sequential_spec_is_refused(client, spy):
     """An upload's spec has no schema: an lstm layer in a plain layer list was priced as
     an activation (0 parameters, no time steps) and passed every budget at T = 40000."""
-    seq = {"input_shape": [40000, 1], "loss": "softmax_cross_entropy", "layers": [
-        {"type": "lstm", "name": "lstm1", "input_size": 1, "hidden_size": 480},
-        {"type": "dense_last", "name": "head", "in_features": 480, "out_features": 2}]}  # fmt: skip
-    r = client.post("/api/sessions", json={"weights_npz": spec_npz(seq), "input": {"array": [0.0]}})
+    body = {"weights_npz": spec_npz(LSTM_IN_LAYERS), "input": {"array": [0.0]}}
+    r = client.post("/api/sessions", json=body)
     assert r.status_code == 422, r.text
     assert "cannot be priced" in str(r.json()["detail"])
     assert not spy
