@@ -82,15 +82,15 @@ class HttpRules:
             await self.app(scope, receive, send)
         elif method == "HEAD":
             await self._head(scope, receive, send)
+        elif _media_type(scope) == JSON_TYPE:  # every page write: no route matching here
+            await self._finite_only(scope, receive, send)
         elif not _serves(scope["app"], scope, method):  # 404 or 405, as the router says
             await self.app(scope, receive, send)
-        elif _media_type(scope) != JSON_TYPE:
+        else:
             given = _media_type(scope) or "none"
             msg = (f"{method} {scope['path']} takes a JSON body: send Content-Type: "
                    f"{JSON_TYPE} (given: {given}); an empty body means the defaults")  # fmt: skip
             await JSONResponse({"detail": msg}, status_code=415)(scope, receive, send)
-        else:
-            await self._finite_only(scope, receive, send)
 
     async def _head(self, scope: Scope, receive: Receive, send: Send) -> None:
         if _serves(scope["app"], scope, "HEAD"):  # e.g. static files answer HEAD themselves
