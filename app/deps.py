@@ -1,4 +1,5 @@
-"""Typed request dependencies shared by the routers."""
+"""Typed request dependencies shared by the routers. They are `async`: they only read
+the app's state, so they run on the event loop instead of taking a thread each."""
 
 from typing import Annotated, Literal
 
@@ -9,7 +10,7 @@ from app.sessions import SessionService
 from app.settings import Settings
 
 
-def app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     """The settings this app was created with (tests and several apps may differ)."""
     return request.app.state.settings
 
@@ -17,7 +18,7 @@ def app_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
-def request_language(
+async def request_language(
     settings: SettingsDep,
     lang: Annotated[str | None, Query(description="UI language: en or zh-CN")] = None,
     accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -26,7 +27,7 @@ def request_language(
     return choose_language(lang, accept_language, settings.default_language)
 
 
-def session_service(request: Request) -> SessionService:
+async def session_service(request: Request) -> SessionService:
     """The app's session service (one per worker process)."""
     return request.app.state.sessions
 

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.asgi import replay
 from app.http_rules import allowed_methods
 from app.i18n import coded_body
 from app.limits import LimitExceeded
@@ -128,7 +129,7 @@ class BodyLimit:
         while more:
             message = await receive()
             if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay([message], receive), send)
+                await self.app(scope, replay([message], receive), send)
                 return
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
@@ -137,7 +138,7 @@ class BodyLimit:
                 await self._refuse(scope, send, size)
                 return
         whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self.app(scope, _replay([whole], receive), send)
+        await self.app(scope, replay([whole], receive), send)
 
     async def _refuse(self, scope: Scope, send: Send, size: int) -> None:
         msg = (
@@ -145,17 +146,6 @@ class BodyLimit:
             f"{self.max_bytes} (set by GLASSBOX_LIMIT_MAX_BODY_BYTES)"
         )
         await JSONResponse({"detail": msg}, status_code=413)(scope, _disconnected, send)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """A receive that first hands out `messages`, then defers to the real one
-    (which later reports a disconnect, e.g. to a streaming response)."""
-    queue = list(messages)
-
-    async def replayed() -> Message:
-        return queue.pop(0) if queue else await receive()
-
-    return replayed
 
 
 async def _disconnected() -> Message:

@@ -25,6 +25,8 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.asgi import read_body, replay
+
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 WRITES = frozenset({"POST", "PUT", "PATCH"})
 JSON_TYPE = "application/json"
@@ -108,11 +110,7 @@ class HttpRules:
             scope["route"] = as_get["route"]
 
     async def _finite_only(self, scope: Scope, receive: Receive, send: Send) -> None:
-        messages, more = [], True
-        while more:
-            message = await receive()
-            messages.append(message)
-            more = message["type"] == "http.request" and message.get("more_body", False)
+        messages = await read_body(receive)
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
         named: list[dict[str, Any]] = []
         if MAYBE_NON_FINITE.search(body):  # parsed in a thread: the event loop serves on
@@ -120,7 +118,7 @@ class HttpRules:
         if named:
             await JSONResponse({"detail": named}, status_code=422)(scope, receive, send)
             return
-        await self.app(scope, _replay(messages, receive), send)
+        await self.app(scope, replay(messages, receive), send)
 
 
 class _NonFinite:
@@ -168,13 +166,3 @@ def non_finite_fields(body: bytes) -> list[dict[str, Any]]:
         elif isinstance(value, list):
             stack.extend(([*loc, i], v) for i, v in reversed(list(enumerate(value))))
     return found
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """A receive that first hands out `messages`, then defers to the real one."""
-    queue = list(messages)
-
-    async def replayed() -> Message:
-        return queue.pop(0) if queue else await receive()
-
-    return replayed

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
-from app import __version__, errors, fairshare, http_rules, observability
+from app import __version__, errors, fairshare, http_rules, observability, pools
 from app.limits import document_limits
 from app.openapi_links import link_sessions
 from app.routers import bp, docs, edits, health, lab, pages, presets, rules, sessions
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
     app.state.settings = settings
     errors.install(app)
+    pools.install(app, settings)  # thread pools; a request whose client left stops
     app.add_middleware(http_rules.HttpRules)  # HEAD, JSON-only writes, finite numbers
     app.add_middleware(errors.BodyLimit, max_bytes=settings.limits.max_body_bytes)
     fairshare.install(app, settings)  # per-client limits (429), inside the request log

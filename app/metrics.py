@@ -85,6 +85,12 @@ SESSION_LOADS = Counter(
     "smaller than the class",
     ["how"],
 )
+ABANDONED = Counter(
+    "glassbox_requests_abandoned",
+    "API requests stopped because their client disconnected before the answer (one "
+    "still waiting for a thread never runs), by route template",
+    ["route"],
+)
 STORE_ERRORS = Counter(
     "glassbox_store_errors",
     "Session store calls that failed because the store was unavailable (answered 503), "

@@ -31,6 +31,11 @@ _HEADER_KEY = HEADER.lower().encode()
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:+/=-]{1,128}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
+# Set in the scope of a request that app.pools stopped because its client went
+# away before the answer: timed with status 499 (nginx's "client closed request").
+CLIENT_GONE = "glassbox.client_gone"
+GONE_STATUS = 499
+
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
@@ -87,6 +92,8 @@ class RequestObserver:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - start
+            if scope.get(CLIENT_GONE):  # cancelled: its client went away before the answer
+                status = GONE_STATUS
             method = scope["method"] if scope["method"] in _METHODS else "other"
             metrics.REQUEST_SECONDS.labels(
                 route_label(scope), method, f"{status // 100}xx"

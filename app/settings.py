@@ -95,6 +95,18 @@ class Settings(BaseSettings):
     train_queue_max: int = Field(
         1000, ge=1, description="trainings that may wait in a worker's queue; one more gets a 429"
     )
+    api_threads: int = Field(
+        40,
+        ge=1,
+        description="threads of a worker for API requests (a step, a tensor, an explanation); "
+        "static files and pages have their own (app/pools.py)",
+    )
+    heavy_threads: int = Field(
+        4,
+        ge=1,
+        description="threads of a worker for heavy requests (creating a session, a new "
+        "input, a decision boundary, a lab descent); more wait their turn while steps go on",
+    )
     warm_up: bool = Field(
         True,
         description="a worker builds every preset once when it starts (about 0.1 s), so the "

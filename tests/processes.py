@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -33,11 +34,14 @@ def stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
 
 
 @contextmanager
-def app_server(tmp: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def app_server(
+    tmp: Path, env: dict[str, str] | None = None, address_space_mb: int | None = None
+) -> Iterator[str]:
     """The app in its own `uvicorn app.main:app` process on a free loopback port, with a
     fresh data dir under `tmp` and `env` on top of this process's environment; yields
     its base URL once the port accepts connections (RuntimeError if it exits first or
-    does not within 30 s)."""
+    does not within 30 s). `address_space_mb`: the server's (and its children's)
+    RLIMIT_AS, so a request that tries to take more memory fails there."""
     port = free_port()
     data = tmp / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -46,7 +50,14 @@ def app_server(tmp: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     # as scripts/serve runs it: no `server: uvicorn` header
     cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
     cmd.append("--no-server-header")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT)
+    limit = None if address_space_mb is None else address_space_mb << 20
+
+    def bounded() -> None:
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=bounded)  # fmt: skip
     try:
         deadline = time.monotonic() + 30
         while True:

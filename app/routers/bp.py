@@ -10,12 +10,13 @@ from app.deps import ServiceDep, SettingsDep
 from app.encoding import json_response
 from app.errors import BODY_ERRORS, Responses
 from app.fairshare import CREATE_429
+from app.pools import PooledRoute, heavy
 from app.schemas import ErrorOut, SessionOut
 from app.schemas.bp import MAX_BOUNDARY_RESOLUTION, BPCompare, BPSessionCreate
 from app.sessions import bp, bp_compare
 from app.views import session_payload
 
-router = APIRouter(prefix="/api", tags=["bp"])
+router = APIRouter(route_class=PooledRoute, prefix="/api", tags=["bp"])
 ERRORS: Responses = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the session id")]
 
@@ -24,6 +25,7 @@ SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the se
     "/bp/sessions", status_code=201, response_model=SessionOut,
     responses={**ERRORS, **BODY_ERRORS, **CREATE_429},
 )  # fmt: skip
+@heavy
 def create_bp_session(
     service: ServiceDep,
     req: Annotated[
@@ -49,6 +51,7 @@ def create_bp_session(
 
 
 @router.get("/sessions/{sid}/boundary", responses=ERRORS)
+@heavy
 def decision_boundary(
     service: ServiceDep,
     sid: SessionId,
@@ -60,6 +63,7 @@ def decision_boundary(
 
 
 @router.get("/sessions/{sid}/metrics", responses=ERRORS)
+@heavy
 def dataset_metrics(service: ServiceDep, sid: SessionId) -> Response:
     """Loss and accuracy of the session's network on its dataset (train and test)."""
     return json_response(bp.metrics(service, sid))

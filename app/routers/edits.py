@@ -8,11 +8,12 @@ from pydantic import Field
 from app.deps import ServiceDep
 from app.encoding import json_response
 from app.errors import BODY_ERRORS, Responses
+from app.pools import PooledRoute
 from app.schemas import ErrorOut, ExplanationOut, NonNegativeInt, SessionOut, Strict
 from app.sessions.editing import explain_many, set_param
 from app.views import session_payload
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+router = APIRouter(route_class=PooledRoute, prefix="/api/sessions", tags=["sessions"])
 ERRORS: Responses = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut},
           **BODY_ERRORS}  # fmt: skip
 SessionId = Annotated[str, Path(min_length=1, max_length=64, description="the session id")]

@@ -9,11 +9,12 @@ from app.deps import SettingsDep
 from app.encoding import json_response
 from app.errors import BODY_ERRORS, Responses
 from app.limits import at_most
+from app.pools import PooledRoute, heavy
 from app.schemas import DescentRequest, ErrorOut
 from app.schemas.lab import lab_rules
 from engine.lab import MAX_RESOLUTION, MIN_RESOLUTION, compare, get_surface, grid, list_surfaces
 
-router = APIRouter(prefix="/api/lab", tags=["lab"])
+router = APIRouter(route_class=PooledRoute, prefix="/api/lab", tags=["lab"])
 ERRORS: Responses = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 SurfaceName = Annotated[str, Path(max_length=64, examples=["bowl"])]
 
@@ -33,6 +34,7 @@ def surfaces() -> list[dict[str, Any]]:
 
 
 @router.get("/surfaces/{name}", responses=ERRORS)
+@heavy
 def surface_grid(
     name: SurfaceName,
     resolution: Annotated[int, Query(ge=MIN_RESOLUTION, le=MAX_RESOLUTION)] = 64,
@@ -46,6 +48,7 @@ def surface_grid(
 
 
 @router.post("/descent", responses={**ERRORS, **BODY_ERRORS})
+@heavy
 def descent(
     settings: SettingsDep,
     req: Annotated[

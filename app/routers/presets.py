@@ -4,11 +4,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.pools import PooledRoute
 from app.schemas import PresetDetail, PresetSummary
 from app.views import dataset_info, network_info
 from engine.presets import build_preset, get_preset, list_presets
 
-router = APIRouter(prefix="/api/presets", tags=["presets"])
+router = APIRouter(route_class=PooledRoute, prefix="/api/presets", tags=["presets"])
 
 
 @router.get("", response_model=list[PresetSummary])

@@ -5,9 +5,10 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.deps import SettingsDep
+from app.pools import PooledRoute
 from app.rules import rules
 
-router = APIRouter(prefix="/api", tags=["presets"])
+router = APIRouter(route_class=PooledRoute, prefix="/api", tags=["presets"])
 
 
 @router.get("/rules")

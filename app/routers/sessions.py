@@ -12,6 +12,7 @@ from app.deps import EncodingQuery, ServiceDep
 from app.encoding import dumps, json_response, step_payload, tensor_payload
 from app.errors import BODY_ERRORS, Responses
 from app.fairshare import CREATE_429
+from app.pools import PooledRoute, heavy
 from app.schemas import (
     ErrorOut,
     ExplanationOut,
@@ -38,7 +39,7 @@ from app.sessions.explain import INDEX_PATTERN
 from app.sessions.training import CANCEL, prepare_training, start_training
 from app.views import loss_value, session_payload
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+router = APIRouter(route_class=PooledRoute, prefix="/api/sessions", tags=["sessions"])
 NO_TARGET_NOTE = (
     "this input has no target, so its pass ends with the prediction: no loss, backward or "
     "update; give its target with PUT /api/sessions/{sid}/target (or PUT "
@@ -94,6 +95,7 @@ CREATE_EXAMPLES = {
 
 
 @router.post("", status_code=201, response_model=SessionOut, responses={**BODY, **CREATE_429})
+@heavy
 def create_session(
     service: ServiceDep, req: Annotated[SessionCreate, Body(openapi_examples=CREATE_EXAMPLES)]
 ) -> Response:
@@ -227,6 +229,7 @@ def explain(
 
 
 @router.put("/{sid}/input", response_model=SessionOut, responses=BODY)
+@heavy
 def set_input(service: ServiceDep, sid: SessionId, spec: InputSpec) -> Response:
     """Another input: a dataset sample, a raw array or a PNG; starts a fresh pass. An array
     or image without `target` has none: its pass ends with the prediction (needs_target)."""

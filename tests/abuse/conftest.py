@@ -1,5 +1,6 @@
-"""A real `uvicorn app.main:app` on loopback for the abuse suite, and the memory of its
-process tree read from /proc (the server and its training processes)."""
+"""A real `uvicorn app.main:app` on loopback for the abuse suite, its address space
+bounded (RLIMIT_AS), and the memory of its process tree read from /proc (the server and
+its training processes)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from tests.processes import app_server
 
 MB = 1 << 20
 MEMORY_BUDGET_MB = 200  # what any one attack may add to the server's peak memory
+# The server's address space (RLIMIT_AS), a bound on any attack that gets through: the
+# issue's took 3-6 GB; the server maps about 1.6 GB with 60 threads (stacks, malloc
+# arenas) while it uses 0.3 GB.
+ADDRESS_SPACE_MB = 4096
 # A bound on each answer, not a benchmark (speed is measured in bench/): an attack
 # that works shows as tens of seconds (the issue saw 60 s), far above a loaded CI box.
 ANSWER_SECONDS = 10.0
@@ -76,7 +81,7 @@ def _server_pid(url: str) -> int:
 def start(tmp: Path, env: dict[str, str]) -> Iterator[Server]:
     """A real server with `env` on top of this process's environment."""
     full = {"OPENBLAS_NUM_THREADS": "1", **env}
-    with app_server(tmp, full) as url:
+    with app_server(tmp, full, address_space_mb=ADDRESS_SPACE_MB) as url:
         server = Server(url, _server_pid(url))
         assert server.rss_mb() > 10  # /proc is read: the budgets below measure something
         yield server
