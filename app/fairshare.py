@@ -242,7 +242,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(FairShare, settings=settings, limiter=limiter)
 
     @app.exception_handler(ClientSessionsFull)
-    def _sessions_full(_: Request, exc: ClientSessionsFull) -> JSONResponse:
+    async def _sessions_full(_: Request, exc: ClientSessionsFull) -> JSONResponse:
         detail = (f"your address ({exc.client}) holds {exc.count} sessions, the most "
                   f"client_sessions = {exc.limit} (GLASSBOX_CLIENT_SESSIONS) allows, all used "
                   "in the last 10 minutes; try again later or delete one")  # fmt: skip

@@ -26,6 +26,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.asgi import read_body, replay
+from app.observability import CLIENT_GONE
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 WRITES = frozenset({"POST", "PUT", "PATCH"})
@@ -106,8 +107,9 @@ class HttpRules:
             await send(message)
 
         await self.app(as_get, receive, headers_only)
-        if "route" in as_get:  # the route label of /metrics
-            scope["route"] = as_get["route"]
+        for key in ("route", CLIENT_GONE):  # the route label of /metrics; a client gone
+            if key in as_get:
+                scope[key] = as_get[key]
 
     async def _finite_only(self, scope: Scope, receive: Receive, send: Send) -> None:
         messages = await read_body(receive)

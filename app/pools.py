@@ -30,7 +30,7 @@ import inspect
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import anyio
 from fastapi import FastAPI
@@ -44,6 +44,8 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 Pool = Literal["api", "heavy"]
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # what BodyLimit bounds
+T = TypeVar("T")
 
 
 class Pools:
@@ -62,10 +64,6 @@ class Pools:
             self._limiters = {p: anyio.CapacityLimiter(n) for p, n in self.sizes.items()}
         return self._limiters[pool]
 
-    def waiting(self) -> dict[str, int]:
-        """Requests waiting for a thread of each pool (for /metrics)."""
-        return {p: int(lim.statistics().tasks_waiting) for p, lim in self._limiters.items()}
-
 
 _POOLS: ContextVar[Pools | None] = ContextVar("glassbox_pools", default=None)
 
@@ -82,11 +80,7 @@ def _in_pool(endpoint: Callable[..., Any], pool: Pool) -> Callable[..., Any]:
 
     @functools.wraps(endpoint)
     async def run(*args: Any, **kwargs: Any) -> Any:
-        pools = _POOLS.get()
-        call = functools.partial(endpoint, *args, **kwargs)
-        if pools is None:  # an app without install(): AnyIO's default pool
-            return await anyio.to_thread.run_sync(call)
-        return await anyio.to_thread.run_sync(call, limiter=pools.limiter(pool))
+        return await run_in(pool, functools.partial(endpoint, *args, **kwargs))
 
     return run
 
@@ -120,11 +114,14 @@ class StopWhenGone:
             _POOLS.reset(token)
 
     async def _watched(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await read_body(receive)  # the whole body first (BodyLimit, outside, bounds it)
+        if scope["method"] in BODY_METHODS:  # the whole body first (BodyLimit bounds it)
+            body = await read_body(receive)
+        else:  # a body sent with a GET or DELETE is not read: the watcher drops it
+            body = [{"type": "http.request", "body": b"", "more_body": False}]
         gone = anyio.Event()
         if body[-1]["type"] == "http.disconnect":
             gone.set()
-        answered = False
+        started = answered = False
         error: Exception | None = None
 
         async def when_gone() -> Message:  # e.g. a streaming response listening for the end
@@ -132,24 +129,28 @@ class StopWhenGone:
             return {"type": "http.disconnect"}
 
         async def send_watched(message: Message) -> None:
-            nonlocal answered
-            if message["type"] == "http.response.body" and not message.get("more_body"):
+            nonlocal started, answered
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
                 answered = True  # set first: the server reports "disconnect" once it is sent
             await send(message)
 
         async with anyio.create_task_group() as tg:
 
             async def watch() -> None:
-                if not gone.is_set():
-                    await receive()  # after the body, only a disconnect comes
-                    gone.set()
-                if not answered:
+                while not gone.is_set():  # after the body only a disconnect comes (or
+                    if (await receive())["type"] == "http.disconnect":  # an unread one's)
+                        gone.set()
+                if answered:
+                    return
+                if not started:  # gone before any answer (a stream cut later is not)
                     scope[CLIENT_GONE] = True
                     route = route_label(scope)
                     metrics.ABANDONED.labels(route).inc()
                     log.info("%s %s: the client went away before the answer; stopped",
                              scope["method"], route)  # fmt: skip
-                    tg.cancel_scope.cancel()
+                tg.cancel_scope.cancel()
 
             tg.start_soon(watch)
             try:
@@ -159,6 +160,13 @@ class StopWhenGone:
             tg.cancel_scope.cancel()  # answered (or failed): stop watching
         if error is not None:
             raise error
+
+
+async def run_in(pool: Pool, fn: Callable[..., T], *args: Any) -> T:
+    """fn(*args) in a thread of `pool` (for an async route's blocking part)."""
+    pools = _POOLS.get()
+    limiter = pools.limiter(pool) if pools is not None else None
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=limiter)
 
 
 def install(app: FastAPI, settings: Settings) -> None:

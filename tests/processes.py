@@ -50,14 +50,10 @@ def app_server(
     # as scripts/serve runs it: no `server: uvicorn` header
     cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
     cmd.append("--no-server-header")
-    limit = None if address_space_mb is None else address_space_mb << 20
-
-    def bounded() -> None:
-        if limit is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT,
-                            preexec_fn=bounded)  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT)
+    if address_space_mb is not None:  # before it accepts a request; its children inherit it
+        limit = address_space_mb << 20
+        resource.prlimit(proc.pid, resource.RLIMIT_AS, (limit, limit))
     try:
         deadline = time.monotonic() + 30
         while True:

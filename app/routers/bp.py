@@ -4,13 +4,12 @@ and learning rates side by side."""
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from app.deps import ServiceDep, SettingsDep
 from app.encoding import json_response
 from app.errors import BODY_ERRORS, Responses
 from app.fairshare import CREATE_429
-from app.pools import PooledRoute, heavy
+from app.pools import PooledRoute, heavy, run_in
 from app.schemas import ErrorOut, SessionOut
 from app.schemas.bp import MAX_BOUNDARY_RESOLUTION, BPCompare, BPSessionCreate
 from app.sessions import bp, bp_compare
@@ -100,7 +99,7 @@ async def compare_learning_rates(
     per epoch loss and accuracy (train and test); a diverged run is flagged and its
     non-finite numbers sent as "NaN" or "Infinity". It runs in a training process,
     waiting its turn in the worker's training queue; a client that leaves cancels it."""
-    job, kind, iterations = await run_in_threadpool(bp_compare.prepare, req, settings.limits)
+    job, kind, iterations = await run_in("heavy", bp_compare.prepare, req, settings.limits)
     try:
         out = await bp_compare.compare(request.app.state.training, job, kind, iterations, request)
     except bp_compare.CompareFailed as exc:

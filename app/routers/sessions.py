@@ -5,14 +5,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from app.deps import EncodingQuery, ServiceDep
 from app.encoding import dumps, json_response, step_payload, tensor_payload
 from app.errors import BODY_ERRORS, Responses
 from app.fairshare import CREATE_429
-from app.pools import PooledRoute, heavy
+from app.pools import PooledRoute, heavy, run_in
 from app.schemas import (
     ErrorOut,
     ExplanationOut,
@@ -262,7 +261,7 @@ async def train(
     """Train for N epochs or iterations; progress streams as Server-Sent Events
     (queued... while it waits its turn, then start, progress..., then done | cancelled
     | diverged | error); the weights stay."""
-    job = await run_in_threadpool(prepare_training, service, sid, req)
+    job = await run_in("heavy", prepare_training, service, sid, req)
     events = start_training(request.app.state.training, job)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(_sse(events), media_type="text/event-stream", headers=headers)

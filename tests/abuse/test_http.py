@@ -1,11 +1,13 @@
 """Issue 15's small HTTP attacks replayed against a real server: NaN named by its field,
 a cross-site text/plain write refused without stepping, HEAD on pages, a 405 that says
-what is allowed, and no `server` header."""
+what is allowed, no `server` header, and a huge body on a GET not read into memory."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
+from tests.abuse.conftest import MEMORY_BUDGET_MB
 from tests.app.test_http_rules import DENSE, JSON
 
 
@@ -50,3 +52,20 @@ def test_no_answer_names_the_server(http):
     assert [r.status_code for r in answers] == [200, 200, 405, 404, 415]
     for r in answers:
         assert "server" not in r.headers and "date" in r.headers
+
+
+def test_a_huge_body_on_a_get_or_delete_is_not_held_in_memory(server, http):
+    """Only a write's body is read (and bounded, 413); one sent with a GET or DELETE is
+    dropped as it arrives, however large."""
+    chunk, chunks = b"x" * (1 << 20), 2 * MEMORY_BUDGET_MB  # twice the budget each time
+
+    def body() -> Iterator[bytes]:
+        for _ in range(chunks):
+            yield chunk
+
+    before = server.rss_mb()
+    got = http.request("GET", "/api/presets", content=body())
+    assert got.status_code == 200 and got.json()
+    gone = http.request("DELETE", "/api/sessions/nope", content=body())
+    assert gone.status_code == 404
+    assert server.rss_mb() - before < MEMORY_BUDGET_MB / 2

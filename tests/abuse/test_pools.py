@@ -48,10 +48,14 @@ def _create(http: httpx.Client, preset: str = "memory-lstm-40") -> str:
 def _flood(server: Server, n: int, request: Callable[[httpx.Client, int], httpx.Response]
            ) -> tuple[ThreadPoolExecutor, list[Future[httpx.Response]]]:  # fmt: skip
     """`n` requests at once from their own connections; returns once all are sent (so
-    a request sent later queues behind them)."""
+    a request sent later queues behind them). Each connection closes after its answer."""
+
+    def one(i: int) -> httpx.Response:
+        with httpx.Client(base_url=server.url, timeout=120) as c:
+            return request(c, i)
+
     pool = ThreadPoolExecutor(n)
-    clients = [httpx.Client(base_url=server.url, timeout=120) for _ in range(n)]
-    futures = [pool.submit(request, clients[i], i) for i in range(n)]
+    futures = [pool.submit(one, i) for i in range(n)]
     time.sleep(0.2)  # every request on the wire and waiting for the thread
     return pool, futures
 
