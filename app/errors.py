@@ -4,6 +4,10 @@ Every error body is {"detail": ...}: a string, or for validation and limits a
 list of {loc, msg, type, ...} like FastAPI's own 422s. An error a student may meet on
 a page also has a `code` and a `message` (`coded`): the page shows the catalog string
 "error.<code>" in its language; scripts read `detail` (English) or `message`.
+
+A browser that asks for a page which is not there, or whose page fails, gets a page
+instead, in its language (`wants_html`: not under /api, and Accept prefers text/html
+to JSON); the API and every client that does not ask for HTML get the JSON.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from app.asgi import replay
 from app.http_rules import allowed_methods
 from app.i18n import coded_body
 from app.limits import LimitExceeded
+from app.routers.pages import error_page
 from app.schemas import ErrorOut
+from app.security import security_headers
 from app.sessions.explain import NotExplainable
 from app.store import SessionNotFound, StoreUnavailable, VersionConflict
 from app.training.queue import QueueFull
@@ -59,16 +65,16 @@ def install(app: FastAPI) -> None:
     """Map domain errors to status codes."""
 
     @app.exception_handler(SessionNotFound)
-    def _missing_session(_: Request, exc: SessionNotFound) -> JSONResponse:
+    async def _missing_session(_: Request, exc: SessionNotFound) -> JSONResponse:
         detail = "no such session (it never existed, was deleted, or expired)"
         return coded(404, "session_gone", detail)
 
     @app.exception_handler(VersionConflict)
-    def _conflict(_: Request, exc: VersionConflict) -> JSONResponse:
+    async def _conflict(_: Request, exc: VersionConflict) -> JSONResponse:
         return _detail(409, f"the session changed while this request ran; retry ({exc})")
 
     @app.exception_handler(StoreUnavailable)
-    def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
+    async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
         # Only the reason, never a traceback; the app reconnects by itself when the
         # store is back, so the client just retries.
         log.warning("%s", exc)  # one line per failed request, no traceback
@@ -76,34 +82,83 @@ def install(app: FastAPI) -> None:
         return coded(503, exc.code, str(exc), headers)
 
     @app.exception_handler(LimitExceeded)
-    def _limit(_: Request, exc: LimitExceeded) -> JSONResponse:
+    async def _limit(_: Request, exc: LimitExceeded) -> JSONResponse:
         item = {"loc": ["body", *exc.field.split(".")], "msg": str(exc), "type": "limit_exceeded",
                 "limit": exc.limit, "allowed": exc.allowed, "given": exc.given}  # fmt: skip
         return _detail(422, [item])
 
     @app.exception_handler(NotExplainable)
-    def _not_explainable(_: Request, exc: NotExplainable) -> JSONResponse:
+    async def _not_explainable(_: Request, exc: NotExplainable) -> JSONResponse:
         return _detail(422, str(exc))
 
     @app.exception_handler(QueueFull)
-    def _queue_full(_: Request, exc: QueueFull) -> JSONResponse:
+    async def _queue_full(_: Request, exc: QueueFull) -> JSONResponse:
         headers = {"Retry-After": str(QUEUE_RETRY_AFTER_S)}
         return JSONResponse({"detail": str(exc)}, status_code=429, headers=headers)
 
     @app.exception_handler(LookupError)
-    def _lookup(_: Request, exc: LookupError) -> JSONResponse:
+    async def _lookup(request: Request, exc: LookupError) -> Response:
+        if wants_html(request):  # e.g. /learn/<a topic mistyped>
+            return error_page(request, 404)
         return _detail(404, exc.args[0] if exc.args else "not found")
 
     @app.exception_handler(ValueError)
-    def _value(_: Request, exc: ValueError) -> JSONResponse:
+    async def _value(_: Request, exc: ValueError) -> JSONResponse:
         return _detail(422, str(exc))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404 and wants_html(request):
+            return error_page(request, 404)
         if exc.status_code == 405:  # every route at this path, HEAD wherever GET (http_rules)
             allow = ", ".join(sorted(allowed_methods(request.app, request.scope)))
             exc.headers = {**(exc.headers or {}), "Allow": allow}
         return await http_exception_handler(request, exc)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette's ServerErrorMiddleware, outside every middleware, sends this and
+        # then raises `exc` on (logged with its traceback): the headers come from here.
+        headers = security_headers()
+        if wants_html(request):
+            try:
+                page = error_page(request, 500)
+                page.headers.update(headers)
+                return page
+            except Exception:  # a page that fails itself: the JSON below
+                log.exception("the 500 page failed")
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500, headers=headers)
+
+
+def wants_html(request: Request) -> bool:
+    """Whether an error should be a page: a browser asks for a page (Accept prefers
+    text/html to JSON) whose path is not under /api."""
+    path = request.scope["path"]
+    if path == "/api" or path.startswith("/api/"):
+        return False
+    accept = request.headers.get("accept", "")
+    return _quality(accept, "text/html") > _quality(accept, "application/json")
+
+
+def _quality(accept: str, media_type: str) -> float:
+    """The q an Accept header gives `media_type`, by its most specific entry (0: none)."""
+    kind = media_type.split("/")[0]
+    specificity = {media_type: 3, f"{kind}/*": 2, "*/*": 1}
+    best, quality = 0, 0.0
+    for part in accept.lower().split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        rank = specificity.get(name, 0)
+        if rank <= best:
+            continue
+        best, quality = rank, 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+    return quality
 
 
 class BodyLimit:

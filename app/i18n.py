@@ -6,12 +6,13 @@ falls back to English; a key missing from English is a bug and raises.
 
 import json
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
+
+from app.resources import app_dir
 
 SUPPORTED: tuple[str, ...] = ("en", "zh-CN")
 FALLBACK = "en"
-LOCALES_DIR = Path(__file__).parent / "locales"
+LOCALES_DIR = app_dir("locales")
 
 
 @lru_cache

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
-from app import __version__, errors, fairshare, http_rules, observability, pools
+from app import __version__, errors, fairshare, http_rules, observability, pools, security, subpath
+from app.datadir import require_writable
 from app.limits import document_limits
 from app.openapi_links import link_sessions
 from app.routers import bp, docs, edits, health, lab, pages, presets, rules, sessions
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A new Glassbox app with its own session store. /docs and /redoc are served
     from local assets (FastAPI's defaults load them from a CDN)."""
     settings = settings or get_settings()
+    require_writable(settings)  # a data folder it cannot write stops the start, saying why
     # One BLAS thread per worker process (small tensors get slower with more) and
     # freed tensor memory kept for reuse (see engine.runtime).
     threadpool_limits(limits=1, user_api="blas")
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Under GLASSBOX_ROOT_PATH the API is at /glassbox/api/... (app/subpath.py).
+        servers=[{"url": settings.root_path}] if settings.root_path else None,
     )
     if settings.store_url().startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(errors.BodyLimit, max_bytes=settings.limits.max_body_bytes)
     fairshare.install(app, settings)  # per-client limits (429), inside the request log
     observability.install(app, settings)  # outside BodyLimit: a 413 is timed and has an id
+    app.add_middleware(subpath.BasePath, prefix=settings.root_path)  # /glassbox/... (or not)
+    app.add_middleware(security.SecurityHeaders)  # outermost: CSP, nosniff, ... on every answer
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     docs.install(app)
     routers = (health, presets, rules, sessions, edits, lab, bp, pages)

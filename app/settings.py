@@ -1,10 +1,11 @@
 """Settings, read once from GLASSBOX_* environment variables."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,6 +61,10 @@ class Limits(BaseSettings):
     max_image_pixels: int = Field(
         1_048_576, ge=1, description="pixels of an uploaded image (width x height)"
     )
+
+
+# GLASSBOX_ROOT_PATH: segments of URL-safe characters, none of them "." or "..".
+ROOT_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
 
 
 class Settings(BaseSettings):
@@ -150,7 +155,27 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text", description="log lines as text, or one JSON object per line"
     )
+    root_path: str = Field(
+        "",
+        description="the path the app is served under, e.g. /glassbox for "
+        "https://school.example/glassbox/ behind a proxy that passes the path on, with the "
+        "prefix or without it (docs/deployment.md, Under a sub-path); empty: the site's root",
+    )
     limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("root_path")
+    @classmethod
+    def _root_path(cls, value: str) -> str:
+        """`glassbox/` or `/glassbox/` is `/glassbox`; `/` is empty."""
+        path = "/" + value.strip().strip("/")
+        if path == "/":
+            return ""
+        if not ROOT_PATH.fullmatch(path):
+            raise ValueError(
+                f"GLASSBOX_ROOT_PATH must be a path such as /glassbox (letters, digits "
+                f"and . _ ~ - between slashes, no . or .. segment); got {value!r}"
+            )
+        return path
 
     def store_url(self) -> str:
         return self.store or f"sqlite:///{(self.data_dir / 'sessions.db').resolve()}"

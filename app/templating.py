@@ -1,7 +1,6 @@
 """Jinja2 rendering with the catalog, the language switch and static URLs at hand."""
 
 from functools import partial
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,10 +10,11 @@ from fastapi.templating import Jinja2Templates
 
 from app import __version__
 from app.i18n import SUPPORTED, t
+from app.resources import app_dir
+from app.subpath import base_path
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = ROOT / "templates"
-STATIC_DIR = ROOT / "static"
+TEMPLATES_DIR = app_dir("templates")
+STATIC_DIR = app_dir("static")
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
@@ -40,6 +40,7 @@ def render(request: Request, name: str, lang: str, **context: Any) -> HTMLRespon
             "t": partial(t, lang=lang),
             "version": __version__,
             "static_url": partial(static_url, request),
+            "base": base_path(request),  # "" or "/glassbox": every link starts with it
             "language_links": language_links(request),
             **context,
         },

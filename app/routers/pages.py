@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import LangDep, SettingsDep
-from app.i18n import FALLBACK, catalog, t
+from app.i18n import FALLBACK, catalog, choose_language, t
 from app.rules import rules
+from app.subpath import base_path
 from app.templating import render
 from engine.presets import list_presets
 
@@ -61,6 +62,24 @@ def learn(request: Request, topic: str, lang: LangDep, settings: SettingsDep) ->
     strings = _script_json(catalog(lang))
     return render(request, "learn.html", lang, topic=topic, view=TOPICS[topic], strings=strings,
                   rules=_script_json(rules(settings)))  # fmt: skip
+
+
+# The error pages a browser gets: (template key, whether it lists the walkthroughs).
+ERROR_PAGES = {404: ("page.not_found", True), 500: ("page.server_error", False)}
+
+
+def error_page(request: Request, status: int) -> HTMLResponse:
+    """The page a browser gets for a 404 or a 500 (app/errors.py), in the language the
+    request asks for like any page, with links home and, for a 404, to every topic."""
+    query, header = request.query_params.get("lang"), request.headers.get("accept-language")
+    lang = choose_language(query, header, request.app.state.settings.default_language)
+    key, with_topics = ERROR_PAGES[status]
+    path = base_path(request) + request.url.path
+    response = render(request, "error.html", lang, title=t(f"{key}.title", lang),
+                      text=t(f"{key}.text", lang).replace("{path}", path),
+                      topics=list(TOPICS) if with_topics else [])  # fmt: skip
+    response.status_code = status
+    return response
 
 
 def _script_json(value: object) -> str:

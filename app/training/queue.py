@@ -7,6 +7,11 @@ running training per session, and a session's next request (the BP page trains
 one epoch per request) joins at the back. The request's stream (an async
 generator: a waiting training holds no thread) sends "queued" events while it
 waits, then relays the process's events; the runner saves the weights.
+
+When the server is told to stop (SIGTERM, Ctrl-C: signals.py hears it before uvicorn
+starts its graceful shutdown), `stopping()` ends every stream with a "stopping" event
+while uvicorn still waits for them: a waiting training at once, a running one after
+its current batch, once what it learned is saved.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.metrics import TRAINING_QUEUE, TRAINING_WAIT, TRAININGS_RUNNING
 from app.training.estimate import Rates, expected_starts, remaining
-from app.training.runner import Runner
+from app.training.runner import Runner, stopping_event
+from app.training.signals import on_stop_signal
 
 if TYPE_CHECKING:
     from app.sessions.service import SessionService
@@ -35,7 +41,7 @@ HEARTBEAT_S = 2.0  # a waiting stream hears from the server at least this often
 PLACE_EVERY_S = 0.5  # ... and is told of a new place within this (not at each move:
 # with hundreds waiting, one event per stream per move would be a storm)
 WATCH_PER_S = 20.0  # store reads a second, at most, for cancels of queued trainings
-FINAL = frozenset({"done", "diverged", "cancelled", "error"})
+FINAL = frozenset({"done", "diverged", "cancelled", "error", "stopping"})
 Snapshot = Callable[[], tuple[dict[str, Any], dict[str, Any]]]
 _ids = itertools.count(1)
 
@@ -62,6 +68,7 @@ class Ticket:
     started_at: float = 0.0
     done: int = 0  # iterations run so far (from its progress events)
     stop: bool = False  # asked to stop: cancelled, or its client left
+    stopping: bool = False  # ... because the server is stopping (its last event says so)
     ended: bool = False  # its final event is out
     runner: Runner | None = None
     snapshot: Snapshot | None = None  # makes (job, optimizer) when the ticket starts
@@ -96,6 +103,7 @@ class TrainingQueue:
         self.runners = [Runner(self, settings.train_nice, i) for i in range(settings.train_workers)]
         self.idle = list(self.runners)
         self.started = self.closed = False
+        self.draining = False  # the server is stopping: no training starts any more
         self.version = 0  # of the waiting list: places are worked out once per change
         self._places: dict[int, tuple[int, float | None]] = {}
         self._places_at = (-1, 0.0)  # (version, time) they were worked out
@@ -109,20 +117,36 @@ class TrainingQueue:
         for runner in self.runners:
             runner.thread.start()
         threading.Thread(target=self._watch, name="glassbox-train-watch", daemon=True).start()
+        on_stop_signal(self.stopping)  # in uvicorn's process: told when it is told to stop
 
-    def close(self) -> None:
-        """Stop: waiting trainings end with an error, running ones are cancelled (what
-        they learned is saved), then the processes stop."""
+    def stopping(self) -> None:
+        """The server is stopping (uvicorn lets open requests finish, for up to
+        GLASSBOX_STOP_GRACE_S): no training starts any more; waiting ones end at once,
+        running ones stop after their current batch and keep what they learned; each
+        stream's last event is "stopping" (stopping_event)."""
         with self.changed:
-            self.closed = True
+            if self.closed:
+                return
+            self.draining = True
             gone, self.waiting = self.waiting, []
             running = list(self.running.values())
-            self.changed.notify_all()
+            for ticket in running:
+                ticket.stopping = True
+            self._moved()
         for ticket in gone:
             ticket.state = "over"
-            ticket.push({"event": "error", "detail": "training stopped: the server is stopping"})
+            ticket.push(stopping_event(ticket.sid, started=False))
         for ticket in running:
             self._stop(ticket)
+        self._gauges()
+
+    def close(self) -> None:
+        """Stop (the app's shutdown, after stopping()): what still waits ends, what
+        still runs is cancelled (what it learned is saved), then the processes stop."""
+        self.stopping()
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
         for runner in self.runners:
             if runner.thread.is_alive():
                 runner.thread.join(10)
@@ -132,7 +156,10 @@ class TrainingQueue:
     def submit(self, sid: str, job: dict[str, Any] | Snapshot, optimizer: dict[str, Any],
                kind: str, iterations: int) -> Ticket:  # fmt: skip
         """Queue a training (QueueFull at the bound); it starts at once if it can. `job`
-        is what the process gets, or what makes it (and the optimizer) at its turn."""
+        is what the process gets, or what makes it (and the optimizer) at its turn.
+        Once the server is stopping, the ticket is over at once: its stream's only
+        event is "stopping" (the request came through a connection open before); once
+        it has shut down, QueueFull."""
         self.start()
         loop = asyncio.get_running_loop()
         if callable(job):
@@ -141,16 +168,22 @@ class TrainingQueue:
             ticket = Ticket(sid, job, optimizer, kind, iterations, loop)
             ticket.job["id"] = ticket.id
         with self.changed:
-            if self.closed:
+            if self.closed:  # the app has shut down (in-process use after its lifespan)
                 raise QueueFull("the server is stopping; train again in a moment")
-            if len(self.waiting) >= self.max_queued:
+            stopping = self.draining
+            if stopping:
+                ticket.state = "over"
+            elif len(self.waiting) >= self.max_queued:
                 raise QueueFull(
                     f"{len(self.waiting)} trainings are waiting in this worker, the most "
                     f"train_queue_max = {self.max_queued} allows; try again in a minute"
                 )
-            self.waiting.append(ticket)
-            self._moved()  # the watcher has a session to watch
-            self._dispatch()
+            else:
+                self.waiting.append(ticket)
+                self._moved()  # the watcher has a session to watch
+                self._dispatch()
+        if stopping:
+            ticket.push(stopping_event(sid, started=False))
         self._gauges()
         return ticket
 
@@ -249,7 +282,7 @@ class TrainingQueue:
         """Give idle runners the oldest tickets whose sessions are not training (the
         lock is held)."""
         moved = False
-        while self.idle and not self.closed:
+        while self.idle and not (self.closed or self.draining):
             busy = {t.sid for t in self.running.values()}
             ticket = next((t for t in self.waiting if t.sid not in busy), None)
             if ticket is None:

@@ -17,6 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from app.encoding import json_number
+from app.i18n import coded_body
 from app.metrics import TRAINING_PROCESS_DEATHS, TRAINING_PROCESSES
 from app.training.process import ProcessDied, TrainingProcess
 
@@ -35,6 +36,21 @@ def public(event: dict[str, Any]) -> dict[str, Any]:
     if "loss" in event:
         event["loss"] = json_number(event["loss"])
     return event
+
+
+def stopping_event(sid: str, started: bool) -> dict[str, Any]:
+    """A stream's last event when the server stops: a coded message a page shows in
+    its student's language (error.server_stopping[_waiting] in app/locales). A training
+    that `started` stopped after its batch and kept what it learned (the runner adds
+    its loss and elapsed time); one that waited never ran."""
+    if sid.startswith(COMPARE):
+        detail = "compare stopped: the server is stopping"
+    elif started:
+        detail = "training stopped: the server is stopping; what it learned is kept"
+    else:
+        detail = "training not started: the server is stopping; train again in a moment"
+    code = "server_stopping" if started else "server_stopping_waiting"
+    return {"event": "stopping", **coded_body(code, detail), "started": started}
 
 
 class Runner:
@@ -146,6 +162,8 @@ class Runner:
         if ticket.sid.startswith(COMPARE):  # nothing to save: the result is the answer
             if kind == "result":
                 ticket.push({"event": "done", "result": body["compare"]})
+            elif ticket.stopping:
+                ticket.push(stopping_event(ticket.sid, started=True))
             else:
                 ticket.push({"event": "error", "detail": f"compare stopped: {body['detail']}"})
             return
@@ -167,4 +185,6 @@ class Runner:
         final["elapsed"] = round(final["elapsed"] + time.perf_counter() - t0, 3)
         with contextlib.suppress(KeyError, TypeError):
             final["test_accuracy"] = float(final["test_accuracy"])
+        if ticket.stopping and final["event"] == "cancelled":  # stopped by the server's stop
+            final.update(stopping_event(ticket.sid, started=True))
         ticket.push(final)

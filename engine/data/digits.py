@@ -1,11 +1,13 @@
-"""The 8x8 handwritten digits (UCI) bundled with scikit-learn, read without importing it."""
+"""The 8x8 handwritten digits (UCI), shipped with the engine as engine/data/digits.npz.
+
+The same 1797 digits scikit-learn bundles (the test set of UCI's "Optical Recognition
+of Handwritten Digits", CC BY 4.0): engine/data/DIGITS.md says where they come from.
+"""
 
 from __future__ import annotations
 
-import gzip
-import importlib.util
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 
@@ -13,39 +15,25 @@ from engine.data.split import DatasetSplit, stratified_indices
 
 DIGIT_CLASSES: tuple[str, ...] = tuple(str(d) for d in range(10))
 
-_SKLEARN_MISSING = "scikit-learn is needed for the bundled digits data (pip install scikit-learn)"
-
-
-def _digits_path() -> Path:
-    # find_spec locates the package without executing sklearn, keeping engine/ NumPy-only.
-    try:
-        spec = importlib.util.find_spec("sklearn")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(_SKLEARN_MISSING)
-    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
-    if not path.is_file():
-        raise RuntimeError(f"{_SKLEARN_MISSING}; file not found: {path}")
-    return path
-
 
 @lru_cache(maxsize=1)
-def _raw_digits() -> np.ndarray:
-    # Parsing the CSV takes a noticeable fraction of a second, so do it once per process.
-    with gzip.open(_digits_path(), "rt") as fh:
-        raw = np.loadtxt(fh, delimiter=",", dtype=np.float64)
-    if raw.ndim != 2 or raw.shape[1] != 65:
-        raise RuntimeError(f"unexpected digits.csv.gz layout: shape {raw.shape}")
-    raw.setflags(write=False)
-    return raw
+def _raw_digits() -> tuple[np.ndarray, np.ndarray]:
+    # Integer pixels 0..16 (uint8, N x 8 x 8) and labels 0..9 (uint8); read once per process.
+    with (resources.files("engine.data") / "digits.npz").open("rb") as fh, np.load(fh) as z:
+        images, labels = z["images"], z["labels"]
+    if images.shape != (1797, 8, 8) or labels.shape != (1797,):
+        raise RuntimeError(f"unexpected digits.npz layout: {images.shape}, {labels.shape}")
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
 
 
 def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     """All 1797 digits: images float32 (1797, 1, 8, 8) in [0, 1], labels int64 (1797,)."""
-    raw = _raw_digits()
-    x = (raw[:, :64] / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    y = raw[:, 64].astype(np.int64)
+    images, labels = _raw_digits()
+    # Through float64, as from the CSV it was read from before: the same float32 bits.
+    x = (images.astype(np.float64) / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
+    y = labels.astype(np.int64)
     return x, y
 
 

@@ -8,6 +8,15 @@
 // attempt, tries}) and "api:settled" when no request waits any more (common.js shows it).
 import { lang, t } from "./i18n.js";
 
+// The app's path prefix: "" at the site's root, "/glassbox" when it is served under
+// https://school.example/glassbox/ (GLASSBOX_ROOT_PATH). The page says which.
+export const BASE = document.querySelector('meta[name="glassbox-base"]')?.content ?? "";
+
+/** The URL of an app path such as "/api/presets": under BASE. */
+export function url(path) {
+  return path.startsWith("/") ? BASE + path : path;
+}
+
 export const RETRY_STATUS = [429, 503];
 export const TRIES = 6; // a request turned away this often fails with the server's reason
 const MAX_WAIT_S = 30;
@@ -84,7 +93,7 @@ export async function api(method, path, body) {
   let waited = false;
   try {
     for (let attempt = 1; ; attempt++) {
-      const res = await fetch(path, init);
+      const res = await fetch(url(path), init);
       if (res.ok) {
         const text = await res.text();
         return text ? JSON.parse(text) : null;
@@ -193,7 +202,7 @@ export const sessions = {
    * makes a new session on each change of its settings thus holds one, not one per
    * change: a class behind one address shares GLASSBOX_CLIENT_SESSIONS. */
   discard: (id) => {
-    if (id) fetch(`/api/sessions/${id}`, { method: "DELETE" }).catch(() => {});
+    if (id) fetch(url(`/api/sessions/${id}`), { method: "DELETE" }).catch(() => {});
   },
   steps: async (id, body = {}, opts = {}) =>
     resolveSteps(await api("POST", `/api/sessions/${id}/steps?${stepQuery(opts)}`, body)),

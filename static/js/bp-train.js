@@ -8,7 +8,7 @@ import { el } from "./common.js";
 import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
 import { BATCH, rules } from "./rules.js";
-import { streamTraining } from "./train-stream.js";
+import { stoppedText, streamTraining } from "./train-stream.js";
 
 const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
 /** A loss for the status line: the number, or "NaN" / "Infinity" as the API sent it. */
@@ -177,10 +177,19 @@ export function trainPanel(root, store) {
     const { signal } = stopping;
     root.dataset.training = "1";
     root.dataset.trainRenderLog = "";
+    delete trainStatus.dataset.stopped;
+    let serverStopped = false;
     try {
       const start = history.length ? history[history.length - 1].epoch : 0;
       for (let e = 1; e <= epochs && !signal.aborted; e++) {
         const { last, started } = await trainEpoch(session.id, show, signal);
+        if (last.event === "stopping") {
+          // the server is stopping: say so; the weights it trained are kept
+          serverStopped = true;
+          trainStatus.textContent = stoppedText(last);
+          trainStatus.dataset.stopped = "server";
+          break;
+        }
         if (!started) break; // stopped while it waited: nothing trained
         await evaluate(start + e);
         if (last.event === "diverged") {
@@ -188,7 +197,7 @@ export function trainPanel(root, store) {
           break;
         }
       }
-      await reload(); // a fresh pass with the trained weights
+      if (!serverStopped) await reload(); // a fresh pass with the trained weights
     } finally {
       trainBtn.disabled = false;
       lock(false);

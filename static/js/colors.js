@@ -74,8 +74,10 @@ export function legend(scale, label = "") {
   const hi = scale.max;
   el.innerHTML =
     `<span class="legend-label"></span><span class="legend-lo"></span>` +
-    `<span class="legend-bar" style="background: linear-gradient(to right, ${css})"></span>` +
+    `<span class="legend-bar"></span>` +
     `<span class="legend-hi"></span>`;
+  // through the CSSOM: the page's Content-Security-Policy refuses a style attribute in markup
+  el.querySelector(".legend-bar").style.background = `linear-gradient(to right, ${css})`;
   el.querySelector(".legend-label").textContent = label;
   el.querySelector(".legend-lo").textContent = format(lo);
   el.querySelector(".legend-hi").textContent = format(hi);

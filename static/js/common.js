@@ -6,11 +6,15 @@ import { Heatmap } from "./heatmap.js";
 import { Mosaic } from "./mosaic.js";
 import { pick, t } from "./i18n.js";
 
+/** A new element: `attrs` are attributes, but "class", "text" (its text), "on<event>"
+ * (a listener) and "style" (CSS text, set through the CSSOM: the page's
+ * Content-Security-Policy refuses a style attribute in markup). */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "class") node.className = v;
     else if (k === "text") node.textContent = v;
+    else if (k === "style") node.style.cssText = v;
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v);
   }

@@ -13,7 +13,7 @@ import { t } from "./i18n.js";
 import { LINES } from "./rnn-shared.js";
 import { SweepChart } from "./rnn-sweep-chart.js";
 import { rules } from "./rules.js";
-import { streamTraining } from "./train-stream.js";
+import { ServerStopping, streamTraining } from "./train-stream.js";
 
 const MODELS = LINES.slice(0, 2);
 
@@ -195,6 +195,7 @@ function build(root, box, sweep) {
           td.textContent = t("rnn.sweepRunning", { percent });
         }
         if (name === "error") throw new Error(ev.detail);
+        if (name === "stopping") throw new ServerStopping(ev);
         if ((name === "done" && k === last) || name === "diverged") {
           points[cell][T] ||= [];
           points[cell][T].push(ev.test_accuracy);
@@ -244,7 +245,11 @@ function build(root, box, sweep) {
       status.textContent = t("rnn.sweepDone", { seconds: seconds.toFixed(1), runs: total });
       box.dataset.done = "1";
     } catch (err) {
-      showError(root, err);
+      if (!(err instanceof ServerStopping)) showError(root, err);
+      else {
+        status.textContent = err.message; // the server stopped: a restart, an update
+        status.dataset.stopped = "server";
+      }
     } finally {
       runBtn.disabled = false;
     }

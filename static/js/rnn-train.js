@@ -7,7 +7,7 @@ import { t } from "./i18n.js";
 import { LineChart } from "./linechart.js";
 import { LINES } from "./rnn-shared.js";
 import { BATCH, rules } from "./rules.js";
-import { FINAL, streamTraining } from "./train-stream.js";
+import { FINAL, stoppedText, streamTraining } from "./train-stream.js";
 
 const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
 const MODELS = LINES.slice(0, 2);
@@ -125,6 +125,7 @@ export function trainPanel(root, store) {
       status.dataset.status = name;
       ticks.textContent = "";
       if (name === "error") status.textContent = ev.detail;
+      else if (name === "stopping") status.textContent = stoppedText(ev);
       else if (!row.started) status.textContent = t("train.cancelledWaiting");
       else
         status.textContent = t("rnn.trained", {

@@ -1,6 +1,6 @@
 // Server-Sent Events from a POST (the training stream of /api/sessions/{id}/train):
 // fetch's EventSource cannot POST, so the stream is read and split here.
-import { errorOf } from "./api.js";
+import { errorOf, url } from "./api.js";
 
 /** One event block's name and parsed data ("event: name\ndata: {...}"). */
 function parseBlock(block) {
@@ -14,11 +14,11 @@ function parseBlock(block) {
   return { name: name || data?.event || "message", data };
 }
 
-/** POST `body` as JSON to `path` and call onEvent(name, data) for each event as it
- * arrives; throws ApiError on a non-2xx status (with retryAfter: its Retry-After
- * in seconds, or null). */
+/** POST `body` as JSON to `path` (an app path, "/api/...": under api.js's BASE) and
+ * call onEvent(name, data) for each event as it arrives; throws ApiError on a non-2xx
+ * status (with retryAfter: its Retry-After in seconds, or null). */
 export async function postEvents(path, body, onEvent) {
-  const res = await fetch(path, {
+  const res = await fetch(url(path), {
     method: "POST",
     headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
     body: JSON.stringify(body),

@@ -3,11 +3,29 @@
 // events: its place in line and the expected start), or a 429/503 that turned it away
 // for now (tried again after its Retry-After, a few times, each wait longer). Stopping
 // cancels it wherever it is: queued or running (DELETE .../train), or between tries.
+// A server told to stop (a restart, an update) ends the stream with "stopping": the
+// pages say so in the student's language (stoppedText), never a silent cut.
 import { ApiError, api, backoff, RETRY_STATUS, TRIES } from "./api.js";
-import { lang, t } from "./i18n.js";
+import { lang, pick, t } from "./i18n.js";
 import { postEvents } from "./sse.js";
 
-export const FINAL = ["done", "cancelled", "diverged", "error"];
+export const FINAL = ["done", "cancelled", "diverged", "error", "stopping"];
+
+/** What a "stopping" event says, in the page's language: the server stopped the
+ * training after its batch and kept what it learned, or before it started. */
+export function stoppedText(ev) {
+  return pick(ev.message) || t(`error.${ev.code || "server_stopping"}`);
+}
+
+/** Thrown by a page that cannot go on once the server stops (its message is
+ * stoppedText's). */
+export class ServerStopping extends Error {
+  constructor(ev) {
+    super(stoppedText(ev));
+    this.name = "ServerStopping";
+    this.code = ev.code;
+  }
+}
 
 const whole = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
 
@@ -42,8 +60,9 @@ function pause(seconds, signal) {
 /** Train session `id` with request `body`. Each event goes to onEvent(name, data);
  * show(text, kind) says why it waits (kind "queued" or "retry"), and show("", "") once
  * it trains. Aborting `signal` cancels it; if it never reached the server, onEvent sees
- * a "cancelled" of its own. Returns {last, started}: the final event's data and whether
- * the training started (a "start" event). Throws the ApiError of a request turned away
+ * a "cancelled" of its own. Returns {last, started}: the final event's data (a
+ * "stopping" one when the server stopped: show stoppedText(last)) and whether the
+ * training started (a "start" event). Throws the ApiError of a request turned away
  * TRIES times or refused for another reason, and an Error if the stream ends early. */
 export async function streamTraining(id, body, { onEvent = () => {}, show = () => {}, signal }) {
   const cancel = () => api("DELETE", `/api/sessions/${id}/train`).catch(() => {});

@@ -1,17 +1,29 @@
 """Training streams through a real uvicorn (one worker, one training process): a
-waiting stream says so as it goes, and a client that leaves gives its place up."""
+waiting stream says so as it goes, a client that leaves gives its place up, and a
+server told to stop ends every stream with a "stopping" event before it exits."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.processes import app_server
+from app.i18n import SUPPORTED, t
+from app.main import create_app
+from app.settings import Settings
+from tests.processes import ROOT, app_server, free_port, stop
 
 LONG = {"iterations": 5000, "batch_size": 64}  # runs until cancelled
 
@@ -124,3 +136,108 @@ def test_a_waiting_training_starts_from_the_weights_the_session_has_at_its_turn(
         (trained,) = [t["data"] for st in r.json()["steps"] for t in st["tensors"]]
         # one SGD step from 5.0 moves each bias a little, not back to where it was
         assert all(abs(v - 5.0) < 1.0 for v in trained), trained
+
+
+@contextmanager
+def glassbox(tmp: Path, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`glassbox` (the image's command: uvicorn with --timeout-graceful-shutdown
+    GLASSBOX_STOP_GRACE_S) on a free port with its data in tmp/data; yields its URL
+    once it accepts connections, and its process."""
+    port = free_port()
+    skip = ("GLASSBOX_", "PROMETHEUS_MULTIPROC_DIR")
+    full = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
+    full.update(GLASSBOX_DATA_DIR=str(tmp / "data"), GLASSBOX_HOST="127.0.0.1",
+                GLASSBOX_PORT=str(port), **env)  # fmt: skip
+    cmd = [str(Path(sys.executable).parent / "glassbox")]
+    with (tmp / "glassbox.log").open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    assert proc.poll() is None, f"glassbox exited with {proc.returncode}"
+                    assert time.monotonic() < deadline, "glassbox did not start within 30 s"
+                    time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}", proc
+        finally:
+            stop(proc)
+
+
+def test_a_server_told_to_stop_ends_each_stream_with_stopping_and_exits_within_its_grace(
+    tmp_path,
+):
+    """SIGTERM (docker stop) while one training runs and another waits: both streams
+    end with a "stopping" event in both languages, the running one after its batch
+    with what it learned saved, and the server exits long before its grace is up
+    (nothing had to be cut)."""
+    grace = 20
+    env = {"GLASSBOX_WORKERS": "1", "GLASSBOX_TRAIN_WORKERS": "1",
+           "GLASSBOX_STOP_GRACE_S": str(grace)}  # fmt: skip
+    with (
+        glassbox(tmp_path, env) as (url, proc),
+        httpx.Client(base_url=url, timeout=60, trust_env=False) as c,
+    ):
+        a, b = _session(c), _session(c)
+        with stream(c, a, LONG) as first, stream(c, b, {"epochs": 1}) as second:
+            assert next(second)["event"] == "queued"
+            _until(first, "progress")  # it has learned something
+            told = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            ran, waited = list(first), list(second)
+        proc.wait(grace)
+        took = time.monotonic() - told
+    log = (tmp_path / "glassbox.log").read_text()
+    assert took < grace / 2, log
+    assert "timeout graceful shutdown exceeded" not in log
+    stopped, never = ran[-1], waited[-1]
+    assert stopped["event"] == "stopping" and stopped["started"] is True, ran[-3:]
+    assert stopped["code"] == "server_stopping" and stopped["loss"] is not None
+    assert stopped["message"] == {lang: t("error.server_stopping", lang) for lang in SUPPORTED}
+    assert never["event"] == "stopping" and never["started"] is False, waited
+    assert never["code"] == "server_stopping_waiting"
+    assert never["message"]["zh-CN"] == t("error.server_stopping_waiting", "zh-CN")
+    assert "start" not in {e["event"] for e in waited}
+    # Restarted on the same data: the stopped training's weights were saved, the
+    # waiting one never ran.
+    with (
+        app_server(tmp_path, {"GLASSBOX_WARM_UP": "false"}) as again,
+        httpx.Client(base_url=again, timeout=30, trust_env=False) as c,
+    ):
+        assert c.get(f"/api/sessions/{a}").json()["passes"] == 1
+        assert c.get(f"/api/sessions/{b}").json()["passes"] == 0
+
+
+def test_with_two_workers_the_supervisor_passes_the_stop_on_and_streams_hear_it(tmp_path):
+    """The image's default: uvicorn's supervisor gets SIGTERM and terminates its
+    workers; the worker running the training ends its stream with "stopping"."""
+    env = {"GLASSBOX_WORKERS": "2", "GLASSBOX_STOP_GRACE_S": "20"}
+    with (
+        glassbox(tmp_path, env) as (url, proc),
+        httpx.Client(base_url=url, timeout=60, trust_env=False) as c,
+    ):
+        sid = _session(c)
+        with stream(c, sid, LONG) as events:
+            _until(events, "progress")
+            told = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            rest = list(events)
+        assert proc.wait(20) == 0
+        assert time.monotonic() - told < 10
+    assert rest[-1]["event"] == "stopping" and rest[-1]["started"] is True, rest[-3:]
+
+
+def test_a_training_asked_for_while_the_server_stops_gets_only_stopping(tmp_path):
+    """Between SIGTERM and the end (a page's next epoch, on a connection opened before):
+    no 429 to retry against a server that is going, but the stream's one event."""
+    with TestClient(create_app(Settings(data_dir=tmp_path, warm_up=False))) as c:
+        sid = _session(c)
+        c.app.state.training.stopping()  # what the chained SIGTERM handler calls
+        r = c.post(f"/api/sessions/{sid}/train", json={"epochs": 1})
+        assert r.status_code == 200
+        events = [json.loads(line[6:]) for line in r.text.splitlines() if line[:6] == "data: "]
+        assert [e["event"] for e in events] == ["stopping"]
+        assert events[0]["code"] == "server_stopping_waiting" and not events[0]["started"]
+        assert c.get(f"/api/sessions/{sid}").json()["passes"] == 0

@@ -12,4 +12,4 @@ def open_rnn(pg, server, query=""):
 
 def at_step(pg, k):
     """Wait until the player shows frame k."""
-    pg.wait_for_function(f"document.querySelector('#view').dataset.step === '{k}'")
+    pg.wait_for_function(f"() => document.querySelector('#view').dataset.step === '{k}'")

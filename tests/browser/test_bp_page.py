@@ -252,7 +252,7 @@ def test_adam_from_the_builder_hovers_show_the_change_not_sgds_rule(page, server
     ready(pg, builds=2)
     sid = pg.get_attribute("#view", "data-session")
     assert httpx.get(f"{server}/api/sessions/{sid}").json()["optimizer"]["type"] == "adam"
-    pg.wait_for_function("location.search.includes('optimizer=adam')")
+    pg.wait_for_function("() => location.search.includes('optimizer=adam')")
     pg.goto(server + BP + "?hidden=3&lr=0.05&optimizer=adam&step=8")  # the link reproduces it
     ready(pg)
     assert pg.input_value("select[data-field='optimizer']") == "adam"

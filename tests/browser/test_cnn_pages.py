@@ -51,7 +51,9 @@ def test_pooling_routes_each_delta_and_matches_the_api(page, server):
     for _ in range(5):
         pg.keyboard.press("ArrowRight")
         pg.wait_for_timeout(150)
-    pg.wait_for_function("document.querySelector('.frame-label').textContent.startsWith('6 / 6')")
+    pg.wait_for_function(
+        "() => document.querySelector('.frame-label').textContent.startsWith('6 / 6')"
+    )
     pg.wait_for_selector(".explain .total")
     screenshot(pg, "pooling-backward")
 
@@ -69,7 +71,7 @@ def test_cnn_full_forward_backward_update_walk(page, server):
     phases = []
     for i in range(count):
         pg.keyboard.press("ArrowRight")
-        pg.wait_for_function(f"document.querySelector('#view').dataset.step === '{i}'")
+        pg.wait_for_function(f"() => document.querySelector('#view').dataset.step === '{i}'")
         phases.append(pg.locator(".frame-label").text_content().split()[3])
     assert phases[0] == "forward" and "loss" in phases and phases[-1] == "update"
     screenshot(pg, "cnn-update")
@@ -79,7 +81,7 @@ def test_cnn_full_forward_backward_update_walk(page, server):
 def test_cnn_delta_cell_explanation_sums_to_its_value(page, server):
     pg, _ = page
     pg.goto(server + "/learn/cnn?preset=digits-cnn&step=16")  # backward through conv1
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '16'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '16'")
     dx = pg.locator(".tensor[data-tensor='conv1.dx'] .heatmap-overlay").first
     dx.click(position={"x": 30, "y": 30})
     pg.wait_for_selector(".explain .total")
@@ -103,7 +105,8 @@ def test_drawing_a_digit_changes_the_prediction(page, server):
     pg.mouse.up()
     pg.get_by_role("button", name=re.compile("Use drawing")).click()
     pg.wait_for_function(
-        f"document.querySelector('.prediction').dataset.predicted !== '{before}'", timeout=10_000
+        f"() => document.querySelector('.prediction').dataset.predicted !== '{before}'",
+        timeout=10_000,
     )
     assert pg.get_attribute(".prediction", "data-predicted") == "1"
     screenshot(pg, "cnn-drawn-one")
@@ -112,10 +115,10 @@ def test_drawing_a_digit_changes_the_prediction(page, server):
 def test_zh_cn_switch_changes_the_captions(page, server):
     pg, _ = page
     pg.goto(server + "/learn/cnn?step=0")
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '0'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '0'")
     assert "kernel" in pg.locator(".caption").text_content()
     pg.locator("a[hreflang='zh-CN']").click()
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '0'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '0'")
     assert "卷积核" in pg.locator(".caption").text_content()
     assert pg.get_attribute("html", "lang") == "zh-CN"
     # the player's step labels name the phase in the page's language too
@@ -129,12 +132,12 @@ def test_the_url_reopens_the_same_state(page, server):
     pg.wait_for_selector("#view[data-ready]")
     for _ in range(3):
         pg.keyboard.press("ArrowRight")
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '2'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '2'")
     url = pg.url
     assert "preset=shapes-cnn" in url and "sample=4" in url and "step=2" in url
     caption = pg.locator(".caption").text_content()
     pg.goto(url)
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '2'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '2'")
     assert pg.locator(".caption").text_content() == caption
     assert pg.input_value("input.sample") == "4"
 
@@ -142,7 +145,7 @@ def test_the_url_reopens_the_same_state(page, server):
 def test_the_page_shows_what_the_api_computed(page, server):
     pg, _ = page
     pg.goto(server + "/learn/cnn?preset=digits-cnn&step=0")
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '0'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '0'")
     # The tooltip value of a conv1.out cell equals the API's number for the same cell.
     body = {"preset": "digits-cnn"}
     with httpx.Client(base_url=server) as api:
@@ -169,7 +172,7 @@ def test_convolution_player_steps_through_every_position_matching_the_api(page, 
     for i in range(rows * cols):
         if i:
             pg.keyboard.press("ArrowRight")
-        pg.wait_for_function(f"document.querySelector('#view').dataset.frame === '{i}'")
+        pg.wait_for_function(f"() => document.querySelector('#view').dataset.frame === '{i}'")
         total = float(pg.get_attribute(".products .total", "data-total"))
         assert total == pytest.approx(out["data"][0][0][i // cols][i % cols], rel=1e-5, abs=1e-6)
     screenshot(pg, "convolution-last-position" + query.replace("?", "-").replace("&", "-"))
@@ -186,8 +189,8 @@ def test_convolution_edits_and_a_combination_that_does_not_fit(page, server):
     )
     pg.fill(".cell-editor input", "5")
     pg.keyboard.press("Enter")
-    pg.wait_for_function(f"document.querySelector('#view').dataset.sessionId !== '{before}'")
-    pg.wait_for_function("document.querySelector('#view').dataset.frame === '0'")
+    pg.wait_for_function(f"() => document.querySelector('#view').dataset.sessionId !== '{before}'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.frame === '0'")
     total = float(pg.get_attribute(".products .total", "data-total"))
     assert total == pytest.approx(8.0)  # was 4: the top-left input pixel (1) now weighs 5
     pg.fill("input[data-key='k']", "6")
@@ -199,7 +202,7 @@ def test_convolution_edits_and_a_combination_that_does_not_fit(page, server):
 def test_a_delta_cell_can_be_explained_from_the_keyboard(page, server):
     pg, _ = page
     pg.goto(server + "/learn/cnn?preset=digits-cnn&step=16")
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '16'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '16'")
     dx = pg.locator(".tensor[data-tensor='conv1.dx'] .heatmap-overlay").first
     dx.focus()
     for key in ["ArrowRight", "ArrowRight", "ArrowDown", "Enter"]:
@@ -214,7 +217,7 @@ def test_a_delta_cell_can_be_explained_from_the_keyboard(page, server):
 def test_a_dense_delta_cell_explains_the_cell_clicked(page, server):
     pg, _ = page
     pg.goto(server + "/learn/cnn?preset=digits-cnn&step=9")  # backward through dense1
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '9'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '9'")
     vec = pg.locator(".tensor[data-tensor='dense1.dx'] .heatmap-overlay").first
     box = vec.bounding_box()
     vec.click(position={"x": box["width"] * 0.55, "y": box["height"] / 2})
@@ -257,13 +260,13 @@ def test_a_drawing_is_asked_for_its_label_and_the_pass_runs_against_the_answer(p
     assert answer not in (str(previous), predicted)
     screenshot(pg, "cnn-drawn-asks-its-label")
     pg.locator(".ask-label button[data-class='7']").click()
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '8'")  # the loss
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '8'")  # the loss
     assert pg.get_attribute(".prediction", "data-label") == answer
     assert pg.locator(".progress .seg").count() == 20
     assert "onehot(y)" in pg.locator(".caption-box .formula").text_content()  # the loss step
     for i in range(9, 20):  # backward and update, against the answer
         pg.keyboard.press("ArrowRight")
-        pg.wait_for_function(f"document.querySelector('#view').dataset.step === '{i}'")
+        pg.wait_for_function(f"() => document.querySelector('#view').dataset.step === '{i}'")
     assert pg.locator(".frame-label").text_content().split()[3] == "update"
     sid = pg.get_attribute("#view", "data-session-id")
     with httpx.Client(base_url=server) as api:
@@ -286,7 +289,7 @@ def test_a_drawn_shape_is_asked_for_by_the_servers_class_names_in_chinese(page, 
     assert answers.count() == len(classes) == 5
     assert answers.nth(0).text_content() == "竖条"  # classes[0] is "vertical bar"
     answers.nth(2).click()
-    pg.wait_for_function("document.querySelector('.prediction').dataset.label === '2'")
+    pg.wait_for_function("() => document.querySelector('.prediction').dataset.label === '2'")
     assert "十字" in pg.locator(".prediction .label").text_content()  # classes[2], "cross"
 
 
@@ -296,7 +299,7 @@ def test_the_update_draws_the_change_on_its_own_scale_and_says_so(page, server):
     weights'), with a note under it giving that scale."""
     pg, _ = page
     pg.goto(server + "/learn/cnn?preset=digits-cnn&step=17")  # the update of conv1
-    pg.wait_for_function("document.querySelector('#view').dataset.step === '17'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.step === '17'")
     with httpx.Client(base_url=server) as api:  # the same default sample, the same numbers
         sid = api.post("/api/sessions", json={"preset": "digits-cnn"}).json()["id"]
         api.post(f"/api/sessions/{sid}/steps", json={"count": 18})

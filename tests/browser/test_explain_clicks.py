@@ -96,6 +96,8 @@ def test_rnn_backward_delta_and_norm_explain_themselves(page, server):
     assert total == pytest.approx(value, rel=1e-4, abs=1e-7)
     assert pg.locator(".explain .terms li").count() >= 1
     pg.click('.scalar[data-tensor="lstm1.t19.dh_norm"] button')
-    pg.wait_for_function("document.querySelector('.explain h3').textContent.includes('dh_norm')")
+    pg.wait_for_function(
+        "() => document.querySelector('.explain h3').textContent.includes('dh_norm')"
+    )
     total, value = _explained(pg)
     assert total == pytest.approx(value, rel=1e-4)

@@ -10,7 +10,7 @@ LAB = "/learn/learning-rate"
 
 def _runs_done(pg, n):
     """Wait until the page has finished its n-th descent request and drawn it."""
-    pg.wait_for_function(f"document.querySelector('#view').dataset.run === '{n}'")
+    pg.wait_for_function(f"() => document.querySelector('#view').dataset.run === '{n}'")
 
 
 def _rows(pg):
@@ -91,17 +91,17 @@ def test_player_steps_show_the_api_numbers_of_each_step(page, server):
     api = httpx.post(server + "/api/lab/descent", json=body).json()["paths"]
     pg.locator("h1").click()
     pg.keyboard.press("Home")
-    pg.wait_for_function("document.querySelector('#view').dataset.frame === '0'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.frame === '0'")
     for i in range(1, 4):
         pg.keyboard.press("ArrowRight")
-        pg.wait_for_function(f"document.querySelector('#view').dataset.frame === '{i}'")
+        pg.wait_for_function(f"() => document.querySelector('#view').dataset.frame === '{i}'")
     for p, row in zip(api, _rows(pg), strict=True):
         assert float(row["loss"]) == pytest.approx(p["losses"][3], rel=1e-12)
         assert float(row["gradNorm"]) == pytest.approx(p["grad_norms"][3], rel=1e-12)
     pg.keyboard.press("ArrowLeft")
-    pg.wait_for_function("document.querySelector('#view').dataset.frame === '2'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.frame === '2'")
     pg.keyboard.press(" ")  # play, then pause
-    pg.wait_for_function("Number(document.querySelector('#view').dataset.frame) > 2")
+    pg.wait_for_function("() => Number(document.querySelector('#view').dataset.frame) > 2")
     pg.keyboard.press(" ")
     screenshot(pg, "lab-bowl-playing")
 
@@ -177,8 +177,8 @@ def test_the_url_reproduces_the_lab_setup(page, server):
     pg.locator("h1").click()
     for _ in range(40):
         pg.keyboard.press("ArrowLeft")
-    pg.wait_for_function("document.querySelector('#view').dataset.frame === '110'")
-    pg.wait_for_function("location.search.includes('frame=110')")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.frame === '110'")
+    pg.wait_for_function("() => location.search.includes('frame=110')")
     url = pg.url
     assert "surface=local-minima" in url and "runs=" in url and "steps=150" in url
     before = _rows(pg)

@@ -40,8 +40,8 @@ def _after(pg: Any, change: Any) -> str:
     """Run `change` (one change of a setting) and wait for the session it makes: its id."""
     before = pg.get_attribute("#view", "data-session-id")
     change()
-    pg.wait_for_function(f"{VIEW}.dataset.sessionId !== '{before}'")
-    pg.wait_for_function(f"{VIEW}.dataset.frame === '0'")
+    pg.wait_for_function(f"() => {VIEW}.dataset.sessionId !== '{before}'")
+    pg.wait_for_function(f"() => {VIEW}.dataset.frame === '0'")
     return pg.get_attribute("#view", "data-session-id")
 
 
@@ -77,7 +77,7 @@ def test_the_convolution_page_holds_one_session_however_often_it_changes(page, s
     # page ends on the last one, having deleted every session it passed through.
     for k in (3, 4, 5):
         _set(pg, "k", k)
-    pg.wait_for_function(f"{VIEW}.dataset.sessionId && {VIEW}.dataset.frame === '0'")
+    pg.wait_for_function(f"() => {VIEW}.dataset.sessionId && {VIEW}.dataset.frame === '0'")
     pg.wait_for_load_state("networkidle")  # the fire-and-forget deletes have answered
     shown = pg.get_attribute("#view", "data-session-id")
     w = httpx.get(f"{server}/api/sessions/{shown}/tensors/conv1.w").json()
@@ -106,7 +106,7 @@ def test_the_pooling_and_cnn_pages_delete_the_session_they_replace(page, server)
     other = next(v for v in values if v != preset.input_value())
     before = pg.get_attribute("#view", "data-session-id")
     preset.select_option(other)
-    pg.wait_for_function(f"{VIEW}.dataset.sessionId !== '{before}'")
+    pg.wait_for_function(f"() => {VIEW}.dataset.sessionId !== '{before}'")
     pg.wait_for_load_state("networkidle")
     assert len(made) == 2 and made[0] == before
     assert _live(server, made) == [made[1]]

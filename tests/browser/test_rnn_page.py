@@ -73,7 +73,7 @@ def test_a_gate_value_explanation_sums_to_the_shown_value(page, server):
     assert pg.locator(".explain .terms li").count() == 4 + 16 + 2
     cell = pg.locator('.rnn-vector[data-tensor="lstm1.t3.c"] .heatmap-overlay')
     cell.click(position={"x": 17, "y": 17})
-    pg.wait_for_function("!document.querySelector('.explain .activation')")
+    pg.wait_for_function("() => !document.querySelector('.explain .activation')")
     assert pg.locator(".explain .terms li").count() == 2
     total = float(pg.get_attribute(".explain .total", "data-total"))
     value = float(pg.get_attribute(".explain .total", "data-value"))
@@ -87,18 +87,22 @@ def test_the_weight_scale_slider_and_nonlinearity_change_the_gradient_chart(page
     before = float(pg.get_attribute(".grad-chart", "data-ratio"))
     pg.locator("[data-control=scale]").fill("0.5")
     pg.wait_for_function(
-        f"Number(document.querySelector('.grad-chart').dataset.ratio) !== {before}"
+        f"() => Number(document.querySelector('.grad-chart').dataset.ratio) !== {before}"
     )
     small = float(pg.get_attribute(".grad-chart", "data-ratio"))
     assert small < before and small < 1e-6  # vanishing
     pg.locator("[data-control=scale]").fill("2")
-    pg.wait_for_function(f"Number(document.querySelector('.grad-chart').dataset.ratio) !== {small}")
+    pg.wait_for_function(
+        f"() => Number(document.querySelector('.grad-chart').dataset.ratio) !== {small}"
+    )
     large = float(pg.get_attribute(".grad-chart", "data-ratio"))
     assert large > 1  # exploding
     pg.locator("[data-control=nl]").select_option("relu")
-    pg.wait_for_function(f"Number(document.querySelector('.grad-chart').dataset.ratio) !== {large}")
+    pg.wait_for_function(
+        f"() => Number(document.querySelector('.grad-chart').dataset.ratio) !== {large}"
+    )
     pg.locator("[data-control=clip]").check()
-    pg.wait_for_function("document.querySelector('.grad-info').textContent.includes('→')")
+    pg.wait_for_function("() => document.querySelector('.grad-info').textContent.includes('→')")
     screenshot(pg, "learn-rnn-gradients")
     q = parse_qs(urlparse(pg.url).query)
     assert q["scale"] == ["2"] and q["nl"] == ["relu"] and q["clip"] == ["1"]

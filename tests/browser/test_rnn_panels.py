@@ -67,7 +67,9 @@ def test_the_relu_gradient_chart_is_not_flat_and_its_ratio_is_a_number_at_both_s
     for end in (lo, hi):
         before = pg.get_attribute(".grad-chart", "data-ratio")
         slider.fill(str(end))
-        pg.wait_for_function(f"document.querySelector('.grad-chart').dataset.ratio !== '{before}'")
+        pg.wait_for_function(
+            f"() => document.querySelector('.grad-chart').dataset.ratio !== '{before}'"
+        )
         norms = json.loads(pg.get_attribute(".grad-chart", "data-norms"))
         ratio = float(pg.get_attribute(".grad-chart", "data-ratio"))
         assert len(norms) == 40 and all(math.isfinite(v) and v > 0 for v in norms)
@@ -107,7 +109,7 @@ def test_the_sweep_trains_every_seed_at_every_length_and_shows_the_mean_and_spre
     }""")
     pg.locator("[data-control=sweep]").click()
     pg.wait_for_function(
-        "document.querySelector('.rnn-sweep[data-done]') || document.querySelector('.error')",
+        "() => document.querySelector('.rnn-sweep[data-done]') || document.querySelector('.error')",
         timeout=600_000,
     )
     assert not pg.locator(".error").count(), pg.locator(".error").inner_text()
@@ -195,7 +197,9 @@ def test_a_bad_number_sequence_shows_the_servers_message(page, server):
     assert "input.sequence[2] = 'zwei' is not a number" in pg.locator(".error").inner_text()
     pg.locator("[data-control=numbers]").fill(" ".join(["0.5"] * 102))
     pg.locator("[data-control=run-numbers]").click()
-    pg.wait_for_function("document.querySelector('.error').textContent.includes('max_seq_len')")
+    pg.wait_for_function(
+        "() => document.querySelector('.error').textContent.includes('max_seq_len')"
+    )
     # the page still shows the dataset's sine wave
     assert pg.get_attribute(".rnn-numbers", "data-source") == "sample"
     # the browser logs the two refused requests (the fixture lets only those through)

@@ -84,7 +84,7 @@ def test_rnn_page_epochs_and_presets_come_from_the_server(lpage, limited):
 def test_lab_steps_follow_the_max_lab_steps_setting(lpage, limited):
     pg, _ = lpage
     pg.goto(limited + "/learn/learning-rate?surface=rosenbrock&steps=1000")
-    pg.wait_for_function("document.querySelector('#view').dataset.run === '1'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.run === '1'")
     assert pg.get_attribute("input[data-field='steps']", "max") == "300"
     assert pg.input_value("input[data-field='steps']") == "300"
     steps = pg.eval_on_selector_all(".lab-row", "rows => rows.map(r => +r.dataset.stepsRun)")
@@ -146,5 +146,5 @@ def test_cnn_and_lab_pages_open_on_the_defaults_the_rules_state(page, server):
     assert httpx.get(f"{server}/api/sessions/{sid}").json()["preset"] == "shapes-cnn"
     _with_rules(pg, "/learn/learning-rate", lambda r: r["lab"].update(default_surface="saddle"))
     pg.goto(server + "/learn/learning-rate")
-    pg.wait_for_function("document.querySelector('#view').dataset.run === '1'")
+    pg.wait_for_function("() => document.querySelector('#view').dataset.run === '1'")
     assert pg.input_value("[data-field=surface]") == "saddle"
