@@ -5,7 +5,7 @@ processes, one BLAS thread each, an empty prometheus-client metrics directory (s
 /metrics sums the workers), long keep-alive, a grace period on stop and no `server`
 header. `--host/--port/--workers` override GLASSBOX_HOST/PORT/WORKERS, whose defaults
 are app.settings.Settings' (docs/deployment.md lists every variable and its default).
-Other arguments go to uvicorn (`uvicorn --help`): `glassbox --root-path /glassbox`.
+Other arguments go to uvicorn (`uvicorn --help`): `glassbox --log-level warning`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ Each option has its environment variable; an option given wins over it. Also rea
       metrics/, emptied of *.db files at each start)
   GLASSBOX_*  every other setting and limit of the app
 Glassbox's docs/deployment.md lists them all with their defaults. Any other argument
-goes to uvicorn (uvicorn --help): glassbox --root-path /glassbox --log-level warning
+goes to uvicorn (uvicorn --help): glassbox --log-level warning
 """,
     )
     p.add_argument("--host", default=settings.host,
@@ -62,6 +62,10 @@ goes to uvicorn (uvicorn --help): glassbox --root-path /glassbox --log-level war
     p.add_argument("--workers", type=int, default=settings.workers,
                    help="worker processes, about one per core "
                    f"(GLASSBOX_WORKERS; now {settings.workers})")  # fmt: skip
+    p.add_argument("--root-path", default=settings.root_path,
+                   help="the path it is served under, e.g. /glassbox for "
+                   "https://school.example/glassbox/ (GLASSBOX_ROOT_PATH; now "
+                   f"{settings.root_path or 'none'})")  # fmt: skip
     p.add_argument("--version", action="version", version=f"glassbox {__version__}")
     return p
 
@@ -100,14 +104,23 @@ def uvicorn_args(argv: list[str] | None = None) -> list[str]:
         parser.error(f"--port (GLASSBOX_PORT) must be 1-65535, not {args.port}")
     if args.workers < 1:
         parser.error(f"--workers (GLASSBOX_WORKERS) must be at least 1, not {args.workers}")
+    try:  # normalised and checked as the workers will ("glassbox/" is "/glassbox")
+        args.root_path = Settings(root_path=args.root_path).root_path
+    except ValidationError as err:
+        parser.error(f"--root-path (GLASSBOX_ROOT_PATH): {err.errors()[0]['msg']}")
     keep_alive = _seconds(KEEP_ALIVE_VAR, KEEP_ALIVE_DEFAULT)
     stop_grace = _seconds(STOP_GRACE_VAR, STOP_GRACE_DEFAULT)
 
     os.environ.update(dict.fromkeys(BLAS_VARS, "1"))
     # The workers read their settings again: they see what this command resolved.
     os.environ.update(
-        GLASSBOX_HOST=args.host, GLASSBOX_PORT=str(args.port), GLASSBOX_WORKERS=str(args.workers)
-    )
+        GLASSBOX_HOST=args.host,
+        GLASSBOX_PORT=str(args.port),
+        GLASSBOX_WORKERS=str(args.workers),
+        GLASSBOX_ROOT_PATH=args.root_path,  # the app's setting, not uvicorn's --root-path: it
+    )  # also puts the prefix in the OpenAPI schema (Swagger's "Try it out")
+    if os.getgid() == 0:  # the image's users: files it makes are group-writable, so any
+        os.umask(0o002)  # uid of group 0 can take over a data folder another one wrote
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir(settings))
     return [
         os.environ.get(ASGI_APP_VAR) or ASGI_APP_DEFAULT,

@@ -46,6 +46,7 @@ from app.store.sqlite_file import (
     FileGone,
     Holder,
     add_columns,
+    group_writable,
     identity,
     reason,
     use_wal,
@@ -76,6 +77,7 @@ class SQLiteStore(SessionStore):
         # a new empty store (e.g. a data volume that is not mounted).
         with closing(sqlite3.connect(self.path)):
             pass
+        group_writable(self.path)
         with self._faults("open"):
             db = self._conn()
             db.executescript(SCHEMA)

@@ -3,6 +3,7 @@ errors mean "the file cannot be used now" (StoreUnavailable) rather than a bug."
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 import time
@@ -57,6 +58,23 @@ class Holder:
 
 class FileGone(Exception):
     """The path no longer names the file a connection opened."""
+
+
+def group_writable(path: Path) -> None:
+    """In a process of group 0 (the image's users: uid 10001 or any uid of group 0, as
+    OpenShift runs it), let the group write the database: SQLite makes it 0644 whatever
+    the umask, and its -wal and -shm files take its mode, so another uid of the group
+    could not take over the data folder (app/datadir.py). Elsewhere (a user's own
+    machine, where the group may be shared) nothing changes. Only a file this user owns
+    is changed."""
+    if os.getgid() != 0:
+        return
+    try:
+        st = path.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & stat.S_IWGRP:
+            path.chmod(stat.S_IMODE(st.st_mode) | stat.S_IRGRP | stat.S_IWGRP)
+    except OSError:  # not ours to change: app/datadir.py says what is wrong, if anything
+        pass
 
 
 def identity(path: Path) -> tuple[int, int] | None:

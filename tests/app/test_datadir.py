@@ -53,8 +53,10 @@ def as_user(uid: int = UID, gid: int = GID) -> Callable[[], None]:
     return drop
 
 
-def run_as_user(cmd: list[str], data: Path, timeout: float = 60) -> tuple[int, str, float]:
-    """Run `cmd` in the repository as uid 4242 gid 0 with GLASSBOX_DATA_DIR=data; its
+def run_as_user(
+    cmd: list[str], data: Path, timeout: float = 60, uid: int = UID
+) -> tuple[int, str, float]:
+    """Run `cmd` in the repository as `uid` (4242) gid 0 with GLASSBOX_DATA_DIR=data; its
     exit code, its output (stdout and stderr) and the seconds it took."""
     skip = ("GLASSBOX_", "PROMETHEUS_MULTIPROC_DIR")
     env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
@@ -62,7 +64,7 @@ def run_as_user(cmd: list[str], data: Path, timeout: float = 60) -> tuple[int, s
                GLASSBOX_HOST="127.0.0.1", OPENBLAS_NUM_THREADS="1")  # fmt: skip
     t0 = time.monotonic()
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout, preexec_fn=as_user())  # fmt: skip
+                          timeout=timeout, preexec_fn=as_user(uid))  # fmt: skip
     return done.returncode, done.stdout + done.stderr, time.monotonic() - t0
 
 
@@ -126,4 +128,27 @@ def test_a_group_0_folder_serves_any_uid_of_group_0_if_its_files_are_group_writa
 
     db.chmod(0o664)  # the fix the message gives: chmod -R g+rwX
     code, out, _ = run_as_user(check, data)
+    assert (code, out) == (0, ""), out
+
+
+def test_what_glassbox_writes_as_one_uid_of_group_0_another_can_take_over(tmp_path):
+    """The image's user (10001:0) starts glassbox on a fresh 2775 folder: the metrics
+    folder (umask 002) and the database (made group-writable: SQLite ignores the umask;
+    its -wal and -shm take its mode) are then writable by any uid of group 0, so a
+    later run as 4242:0 starts without a chmod."""
+    data = tmp_path / "data"
+    data.mkdir()
+    os.chown(data, 10001, 0)
+    data.chmod(0o2775)
+    first = ("from app.cli import uvicorn_args; from app.settings import Settings; "
+             "from app.store import open_store; uvicorn_args([]); s = Settings(); "
+             "open_store(s.store_url(), 60, 10)")  # fmt: skip
+    code, out, _ = run_as_user([sys.executable, "-c", first], data, uid=10001)
+    assert code == 0, out
+    made = {p.name: p.stat() for p in [data / "metrics", *data.glob("sessions.db*")]}
+    assert {"metrics", "sessions.db"} <= set(made), made  # (-wal, -shm go with the last close)
+    for name, st in made.items():
+        assert st.st_uid == 10001 and st.st_mode & 0o060 == 0o060, (name, oct(st.st_mode))
+
+    code, out, _ = run_as_user([sys.executable, "-m", "app.datadir"], data)  # uid 4242
     assert (code, out) == (0, ""), out

@@ -43,8 +43,10 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 SESSION_ROUTES = r"^/api/(bp/)?sessions"
 SETTINGS = hypothesis.settings(
-    # long scenarios: a chain must create, step, then read what the step recorded
-    max_examples=30,
+    # long scenarios: a chain must create, step, then read what the step recorded. The
+    # walk differs from run to run (trainings end in their own processes); at 30 one
+    # read no recorded step in 3 of 3 full runs (train 200: 44), at 50 it reads 5-7.
+    max_examples=50,
     stateful_step_count=40,
     deadline=None,
     derandomize=True,
