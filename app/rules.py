@@ -19,6 +19,7 @@ from app.schemas.bp import LR_MAX, Activation, BPLoss, BPNetwork, BPOptimizer, D
 from app.schemas.lab import lab_rules
 from app.schemas.sessions import Overrides
 from app.settings import Settings
+from app.training.queue import FINAL
 from engine import memory_sweep
 from engine.presets import list_presets
 from engine.presets.builders import BUILDERS
@@ -95,4 +96,6 @@ def rules(settings: Settings) -> dict[str, Any]:
             "sweep": memory_sweep.info(),
         },
         "lab": lab_rules(limits),
+        # the events that end a training stream (app/training/queue.py)
+        "training": {"final_events": sorted(FINAL)},
     }

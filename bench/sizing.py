@@ -49,6 +49,7 @@ import httpx
 
 from app.store.redis import CLIENT_PREFIX, INDEX_KEY, SESSION_PREFIX, SIGNALS_PREFIX
 from bench.api import Server, serve
+from bench.procfs import field_kb, tree
 from bench.replicas import redis_server
 
 GIB = 2**30
@@ -82,37 +83,13 @@ ROWS = (
 # --- /proc ---------------------------------------------------------------------------
 
 
-def tree(pid: int) -> list[int]:
-    """`pid` and all its descendants (Linux /proc)."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                todo += [int(k) for k in (task / "children").read_text().split()]
-            except OSError:
-                continue
-    return out
-
-
-def _kb(path: str, field: str) -> int:
-    try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def memory(pid: int) -> dict[str, Any]:
     """Resident memory of the process tree in MB: RSS summed (what `ps` and `top` show;
     it counts a shared library once per process) and PSS (shared pages divided among
     the processes that map them: what the tree really holds), and each process's RSS."""
     pids = tree(pid)
-    rss = [_kb(f"/proc/{p}/status", "VmRSS") / 1024 for p in pids]
-    pss = sum(_kb(f"/proc/{p}/smaps_rollup", "Pss") for p in pids) / 1024
+    rss = [field_kb(f"/proc/{p}/status", "VmRSS") / 1024 for p in pids]
+    pss = sum(field_kb(f"/proc/{p}/smaps_rollup", "Pss") for p in pids) / 1024
     return {"rss_mb": sum(rss), "pss_mb": pss, "processes": [round(r, 1) for r in rss]}
 
 

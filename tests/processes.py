@@ -8,12 +8,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for loopback
 
 
 def free_port() -> int:
@@ -31,6 +33,35 @@ def stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def wait_until_up(
+    proc: subprocess.Popen[Any],
+    port: int,
+    seconds: float = 30,
+    path: str | None = None,
+    log: Path | None = None,
+) -> None:
+    """Wait until the server `proc` started accepts connections on `port` of loopback
+    (or, with `path`, answers GET `path` with a 200); RuntimeError, with the end of its
+    `log`, if it exits first or takes longer than `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if path is None:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            with DIRECT.open(f"http://127.0.0.1:{port}{path}", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:  # refused, reset, timed out, or an HTTP error status
+            pass
+        tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}: {tail}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start within {seconds:g} s: {tail}")
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -55,17 +86,7 @@ def app_server(
         limit = address_space_mb << 20
         resource.prlimit(proc.pid, resource.RLIMIT_AS, (limit, limit))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the app exited with {proc.returncode}") from None
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the app did not start within 30 s") from None
-                time.sleep(0.1)
+        wait_until_up(proc, port, log=tmp / "uvicorn.log")
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)

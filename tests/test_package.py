@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ import httpx
 import pytest
 from packaging.markers import Marker
 
-from tests.processes import ROOT, free_port, stop
+from tests.processes import ROOT, free_port, stop, wait_until_up
 
 # The bound on the installed environment (the runtime dependencies and Glassbox).
 MAX_INSTALLED_MB = 250
@@ -126,18 +125,7 @@ def served(venv: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
                             env=_clean_env(), stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            log.flush()
-            tail = (tmp_path / "glassbox.log").read_text()[-2000:]
-            assert proc.poll() is None, f"glassbox exited with {proc.returncode}: {tail}"
-            assert time.monotonic() < deadline, f"glassbox did not answer within 60 s: {tail}"
-            time.sleep(0.2)
+        wait_until_up(proc, port, seconds=60, path="/healthz", log=tmp_path / "glassbox.log")
         yield url, here
     finally:
         stop(proc, timeout=15)

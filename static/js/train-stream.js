@@ -7,9 +7,11 @@
 // pages say so in the student's language (stoppedText), never a silent cut.
 import { ApiError, api, backoff, RETRY_STATUS, TRIES } from "./api.js";
 import { lang, pick, t } from "./i18n.js";
+import { rules } from "./rules.js";
 import { postEvents } from "./sse.js";
 
-export const FINAL = ["done", "cancelled", "diverged", "error", "stopping"];
+// The events that end a stream, as the server states them (app/rules.py).
+export const FINAL = rules.training.final_events;
 
 /** What a "stopping" event says, in the page's language: the server stopped the
  * training after its batch and kept what it learned, or before it started. */

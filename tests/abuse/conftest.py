@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.procfs import children, status_kb, tree
 from tests.processes import app_server
 
 MB = 1 << 20
@@ -25,26 +26,6 @@ ADDRESS_SPACE_MB = 4096
 ANSWER_SECONDS = 10.0
 
 
-def _children(pid: int) -> list[int]:
-    kids: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            kids += [int(k) for k in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return kids
-
-
-def _status_kb(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 @dataclass
 class Server:
     """The base URL of a running server and its process id."""
@@ -53,25 +34,20 @@ class Server:
     pid: int
 
     def tree(self) -> list[int]:
-        pids, todo = [], [self.pid]
-        while todo:
-            pid = todo.pop()
-            pids.append(pid)
-            todo += _children(pid)
-        return pids
+        return tree(self.pid)
 
     def rss_mb(self) -> float:
         """Resident memory of the server and its training processes now."""
-        return sum(_status_kb(p, "VmRSS") for p in self.tree()) / 1024
+        return sum(status_kb(p, "VmRSS") for p in self.tree()) / 1024
 
     def peak_mb(self) -> float:
         """The sum of each process's peak resident memory (VmHWM) since it started."""
-        return sum(_status_kb(p, "VmHWM") for p in self.tree()) / 1024
+        return sum(status_kb(p, "VmHWM") for p in self.tree()) / 1024
 
 
 def _server_pid(url: str) -> int:
     port = url.rsplit(":", 1)[1]
-    for kid in _children(os.getpid()):
+    for kid in children(os.getpid()):
         cmd = Path(f"/proc/{kid}/cmdline").read_bytes().split(b"\0")
         if b"uvicorn" in cmd and port.encode() in cmd:
             return kid

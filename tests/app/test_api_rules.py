@@ -156,3 +156,10 @@ def test_a_tensor_names_its_cells_by_the_lecture_terms(client):
     assert catalog("zh-CN")["cell.part.c"] == "细胞状态"
     x = client.get(f"/api/sessions/{sid}/tensors/lstm1.in").json()
     assert x["cell"] == "cell.input"
+
+
+def test_the_events_that_end_a_training_stream_are_the_queues(client):
+    from app.training.queue import FINAL
+
+    final = client.get("/api/rules").json()["training"]["final_events"]
+    assert final == sorted(FINAL) and {"done", "stopping", "error"} <= set(final)

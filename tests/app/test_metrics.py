@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.processes import ROOT, app_server, free_port, stop
+from tests.processes import ROOT, app_server, free_port, stop, wait_until_up
 
 STEPS_ROUTE = "/api/sessions/{sid}/steps"
 
@@ -173,16 +172,7 @@ def _two_workers(tmp: Path) -> Iterator[tuple[str, Path]]:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, f"uvicorn exited with {proc.returncode}"
-                assert time.monotonic() < deadline, "uvicorn did not answer within 60 s"
-                time.sleep(0.2)
+            wait_until_up(proc, port, seconds=60, path="/healthz", log=tmp / "uvicorn.log")
             yield url, metrics_dir
         finally:
             stop(proc)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from fastapi.testclient import TestClient
 from app.i18n import SUPPORTED, t
 from app.main import create_app
 from app.settings import Settings
-from tests.processes import ROOT, app_server, free_port, stop
+from tests.processes import ROOT, app_server, free_port, stop, wait_until_up
 
 LONG = {"iterations": 5000, "batch_size": 64}  # runs until cancelled
 
@@ -152,15 +151,7 @@ def glassbox(tmp: Path, env: dict[str, str]) -> Iterator[tuple[str, subprocess.P
     with (tmp / "glassbox.log").open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    assert proc.poll() is None, f"glassbox exited with {proc.returncode}"
-                    assert time.monotonic() < deadline, "glassbox did not start within 30 s"
-                    time.sleep(0.1)
+            wait_until_up(proc, port, log=tmp / "glassbox.log")
             yield f"http://127.0.0.1:{port}", proc
         finally:
             stop(proc)
