@@ -28,6 +28,7 @@ from tests.abuse.conftest import Server, start
 # takes about 60 ms here, a descent of 8 paths of 500 steps about 50 ms). More than
 # AnyIO's 40 threads: in a shared pool the request after them would wait for most.
 FLOOD = 60
+WAITED_FOR_AT_MOST = FLOOD // 6  # see _finished_meanwhile
 PASS = {"until": "update"}
 DESCENT = {"surface": "rosenbrock", "start": [-1.5, 2.0], "steps": 500,
            "runs": [{"lr": 1e-4 * (i + 1), "optimizer": "adam"} for i in range(8)]}  # fmt: skip
@@ -69,8 +70,10 @@ def _abandoned(http: httpx.Client, route: str) -> float:
 
 def _finished_meanwhile(flood: list[Future[httpx.Response]], probe: Callable[[], object]) -> int:
     """How many of the flood's requests answered while `probe` ran: with pools of their
-    own, only the one holding the thread (or two); in a pool shared with the flood, the
-    probe waits behind most of it."""
+    own, the one holding the thread and a few more while the probe shares the GIL with
+    it (2-4 here, on a loaded machine); in a pool shared with the flood, the probe waits
+    behind most of it (13 steps before a static file, 31 heavy requests before a step,
+    measured with the pools turned off)."""
     before = sum(f.done() for f in flood)
     probe()
     return sum(f.done() for f in flood) - before
@@ -87,7 +90,7 @@ def test_static_files_answer_while_steps_wait_for_the_api_thread(server, http):
     with pool:
         for path in ("/static/js/api.js", "/healthz"):
             meanwhile = _finished_meanwhile(steps, lambda p=path: answers.append(http.get(p)))
-            assert meanwhile <= 2, f"{path} waited for {meanwhile} steps"
+            assert meanwhile <= WAITED_FOR_AT_MOST, f"{path} waited for {meanwhile} steps"
         waiting = sum(not f.done() for f in steps)
         assert {f.result().status_code for f in steps} == {200}
     assert [r.status_code for r in answers] == [200, 200]
@@ -111,7 +114,7 @@ def test_a_step_answers_while_heavy_requests_wait_for_the_heavy_thread(server, h
         waiting = sum(not f.done() for f in heavy)
         answers = [f.result() for f in heavy]
     assert steps[0].status_code == 200, steps[0].text
-    assert meanwhile <= 2, f"the step waited for {meanwhile} heavy requests"
+    assert meanwhile <= WAITED_FOR_AT_MOST, f"the step waited for {meanwhile} heavy requests"
     assert waiting > FLOOD // 2, f"only {waiting} heavy requests still waited"
     assert {r.status_code for r in answers} == {200, 201}
 
