@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from starlette.types import Message, Receive
 
+# The methods whose body the app reads: BodyLimit bounds it (app/errors.py), HttpRules
+# requires it to be JSON, StopWhenGone reads it before it watches the connection. A
+# body sent with any other method is never read.
+WRITES = frozenset({"POST", "PUT", "PATCH"})
+
 
 async def read_body(receive: Receive) -> list[Message]:
     """The request's messages up to the end of its body (or a disconnect)."""

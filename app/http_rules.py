@@ -25,11 +25,10 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.asgi import read_body, replay
+from app.asgi import WRITES, read_body, replay
 from app.observability import CLIENT_GONE
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-WRITES = frozenset({"POST", "PUT", "PATCH"})
 JSON_TYPE = "application/json"
 # A body can hold a non-finite number only if it has one of these (a float literal
 # overflows only with a 3-digit exponent or 309+ digits); others are not parsed twice.

@@ -38,13 +38,12 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
-from app.asgi import read_body, replay
+from app.asgi import WRITES, read_body, replay
 from app.observability import CLIENT_GONE, route_label
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 Pool = Literal["api", "heavy"]
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # what BodyLimit bounds
 T = TypeVar("T")
 
 
@@ -114,7 +113,7 @@ class StopWhenGone:
             _POOLS.reset(token)
 
     async def _watched(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] in BODY_METHODS:  # the whole body first (BodyLimit bounds it)
+        if scope["method"] in WRITES:  # the whole body first (BodyLimit bounds it)
             body = await read_body(receive)
         else:  # a body sent with a GET or DELETE is not read: the watcher drops it
             body = [{"type": "http.request", "body": b"", "more_body": False}]
