@@ -1,7 +1,9 @@
 """A tiny UI string catalog (en, zh-CN) and the choice of a request's language.
 
-Catalogs are flat JSON files in `app/locales/`. A key missing from a language
-falls back to English; a key missing from English is a bug and raises.
+A language's catalog is every flat JSON file in `app/locales/<lang>/`, one per area
+of the app (core.json, and one for each feature that brings its own strings), merged;
+a key defined in two files is a bug and raises. A key missing from a language falls
+back to English; a key missing from English is a bug and raises.
 """
 
 import json
@@ -20,7 +22,14 @@ def catalog(lang: str) -> dict[str, str]:
     """The strings of one supported language, keyed by dotted names."""
     if lang not in SUPPORTED:
         raise KeyError(f"unsupported language {lang!r}; supported: {', '.join(SUPPORTED)}")
-    return json.loads((LOCALES_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALES_DIR / lang).glob("*.json")):
+        strings = json.loads(path.read_text(encoding="utf-8"))
+        twice = sorted(merged.keys() & strings.keys())
+        if twice:
+            raise ValueError(f"{path} defines keys another {lang} catalog file has: {twice}")
+        merged.update(strings)
+    return merged
 
 
 def t(key: str, lang: str = FALLBACK) -> str:

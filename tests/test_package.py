@@ -89,7 +89,7 @@ def test_the_wheel_carries_the_apps_files_and_no_tests_or_benches(wheel: Path):
     for package in ("app", "engine"):
         modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / package).rglob("*.py")}
         assert modules <= names, sorted(modules - names)
-    assert {"app/locales/en.json", "app/locales/zh-CN.json"} <= names
+    assert {"app/locales/en/core.json", "app/locales/zh-CN/core.json"} <= names
     assert {"engine/data/digits.npz", "engine/data/DIGITS.md"} <= names
     assert {n for n in names if n.startswith("engine/presets/weights/")}
     info = wheel.name.split("-py3")[0] + ".dist-info"
@@ -148,7 +148,7 @@ def test_the_installed_command_serves_from_another_folder(served, venv: Path):
         assert created.status_code in (200, 201), created.text
         zh = client.get("/", params={"lang": "zh-CN"})
         assert zh.status_code == 200 and '<html lang="zh-CN">' in zh.text
-        catalog = json.loads((ROOT / "app" / "locales" / "zh-CN.json").read_text("utf-8"))
+        catalog = json.loads((ROOT / "app" / "locales" / "zh-CN" / "core.json").read_text("utf-8"))
         assert catalog["app.tagline"] in zh.text
         assert "server" not in home.headers  # --no-server-header, as scripts/serve had
     # The default data folder ./data is the one glassbox was started in.
