@@ -1,6 +1,6 @@
 // The learning-rate lab's player: the shared Player, with long runs played in strides
-// and Home / End for the first and last step.
-import { Player } from "./player.js";
+// and Home / End for the first and last step anywhere on the page.
+import { keyTakenElsewhere, Player } from "./player.js";
 
 /** The shared player, playing long runs in strides (about 120 ticks per run)
  * and with Home / End for the first and last step. */
@@ -9,7 +9,7 @@ export class LabPlayer extends Player {
     super(parent, opts);
     this.el.classList.add("lab-player");
     this.endKeys = (e) => {
-      if (e.target.closest("input, textarea, select, [contenteditable]")) return;
+      if (keyTakenElsewhere(e)) return;
       const frame = { Home: 0, End: this.count - 1 }[e.key];
       if (frame === undefined) return;
       e.preventDefault();
@@ -20,7 +20,7 @@ export class LabPlayer extends Player {
 
   play() {
     const speed = Number(this.el.querySelector("[data-act=speed]").value);
-    this.el.querySelector("[data-act=play]").textContent = "❚❚";
+    this.showPlaying(true);
     const stride = Math.max(1, Math.ceil(this.count / 120));
     const tick = async () => {
       if (this.heading + 1 >= this.count) return this.pause();
