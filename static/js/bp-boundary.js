@@ -1,8 +1,13 @@
 // A 2-D BP model's decision boundary on a canvas: each grid cell tinted by the
 // predicted class (stronger where the API's number is surer: the softmax probability,
 // or an MSE network's sigmoid output, each in [0, 1]), train points filled, test
-// points as rings.
-import { COLOURS, finite, num } from "./bp-values.js";
+// points as outlines, each class with its own marker shape as well as its colour,
+// and a key of the classes beside the plot.
+import { COLOURS, classKey, classStyle, finite, num } from "./bp-values.js";
+import { el } from "./common.js";
+import { dot } from "./linechart.js";
+import { marker } from "./plot.js";
+import { attachDownloads, fromNested } from "./export.js";
 
 const SIZE = 340;
 const RGB = COLOURS.map((hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)));
@@ -62,20 +67,34 @@ function drawPoints(ctx, b) {
   ]) {
     b[split].x.forEach((p, k) => {
       const [u, v] = px(p);
-      ctx.beginPath();
-      ctx.arc(u, v, 3.2, 0, 2 * Math.PI);
-      const c = COLOURS[b[split].y[k] % COLOURS.length];
-      if (filled) {
-        ctx.fillStyle = c;
-        ctx.fill();
-        ctx.strokeStyle = "#fff";
-      } else {
-        ctx.strokeStyle = c;
+      const style = classStyle(b[split].y[k]);
+      if (filled) dot(ctx, style, u, v, 3.6);
+      else {
+        marker(ctx, style.shape, u, v, 3.6);
+        ctx.strokeStyle = style.colour;
         ctx.lineWidth = 1.6;
+        ctx.stroke();
       }
-      ctx.stroke();
     });
   }
+}
+
+/** The classes' key (marker, colour and name), after the canvas; made again only
+ * when the classes change. */
+function drawKey(canvas, classes) {
+  const names = JSON.stringify(classes);
+  let key = canvas.parentElement?.querySelector(".bp-class-key");
+  if (key?.dataset.classes === names) return;
+  key?.remove();
+  key = el(
+    "ul",
+    { class: "bp-class-key", "data-classes": names },
+    ...classes.map((name, k) => {
+      const { icon, shown } = classKey(name, k);
+      return el("li", { "data-class": String(k) }, icon, ` ${shown}`);
+    }),
+  );
+  canvas.after(key);
 }
 
 /** Draw the boundary response `b` (GET .../boundary) on `canvas`. */
@@ -83,5 +102,10 @@ export function drawBoundary(canvas, b) {
   const ctx = sizeCanvas(canvas);
   drawRegions(ctx, b);
   drawPoints(ctx, b);
+  drawKey(canvas, b.classes);
   canvas.dataset.testAccuracy = String(b.test_accuracy);
+  // Download (export.js): the figure, and the response's grids as the API sent them.
+  const grids = () =>
+    ["xs", "ys", "predicted", "probs", "outputs"].map((k) => fromNested(`boundary.${k}`, b[k]));
+  attachDownloads(canvas.parentElement, grids, { name: "boundary" });
 }

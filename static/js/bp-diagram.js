@@ -1,16 +1,21 @@
 // The BP network as an SVG diagram: a column of neurons per layer, coloured by
 // the pass's values (or deltas once backward starts), edges coloured by weight,
-// and an edge's hover showing its w, dw and the update's arithmetic; a click (or
-// Enter) on an edge or a neuron asks the server to explain its newest number.
-import { colour, format, legend } from "./colors.js";
+// and an edge's hover showing its w, dw and the update's arithmetic. A tap or click
+// pins the tip of exactly what it touched (until another tap or Escape; hovering
+// still previews) and asks the server to explain its newest number. The diagram is
+// one tab stop (roving.js): arrows move among neurons and weights, Enter explains.
+import { format, legend } from "./colors.js";
 import { outputPanel } from "./bp-output.js";
-import { edgeText, neuronText } from "./bp-tips.js";
+import { MAX_DRAWN, edgeText, neuronText, paintEdges, paintNodes } from "./bp-tips.js";
 import { sessions } from "./api.js";
 import { captionBox, el, explainPanel, showError } from "./common.js";
+import { attachDownloads } from "./export.js";
 import { t } from "./i18n.js";
+import { fnLabel, layerLabel } from "./names.js";
+import { rovingFocus } from "./roving.js";
 
-const MAX_DRAWN = 12; // neurons drawn per column (the digits' 64 inputs are elided)
 const SVG = "http://www.w3.org/2000/svg";
+const TIP_ID = "bp-tip"; // the tip describes every neuron and weight (aria-describedby)
 
 function svg(tag, attrs = {}) {
   const node = document.createElementNS(SVG, tag);
@@ -37,8 +42,9 @@ function columns(network) {
     const i = layers.indexOf(d);
     const act = i + 1 < layers.length ? layers[i + 1] : null;
     const output = k === dense.length - 1;
-    let label = act ? `${d.name} · ${act.type}` : `${d.name} · ${t("bp.output")}`;
-    if (output && act) label = `${d.name} · ${act.type} · ${t("bp.outputSigmoid")}`;
+    const layer = layerLabel(d.name); // names.js: "dense layer 1"
+    let label = act ? `${layer} · ${fnLabel(act.type)}` : `${layer} · ${t("bp.output")}`;
+    if (output && act) label = `${layer} · ${fnLabel(act.type)} · ${t("bp.outputSigmoid")}`;
     cols.push({
       label,
       value: act ? `${act.name}.out` : `${d.name}.out`,
@@ -61,12 +67,6 @@ function known(steps, frame) {
   return map;
 }
 
-function row(tensor, n = 0) {
-  if (!tensor) return null;
-  const cols = tensor.shape[tensor.shape.length - 1];
-  return tensor.data.subarray(n * cols, (n + 1) * cols);
-}
-
 /** The column labels and the "+n more" notes of elided neurons. */
 function drawLabels(svgRoot, cols, drawn, x, height) {
   cols.forEach((c, k) => {
@@ -87,8 +87,9 @@ function drawLabels(svgRoot, cols, drawn, x, height) {
   });
 }
 
-/** One line per drawn weight, each calling onHover(line) on mouseenter and focus. */
-function drawEdges(group, cols, drawn, x, y, onHover) {
+/** One line per drawn weight, lane by lane (the weights into column k, w[j, i]
+ * row by row as the weight matrix reads). */
+function drawEdges(group, cols, drawn, x, y) {
   const edges = [];
   cols.forEach((c, k) => {
     if (k === 0) return;
@@ -100,41 +101,31 @@ function drawEdges(group, cols, drawn, x, y, onHover) {
           x2: x(k),
           y2: y(k, j),
           class: "bp-edge",
+          role: "button",
+          "aria-describedby": TIP_ID,
           "data-layer": c.dense,
+          "data-col": k,
           "data-from": i,
           "data-to": j,
-          tabindex: "0",
-        });
-        line.addEventListener("mouseenter", () => onHover(line));
-        line.addEventListener("focus", () => onHover(line));
-        line.addEventListener("click", () => onHover(line, true));
-        line.addEventListener("keydown", (e) => {
-          if (e.key !== "Enter" && e.key !== " ") return;
-          e.preventDefault();
-          e.stopPropagation();
-          onHover(line, true);
         });
         group.append(line);
-        edges.push({ line, layer: c.dense, i, j, fanIn: cols[k - 1].n });
+        edges.push({ line, layer: c.dense, k, i, j, fanIn: cols[k - 1].n });
       }
     }
   });
   return edges;
 }
 
-/** One circle and number per drawn neuron, each calling onHover(k, i) on mouseenter and focus. */
-function drawNodes(group, cols, drawn, x, y, onHover) {
+/** One circle and number per drawn neuron. */
+function drawNodes(group, cols, drawn, x, y) {
   return cols.map((_c, k) =>
     Array.from({ length: drawn[k] }, (_, i) => {
-      const g = svg("g", { class: "bp-neuron", "data-col": k, "data-i": i, tabindex: "0" });
-      g.addEventListener("mouseenter", () => onHover(k, i));
-      g.addEventListener("focus", () => onHover(k, i));
-      g.addEventListener("click", () => onHover(k, i, true));
-      g.addEventListener("keydown", (e) => {
-        if (e.key !== "Enter" && e.key !== " ") return;
-        e.preventDefault();
-        e.stopPropagation();
-        onHover(k, i, true);
+      const g = svg("g", {
+        class: "bp-neuron",
+        role: "button",
+        "aria-describedby": TIP_ID,
+        "data-col": k,
+        "data-i": i,
       });
       const circle = svg("circle", { cx: x(k), cy: y(k, i), r: 13 });
       const label = svg("text", { x: x(k) + 17, y: y(k, i) + 4, class: "bp-num" });
@@ -145,61 +136,38 @@ function drawNodes(group, cols, drawn, x, y, onHover) {
   );
 }
 
-/** Colour the neurons by value, or by delta once the backward pass has them. */
-function paintNodes(layout, current, backward) {
-  let maxAbs = 0;
-  const shown = layout.cols.map((c) => {
-    const values = row(current.get(c.value));
-    const deltas = row(current.get(c.delta));
-    const use = backward && deltas ? deltas : values;
-    if (use)
-      for (let i = 0; i < Math.min(use.length, MAX_DRAWN); i++)
-        maxAbs = Math.max(maxAbs, Math.abs(use[i]));
-    return { values, deltas, use };
+/** The diagram's lanes for the keyboard: neurons of column 0, the weights into column
+ * 1, its neurons, ...; Left/Right from a neuron go to its first weight out of (or into)
+ * it, from a weight to the neuron it leaves (or enters). */
+function keyboard(svgRoot, layout, activate) {
+  const { cols, nodes, edges } = layout;
+  const into = cols.map((_c, k) => edges.filter((e) => e.k === k).map((e) => e.line));
+  const lanes = [];
+  cols.forEach((_c, k) => {
+    if (k > 0) lanes.push(into[k]);
+    lanes.push(nodes[k].map((n) => n.g));
   });
-  const scale = { kind: "diverging", max: maxAbs || 1 };
-  layout.cols.forEach((_c, k) => {
-    const { values, deltas, use } = shown[k];
-    layout.nodes[k].forEach((node, i) => {
-      const v = use ? use[i] : NaN;
-      node.circle.setAttribute("fill", use ? `rgb(${colour(v, scale)})` : "var(--bg)");
-      node.label.textContent = use ? `${backward && deltas ? "δ " : ""}${format(v)}` : "";
-      node.g.dataset.value = values ? String(values[i]) : "";
-      node.g.dataset.delta = deltas ? String(deltas[i]) : "";
-      node.g.dataset.shown = backward && deltas ? "delta" : values ? "value" : "";
-    });
-  });
-}
-
-/** Edges: coloured by the weight (after the update once it has run). */
-function paintEdges(layout, current) {
-  let wMax = 0;
-  const weights = new Map();
-  for (const c of layout.cols.slice(1)) {
-    const w = current.get(`${c.dense}.w.after`) || current.get(`${c.dense}.w`);
-    weights.set(c.dense, w);
-    if (w) for (const v of w.data) if (Number.isFinite(v)) wMax = Math.max(wMax, Math.abs(v));
-  }
-  const wScale = { kind: "diverging", max: wMax || 1 };
-  for (const e of layout.edges) {
-    const w = weights.get(e.layer);
-    if (!w) {
-      e.line.setAttribute("stroke", "var(--border)");
-      e.line.setAttribute("stroke-width", "1");
-      continue;
+  const across = (item, dir) => {
+    const k = Number(item.dataset.col);
+    if (item.classList.contains("bp-neuron")) {
+      const i = Number(item.dataset.i);
+      const lane = into[dir > 0 ? k + 1 : k];
+      const attr = dir > 0 ? "from" : "to";
+      return lane?.find((line) => Number(line.dataset[attr]) === i);
     }
-    const v = w.data[e.j * e.fanIn + e.i];
-    e.line.setAttribute("stroke", `rgb(${colour(v, wScale)})`);
-    e.line.setAttribute("stroke-width", String(1 + 3 * Math.min(1, Math.abs(v) / (wMax || 1))));
-  }
+    const i = Number(item.dataset[dir > 0 ? "to" : "from"]);
+    return nodes[dir > 0 ? k : k - 1][i]?.g;
+  };
+  return rovingFocus(svgRoot, lanes, { across, activate });
 }
 
 /** The pass section (diagram, colour key, edge tip, loss line) and its caption,
  * appended to `root`; draw(session) lays the network out, show(steps, frame)
  * paints what is known after step `frame`. */
 export function passPanel(root) {
-  const diagramBox = el("figure", { class: "bp-diagram" });
-  const tip = el("p", { class: "bp-tip formula", "aria-live": "polite", text: t("bp.edgeHint") });
+  const diagramBox = el("figure", { class: "bp-diagram", "data-figure": "" }); // present mode's
+  // not a live region: a focused neuron or weight is described by it (its full numbers)
+  const tip = el("p", { class: "bp-tip formula", id: TIP_ID, text: t("bp.edgeHint") });
   const lossLine = el("p", { class: "bp-loss" });
   const colourKey = el(
     "div",
@@ -230,8 +198,12 @@ export function passPanel(root) {
       }
     },
   };
-  let layout = null; // the diagram's columns and edges
+  let layout = null; // the diagram's columns, neurons, edges and items by key
   let current = new Map();
+  // What the tip shows: the item hovered (a preview), else the one pinned by a tap,
+  // click or keyboard focus, else the hint. Kept as keys, so a rebuilt diagram keeps them.
+  let previewed = null;
+  let pinned = null;
 
   function draw(s) {
     session = s;
@@ -246,16 +218,40 @@ export function passPanel(root) {
       width,
       height,
       class: "bp-net",
+      role: "group",
+      "aria-label": t("fig.bp.diagram"),
     });
     const edgeGroup = svg("g", { class: "bp-edges" });
     const nodeGroup = svg("g", { class: "bp-nodes" });
     svgRoot.append(edgeGroup, nodeGroup);
     drawLabels(svgRoot, cols, drawn, x, height);
-    const edges = drawEdges(edgeGroup, cols, drawn, x, y, showEdge);
-    const nodes = drawNodes(nodeGroup, cols, drawn, x, y, showNeuron);
+    const edges = drawEdges(edgeGroup, cols, drawn, x, y);
+    const nodes = drawNodes(nodeGroup, cols, drawn, x, y);
+    const byKey = new Map();
+    for (const e of edges) byKey.set(keyOf(e.line), e.line);
+    for (const column of nodes) for (const n of column) byKey.set(keyOf(n.g), n.g);
     diagramBox.innerHTML = "";
     diagramBox.append(svgRoot);
-    layout = { cols, nodes, edges };
+    // Download: the diagram as drawn, and every tensor the pass has shown so far.
+    attachDownloads(diagramBox, () => [...current.values()], { name: "network" });
+    layout = { cols, nodes, edges, byKey };
+    byKey.get(pinned)?.classList.add("pinned");
+    keyboard(svgRoot, layout, (item) => pin(item, true));
+    const itemOf = (e) => e.target.closest?.(".bp-edge, .bp-neuron");
+    svgRoot.addEventListener("mouseover", (e) => {
+      const item = itemOf(e);
+      if (item) preview(item);
+    });
+    svgRoot.addEventListener("mouseleave", () => preview(null));
+    svgRoot.addEventListener("click", (e) => {
+      const item = itemOf(e);
+      if (item) pin(item, true);
+      else pin(null); // a tap beside the network lets the pinned tip go
+    });
+    svgRoot.addEventListener("focusin", (e) => {
+      const item = itemOf(e);
+      if (item && keyOf(item) !== pinned) pin(item);
+    });
     output.draw(session);
   }
 
@@ -272,41 +268,69 @@ export function passPanel(root) {
     output.show(current);
     root.dataset.frame = String(frame);
     root.dataset.phase = phase;
-    if (tip.dataset.kind === "edge")
-      showEdge(
-        layout.edges.find(
-          (e) =>
-            e.layer === tip.dataset.layer &&
-            String(e.i) === tip.dataset.from &&
-            String(e.j) === tip.dataset.to,
-        )?.line,
-      );
-    if (tip.dataset.kind === "neuron") showNeuron(Number(tip.dataset.col), Number(tip.dataset.i));
+    render();
     root.dataset.renderMs = (performance.now() - t0).toFixed(2);
+  }
+
+  /** Hovering previews an item's tip; leaving the diagram (item = null) goes back to the pinned one. */
+  function preview(item) {
+    previewed = item ? keyOf(item) : null;
+    render();
+  }
+
+  /** A tap, click or focus pins the item's tip (null: nothing pinned); a tap, click,
+   * Enter or Space (explain) also asks the server to explain its newest number. */
+  function pin(item, explain = false) {
+    const before = layout.byKey.get(pinned);
+    before?.classList.remove("pinned");
+    pinned = item ? keyOf(item) : null;
+    previewed = null;
+    item?.classList.add("pinned");
+    if (item && explain) explainItem(item);
+    render();
+  }
+
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && pinned && layout) pin(null);
+  });
+
+  /** The tip of the previewed item, else the pinned one, else the hint. */
+  function render() {
+    if (!layout) return;
+    const key = previewed || pinned;
+    const item = layout.byKey.get(key);
+    clearTip();
+    if (item?.classList.contains("bp-edge")) showEdge(item);
+    else if (item) showNeuron(Number(item.dataset.col), Number(item.dataset.i));
+    else tip.textContent = t("bp.edgeHint");
+    if (item && key === pinned) tip.dataset.pinned = "true";
+    for (const e of layout.edges) e.line.classList.toggle("hover", e.line === item);
   }
 
   /** The newest number the pass has for a weight or a neuron, explained by the server
    * (a click or Enter; hovering only shows the tip). */
-  function explainLatest(candidates) {
+  function explainItem(item) {
+    const i = Number(item.dataset[item.classList.contains("bp-edge") ? "from" : "i"]);
+    let candidates;
+    if (item.classList.contains("bp-edge")) {
+      const { layer, to } = item.dataset;
+      const j = Number(to);
+      candidates = [`${layer}.w.after`, `${layer}.dw`, `${layer}.w`].map((n) => [n, [j, i]]);
+    } else {
+      const col = layout.cols[Number(item.dataset.col)];
+      candidates = [col.delta, col.value, col.pre].filter(Boolean).map((n) => [n, [0, i]]);
+    }
     const hit = candidates.find(([name]) => current.has(name));
     if (hit) explainer.explain(hit[0], hit[1]);
   }
 
-  function showEdge(line, explain = false) {
-    if (!line) return;
+  function showEdge(line) {
     const layer = line.dataset.layer;
     const i = Number(line.dataset.from);
     const j = Number(line.dataset.to);
-    if (explain)
-      explainLatest([
-        [`${layer}.w.after`, [j, i]],
-        [`${layer}.dw`, [j, i]],
-        [`${layer}.w`, [j, i]],
-      ]);
     const fanIn = layout.edges.find((e) => e.line === line).fanIn;
     const { text, w, dw, after } = edgeText(current, layer, i, j, fanIn, session.optimizer);
     tip.textContent = text;
-    clearTip();
     Object.assign(tip.dataset, {
       kind: "edge",
       layer,
@@ -316,27 +340,16 @@ export function passPanel(root) {
       dw: String(dw ?? ""),
       after: String(after ?? ""),
     });
-    for (const e of layout.edges) e.line.classList.toggle("hover", e.line === line);
   }
 
   /** Neuron i of column k: its numbers (value, delta, bias and its update) in the tip. */
-  function showNeuron(k, i, explain = false) {
+  function showNeuron(k, i) {
     const col = layout.cols[k];
     if (!col) return;
-    if (explain)
-      explainLatest(
-        [
-          [col.delta, [0, i]],
-          [col.value, [0, i]],
-          [col.pre, [0, i]],
-        ].filter(([n]) => n),
-      );
     const { text, numbers } = neuronText(current, col, k, i, session.optimizer);
     tip.textContent = text;
-    clearTip();
     Object.assign(tip.dataset, { kind: "neuron", col: String(k), i: String(i) });
     for (const [key, v] of Object.entries(numbers)) tip.dataset[key] = String(v ?? "");
-    for (const e of layout.edges) e.line.classList.remove("hover");
   }
 
   function clearTip() {
@@ -344,4 +357,12 @@ export function passPanel(root) {
   }
 
   return { draw, show };
+}
+
+/** An item's key: "edge dense1 i j" or "neuron k i" (the same on a rebuilt diagram). */
+function keyOf(item) {
+  const d = item.dataset;
+  return item.classList.contains("bp-edge")
+    ? `edge ${d.layer} ${d.from} ${d.to}`
+    : `neuron ${d.col} ${d.i}`;
 }

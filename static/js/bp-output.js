@@ -4,6 +4,7 @@
 // one-hot target t, dL/dy = 2 (y − t) / K and, after the sigmoid's backward step,
 // δ = dL/dy · y (1 − y). Every number is one of the API's tensors, read by name.
 import { format } from "./colors.js";
+import { classKey } from "./bp-values.js";
 import { el } from "./common.js";
 import { t } from "./i18n.js";
 
@@ -59,12 +60,12 @@ export function outputPanel(parent) {
     const rows = classes.map((name, k) => {
       const tds = cols.map(([key]) => el("td", { "data-key": key, class: "num" }));
       cells.push(tds);
-      // the toy sets' "class 0" in the page's language; the digits' "7" as it is
-      const shown = /^class \d+$/.test(name) ? t("bp.out.classN", { k }) : String(name);
+      // the class's marker (as the boundary plot draws it) and its name
+      const { icon, shown } = classKey(name, k);
       return el(
         "tr",
         { "data-class": String(k), class: k === label ? "true-class" : "" },
-        el("th", { text: shown }),
+        el("th", {}, icon, ` ${shown}`),
         ...tds,
       );
     });

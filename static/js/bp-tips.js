@@ -1,11 +1,79 @@
-// The BP diagram's hover texts, with the API's numbers as far as the pass has
-// computed them: a weight (w, dw and the update w − lr·dw) and a neuron (its
+// The BP diagram's texts and colours: each neuron and weight coloured by the pass's
+// numbers with its accessible name (name and value), and the tip texts, with the
+// API's numbers as far as the pass has computed them: a weight (w, dw and the update w − lr·dw) and a neuron (its
 // pre-activation z, value a, delta δ, bias b, db and the update b − lr·db).
 // The update is written as SGD's rule only for SGD; momentum and Adam step by
 // their own state, so for them the text gives the value after and the change
 // the engine recorded.
-import { format } from "./colors.js";
+import { colour, format } from "./colors.js";
 import { t } from "./i18n.js";
+
+export const MAX_DRAWN = 12; // neurons drawn per column (the digits' 64 inputs are elided)
+
+function row(tensor, n = 0) {
+  if (!tensor) return null;
+  const cols = tensor.shape[tensor.shape.length - 1];
+  return tensor.data.subarray(n * cols, (n + 1) * cols);
+}
+
+/** Colour the neurons by value, or by delta once the backward pass has them. */
+export function paintNodes(layout, current, backward) {
+  let maxAbs = 0;
+  const shown = layout.cols.map((c) => {
+    const values = row(current.get(c.value));
+    const deltas = row(current.get(c.delta));
+    const use = backward && deltas ? deltas : values;
+    if (use)
+      for (let i = 0; i < Math.min(use.length, MAX_DRAWN); i++)
+        maxAbs = Math.max(maxAbs, Math.abs(use[i]));
+    return { values, deltas, use };
+  });
+  const scale = { kind: "diverging", max: maxAbs || 1 };
+  layout.cols.forEach((c, k) => {
+    const { values, deltas, use } = shown[k];
+    layout.nodes[k].forEach((node, i) => {
+      const v = use ? use[i] : NaN;
+      const name = k === 0 ? `x[${i}]` : `${c.dense}[${i}]`;
+      const key = !use
+        ? "fig.bp.neuronNotYet"
+        : backward && deltas
+          ? "fig.bp.neuronDelta"
+          : "fig.bp.neuron";
+      node.g.setAttribute("aria-label", t(key, { name, value: format(v) }));
+      node.circle.setAttribute("fill", use ? `rgb(${colour(v, scale)})` : "var(--bg)");
+      node.label.textContent = use ? `${backward && deltas ? "δ " : ""}${format(v)}` : "";
+      node.g.dataset.value = values ? String(values[i]) : "";
+      node.g.dataset.delta = deltas ? String(deltas[i]) : "";
+      node.g.dataset.shown = backward && deltas ? "delta" : values ? "value" : "";
+    });
+  });
+}
+
+/** Edges: coloured by the weight (after the update once it has run). */
+export function paintEdges(layout, current) {
+  let wMax = 0;
+  const weights = new Map();
+  for (const c of layout.cols.slice(1)) {
+    const w = current.get(`${c.dense}.w.after`) || current.get(`${c.dense}.w`);
+    weights.set(c.dense, w);
+    if (w) for (const v of w.data) if (Number.isFinite(v)) wMax = Math.max(wMax, Math.abs(v));
+  }
+  const wScale = { kind: "diverging", max: wMax || 1 };
+  for (const e of layout.edges) {
+    const w = weights.get(e.layer);
+    const name = `${e.layer}.w[${e.j},${e.i}]`;
+    if (!w) {
+      e.line.setAttribute("stroke", "var(--border)");
+      e.line.setAttribute("stroke-width", "1");
+      e.line.setAttribute("aria-label", t("fig.bp.weightNotYet", { name }));
+      continue;
+    }
+    const v = w.data[e.j * e.fanIn + e.i];
+    e.line.setAttribute("aria-label", t("fig.bp.weight", { name, value: format(v) }));
+    e.line.setAttribute("stroke", `rgb(${colour(v, wScale)})`);
+    e.line.setAttribute("stroke-width", String(1 + 3 * Math.min(1, Math.abs(v) / (wMax || 1))));
+  }
+}
 
 /** The update of parameter `sym` (w or b) at flat index k: SGD's rule with its numbers,
  * or, for another optimizer, the value after and the recorded change. */

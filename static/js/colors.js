@@ -27,6 +27,22 @@ const SEQUENTIAL = [
 ];
 const NONFINITE = [255, 0, 255];
 
+/**
+ * The marks drawn on maps (the selected, target and window cells, the keyboard cursor):
+ * a dark core line over a light halo (the cursor: light over dark), so one of the two
+ * keeps more than 3:1 against any cell colour (black and white give 21:1 together, so
+ * the better of the two is at least 4.58:1). The kinds differ by width and dash, not
+ * by hue, so they stay apart under colour-vision deficiencies.
+ */
+export const MARK_INK = { dark: "#000000", light: "#ffffff" };
+export const MARK_STYLES = {
+  target: { core: 4, halo: 6, dash: [] },
+  chosen: { core: 2, halo: 4, dash: [] },
+  window: { core: 2, halo: 4, dash: [6, 3] },
+  source: { core: 2, halo: 4, dash: [2, 2] },
+  cursor: { core: 2, halo: 4, dash: [3, 3], invert: true },
+};
+
 function ramp(stops, u) {
   const x = Math.min(Math.max(u, 0), 1) * (stops.length - 1);
   const i = Math.min(Math.floor(x), stops.length - 2);

@@ -5,7 +5,9 @@
 // per surface and size into an offscreen canvas; a frame only copies it and draws
 // the paths, so animating is cheap.
 import { colour } from "./colors.js";
-import { clip, cssVar, marchingSquares, marker, ticks, valueScale } from "./plot.js";
+import { DASHES } from "./linechart.js";
+import { clip, cssVar, marchingSquares, marker, textPx, ticks, valueScale } from "./plot.js";
+import { attachDownloads, fromNested } from "./export.js";
 
 const MARGIN = { left: 46, right: 14, top: 12, bottom: 36 };
 const LEVELS = 11;
@@ -23,6 +25,12 @@ export class ContourPlot {
     this.canvas.setAttribute("role", "img");
     parent.append(this.canvas);
     this.base = document.createElement("canvas");
+    // Download (export.js): the plot as drawn, the API's surface grid and each run's path.
+    const shown = () => [
+      fromNested("surface", this.grid?.values),
+      ...(this.paths || []).map((p, i) => fromNested(`run${i + 1}.points`, p.points)),
+    ];
+    attachDownloads(parent, shown, { name: "surface" });
     this.canvas.addEventListener("click", (e) => {
       const p = this.dataAt(e);
       if (p && this.opts.onPick) this.opts.onPick(p[0], p[1]);
@@ -44,11 +52,13 @@ export class ContourPlot {
   /** Size the plot to `width` CSS pixels, same scale on both axes, and redraw the base. */
   layout(width, maxHeight = 560) {
     if (!this.info) return;
+    // present mode caps the height (--plot-max-px) so the plot and the player fit a screen
+    const most = Math.min(maxHeight, Number.parseFloat(cssVar("--plot-max-px", "")) || maxHeight);
     const [x0, x1] = this.info.x_range;
     const [y0, y1] = this.info.y_range;
     const aspect = (y1 - y0) / (x1 - x0);
     let pw = Math.max(160, width - MARGIN.left - MARGIN.right);
-    if (pw * aspect > maxHeight) pw = maxHeight / aspect;
+    if (pw * aspect > most) pw = most / aspect;
     this.pw = Math.round(pw);
     this.ph = Math.round(pw * aspect);
     this.width = this.pw + MARGIN.left + MARGIN.right;
@@ -133,7 +143,7 @@ export class ContourPlot {
     ctx.lineWidth = 1;
     ctx.strokeRect(MARGIN.left - 0.5, MARGIN.top - 0.5, this.pw + 1, this.ph + 1);
     ctx.fillStyle = fg;
-    ctx.font = "12px system-ui, sans-serif";
+    ctx.font = `${textPx(12)}px system-ui, sans-serif`;
     const [x0, x1] = this.info.x_range;
     const [y0, y1] = this.info.y_range;
     ctx.textAlign = "center";
@@ -154,7 +164,7 @@ export class ContourPlot {
       ctx.fillText(String(v), MARGIN.left - 7, y);
     }
     ctx.stroke();
-    ctx.font = "italic 13px system-ui, sans-serif";
+    ctx.font = `italic ${textPx(13)}px system-ui, sans-serif`;
     ctx.textAlign = "center";
     ctx.fillText("x", MARGIN.left + this.pw / 2, MARGIN.top + this.ph + 27);
     ctx.fillText("y", 10, MARGIN.top + this.ph / 2);
@@ -266,7 +276,7 @@ export class ContourPlot {
       const last = Math.min(frame, p.points.length - 1);
       if (last < 1) return;
       this.polyline(ctx, this.segs[i], last, "rgba(255, 255, 255, 0.9)", 4.5);
-      this.polyline(ctx, this.segs[i], last, p.colour, 2.2);
+      this.polyline(ctx, this.segs[i], last, p.colour, 2.2, DASHES[i % DASHES.length]);
     });
     this.drawCritical(ctx);
     if (this.start) {
@@ -293,7 +303,7 @@ export class ContourPlot {
   }
 
   /** Stroke the first `upto` steps of a path's clipped segments as one polyline. */
-  polyline(ctx, segs, upto, colour, width) {
+  polyline(ctx, segs, upto, colour, width, dash = []) {
     ctx.beginPath();
     for (let k = 1; k <= upto; k++) {
       const o = 5 * k;
@@ -303,6 +313,8 @@ export class ContourPlot {
     }
     ctx.strokeStyle = colour;
     ctx.lineWidth = width;
+    ctx.setLineDash(dash);
     ctx.stroke();
+    ctx.setLineDash([]);
   }
 }

@@ -1,6 +1,9 @@
 // A heatmap: a canvas as large as the tensor plane, scaled up pixelated;
 // numbers and highlights on the overlay when the cells are large enough.
-import { CanvasMap, showTooltip, hideTooltip } from "./canvasmap.js";
+// Number sizes come from CSS: --map-number-px (the smallest a number is drawn,
+// default 7) and --map-cell-px (the smallest cell of a map that shows its numbers,
+// default none); present mode raises both.
+import { CanvasMap, cssPx, strokeMark } from "./canvasmap.js";
 import { colour, format } from "./colors.js";
 
 export class Heatmap extends CanvasMap {
@@ -17,28 +20,38 @@ export class Heatmap extends CanvasMap {
     );
   }
 
-  clicked(e) {
+  activate(e) {
     const cell = this.cellAt(e);
-    if (cell && this.onClick) this.onClick(cell.r, cell.c, this.value(cell.r, cell.c));
+    if (!cell) return;
+    this.cursor = cell;
+    if (this.onClick) this.onClick(cell.r, cell.c, this.value(cell.r, cell.c));
   }
 
   redraw() {
     this.drawOverlay();
   }
 
+  /** The cursor cell's index and value, for the accessible name. */
+  describe() {
+    if (!this.plane) return "";
+    this.cursor = this.cursor || { r: 0, c: 0 };
+    const { r, c } = this.cursor;
+    return `[${r}, ${c}] = ${format(this.value(r, c))}`;
+  }
+
   key(e) {
     if (!this.plane) return;
     const cur = this.cursor || { r: 0, c: 0 };
+    const { rows, cols } = this.plane;
     this.handleKey(
       e,
       (dr, dc) => {
-        const r = Math.min(Math.max(cur.r + dr, 0), this.plane.rows - 1);
-        const c = Math.min(Math.max(cur.c + dc, 0), this.plane.cols - 1);
-        this.cursor = { r, c };
-        this.overlay.setAttribute(
-          "aria-label",
-          `${this.opts.name || ""}[${r}, ${c}] = ${format(this.value(r, c))}`,
-        );
+        if (dr === null) this.cursor = dc < 0 ? { r: 0, c: 0 } : { r: rows - 1, c: cols - 1 };
+        else
+          this.cursor = {
+            r: Math.min(Math.max(cur.r + dr, 0), rows - 1),
+            c: Math.min(Math.max(cur.c + dc, 0), cols - 1),
+          };
         this.drawOverlay();
       },
       () => this.onClick(cur.r, cur.c, this.value(cur.r, cur.c)),
@@ -50,11 +63,14 @@ export class Heatmap extends CanvasMap {
   draw(plane, scale, reveal = Infinity) {
     this.reveal = reveal;
     const t0 = performance.now();
+    if (this.cursor && (this.cursor.r >= plane.rows || this.cursor.c >= plane.cols))
+      this.cursor = null;
     this.plane = plane;
     this.scale = scale;
     const { rows, cols, data } = plane;
     const cell = this.cellSize(rows, cols);
     this.cell = cell;
+    this.overlay.dataset.cell = String(cell);
     this.base.width = cols;
     this.base.height = rows;
     const img = this.base.getContext("2d").createImageData(cols, rows);
@@ -65,6 +81,7 @@ export class Heatmap extends CanvasMap {
     this.base.getContext("2d").putImageData(img, 0, 0);
     this.size(cols * cell, rows * cell);
     this.drawOverlay();
+    if (document.activeElement === this.overlay) this.announce();
     this.lastDrawMs = performance.now() - t0;
     return this;
   }
@@ -77,65 +94,76 @@ export class Heatmap extends CanvasMap {
   cellSize(rows, cols) {
     const max = Math.max(rows, cols);
     const fit = Math.floor((this.opts.maxPx || 260) / max);
-    return Math.max(2, Math.min(this.opts.cell, fit));
+    const cell = Math.max(2, Math.min(this.opts.cell, fit));
+    // a map that shows its numbers keeps its cells at least --map-cell-px wide
+    return this.numbersAt(cell) ? Math.max(cell, cssPx(this.el, "--map-cell-px", 0)) : cell;
+  }
+
+  numbersAt(cell) {
+    const n = this.opts.numbers;
+    return n === true || (n === "auto" && cell >= 30);
   }
 
   showNumbers() {
-    const n = this.opts.numbers;
-    return n === true || (n === "auto" && this.cell >= 30);
+    return this.numbersAt(this.cell);
   }
 
-  /** Outline cells: marks = [{r, c, style: "window"|"source"|"target"|"chosen", label?}]. */
+  showsNumbers() {
+    return this.showNumbers();
+  }
+
+  /** Outline cells: marks = [{r, c, style: "window"|"source"|"target"|"chosen", w?, h?}]. */
   mark(marks) {
     this.marks = marks || [];
+    this.overlay.dataset.marks = JSON.stringify(this.marks); // for tests and tools
     this.drawOverlay();
   }
 
   drawOverlay() {
     if (!this.plane) return;
-    const { rows, cols, data } = this.plane;
+    const { rows, cols } = this.plane;
     const ratio = window.devicePixelRatio || 1;
     const cell = this.cell;
     this.overlay.width = cols * cell * ratio;
     this.overlay.height = rows * cell * ratio;
     const ctx = this.overlay.getContext("2d");
     ctx.scale(ratio, ratio);
-    if (this.showNumbers()) {
-      const size = Math.max(9, Math.floor(cell * 0.34));
-      ctx.font = `${size}px ui-monospace, monospace`;
-      ctx.textAlign = "center";
-      ctx.textBaseline = "middle";
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < cols; c++) {
-          if (!this.shown(r * cols + c)) continue;
-          const v = data[r * cols + c];
-          const [R, G, B] = colour(v, this.scale);
-          ctx.fillStyle = R * 0.299 + G * 0.587 + B * 0.114 > 140 ? "#111" : "#fff";
-          const text = format(v);
-          const width = ctx.measureText(text).width;
-          if (width > cell - 4)
-            ctx.font = `${Math.max(7, Math.floor((size * (cell - 4)) / width))}px ui-monospace, monospace`;
-          ctx.fillText(text, c * cell + cell / 2, r * cell + cell / 2);
-          if (width > cell - 4) ctx.font = `${size}px ui-monospace, monospace`;
-        }
+    if (this.showNumbers()) this.drawNumbers(ctx);
+    for (const m of this.marks)
+      strokeMark(ctx, m.c * cell, m.r * cell, (m.w || 1) * cell, (m.h || 1) * cell, m.style);
+    if (this.cursor && this.keyboardFocus()) {
+      strokeMark(ctx, this.cursor.c * cell, this.cursor.r * cell, cell, cell, "cursor");
+      this.scrollToSpan(this.cursor.c * cell, cell);
+    }
+  }
+
+  drawNumbers(ctx) {
+    const { rows, cols, data } = this.plane;
+    const cell = this.cell;
+    const least = cssPx(this.el, "--map-number-px", 7);
+    const size = Math.max(9, least, Math.floor(cell * 0.34));
+    // --map-number-font: present mode's narrower digits keep 16 px numbers inside a cell
+    const from = this.el.isConnected ? this.el : document.documentElement;
+    const family =
+      getComputedStyle(from).getPropertyValue("--map-number-font").trim() ||
+      "ui-monospace, monospace";
+    const font = (px) => `${px}px ${family}`;
+    ctx.font = font(size);
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        if (!this.shown(r * cols + c)) continue;
+        const v = data[r * cols + c];
+        const [R, G, B] = colour(v, this.scale);
+        ctx.fillStyle = R * 0.299 + G * 0.587 + B * 0.114 > 140 ? "#111" : "#fff";
+        const text = format(v);
+        const width = ctx.measureText(text).width;
+        if (width > cell - 4)
+          ctx.font = font(Math.max(least, Math.floor((size * (cell - 4)) / width)));
+        ctx.fillText(text, c * cell + cell / 2, r * cell + cell / 2);
+        if (width > cell - 4) ctx.font = font(size);
       }
-    }
-    const styles = { window: "#f5a700", source: "#00a36c", target: "#e0007a", chosen: "#111" };
-    for (const m of this.marks) {
-      ctx.strokeStyle = styles[m.style] || "#111";
-      ctx.lineWidth = m.style === "window" ? 3 : 2;
-      ctx.strokeRect(
-        m.c * cell + 1.5,
-        m.r * cell + 1.5,
-        (m.w || 1) * cell - 3,
-        (m.h || 1) * cell - 3,
-      );
-    }
-    if (this.cursor && document.activeElement === this.overlay) {
-      ctx.setLineDash([3, 2]);
-      ctx.strokeStyle = "#2458b8";
-      ctx.lineWidth = 2;
-      ctx.strokeRect(this.cursor.c * cell + 1, this.cursor.r * cell + 1, cell - 2, cell - 2);
     }
   }
 
@@ -152,15 +180,12 @@ export class Heatmap extends CanvasMap {
     return this.plane.data[r * this.plane.cols + c];
   }
 
-  hover(e) {
+  /** The hovered (or tapped) cell's name and value, or null off the map. */
+  tip(e) {
     const cell = this.cellAt(e);
-    if (!cell) return hideTooltip();
+    if (!cell) return null;
     const name = this.opts.name ? `${this.opts.name} ` : "";
     const v = this.value(cell.r, cell.c);
-    showTooltip(
-      `${name}[${cell.r}, ${cell.c}] = ${Number.isFinite(v) ? v : format(v)}`,
-      e.clientX,
-      e.clientY,
-    );
+    return `${name}[${cell.r}, ${cell.c}] = ${Number.isFinite(v) ? v : format(v)}`;
   }
 }

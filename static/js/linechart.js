@@ -1,10 +1,74 @@
 // A small line chart of several series over steps, log or linear y, with a
 // cursor at the current step. The lines are drawn once per data set into an
-// offscreen canvas; a frame copies it and draws the cursor and the dots.
+// offscreen canvas; a frame copies it and draws the cursor and the dots. Series
+// differ by dash and marker shape as well as colour (series k: DASHES[k], its
+// shape), and lineKey() draws the same line for a legend.
 import { format } from "./colors.js";
-import { cssVar, marker, ticks } from "./plot.js";
+import { attachDownloads } from "./export.js";
+import { cssVar, marker, textPx, ticks } from "./plot.js";
 
 const MARGIN = { left: 58, right: 14, top: 10, bottom: 30 };
+/** Series k's dash pattern (solid, dashed, dotted, dash-dot, ...). */
+export const DASHES = [[], [8, 4], [2, 3], [10, 3, 2, 3], [4, 4], [1, 4]];
+const MARKER_EVERY = 64; // CSS pixels between a line's markers
+
+const dashOf = (s, k) => s.dash ?? DASHES[k % DASHES.length];
+
+/**
+ * A legend's sample of series k: a short line in its colour and dash with its marker,
+ * as the chart draws it (a canvas, hidden from screen readers: the text beside it names it).
+ * @param {{colour: string, shape: string, dash?: number[]}} series
+ * @param {number} k
+ */
+export function lineKey(series, k) {
+  const w = 34;
+  const h = 14;
+  const ratio = window.devicePixelRatio || 1;
+  const c = document.createElement("canvas");
+  c.className = "line-key";
+  c.width = w * ratio;
+  c.height = h * ratio;
+  c.style.width = `${w}px`;
+  c.style.height = `${h}px`;
+  c.style.verticalAlign = "middle";
+  c.setAttribute("aria-hidden", "true");
+  const dash = dashOf(series, k);
+  c.dataset.dash = dash.join(" ");
+  c.dataset.shape = series.shape;
+  const ctx = c.getContext("2d");
+  ctx.scale(ratio, ratio);
+  if (series.line !== false) {
+    ctx.setLineDash(dash);
+    ctx.strokeStyle = series.colour;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(1, h / 2);
+    ctx.lineTo(w - 1, h / 2);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  dot(ctx, series, w / 2, h / 2, 4.5);
+  return c;
+}
+
+/** A series' marker, filled in its colour with a white rim (a cross: stroked in its
+ * colour on a white one). */
+export function dot(ctx, series, x, y, r) {
+  marker(ctx, series.shape, x, y, r);
+  if (series.shape === "cross") {
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = 4;
+    ctx.stroke();
+    ctx.strokeStyle = series.colour;
+    ctx.lineWidth = 2;
+  } else {
+    ctx.fillStyle = series.colour;
+    ctx.fill();
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = 1.2;
+  }
+  ctx.stroke();
+}
 
 /** "1e-6", "0.01", "1", "1000", "1e+5": a power of ten as students read it. */
 function decade(k) {
@@ -21,6 +85,14 @@ export class LineChart {
     parent.append(this.canvas);
     this.base = document.createElement("canvas");
     this.series = [];
+    // Download (export.js): the chart as drawn, and its series as the API gave them.
+    const series = () =>
+      this.series.map((s, k) => ({
+        name: s.name || `${label || "series"} ${k + 1}`,
+        shape: [s.values.length],
+        data: s.values,
+      }));
+    attachDownloads(parent, series, { name: label || "chart" });
     this.width = 600;
     this.height = 200;
   }
@@ -32,7 +104,11 @@ export class LineChart {
    *   both signs, or linear
    */
   setData(series, y) {
-    this.series = series;
+    this.series = series.map((s, k) => ({ ...s, dash: dashOf(s, k) }));
+    // what tells the lines apart, for tests and tools
+    this.canvas.dataset.series = JSON.stringify(
+      this.series.map((s) => ({ colour: s.colour, shape: s.shape, dash: s.dash })),
+    );
     this.y = { shift: 0, ...y };
     this.steps = Math.max(1, ...series.map((s) => s.values.length - 1));
     const shown = series
@@ -123,7 +199,7 @@ export class LineChart {
     ctx.clearRect(0, 0, this.width, this.height);
     const fg = cssVar("--fg", "#1d1f24");
     const grid = cssVar("--border", "#dde1e8");
-    ctx.font = "11px system-ui, sans-serif";
+    ctx.font = `${textPx(11)}px system-ui, sans-serif`;
     ctx.fillStyle = fg;
     ctx.lineWidth = 1;
     const [lo, hi] = this.range;
@@ -156,10 +232,20 @@ export class LineChart {
       s.values.forEach((v, k) => {
         k ? ctx.lineTo(...this.px(k, v)) : ctx.moveTo(...this.px(k, v));
       });
+      ctx.setLineDash(s.dash);
       ctx.strokeStyle = s.colour;
       ctx.lineWidth = 1.8;
       ctx.stroke();
     }
+    ctx.setLineDash([]);
+    // markers along each line, every MARKER_EVERY pixels, staggered between the series
+    const every = Math.max(1, Math.round((MARKER_EVERY * this.steps) / this.pw));
+    this.series.forEach((s, n) => {
+      const offset = Math.round(((n + 0.5) * every) / this.series.length);
+      for (let k = offset; k < s.values.length; k += every) {
+        if (Number.isFinite(s.values[k])) dot(ctx, s, ...this.px(k, s.values[k]), 3.2);
+      }
+    });
     ctx.restore();
   }
 
@@ -181,12 +267,7 @@ export class LineChart {
     for (const s of this.series) {
       const k = Math.max(0, Math.min(frame, s.values.length - 1));
       const [px, py] = this.px(k, s.values[k]);
-      marker(ctx, s.shape, px, Math.min(Math.max(py, MARGIN.top), MARGIN.top + this.ph), 4.5);
-      ctx.fillStyle = s.colour;
-      ctx.fill();
-      ctx.strokeStyle = "#fff";
-      ctx.lineWidth = 1.2;
-      ctx.stroke();
+      dot(ctx, s, px, Math.min(Math.max(py, MARGIN.top), MARGIN.top + this.ph), 4.5);
     }
   }
 }

@@ -1,5 +1,5 @@
 // A mosaic: every plane of a tensor as a tile of one canvas.
-import { CanvasMap, showTooltip, hideTooltip } from "./canvasmap.js";
+import { CanvasMap, strokeMark } from "./canvasmap.js";
 import { colour, format } from "./colors.js";
 
 /**
@@ -11,13 +11,23 @@ export class Mosaic extends CanvasMap {
     super(parent, { cell: 10, maxWidth: 560, ...opts }, "heatmap mosaic", "maps");
   }
 
-  clicked(e) {
+  activate(e) {
     const hit = this.hit(e);
-    if (hit && this.onClick) this.onClick(hit.tile, hit.r, hit.c, this.value(hit));
+    if (!hit) return;
+    this.cursor = hit;
+    if (this.onClick) this.onClick(hit.tile, hit.r, hit.c, this.value(hit));
   }
 
   redraw() {
     this.mark(this.marks);
+  }
+
+  /** The cursor cell's index and value, for the accessible name. */
+  describe() {
+    if (!this.tiles) return "";
+    this.cursor = this.cursor || { tile: 0, r: 0, c: 0 };
+    const lead = this.tiles[this.cursor.tile].lead;
+    return `[${[...lead, this.cursor.r, this.cursor.c].join(", ")}] = ${format(this.value(this.cursor))}`;
   }
 
   /** Arrows move a cursor cell by cell (across tiles), Enter or Space explains it. */
@@ -27,6 +37,13 @@ export class Mosaic extends CanvasMap {
     this.handleKey(
       e,
       (dr, dc) => {
+        if (dr === null) {
+          const last = this.tiles.length - 1;
+          this.cursor =
+            dc < 0 ? { tile: 0, r: 0, c: 0 } : { tile: last, r: this.rows - 1, c: this.cols - 1 };
+          this.mark(this.marks);
+          return;
+        }
         let { tile, r, c } = cur;
         r += dr;
         c += dc;
@@ -39,11 +56,6 @@ export class Mosaic extends CanvasMap {
         r = Math.min(Math.max(r, 0), this.rows - 1);
         c = Math.min(Math.max(c, 0), this.cols - 1);
         this.cursor = { tile, r, c };
-        const lead = this.tiles[tile].lead;
-        this.overlay.setAttribute(
-          "aria-label",
-          `${this.opts.name || ""}[${[...lead, r, c].join(", ")}] = ${format(this.value(this.cursor))}`,
-        );
         this.mark(this.marks);
       },
       () => this.onClick(cur.tile, cur.r, cur.c, this.value(cur)),
@@ -53,6 +65,11 @@ export class Mosaic extends CanvasMap {
   /** tiles: [{lead: [...], data: Float32Array}] all rows x cols; one colour scale. */
   draw(tiles, rows, cols, scale) {
     const t0 = performance.now();
+    if (
+      this.cursor &&
+      (this.cursor.tile >= tiles.length || this.cursor.r >= rows || this.cursor.c >= cols)
+    )
+      this.cursor = null;
     Object.assign(this, { tiles, rows, cols, scale });
     const cell = Math.max(2, Math.min(this.opts.cell, Math.floor(this.opts.maxWidth / (cols + 1))));
     const perRow = Math.max(
@@ -85,6 +102,7 @@ export class Mosaic extends CanvasMap {
     ctx.putImageData(img, 0, 0);
     this.size(W * cell, H * cell);
     this.mark(this.marks);
+    if (document.activeElement === this.overlay) this.announce();
     this.lastDrawMs = performance.now() - t0;
     return this;
   }
@@ -103,23 +121,21 @@ export class Mosaic extends CanvasMap {
     this.overlay.height = this.H * cell * ratio;
     const ctx = this.overlay.getContext("2d");
     ctx.scale(ratio, ratio);
-    const styles = { window: "#f5a700", source: "#00a36c", target: "#e0007a", chosen: "#111" };
-    ctx.lineWidth = 2;
     for (const m of this.marks) {
       const [ox, oy] = this.origin(m.tile);
-      ctx.strokeStyle = styles[m.style] || "#111";
-      ctx.strokeRect((ox + m.c) * cell + 1, (oy + m.r) * cell + 1, cell - 2, cell - 2);
+      strokeMark(ctx, (ox + m.c) * cell, (oy + m.r) * cell, cell, cell, m.style);
     }
-    if (this.cursor && document.activeElement === this.overlay) {
+    if (this.cursor && this.keyboardFocus()) {
       const [ox, oy] = this.origin(this.cursor.tile);
-      ctx.setLineDash([3, 2]);
-      ctx.strokeStyle = "#2458b8";
-      ctx.strokeRect(
-        (ox + this.cursor.c) * cell + 1,
-        (oy + this.cursor.r) * cell + 1,
-        cell - 2,
-        cell - 2,
+      strokeMark(
+        ctx,
+        (ox + this.cursor.c) * cell,
+        (oy + this.cursor.r) * cell,
+        cell,
+        cell,
+        "cursor",
       );
+      this.scrollToSpan((ox + this.cursor.c) * cell, cell);
     }
   }
 
@@ -141,15 +157,12 @@ export class Mosaic extends CanvasMap {
     return this.tiles[hit.tile].data[hit.r * this.cols + hit.c];
   }
 
-  hover(e) {
+  /** The hovered (or tapped) cell's index and value, or null between tiles. */
+  tip(e) {
     const hit = this.hit(e);
-    if (!hit) return hideTooltip();
+    if (!hit) return null;
     const lead = this.tiles[hit.tile].lead;
     const v = this.value(hit);
-    showTooltip(
-      `${this.opts.name || ""}[${[...lead, hit.r, hit.c].join(",")}] = ${Number.isFinite(v) ? v : format(v)}`,
-      e.clientX,
-      e.clientY,
-    );
+    return `${this.opts.name || ""}[${[...lead, hit.r, hit.c].join(",")}] = ${Number.isFinite(v) ? v : format(v)}`;
   }
 }
