@@ -16,8 +16,11 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +28,7 @@ from app.asgi import WRITES, replay
 from app.http_rules import allowed_methods
 from app.i18n import coded_body
 from app.limits import LimitExceeded
+from app.plain_errors import PlainValueError, limit_message, validation_message
 from app.routers.pages import error_page
 from app.schemas import ErrorOut
 from app.security import security_headers
@@ -85,7 +89,15 @@ def install(app: FastAPI) -> None:
     async def _limit(_: Request, exc: LimitExceeded) -> JSONResponse:
         item = {"loc": ["body", *exc.field.split(".")], "msg": str(exc), "type": "limit_exceeded",
                 "limit": exc.limit, "allowed": exc.allowed, "given": exc.given}  # fmt: skip
-        return _detail(422, [item])
+        message = limit_message(exc.limit, exc.allowed, exc.given)  # the page's plain words
+        return JSONResponse({"detail": [item], "message": message}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422 body, plus the page's plain words (app.plain_errors).
+        errors = jsonable_encoder(exc.errors())
+        body = {"detail": errors, "message": validation_message(errors)}
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(NotExplainable)
     async def _not_explainable(_: Request, exc: NotExplainable) -> JSONResponse:
@@ -104,6 +116,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValueError)
     async def _value(_: Request, exc: ValueError) -> JSONResponse:
+        if isinstance(exc, ValidationError):  # a model validated by a service, not FastAPI
+            message = validation_message(jsonable_encoder(exc.errors()))
+            return JSONResponse({"detail": str(exc), "message": message}, status_code=422)
+        if isinstance(exc, PlainValueError):  # a mistake a student can make, in plain words
+            return JSONResponse({"detail": str(exc), "message": exc.message()}, status_code=422)
         return _detail(422, str(exc))
 
     @app.exception_handler(HTTPException)
@@ -200,7 +217,8 @@ class BodyLimit:
             f"request body of {size}+ bytes exceeds the limit max_body_bytes = "
             f"{self.max_bytes} (set by GLASSBOX_LIMIT_MAX_BODY_BYTES)"
         )
-        await JSONResponse({"detail": msg}, status_code=413)(scope, _disconnected, send)
+        body = {"detail": msg, "message": limit_message("max_body_bytes", self.max_bytes, size)}
+        await JSONResponse(body, status_code=413)(scope, _disconnected, send)
 
 
 async def _disconnected() -> Message:

@@ -7,6 +7,7 @@ back to English; a key missing from English is a bug and raises.
 """
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +37,16 @@ def t(key: str, lang: str = FALLBACK) -> str:
     """The UI string `key` in `lang`, or in English when `lang` lacks it."""
     strings = catalog(lang) if lang in SUPPORTED else {}
     return strings.get(key) or catalog(FALLBACK)[key]
+
+
+def fill(key: str, lang: str = FALLBACK, **values: object) -> str:
+    """t(key, lang) with its {name} placeholders filled from `values`."""
+    return t(key, lang).format(**values)
+
+
+def every_language(render: Callable[[str], str]) -> dict[str, str]:
+    """{lang: render(lang)} for every supported language: an error's `message`."""
+    return {lang: render(lang) for lang in SUPPORTED}
 
 
 def match_language(tag: str | None) -> str | None:

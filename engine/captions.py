@@ -38,7 +38,7 @@ _CAPTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
         "and the mask records where it was (for the backward pass).",
         "{layer}：最大池化，{kh}x{kw} 区域，步长 {s}：每个区域用最大值代表，"
         "并记录最大值的位置（供反向传播使用）。",
-        "out = max(window);  mask = 1 at the first maximum",
+        "out = max(window);  mask = 𝟙[x = argmax(window)]",
     ),
     ("forward", "avg_pool2d"): (
         "{layer}: average pooling, {kh}x{kw} windows, stride {s}: each window is replaced by "

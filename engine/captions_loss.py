@@ -37,7 +37,7 @@ LOSS_CAPTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
         "the loss, the backward pass and the update.",
         "预测：softmax 把 {k} 个得分变成概率。这个输入还没有标签，无法计算损失，"
         "本次传播到此为止。给出它的正确类别后，才能计算损失、反向传播并更新权重。",
-        "p = softmax(z) = e^z / Σ e^z;  L needs the label y",
+        "p = softmax(z) = e^z / Σ e^z;  L(p, y): y = ?",
     ),
     ("loss", "no_target"): (
         "Prediction: the {k} output values are the network's answer. This input has no target "
@@ -45,6 +45,6 @@ LOSS_CAPTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
         "loss, the backward pass and the update.",
         "预测：{k} 个输出值就是网络的答案。这个输入还没有目标值，无法计算损失，"
         "本次传播到此为止。给出目标值后，才能计算损失、反向传播并更新权重。",
-        "L needs the target t",
+        "L(y, t): t = ?",
     ),
 }

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from app.limits import LimitExceeded
+from app.plain_errors import PlainValueError
 from app.schemas import InputSpec
 from app.settings import Limits
 from engine.data import DatasetSplit
@@ -125,19 +126,24 @@ def parse_sequence(text: str, limits: Limits) -> np.ndarray:
         raise LimitExceeded("input.sequence", "max_seq_len", limits.max_seq_len,
                             f"{len(tokens)} numbers, {len(tokens) - 1} time steps")  # fmt: skip
     if len(tokens) < 2:
-        raise ValueError(
+        raise PlainValueError(
             f"input.sequence needs at least 2 numbers (one to read and the one after it); "
-            f"got {len(tokens)}"
-        )
+            f"got {len(tokens)}",
+            "plain.sequence.too_short", given=len(tokens),
+        )  # fmt: skip
     values = []
     for i, tok in enumerate(tokens):
         try:
             v = float(tok)
         except ValueError:
-            raise ValueError(f"input.sequence[{i}] = {tok!r} is not a number") from None
+            detail = f"input.sequence[{i}] = {tok!r} is not a number"
+            raise PlainValueError(detail, "plain.sequence.nan", k=i + 1, token=tok) from None
         if not np.isfinite(v) or abs(v) > FLOAT32_MAX:
-            raise ValueError(
-                f"input.sequence[{i}] = {tok!r} is not a finite number (within float32)"
+            raise PlainValueError(
+                f"input.sequence[{i}] = {tok!r} is not a finite number (within float32)",
+                "plain.sequence.too_big",
+                k=i + 1,
+                token=tok,
             )
         values.append(v)
     return np.array(values)

@@ -58,7 +58,7 @@ def _conv_dw(layer: Conv2D, trace: Trace, idx: tuple[int, ...], t: dict[str, str
     exp = C.explain_conv_weight_grad(trace[t["in"]], trace[t["dout"]], at, layer.kernel,
                                      layer.stride, layer.padding)  # fmt: skip
     if layer.flip:  # the stored kernel's cell: the gradient of the rotation, rotated back
-        exp = _reindex(exp, idx, "dw[f, c, u, v] = (Σ δ · x at the rotated cell)")
+        exp = _reindex(exp, idx, "dw[f, c, u, v] = rot180(Σ δ · x)")
     return exp, {"dout": t["dout"], "x": t["in"]}
 
 

@@ -180,7 +180,7 @@ def _head_dx(
     feats, to_x = _last_features(layer, x), _last_index(layer, x)
     col = next((c for c in range(feats.shape[1]) if to_x(n, c) == idx), None)
     if col is None:  # no terms: nothing from the head reaches this hidden state
-        formula = "0: the head reads only the last hidden state, not this one"
+        formula = "dx = 0: y = head(h_last)"
         return Explanation("head.dx.unread", idx, (), formula), {}
     exp = D.explain_dense_input_delta(dout, w, (n, col))
     return Explanation(exp.kind, idx, exp.terms, exp.formula), names

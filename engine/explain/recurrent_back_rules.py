@@ -93,13 +93,8 @@ def _dh_out(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Ans
     src = (n, t, j + (lay.hid if d == "bwd" else 0))
     value = float(lay.trace["head.dx"][src])
     read = (0 if d == "bwd" else lay.steps - 1) if lay.net.head == "many-to-one" else t
-    if read != t:
-        formula = (
-            "0: the head reads only the last hidden state (many-to-one), so the loss "
-            "reaches h_t only through the later steps (dh_next)"
-        )
-    else:
-        formula = "dh_out = head.dx at t: what the loss sends to h_t through the head"
+    unread = "dh_out = 0 (many-to-one: y = head(h_last))"
+    formula = unread if read != t else "dh_out = head.dx[t]"
     return copy_of("src", src, value, idx, formula), {"src": "head.dx"}
 
 
@@ -114,14 +109,11 @@ def _from_next_step(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]
     n, j = idx
     if what == "dc_next":
         kept = (Term.of(lay.factor(f"{q}.dc", idx), lay.factor(f"{q}.f", idx)),)
-        formula = f"dc_next = dc_(t+1) · f_(t+1): the next step (t = {nxt}) keeps f of c_t"
+        formula = f"dc_next = dc_(t={nxt}) · f_(t={nxt})"
         return Explanation("lstm.dc_next", idx, kept, formula), {}
     w = lay.weight(d, "w_hh")
     terms = tuple(Term.of(lay.dz(d, nxt, n, k), lay.factor(w, (k, j))) for k in range(lay.rows))
-    formula = (
-        f"dh_next[j] = Σ_k dz_(t+1)[k] · W_hh[k, j]: the next step (t = {nxt}) read h_t "
-        "through W_hh"
-    )
+    formula = f"dh_next[j] = Σ_k dz_(t={nxt})[k] · W_hh[k, j]"
     return Explanation("recurrent.dh_next", idx, terms, formula), {}
 
 
@@ -154,13 +146,13 @@ def gradient_rule(lay: Layout, what: str, idx: tuple[int, ...]) -> Answer:
         q = lay.prefix(d, first)
         if key == "dc0":
             terms = (Term.of(lay.factor(f"{q}.dc", (n, j)), lay.factor(f"{q}.f", (n, j))),)
-            formula = f"dc0 = dc · f of the first step read (t = {first})"
+            formula = f"dc0 = dc_(t={first}) · f_(t={first})"
             return Explanation("lstm.dc0", idx, terms, formula), {}
         w = lay.weight(d, "w_hh")
         terms = tuple(
             Term.of(lay.dz(d, first, n, k), lay.factor(w, (k, j))) for k in range(lay.rows)
         )
-        formula = f"dh0[j] = Σ_k dz[k] · W_hh[k, j] of the first step read (t = {first})"
+        formula = f"dh0[j] = Σ_k dz_(t={first})[k] · W_hh[k, j]"
         return Explanation("recurrent.dh0", idx, terms, formula), {}
     d = "bwd" if what.endswith("_reverse") else lay.dirs[0]
     k = idx[0]
@@ -168,7 +160,7 @@ def gradient_rule(lay: Layout, what: str, idx: tuple[int, ...]) -> Answer:
     samples = range(lay.trace[f"{lay.name}.in"].shape[0])
     if key in ("db_ih", "db_hh"):
         terms = tuple(Term.of(lay.dz(d, t, n, k)) for t in ts for n in samples)
-        formula = f"{key}[k] = Σ_t Σ_n dz_t[n, k]: the sum of every delta the bias met"
+        formula = f"{key}[k] = Σ_t Σ_n dz_t[n, k]"
         return Explanation(f"recurrent.{key}", idx, terms, formula), {}
     col = idx[1]
     src = "x" if key == "dw_ih" else "h_prev"
@@ -178,7 +170,7 @@ def gradient_rule(lay: Layout, what: str, idx: tuple[int, ...]) -> Answer:
         for n in samples
     )
     inp = "x_t[n, d]" if key == "dw_ih" else "h_(t-1)[n, m]"
-    formula = f"{key}[k, ·] = Σ_t Σ_n dz_t[n, k] · {inp}: every step's delta times what came in"
+    formula = f"{key}[k, ·] = Σ_t Σ_n dz_t[n, k] · {inp}"
     return Explanation(f"recurrent.{key}", idx, terms, formula), {}
 
 
@@ -194,7 +186,7 @@ def _clip_norm_before(lay: Layout, idx: tuple[int, ...]) -> Answer:
     total = math.fsum(t.product for t in terms)
     value = math.sqrt(total)
     then = Then("sqrt", f"||g|| = √{num(total)} = {num(value)}", value)
-    formula = "||g|| = √(Σ over every gradient of Σ g²): the global norm, before clipping"
+    formula = "||g|| = √(Σ_(gradients) Σ g²)"
     return Explanation("clip.norm", (), tuple(terms), formula, then=then), {}
 
 
@@ -213,7 +205,7 @@ def _clip_scale(lay: Layout, idx: tuple[int, ...]) -> Answer:
 
 def _clip_norm_after(lay: Layout, idx: tuple[int, ...]) -> Answer:
     term = Term.of(lay.factor("clip.scale", ()), lay.factor("clip.norm_before", ()))
-    formula = "||s · g|| = s · ||g||: every gradient is multiplied by the same s"
+    formula = "||s · g|| = s · ||g||"
     return Explanation("clip.norm_after", (), (term,), formula), {}
 
 

@@ -137,7 +137,7 @@ def _output(lay: Layout, what: str, idx: tuple[int, ...]) -> Answer:
     else:
         d = what.partition(".")[0] if what != "out" else ""
     src = f"{lay.prefix(d, t)}.h"
-    formula = f"the hidden state h_t of step t = {t}" + (f" ({d} direction)" if d else "")
+    formula = f"h_t (t = {t}, {d})" if d else f"h_t (t = {t})"
     return copy_of("src", (n, j), float(lay.trace[src][n, j]), idx, formula), {"src": src}
 
 
@@ -166,7 +166,7 @@ def _step_inputs(lay: Layout, d: str, t: int) -> tuple[dict[str, str], list[np.n
 
 def _step_x(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
     src = (idx[0], t, idx[1])
-    formula = f"x_t is the input at time t = {t}: {lay.name}.in[n, {t}, d]"
+    formula = f"x_t = {lay.name}.in[n, {t}, d]"
     value = float(lay.trace[f"{lay.name}.in"][src])
     return copy_of("in", src, value, idx, formula), {"in": f"{lay.name}.in"}
 
@@ -233,6 +233,6 @@ def _previous_state(lay: Layout, d: str, t: int, key: str, idx: tuple[int, ...])
     else:
         src = f"{lay.prefix(d, prev)}.{key}"
         src_idx = idx
-        formula = f"{key}_(t-1) is {key} of the step read before this one (t = {prev})"
+        formula = f"{key}_(t-1) = {key}_(t={prev})"
     value = float(lay.trace[src][src_idx])
     return copy_of("src", src_idx, value, idx, formula), {"src": src}

@@ -113,7 +113,7 @@ def _flatten(trace: Trace, what: str, idx: tuple[int, ...], t: dict[str, str]) -
         if what == "out"
         else (idx[0], int(np.ravel_multi_index(idx[1:], shape[1:])))
     )
-    formula = "flatten only renumbers: out[n, k] = in[n, c, y, x], k = (c·H + y)·W + x"
+    formula = "out[n, k] = in[n, c, y, x],  k = (c·H + y)·W + x"
     exp = copy_of("src", src_idx, float(trace[src][src_idx]), idx, formula)
     return exp, {"src": src}
 

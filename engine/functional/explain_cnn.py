@@ -169,7 +169,7 @@ def explain_conv_input_delta(
         "conv.dx",
         (n, c, y, xx),
         tuple(terms),
-        "dx = Σ over outputs this pixel touched of δ_out · w (the linking weight)",
+        "dx = Σ_(outputs ∋ pixel) δ_out · w",
     )
 
 
@@ -216,7 +216,7 @@ def explain_pool_mask(cache: PoolCache, index: Sequence[int]) -> Explanation:
                 terms.append(Term.of(Factor("window", (n, c, i, j), 1.0 if hit else 0.0)))
     return Explanation(
         "maxpool.mask", (n, c, y, xx), tuple(terms),
-        "mask = Σ over windows holding this pixel of [it is the window's first maximum]",
+        "mask = Σ_(windows ∋ pixel) 𝟙[pixel = argmax(window)]",
     )  # fmt: skip
 
 

@@ -40,9 +40,7 @@ def explain_hidden_delta(
         Term.of(Factor("dh_out", idx, _at(dh_out, idx))),
         Term.of(Factor("dh_next", idx, _at(dh_next, idx))),
     )
-    return Explanation(
-        "recurrent.dh", idx, terms, "dh_t = dh_out (from the head) + dh_next (from t+1)"
-    )
+    return Explanation("recurrent.dh", idx, terms, "dh_t = dh_out + dh_next")
 
 
 def explain_lstm_cell_delta(
