@@ -1,24 +1,21 @@
-// A whole CNN: overview of every layer's feature maps, the prediction, then the
-// pass step by step (forward, loss, backward with delta maps, update). A drawing has
-// no label: its pass stops at the prediction (the session says needs_target) and the
-// page asks what it is; the answer is the target the loss, backward and update use.
+// A whole CNN: one overview (every layer's feature maps, small, side by side, and the
+// prediction; the player's layer lit up, a click opens a layer's detail), the player
+// next to it, then the current step's maps and numbers (forward, loss, backward with
+// delta maps, update). A drawing has no label: its pass stops at the prediction (the
+// session says needs_target) and the page asks what it is; the answer is the target
+// the loss, backward and update use.
 import { sessions, tensorsByName } from "../api.js";
 import { format } from "../colors.js";
-import {
-  captionBox,
-  channelGrid,
-  clearError,
-  el,
-  explainPanel,
-  mount,
-  oneAtATime,
-  showError,
-} from "../common.js";
+import { Overview } from "../cnn-overview.js";
+import { captionBox, clearError, el, mount, oneAtATime, showError } from "../common.js";
 import { t } from "../i18n.js";
+import { layerLabel, stepLabel } from "../names.js";
+import { networkOpener } from "../open-network.js";
 import { Player } from "../player.js";
-import { rules } from "../rules.js";
+import { presetTitle, rules } from "../rules.js";
 import { Stage } from "../stage.js";
 import { createStore } from "../store.js";
+import { givenCell, givenSession, restoreDrawing, shareDrawing } from "../share.js";
 import { drawPad } from "../draw.js";
 
 // The preset the page opens on is the server's (rules.page_defaults).
@@ -30,7 +27,7 @@ mount(async (root) => {
   const presetSel = el(
     "select",
     { "aria-label": t("cnn.preset") },
-    ...rules.pages.cnn.map((p) => el("option", { value: p, text: p })),
+    ...rules.pages.cnn.map((p) => el("option", { value: p, text: presetTitle(p) })),
   );
   presetSel.value = s.preset;
   const sampleIn = el("input", {
@@ -45,32 +42,42 @@ mount(async (root) => {
     el("label", {}, `${t("cnn.sample")} `, sampleIn),
   );
   root.append(controls);
+  let opened = null; // "Open my network": its session, shown by the next start()
+  // (under the walk: the overview and the player keep the first screen)
+  const openerBox = el("div", { class: "cnn-open" });
+  networkOpener(openerBox, {
+    current: () => session?.id,
+    opened: (made) => {
+      opened = made;
+      return start();
+    },
+  });
 
+  // The drawing pad, then the overview (the current figure, present mode's too) with the
+  // prediction as its last part; the player and the step's caption right under it.
   const top = el("div", { class: "cnn-top" });
   const padBox = el("div", { class: "pad-box" });
-  const predBox = el("div", { class: "prediction", "aria-live": "polite" });
-  top.append(padBox, predBox);
+  top.append(padBox);
+  const overview = new Overview(top, {
+    onOpen: (layer, cell) => openLayer(layer, cell).catch((err) => showError(root, err)),
+  });
+  overview.el.dataset.figure = "";
+  const predBox = el("div", {
+    class: "prediction layer",
+    "data-layer": "loss",
+  });
+  overview.row.append(predBox);
   root.append(top);
-  const overview = el("section", { class: "overview" }, el("h2", { text: t("cnn.overview") }));
-  root.append(overview);
-  const overviewPanel = explainPanel(overview);
-  async function explainOverview(name, index) {
-    try {
-      overviewPanel.show(
-        await sessions.explain(session.id, name, index),
-        `${name}[${index.join(",")}]`,
-      );
-    } catch (err) {
-      showError(root, err);
-    }
-  }
-  const stepHead = el("h2", { text: t("cnn.step") });
-  root.append(stepHead);
-  const playerBox = el("div");
-  root.append(playerBox);
-  const caption = captionBox(root);
-  const stageBox = el("div", { class: "stage-box" });
-  root.append(stageBox);
+  const walk = el("section", { class: "walk", "aria-labelledby": "walk-title" });
+  // (named for screen readers; on screen the player under the overview says it)
+  walk.append(el("h2", { id: "walk-title", class: "visually-hidden", text: t("cnn.step") }));
+  const playerBox = el("div", { class: "player-box" });
+  walk.append(playerBox);
+  const caption = captionBox(walk);
+  // the step's maps and numbers: a layer's detail, kept in present mode (under the player)
+  const stageBox = el("div", { class: "stage-box", "data-present-keep": "" });
+  walk.append(stageBox);
+  root.append(walk, openerBox);
 
   let session = null;
   // The steps of the current pass this page holds, by index: the forward and loss steps
@@ -88,7 +95,7 @@ mount(async (root) => {
     const key = `cnn.class.${name}`;
     return t(key) === key ? name : t(key);
   };
-  const planLabels = () => session.plan.map((p) => `${t(`phase.${p.phase}`)} · ${p.layer}`);
+  const planLabels = () => session.plan.map(stepLabel);
   const planPhases = () => session.plan.map((p) => p.phase);
 
   // A preset's session; a new one deletes the one it replaces (one run at a time).
@@ -97,14 +104,19 @@ mount(async (root) => {
     const body = { preset: store.get().preset };
     if (store.get().sample >= 0)
       body.input = { sample: { split: "test", index: store.get().sample } };
-    const next = await sessions.create(body);
+    const mine = opened; // a network the student opened (open-network.js): the page's own
+    opened = null;
+    const given = mine ? null : await givenSession(); // ?session=<id>: a script's, shown
+    const next = mine ?? given ?? (await sessions.create(body));
     sessions.discard(session?.id);
-    session = next;
+    session = await restoreDrawing(next, pad.canvas); // a link's drawing, if it has one
+    if (given?.preset) presetSel.value = given.preset;
+    if (given?.preset) store.set({ preset: given.preset });
     root.dataset.sessionId = session.id;
     classes = session.dataset?.classes || [];
     dataset = session.dataset?.name || "";
     sampleIn.max = String((session.dataset?.test || 1) - 1);
-    sampleIn.value = String(session.input.index ?? 0);
+    sampleIn.value = session.input.source === "sample" ? String(session.input.index ?? 0) : "";
     stageBox.innerHTML = "";
     stage = new Stage(stageBox, { sessionId: session.id });
     if (player) player.destroy();
@@ -124,38 +136,54 @@ mount(async (root) => {
   // in one request and draw every layer's output from it; its steps are kept for the
   // player's frames. Without a target the loss step only predicts: no loss.target.
   async function refreshOverview() {
-    const layers = session.network.layers.filter((l) => !["flatten"].includes(l.type));
-    const names = ["conv1.in", ...layers.map((l) => `${l.name}.out`), "loss.probs"];
-    if (!session.needs_target) names.push("loss.target");
+    const layers = session.network.layers;
+    const first = `${layers[0].name}.in`;
     const res = await sessions.steps(session.id, { until: "loss" });
     held = new Map(res.steps.map((s) => [s.index, s]));
     const byName = tensorsByName(res);
-    const got = names.map((n) => byName[n]);
-    const target = session.needs_target ? null : got.pop().data[0];
+    const target = session.needs_target ? null : byName["loss.target"].data[0];
     const t0 = performance.now();
-    overview.querySelectorAll(".channel-grid").forEach((n) => {
-      n.remove();
-    });
-    // Every overview map is clickable: its explanation shows right under the overview.
-    const onClick = (name) => (index) => explainOverview(name, index);
-    channelGrid(overview, got[0], { label: "input", maxPx: 90, onClick: onClick(got[0].name) });
-    layers.forEach((layer, i) => {
-      channelGrid(overview, got[i + 1], {
-        label: `${layer.name} (${layer.type})`,
-        maxPx: 70,
-        onClick: onClick(got[i + 1].name),
-      });
-    });
-    overview.append(overviewPanel.el);
-    showPrediction(got[got.length - 1], target);
+    // Every layer's output, small (a flatten's is its input's numbers: a head only).
+    overview.draw([
+      { layer: "input", code: first, label: t("present.cnn.input"), tensor: byName[first] },
+      ...layers.map((l) => ({
+        layer: l.name,
+        code: l.name,
+        label: layerLabel(l.name),
+        tensor: l.type === "flatten" ? null : byName[`${l.name}.out`],
+      })),
+    ]);
+    showPrediction(byName["loss.probs"], target);
     root.dataset.overviewMs = (performance.now() - t0).toFixed(2);
+  }
+
+  /** The step that shows `layer` ("input" is the first layer's, "loss" the loss): the
+   * forward one for a clicked cell (it holds the layer's output), else the one in the
+   * player's current phase if there is one (backward through it, its update). */
+  function stepOf(layer, cell) {
+    const plan = session.plan;
+    const name = layer === "input" ? plan[0].layer : layer;
+    const first = plan.findIndex((p) => p.layer === name); // its forward step (or the loss)
+    if (cell) return first;
+    const here = plan[player.heading]?.phase;
+    const same = plan.findIndex((p) => p.layer === name && p.phase === here);
+    return same >= 0 ? same : first;
+  }
+
+  /** A layer's detail: the player goes to its step (the stage draws its maps and
+   * numbers); a clicked cell is explained there too. */
+  async function openLayer(layer, cell = null) {
+    const i = stepOf(layer, cell);
+    if (i < 0) return;
+    if (player.heading !== i) await player.go(i);
+    if (cell) await stage.explain(cell.name, cell.index);
   }
 
   /** The probabilities, and the label: the sample's, the student's answer, or (a
    * drawing without one) the question that asks for it. */
   function showPrediction(probs, label) {
     predBox.innerHTML = "";
-    predBox.append(el("h3", { text: t("cnn.prediction") }));
+    predBox.append(el("h3", {}, overview.head("loss", t("cnn.prediction"))));
     let best = 0;
     probs.data.forEach((p, i) => {
       best = p > probs.data[best] ? i : best;
@@ -224,6 +252,7 @@ mount(async (root) => {
   async function show(i) {
     try {
       clearError(root);
+      overview.light(session.plan[i]?.layer ?? null, session.plan[i]?.phase ?? null);
       if (i < 0) return;
       const sid = session.id;
       const step = held.get(i) ?? (await sessions.stepAt(sid, i));
@@ -282,12 +311,13 @@ mount(async (root) => {
   // ends with the prediction) or longer again (a target given).
   async function afterInput() {
     player.reset();
+    overview.light(null, null);
     player.setCount(session.plan.length, planLabels(), planPhases());
     stage.show([]);
     await refreshOverview();
   }
 
-  drawPad(padBox, async (png) => {
+  const pad = drawPad(padBox, async (png) => {
     try {
       store.set({ sample: -1, step: -1 });
       session = await sessions.setInput(session.id, { image: { png, invert: false } });
@@ -298,5 +328,14 @@ mount(async (root) => {
     }
   });
 
+  shareDrawing(() => session);
   await start();
+  // The explanation a copied link had open: the step's, or an overview map's (its layer
+  // opens first).
+  const cell = givenCell();
+  if (!cell) return;
+  const lane = overview.el.querySelector(`[data-tensor="${CSS.escape(cell.tensor)}"]`);
+  if (lane && !stage.tensors.has(cell.tensor))
+    await openLayer(lane.closest(".layer").dataset.layer, { name: cell.tensor, index: cell.index });
+  else await stage?.explain(cell.tensor, cell.index);
 });
