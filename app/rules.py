@@ -49,6 +49,15 @@ def _field(model: type[BaseModel], name: str) -> list[str]:
     return choices(model.model_fields[name].annotation)
 
 
+def _bounds(model: type[BaseModel], name: str) -> dict[str, Any]:
+    """A number field's bounds as its schema states them ({ge, le, gt, lt}: those it has)."""
+    keys = ("ge", "le", "gt", "lt")
+    return {
+        k: getattr(m, k) for m in model.model_fields[name].metadata for k in keys
+        if getattr(m, k, None) is not None
+    }  # fmt: skip
+
+
 def _option_default(preset: str, option: str) -> Any:
     """The default a preset's builder gives one of its options (engine.presets)."""
     return inspect.signature(BUILDERS[preset]).parameters[option].default
@@ -64,6 +73,7 @@ def rules(settings: Settings) -> dict[str, Any]:
             {
                 "name": p.name,
                 "topic": p.topic,
+                "title": p.title,  # {en, zh-CN}: what a page's preset choice shows
                 "trained": p.trained,
                 "reads_numbers": p.reads_numbers,
             }
@@ -84,6 +94,7 @@ def rules(settings: Settings) -> dict[str, Any]:
             "max_compare_runs": limits.max_compare_runs,
             "defaults": {k: BPNetwork.model_fields[k].default for k in BP_CHOICES},
             "lr": {"gt": 0.0, "le": LR_MAX},
+            "noise": _bounds(BPNetwork, "noise"),
         },
         "rnn": {
             "nonlinearities": _field(Overrides, "nonlinearity"),

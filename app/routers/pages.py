@@ -1,13 +1,14 @@
 """HTML pages, rendered in the request's language."""
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import LangDep, SettingsDep
 from app.i18n import FALLBACK, catalog, choose_language, t
-from app.rules import rules
+from app.rules import PAGE_TOPICS, rules
 from app.subpath import base_path
 from app.templating import render
 from engine.presets import list_presets
@@ -19,12 +20,23 @@ def _localized(texts: dict[str, str], lang: str) -> str:
     return texts.get(lang) or texts[FALLBACK]
 
 
-def _preset_cards(lang: str) -> list[dict[str, str]]:
-    """Each preset's name, title, summary and topic label in `lang`."""
+def _preset_page(topic: str) -> tuple[str, bool]:
+    """The page a preset of `topic` opens on, and whether that page offers a choice of
+    presets (then ?preset=<name> picks it; a page of one preset needs none)."""
+    for page, topics in PAGE_TOPICS.items():
+        if topic in topics:
+            return page, True
+    return topic, False
+
+
+def _preset_cards(lang: str) -> list[dict[str, Any]]:
+    """Each preset's name, title, summary and topic label in `lang`, and its page."""
     return [
         {
             "name": p.name,
             "topic": p.topic,
+            "page": _preset_page(p.topic)[0],
+            "picks": _preset_page(p.topic)[1],
             "topic_label": t(f"topic.{p.topic}", lang)
             if f"topic.{p.topic}" in catalog(FALLBACK)
             else p.topic,

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import EncodingQuery, ServiceDep
 from app.encoding import dumps, json_response, step_payload, tensor_payload
-from app.errors import BODY_ERRORS, Responses
+from app.errors import BODY_ERRORS, Responses, coded
 from app.fairshare import CREATE_429
 from app.pools import PooledRoute, heavy, run_in
 from app.schemas import (
@@ -25,7 +25,7 @@ from app.schemas import (
     TensorOut,
     TrainRequest,
 )
-from app.schemas.sessions import TargetSpec
+from app.schemas.sessions import TargetSpec, WeightsSpec
 from app.selection import (
     NAMES_PATTERN,
     QUANTITY_PATTERN,
@@ -35,7 +35,9 @@ from app.selection import (
     series_payload,
 )
 from app.sessions.explain import INDEX_PATTERN
+from app.sessions.sharing import BadWeights, copy_session, set_weights, weights_npz
 from app.sessions.training import CANCEL, prepare_training, start_training
+from app.store import SessionNotFound
 from app.views import loss_value, session_payload
 
 router = APIRouter(route_class=PooledRoute, prefix="/api/sessions", tags=["sessions"])
@@ -98,8 +100,48 @@ CREATE_EXAMPLES = {
 def create_session(
     service: ServiceDep, req: Annotated[SessionCreate, Body(openapi_examples=CREATE_EXAMPLES)]
 ) -> Response:
-    """Create a session from a preset (with overrides), a network spec, or .npz weights."""
-    return json_response(session_payload(service.create(req)), 201)
+    """Create a session from a preset (with overrides), a network spec, .npz weights, or
+    as a copy of another session (`copy_of`: 404 with code copy_gone if there is none)."""
+    if req.copy_of is not None:
+        try:
+            live = copy_session(service, req.copy_of)
+        except SessionNotFound:
+            detail = f"no session {req.copy_of!r} to copy (it never existed, or expired)"
+            return coded(404, "copy_gone", detail)
+        return json_response(session_payload(live), 201)
+    try:
+        return json_response(session_payload(service.create(req)), 201)
+    except BadWeights as exc:
+        return coded(422, "bad_weights", str(exc))
+
+
+@router.get(
+    "/{sid}/weights.npz",
+    responses={**ERRORS, 200: {"content": {"application/octet-stream": {}},
+                               "description": "the .npz (engine.weights layout)"}},
+)  # fmt: skip
+@heavy
+def get_weights(service: ServiceDep, sid: SessionId) -> Response:
+    """The session's weights as they are now (after training and any update step run) as
+    the .npz POST /api/sessions (weights_npz) and PUT .../weights read: `__spec__`,
+    `__meta__` and one array per parameter in PyTorch's layout (dense1.w is (out, in))."""
+    blob = weights_npz(service, sid)
+    name = f'attachment; filename="glassbox-{sid[:12]}.npz"'
+    return Response(blob, media_type="application/octet-stream",
+                    headers={"Content-Disposition": name})  # fmt: skip
+
+
+@router.put("/{sid}/weights", response_model=SessionOut, responses=BODY)
+@heavy
+def put_weights(service: ServiceDep, sid: SessionId, spec: WeightsSpec) -> Response:
+    """Another network for this session, from an .npz (PyTorch layout): its layers and
+    weights on the session's input, target and dataset, with a fresh optimizer of the
+    same kind; starts a fresh pass. A file the server cannot read, or a network that does
+    not fit the input or target: 422 with code bad_weights."""
+    try:
+        return json_response(session_payload(set_weights(service, sid, spec.weights_npz)))
+    except BadWeights as exc:
+        return coded(422, "bad_weights", str(exc))
 
 
 @router.get("/{sid}", response_model=SessionOut, responses=ERRORS)

@@ -27,6 +27,7 @@ from app.schemas.base import (
     Seed,
     Sizes,
     Strict,
+    _given,
     exactly_one,
 )
 from app.schemas.presets import NetworkInfo
@@ -190,25 +191,42 @@ PresetName = Annotated[
 ]
 
 
-class SessionCreate(Strict):
-    """From a preset (with overrides), or a network spec, or an .npz weights file."""
+SOURCES = ("preset", "network", "weights_npz", "copy_of")
+NOT_WITH_COPY = ("overrides", "seed", "input")  # a copy is the session as it is
+# JSON Schema for "with copy_of given, none of NOT_WITH_COPY is (not null)".
+ALONE: dict[str, Any] = {
+    "not": {"allOf": [_given("copy_of"), {"anyOf": [_given(k) for k in NOT_WITH_COPY]}]}
+}
 
-    model_config = ConfigDict(json_schema_extra=exactly_one("preset", "network", "weights_npz"))
+
+class SessionCreate(Strict):
+    """From a preset (with overrides), or a network spec, or an .npz weights file, or a
+    copy of another session."""
+
+    model_config = ConfigDict(json_schema_extra={**exactly_one(*SOURCES), **ALONE})
 
     preset: PresetName | None = Field(None, examples=["digits-cnn"])
     network: NetworkSpec | None = None
     weights_npz: str | None = Field(None, description="base64 .npz written by save_network")
+    copy_of: str | None = Field(
+        None, min_length=1, max_length=64, examples=["3f9c0a..."],
+        description="another session's id: a new session with its network, weights, "
+        "optimizer, input and step (a shared link opens a copy, so the original stays as "
+        "it was); nothing else may be given with it",
+    )  # fmt: skip
     overrides: Overrides | None = None
     seed: Seed = Field(DEFAULT_SEED, description="the same default as engine build_preset")
     input: InputSpec | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> SessionCreate:
-        given = [k for k in ("preset", "network", "weights_npz") if getattr(self, k) is not None]
+        given = [k for k in SOURCES if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(
-                f"give exactly one of preset, network, weights_npz; got {given or 'none'}"
-            )
+            raise ValueError(f"give exactly one of {', '.join(SOURCES)}; got {given or 'none'}")
+        set_ = self.model_fields_set
+        extra = [k for k in NOT_WITH_COPY if k in set_ and getattr(self, k) is not None]
+        if self.copy_of is not None and extra:
+            raise ValueError(f"copy_of takes no {', '.join(extra)} (a copy is the session as is)")
         return self
 
 
@@ -268,3 +286,12 @@ class TrainRequest(Strict):
         if (self.epochs is None) == (self.iterations is None):
             raise ValueError("give exactly one of epochs, iterations")
         return self
+
+
+class WeightsSpec(Strict):
+    """Another network's weights for a session: its input, target and dataset stay."""
+
+    weights_npz: str = Field(
+        min_length=1, description="base64 .npz written by save_network (PyTorch layout; GET "
+        "/api/sessions/{sid}/weights.npz gives one)",
+    )  # fmt: skip

@@ -11,8 +11,6 @@ session. A step writes only the new cursor.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,7 +51,6 @@ from engine.presets import get_preset, preset_options
 from engine.presets.overrides import apply_overrides
 from engine.stepper import Pass
 from engine.trace import Step, TensorRecord
-from engine.weights import load_network, npz_size
 
 Wanted = Callable[[str], bool] | None  # which tensors' facts a response needs (None: all)
 
@@ -150,13 +147,9 @@ class SessionService:
             check_cost(spec, self.limits, optimizer=kind)  # before anything is built
             net = model_from_spec(spec, seed=req.seed)
         else:
-            try:
-                blob = base64.b64decode(req.weights_npz or "", validate=True)
-            except (binascii.Error, ValueError):
-                raise ValueError("weights_npz must be base64 of an .npz file") from None
-            at_most("weights_npz uncompressed size (bytes)", npz_size(blob), self.limits,
-                    "max_npz_bytes")  # fmt: skip
-            net, _ = load_network(blob, check=lambda s: check_cost(s, self.limits, 1, kind))
+            from app.sessions.sharing import read_weights  # it imports this module
+
+            net = read_weights(req.weights_npz or "", self.limits, kind)
         if req.input is None:
             raise ValueError(
                 "a network or weights_npz session needs input (an array or image, with its "

@@ -2,11 +2,12 @@
 // rates (POST /api/bp/compare), their training losses on one log chart and a row
 // per rate with its final loss, test accuracy and a divergence flag.
 import { api } from "./api.js";
+import { allFine, inlineCheck, rates, whole } from "./bp-fields.js";
 import { COLOURS, SHAPES, finite, num, untilNonFinite } from "./bp-values.js";
 import { format } from "./colors.js";
 import { clearError, el } from "./common.js";
 import { t } from "./i18n.js";
-import { LineChart } from "./linechart.js";
+import { LineChart, lineKey } from "./linechart.js";
 import { BATCH, rules } from "./rules.js";
 
 /** One run's row: swatch, rate, final loss, test accuracy and why it diverged. */
@@ -25,7 +26,7 @@ function runRow(r, i) {
       "data-diverged": r.diverged ? "1" : "0",
       "data-final-loss": String(raw),
     },
-    el("span", { class: "bp-swatch", style: `background:${COLOURS[i % COLOURS.length]}` }),
+    lineKey({ colour: COLOURS[i % COLOURS.length], shape: SHAPES[i % SHAPES.length] }, i),
     el("strong", { text: `${t("bp.lr")} = ${r.lr}` }),
     el("span", { text: `  ${t("bp.finalLoss")} ${finite(end) ? format(end) : String(raw)}` }),
     el("span", {
@@ -40,9 +41,11 @@ const maxRuns = rules.bp.max_compare_runs; // the server's limit (GLASSBOX_LIMIT
 const LRS_SEP = /[,\s，_]+/;
 
 /** The comparison section, appended to `root`; compare() runs it with the network
- * from config() ({dataset, noise, hidden, activation, loss, seed}). The rates and
- * epochs live in `store` (the URL: lrs=0.01_0.3_3_100). The chart's and rows'
- * drawing time goes to data-compare-render-ms. */
+ * from config() ({dataset, noise, hidden, activation, loss, seed}: the built one). The
+ * rates and epochs live in `store` (the URL: lrs=0.01_0.3_3_100), and so does whether
+ * they ran (cmp=1: a link opens with the runs shown; they are seeded, so the same).
+ * A rate or epoch count out of the server's range is refused inline, nothing sent.
+ * The chart's and rows' drawing time goes to data-compare-render-ms. */
 export function comparePanel(root, config, store) {
   const lrsIn = el("input", {
     type: "text",
@@ -58,6 +61,8 @@ export function comparePanel(root, config, store) {
     "data-field": "compare-epochs",
     "aria-label": t("bp.epochs"),
   });
+  const lrsLabel = el("label", {}, `${t("bp.lrs")} `, lrsIn);
+  const epochsLabel = el("label", {}, `${t("bp.epochs")} `, cmpEpochs);
   const cmpBtn = el("button", {
     type: "button",
     class: "primary",
@@ -76,17 +81,15 @@ export function comparePanel(root, config, store) {
       { class: "bp-compare" },
       el("h2", { text: t("bp.compareTitle") }),
       el("p", { class: "muted", text: t("bp.compareHelp") }),
-      el(
-        "div",
-        { class: "controls" },
-        el("label", {}, `${t("bp.lrs")} `, lrsIn),
-        el("label", {}, `${t("bp.epochs")} `, cmpEpochs),
-        cmpBtn,
-      ),
+      el("div", { class: "controls" }, lrsLabel, epochsLabel, cmpBtn),
       cmpChartBox,
       cmpRows,
     ),
   );
+  const checks = [
+    inlineCheck(lrsIn, lrsLabel, rates(rules.bp.lr, LRS_SEP)),
+    inlineCheck(cmpEpochs, epochsLabel, whole(t("bp.epochs"), 1, maxEpochs)),
+  ];
   const cmpChart = new LineChart(cmpChartBox, { label: t("bp.compareTitle") });
 
   function draw(res) {
@@ -115,6 +118,7 @@ export function comparePanel(root, config, store) {
   }
 
   async function compare() {
+    if (!allFine(checks, [lrsIn, cmpEpochs])) return; // refused inline: nothing is sent
     const lrs = lrsIn.value.split(LRS_SEP).filter(Boolean).map(Number).slice(0, maxRuns);
     const epochs = Math.max(1, Math.min(maxEpochs, Math.round(Number(cmpEpochs.value) || 1)));
     const cfg = config();
@@ -128,7 +132,7 @@ export function comparePanel(root, config, store) {
         epochs,
         batch_size: BATCH,
       });
-      store.set({ lrs: lrs.join("_"), cmpEpochs: epochs });
+      store.set({ lrs: lrs.join("_"), cmpEpochs: epochs, cmp: true });
       lrsIn.value = lrs.join(", "); // the rates run (at most the server's limit)
       clearError(root);
       draw(res);

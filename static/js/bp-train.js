@@ -1,16 +1,18 @@
-// BP training: epochs trained one at a time over SSE, with the decision boundary
+// BP training: epochs trained one at a time over SSE (one request each, within the
+// server's per-request limits), chunk after chunk until the student presses Pause (or
+// after the epochs the optional "stop after" field gives), with the decision boundary
 // (2-D data) and the train/test loss and accuracy curves redrawn after each.
 import { api } from "./api.js";
 import { drawBoundary } from "./bp-boundary.js";
 import { COLOURS, untilNonFinite } from "./bp-values.js";
 import { format } from "./colors.js";
+import { inlineCheck, whole } from "./bp-fields.js";
 import { el } from "./common.js";
 import { t } from "./i18n.js";
-import { LineChart } from "./linechart.js";
-import { BATCH, rules } from "./rules.js";
+import { LineChart, lineKey } from "./linechart.js";
+import { BATCH } from "./rules.js";
 import { stoppedText, streamTraining } from "./train-stream.js";
 
-const maxEpochs = rules.limits.max_epochs; // the server's limit (GLASSBOX_LIMIT_MAX_EPOCHS)
 /** A loss for the status line: the number, or "NaN" / "Infinity" as the API sent it. */
 const lossText = (v) => (typeof v === "string" ? v : format(v));
 
@@ -24,33 +26,34 @@ async function trainEpoch(id, show, signal) {
 }
 
 /** The training section, appended to `root`. reset(session) starts a new history;
- * evaluate(epoch) fetches and draws the metrics; train({lock, reload}) runs the
- * epochs, calling lock(true/false) around them and reload() after. The epoch count
- * lives in `store` (the URL). Each redraw's time goes to data-train-render-ms, and
- * every one of a training run to data-train-render-log. */
+ * evaluate(epoch) fetches and draws the metrics; train({lock, reload}) runs epochs
+ * until Pause (or the "stop after" count, kept in `store`: the URL; 0 = until Pause),
+ * calling lock(true/false) around them and reload() after; trained() says whether
+ * this session's weights moved since reset. Each redraw's time goes to
+ * data-train-render-ms, and every one of a training run to data-train-render-log. */
 export function trainPanel(root, store) {
   const epochsIn = el("input", {
     type: "number",
     min: "1",
-    max: String(maxEpochs),
-    value: String(store.get().epochs),
+    step: "1",
+    value: store.get().epochs > 0 ? String(store.get().epochs) : "",
+    placeholder: "∞",
     "data-field": "epochs",
-    "aria-label": t("bp.epochs"),
+    "aria-label": t("bp.stopAfter"),
+    title: t("bp.stopAfter.help"),
   });
-  epochsIn.addEventListener("change", () => {
-    const n = Math.round(Number(epochsIn.value));
-    if (n >= 1 && n <= maxEpochs) store.set({ epochs: n });
-  });
+  const epochsLabel = el("label", {}, `${t("bp.stopAfter")} `, epochsIn);
   const trainBtn = el("button", {
     type: "button",
     class: "primary",
     "data-act": "train",
+    "data-state": "idle",
     text: t("bp.train"),
   });
   const stopBtn = el("button", {
     type: "button",
     "data-act": "stop",
-    text: t("bp.stop"),
+    text: t("bp.pause"),
     disabled: "",
   });
   const trainStatus = el("p", { class: "bp-status", "aria-live": "polite" });
@@ -70,22 +73,18 @@ export function trainPanel(root, store) {
   const curveKey = el(
     "p",
     { class: "muted bp-key" },
-    el("span", { style: `color:${COLOURS[0]}`, text: `━ ${t("bp.train.split")}` }),
-    "  ",
-    el("span", { style: `color:${COLOURS[1]}`, text: `━ ${t("bp.test.split")}` }),
+    // the line in its colour, the words in the text colour (readable on any background)
+    lineKey({ colour: COLOURS[0], shape: "circle" }, 0),
+    ` ${t("bp.train.split")}  `,
+    lineKey({ colour: COLOURS[1], shape: "square" }, 1),
+    ` ${t("bp.test.split")}`,
   );
   root.append(
     el(
       "section",
       { class: "bp-train" },
       el("h2", { text: t("bp.training") }),
-      el(
-        "div",
-        { class: "controls" },
-        el("label", {}, `${t("bp.epochs")} `, epochsIn),
-        trainBtn,
-        stopBtn,
-      ),
+      el("div", { class: "controls" }, epochsLabel, trainBtn, stopBtn),
       trainStatus,
       el(
         "div",
@@ -95,11 +94,17 @@ export function trainPanel(root, store) {
       ),
     ),
   );
+  // "Stop after": a whole number of epochs, or empty (until Pause); refused inline.
+  const epochsOk = inlineCheck(epochsIn, epochsLabel, whole(t("bp.stopAfter"), 1, undefined, true));
+  epochsIn.addEventListener("change", () => {
+    if (epochsOk()) store.set({ epochs: epochsIn.value === "" ? 0 : Number(epochsIn.value) });
+  });
   const lossChart = new LineChart(lossBox, { label: t("bp.lossChart") });
   const accChart = new LineChart(accBox, { label: t("bp.accChart") });
 
   let session = null;
   let history = [];
+  let moved = false; // this session's weights trained since reset
   let stopping = null; // the running training's AbortController: Stop aborts it
   stopBtn.addEventListener("click", () => stopping?.abort());
   // While an epoch waits (in the server's queue, or to try again) the status line says
@@ -111,9 +116,12 @@ export function trainPanel(root, store) {
     else delete trainStatus.dataset.waiting;
   };
 
-  function reset(s) {
+  function reset(s, trainedBefore = false) {
     session = s;
     history = [];
+    moved = trainedBefore;
+    trainBtn.textContent = t("bp.train");
+    trainBtn.dataset.state = "idle";
     boundaryBox.hidden = s.dataset.features !== 2;
   }
 
@@ -169,8 +177,11 @@ export function trainPanel(root, store) {
   }
 
   async function train({ lock, reload }) {
-    const epochs = Math.max(1, Math.min(maxEpochs, Math.round(Number(epochsIn.value) || 1)));
+    if (!epochsOk()) return; // refused inline: nothing is sent
+    const epochs = epochsIn.value === "" ? Infinity : Number(epochsIn.value);
     trainBtn.disabled = true;
+    trainBtn.textContent = t("bp.training.now");
+    trainBtn.dataset.state = "running";
     lock(true);
     stopBtn.disabled = false;
     stopping = new AbortController();
@@ -191,6 +202,7 @@ export function trainPanel(root, store) {
           break;
         }
         if (!started) break; // stopped while it waited: nothing trained
+        moved = true;
         await evaluate(start + e);
         if (last.event === "diverged") {
           trainStatus.textContent += `  ${t("bp.divergedTrain")}`;
@@ -200,6 +212,9 @@ export function trainPanel(root, store) {
       if (!serverStopped) await reload(); // a fresh pass with the trained weights
     } finally {
       trainBtn.disabled = false;
+      const paused = history.length > 1;
+      trainBtn.textContent = paused ? t("bp.trainMore") : t("bp.train");
+      trainBtn.dataset.state = paused ? "paused" : "idle";
       lock(false);
       stopBtn.disabled = true;
       stopping = null;
@@ -208,5 +223,5 @@ export function trainPanel(root, store) {
     }
   }
 
-  return { trainBtn, reset, evaluate, train };
+  return { trainBtn, reset, evaluate, train, trained: () => moved, epochsOk };
 }

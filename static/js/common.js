@@ -2,9 +2,12 @@
 // grids of feature maps.
 import { ApiError, plane } from "./api.js";
 import { format, legend, scaleFor } from "./colors.js";
+import { attachDownloads } from "./export.js";
 import { Heatmap } from "./heatmap.js";
 import { Mosaic } from "./mosaic.js";
 import { pick, t } from "./i18n.js";
+import { factorLabel } from "./names.js";
+import { shareBar } from "./share.js";
 
 /** A new element: `attrs` are attributes, but "class", "text" (its text), "on<event>"
  * (a listener) and "style" (CSS text, set through the CSSOM: the page's
@@ -27,6 +30,7 @@ export function el(tag, attrs = {}, ...children) {
 export async function mount(start) {
   const root = document.getElementById("view");
   showRetries(root);
+  shareBar(root); // "Copy link to this view"
   window.addEventListener("unhandledrejection", (ev) => {
     if (!(ev.reason instanceof ApiError)) return;
     ev.preventDefault();
@@ -133,7 +137,7 @@ export function captionBox(parent) {
  * input, a parameter) says so; a copy names where the same number is. Every word comes
  * from the catalog; every number and expression from the server. */
 export function explainPanel(parent) {
-  const box = el("section", { class: "explain", "aria-live": "polite" });
+  const box = el("section", { class: "explain" });
   box.append(
     el("h3", { text: t("explain.title") }),
     el("p", { class: "muted", text: t("explain.hint") }),
@@ -144,7 +148,7 @@ export function explainPanel(parent) {
     show(exp, label) {
       box.innerHTML = "";
       box.dataset.kind = exp.kind;
-      box.append(el("h3", { text: `${t("explain.title")}: ${label}` }));
+      box.append(el("h3", {}, `${t("explain.title")}: `, label)); // text, or a node (rules.js cellLabel)
       const value = typeof exp.value === "number" ? exp.value : NaN;
       if (exp.given) {
         box.append(
@@ -152,8 +156,7 @@ export function explainPanel(parent) {
             class: "given",
             "data-given": exp.given,
             text: t(`explain.given.${exp.given}`),
-          }),
-          el("p", { class: "formula", text: exp.formula }),
+          }), // (the engine's formula for a given value is English prose: this says it)
           el("p", {
             class: "total",
             "data-total": String(exp.total),
@@ -172,16 +175,17 @@ export function explainPanel(parent) {
           }),
         );
       }
-      const list = el("ol", { class: "terms" });
+      // a list that may scroll: focusable, so the keyboard can scroll it too
+      const list = el("ol", { class: "terms", tabindex: "0", "aria-label": t("explain.title") });
       for (const term of exp.terms) {
         const parts = term.expr || term.factors.map((f) => `${format(f.value)}`).join(" × ");
         const src = term.factors
           .map((f) =>
             f.index
-              ? `${f.tensor}[${f.index.join(",")}]`
+              ? `${factorLabel(f.tensor)}[${f.index.join(",")}]`
               : f.tensor === "x"
                 ? t("explain.padding")
-                : f.tensor,
+                : factorLabel(f.tensor),
           )
           .join(" × ");
         list.append(
@@ -229,7 +233,7 @@ export function explainPanel(parent) {
  * feature vector (N, D) as one row. */
 export function channelGrid(parent, tensor, { n = 0, label, maxPx = 120, onClick } = {}) {
   const wrap = el("div", { class: "channel-grid", "data-tensor": tensor.name });
-  if (label) wrap.append(el("h4", { text: label }));
+  if (label) wrap.append(el("h4", {}, label)); // text, or a node (names.js named())
   const scale = scaleFor(tensor);
   let view;
   if (tensor.shape.length === 4) {
@@ -249,6 +253,7 @@ export function channelGrid(parent, tensor, { n = 0, label, maxPx = 120, onClick
     view.draw({ rows: 1, cols, data: tensor.data.subarray(n * cols, (n + 1) * cols) }, scale);
     if (onClick) view.onClick = (_r, c, v) => onClick([n, c], v, view);
   }
+  attachDownloads(wrap, () => [tensor]);
   wrap.append(legend(scale, tensor.role === "mask" ? t("legend.mask") : t("legend.signed")));
   parent.append(wrap);
   return { el: wrap, view };

@@ -4,6 +4,7 @@
 // GET /api/lab/surfaces); nothing here decides what a path did.
 import { el } from "./common.js";
 import { t } from "./i18n.js";
+import { lineKey } from "./linechart.js";
 
 // Okabe-Ito colours (distinguishable with the common colour-vision deficiencies),
 // and a marker shape per run so colour is never the only cue. The page draws at
@@ -73,26 +74,9 @@ export function roundTo(v, span) {
   return Number(v.toFixed(digits));
 }
 
-const SVG = "http://www.w3.org/2000/svg";
-const SHAPE_PATHS = {
-  circle: "M8 2.5a5.5 5.5 0 1 0 0.01 0z",
-  square: "M3 3h10v10H3z",
-  triangle: "M8 2l6 11H2z",
-  diamond: "M8 1.5l6 6.5-6 6.5-6-6.5z",
-};
-
-/** Run i's marker (its colour and shape), as drawn on the plot. */
+/** Run i's key: its colour, dash and marker shape, as drawn on the plot and the loss chart. */
 export function swatch(i) {
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("class", "swatch");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(SVG, "path");
-  path.setAttribute("d", SHAPE_PATHS[SHAPES[i]]);
-  path.setAttribute("fill", PALETTE[i]);
-  path.setAttribute("stroke", "#fff");
-  svg.append(path);
-  return svg;
+  return lineKey({ colour: PALETTE[i], shape: SHAPES[i] }, i);
 }
 
 /** The runs table: an optimizer, a learning rate and (for momentum) μ per run,

@@ -99,6 +99,12 @@ export function cssVar(name, fallback) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
+/** A chart's text (ticks, axis names) in CSS px: `px`, or more where the page asks for it
+ * (--chart-text-px: present mode's 16). */
+export function textPx(px) {
+  return Math.max(px, Number.parseFloat(cssVar("--chart-text-px", "0")) || 0);
+}
+
 /** A closed path through `points` ([x, y] pairs). */
 function polygon(ctx, points) {
   points.forEach(([px, py], k) => {

@@ -8,6 +8,7 @@ import { format, legend, scaleFor } from "./colors.js";
 import { el } from "./common.js";
 import { Heatmap } from "./heatmap.js";
 import { t } from "./i18n.js";
+import { stepLabel } from "./names.js";
 import { rowsOf, timeStepPrefix } from "./rnn-shared.js";
 
 /** The step that joins a recurrent layer's time steps: its forward step with no time
@@ -29,8 +30,7 @@ export function framesOf(session) {
 
 /** A frame's label in the player. */
 export function frameLabel(f) {
-  const base = `${t(`phase.${f.phase}`)} · ${f.layer} · ${f.op}`;
-  return f.sub === null ? base : `${base} · t=${f.sub}`;
+  return stepLabel(f.sub === null ? f : { ...f, t: f.sub });
 }
 
 /** Which columns (time steps) of each row frame `f` (of the BiLSTM `layer`) has
@@ -85,7 +85,7 @@ export function bilstmPanel(parent) {
     el("p", { class: "muted", text: t("rnn.bilstmHint") }),
   );
   const maps = el("div", { class: "bilstm-maps" });
-  const now = el("p", { class: "bilstm-now", "aria-live": "polite" });
+  const now = el("p", { class: "bilstm-now" });
   const detail = el("div", { class: "bilstm-detail" });
   box.append(maps, now, detail);
   parent.append(box);

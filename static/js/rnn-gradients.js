@@ -7,7 +7,7 @@ import { sessions } from "./api.js";
 import { format } from "./colors.js";
 import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
-import { LineChart } from "./linechart.js";
+import { LineChart, lineKey } from "./linechart.js";
 import { LINES } from "./rnn-shared.js";
 import { rules } from "./rules.js";
 
@@ -108,15 +108,8 @@ export function gradientsPanel(root, store) {
     );
     chart.draw(values.rnn.length - 1);
     keyBox.innerHTML = "";
-    for (const l of LINES) {
-      keyBox.append(
-        el(
-          "li",
-          {},
-          el("span", { class: "swatch", style: `background:${l.colour}` }),
-          ` ${t(`rnn.line.${l.key}`)}`,
-        ),
-      );
+    for (const [k, l] of LINES.entries()) {
+      keyBox.append(el("li", {}, lineKey(l, k), ` ${t(`rnn.line.${l.key}`)}`));
     }
   }
 

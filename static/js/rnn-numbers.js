@@ -5,7 +5,7 @@
 import { sessions } from "./api.js";
 import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
-import { LineChart } from "./linechart.js";
+import { LineChart, lineKey } from "./linechart.js";
 import { presetInfo } from "./rules.js";
 
 /** Whether `preset` reads a typed number sequence: the server's preset facts say so. */
@@ -52,14 +52,7 @@ export function numbersPanel(root, store, onSession) {
   const keyBox = el(
     "ul",
     { class: "chart-key" },
-    ...SERIES.map((s) =>
-      el(
-        "li",
-        {},
-        el("span", { class: "swatch", style: `background:${s.colour}` }),
-        ` ${t(`rnn.numbers.${s.key}`)}`,
-      ),
-    ),
+    ...SERIES.map((s, k) => el("li", {}, lineKey(s, k), ` ${t(`rnn.numbers.${s.key}`)}`)),
   );
   box.append(el("div", { class: "controls" }, input, runBtn), chartBox, keyBox);
   root.append(box);

@@ -3,7 +3,9 @@
 import { format } from "./colors.js";
 import { clearError, el, showError } from "./common.js";
 import { t } from "./i18n.js";
+import { charLabel } from "./names.js";
 import { rowsOf, timeStepPrefix } from "./rnn-shared.js";
+import { addToLink, takeLinkParam } from "./store.js";
 
 /**
  * The prompt section, appended to `root` (hidden unless a character model is shown).
@@ -32,6 +34,9 @@ export function promptPanel(root, onRows) {
   root.append(box);
   let shape = [0, 0];
   let classes = [];
+  // A copied link types the prompt read last (share.js); the page it opens reads it.
+  addToLink(() => (box.hidden || !box.dataset.read ? null : { prompt: box.dataset.read }));
+  let given = takeLinkParam("prompt");
 
   /** The characters the network reads: each time step's one-hot input x_t as its class
    * (an all-zero row, a prompt's padding, as nothing). */
@@ -65,7 +70,7 @@ export function promptPanel(root, onRows) {
         el(
           "li",
           { "data-char": classes[k] ?? String(k) },
-          el("span", { class: "cls", text: JSON.stringify(classes[k] ?? String(k)) }),
+          el("span", { class: "cls", text: charLabel(classes[k] ?? String(k)) }),
           el("span", { class: "bar", style: `width:${Math.round(last[k] * 100)}%` }),
           el("span", { class: "p", text: format(last[k]) }),
         ),
@@ -112,6 +117,10 @@ export function promptPanel(root, onRows) {
       input.maxLength = shape[0];
       input.value = readText(steps, session.network.layers[0].name);
       showNext(steps);
+      if (!given) return;
+      input.value = given;
+      given = null;
+      return read(); // resolves once the link's prompt is read
     },
   };
 }

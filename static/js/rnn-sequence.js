@@ -4,7 +4,9 @@ import { plane } from "./api.js";
 import { format, legend, scaleFor } from "./colors.js";
 import { el } from "./common.js";
 import { Heatmap } from "./heatmap.js";
+import { attachDownloads } from "./export.js";
 import { t } from "./i18n.js";
+import { named } from "./names.js";
 import { rowsOf, timeStepPrefix } from "./rnn-shared.js";
 
 const SEQUENCE_PARTS = ["i", "f", "g", "o", "c", "h"];
@@ -49,12 +51,7 @@ export function drawSequenceMaps(seqBox, steps) {
     const wrap = el(
       "figure",
       { class: "seq-map", "data-tensor": key },
-      el(
-        "h4",
-        {},
-        el("code", { text: key }),
-        el("span", { class: "muted", text: `  ${t("rnn.axes")}` }),
-      ),
+      el("h4", {}, named(key), el("span", { class: "muted", text: `  ${t("rnn.axes")}` })),
     );
     const map = new Heatmap(wrap, {
       name: key,
@@ -62,6 +59,8 @@ export function drawSequenceMaps(seqBox, steps) {
       numbers: false,
     });
     map.draw({ rows: H, cols: T, data }, scale);
+    // export.js: each time step's vector as the API sent it, one column per t
+    attachDownloads(wrap, () => [{ name: key, shape: [H, T], axes: ["unit", "t"], role, data }]);
     wrap.append(legend(scale, role === "gate" ? t("rnn.gateLegend") : t("legend.signed")));
     seqBox.append(wrap);
   }

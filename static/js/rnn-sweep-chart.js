@@ -5,7 +5,7 @@
 // accuracies the server reported (and the reference's own summary), nothing else.
 import { format } from "./colors.js";
 import { el } from "./common.js";
-import { cssVar, marker } from "./plot.js";
+import { cssVar, marker, textPx } from "./plot.js";
 import { t } from "./i18n.js";
 
 const MARGIN = { left: 52, right: 16, top: 12, bottom: 40 };
@@ -53,7 +53,7 @@ export class SweepChart {
   }
 
   axes(ctx, px, py, pw, ph) {
-    ctx.font = "11px system-ui, sans-serif";
+    ctx.font = `${textPx(11)}px system-ui, sans-serif`;
     ctx.fillStyle = cssVar("--fg", "#1d1f24");
     ctx.strokeStyle = cssVar("--border", "#dde1e8");
     ctx.lineWidth = 1;

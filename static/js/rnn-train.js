@@ -4,7 +4,7 @@ import { sessions } from "./api.js";
 import { format } from "./colors.js";
 import { el, showError } from "./common.js";
 import { t } from "./i18n.js";
-import { LineChart } from "./linechart.js";
+import { LineChart, lineKey } from "./linechart.js";
 import { LINES } from "./rnn-shared.js";
 import { BATCH, rules } from "./rules.js";
 import { FINAL, stoppedText, streamTraining } from "./train-stream.js";
@@ -68,7 +68,7 @@ export function trainPanel(root, store) {
     ),
   );
   const bars = {};
-  for (const l of MODELS) {
+  for (const [k, l] of MODELS.entries()) {
     const bar = el("progress", { max: "1", value: "0", "data-model": l.key });
     // the epoch and loss as they stream (not announced: they change ten times a
     // second), and the waiting and final states (announced)
@@ -83,7 +83,7 @@ export function trainPanel(root, store) {
       el(
         "p",
         { class: "train-row" },
-        el("span", { class: "swatch", style: `background:${l.colour}` }),
+        lineKey(l, k),
         ` ${t(`rnn.model.${l.key}`)} `,
         bar,
         " ",

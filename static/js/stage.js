@@ -3,10 +3,13 @@
 import { decodeTensor, plane, sessions } from "./api.js";
 import { format, legend, scaleFor } from "./colors.js";
 import { el, explainPanel, showError } from "./common.js";
+import { attachDownloads } from "./export.js";
 import { Heatmap } from "./heatmap.js";
 import { Mosaic } from "./mosaic.js";
 import { t } from "./i18n.js";
+import { named, tensorLabel } from "./names.js";
 import { cellLabel } from "./rules.js";
+import { noteCell } from "./share.js";
 
 // A tensor's cells are clickable when the server says it explains them (the payload's
 // `explainable`); `cell` names one cell (a catalog key: activation, delta, forget gate).
@@ -50,8 +53,8 @@ export class Stage {
     const title = el(
       "h4",
       {},
-      el("code", { text: tensor.name }),
-      el("span", { class: "muted", text: `  ${tensor.shape.join("×") || "scalar"}` }),
+      named(tensor.name),
+      el("span", { class: "muted", text: `  ${tensor.shape.join("×") || t("name.scalar")}` }),
     );
     if (tensor.cell)
       title.append(el("span", { class: "cell-name muted", text: ` · ${t(tensor.cell)}` }));
@@ -65,7 +68,7 @@ export class Stage {
       this.explain(tensor.name, s.length - lead.length === 1 ? [...lead, c] : [...lead, r, c]);
     let view = null;
     if (s.length === 0) {
-      const label = `${tensor.name} = ${format(tensor.data[0])}`;
+      const label = `${tensorLabel(tensor.name)} = ${format(tensor.data[0])}`;
       box.append(
         el("button", {
           type: "button",
@@ -109,7 +112,10 @@ export class Stage {
         });
         view = headerView(list, false);
       } else {
-        const mosaic = new Mosaic(box, { name: tensor.name, cell: 12, maxWidth: 520 });
+        // tiles per row as the stage's width allows (a phone), less its card's padding
+        const room = this.maps.clientWidth - 36;
+        const maxWidth = room > 0 ? Math.min(520, room) : 520;
+        const mosaic = new Mosaic(box, { name: tensor.name, cell: 12, maxWidth });
         mosaic.draw(
           shown.map((lead) => ({ lead, data: plane(tensor, lead).data })),
           rows,
@@ -129,6 +135,7 @@ export class Stage {
         tensor.role === "mask" || tensor.role === "gate" ? t("legend.mask") : t("legend.signed"),
       ),
     );
+    attachDownloads(box, () => [tensor]);
     this.maps.append(box);
     if (view) this.views.set(tensor.name, view);
   }
@@ -160,6 +167,7 @@ export class Stage {
     try {
       const exp = await sessions.explain(this.sessionId, name, index);
       this.panel.show(exp, cellLabel(this.tensors.get(name), name, index));
+      noteCell(name, index); // a copied link opens this explanation
       this.markSources(name, index, exp);
       if (this.onExplained) this.onExplained(name, index, exp);
     } catch (err) {

@@ -17,6 +17,7 @@ BEYOND_SCHEMA = {
     ("POST", "/api/sessions"),
     ("PUT", "/api/sessions/{sid}/input"),
     ("PUT", "/api/sessions/{sid}/target"),  # a label in range, a target of the output's shape
+    ("PUT", "/api/sessions/{sid}/weights"),  # an .npz whose network takes the session's input
     ("GET", "/api/sessions/{sid}/explain"),
     ("POST", "/api/sessions/{sid}/explain"),
     ("PUT", "/api/sessions/{sid}/params/{name}"),

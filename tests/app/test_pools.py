@@ -19,7 +19,8 @@ from app.sessions import SessionService
 
 HEAVY = {"/api/sessions", "/api/bp/sessions", "/api/sessions/{sid}/input",
          "/api/sessions/{sid}/boundary", "/api/sessions/{sid}/metrics",
-         "/api/lab/surfaces/{name}", "/api/lab/descent"}  # fmt: skip
+         "/api/lab/surfaces/{name}", "/api/lab/descent", "/api/sessions/{sid}/weights",
+         "/api/sessions/{sid}/weights.npz"}  # fmt: skip
 
 
 def test_every_api_route_runs_in_a_pool_of_its_own():

@@ -228,11 +228,10 @@ def test_hover_or_focus_a_neuron_for_its_value_delta_and_bias_update(page, serve
     assert tip.get_attribute("data-kind") == "neuron" and tip.get_attribute("data-col") == "2"
     logits = tensor(server, sid, "dense2.out")
     assert float(tip.get_attribute("data-z")) == pytest.approx(logits[0], abs=1e-6)
-    pg.keyboard.press("Tab")  # the next neuron
+    pg.keyboard.press("ArrowDown")  # the next neuron (the diagram is one tab stop)
     assert (tip.get_attribute("data-col"), tip.get_attribute("data-i")) == ("2", "1")
     assert float(tip.get_attribute("data-z")) == pytest.approx(logits[1], abs=1e-6)
-    # stepping back to the forward pass: the tip follows the frame (no delta yet)
-    pg.keyboard.press("Escape")
+    # stepping back to the forward pass: the pinned tip follows the frame (no delta yet)
     for k in range(7, 1, -1):
         pg.evaluate("document.activeElement.blur()")
         pg.keyboard.press("ArrowLeft")

@@ -21,10 +21,11 @@ def test_cnn_overview_feature_map_cell_explains_itself(page, server):
     pg.wait_for_selector("#view[data-ready]")
     grid = pg.locator(".overview .channel-grid[data-tensor='relu1.out'] .heatmap-overlay")
     grid.first.click(position={"x": 4, "y": 4})
-    pg.wait_for_selector(".overview .explain[data-kind='relu'] .total")
-    total, value = _explained(pg, ".overview .explain")
+    # a click on an overview map opens its layer's detail (the step under the player)
+    pg.wait_for_selector(".stage-box .explain[data-kind='relu'] .total")
+    total, value = _explained(pg, ".stage-box .explain")
     assert total == pytest.approx(value, abs=1e-5)
-    assert "relu" in pg.locator(".overview .explain .activation").text_content()
+    assert "relu" in pg.locator(".stage-box .explain .activation").text_content()
 
 
 def test_cnn_loss_scalar_and_input_answer_a_click(page, server):

@@ -166,7 +166,8 @@ def test_bilstm_shows_both_directions_stepped_in_their_own_order(page, server):
     assert pg.locator('.seq-map[data-tensor="bilstm1.fwd.h"]').count() == 1
     assert pg.locator('.seq-map[data-tensor="bilstm1.bwd.h"]').count() == 1
     labels = pg.locator(".player .progress .seg").evaluate_all("s => s.map(b => b.title)")
-    forward = [k for k, label in enumerate(labels) if label.startswith("forward · bilstm1")]
+    # names.js labels: "forward · BiLSTM layer 1, forward direction · t = 0", ...
+    forward = [k for k, label in enumerate(labels) if label.startswith("forward · BiLSTM layer 1")]
     assert len(forward) >= 40  # 20 forward-direction steps, then 20 backward-direction ones
     pg.locator(".player .progress .seg").nth(forward[20]).click()
     at_step(pg, forward[20])

@@ -194,12 +194,17 @@ def test_a_bad_number_sequence_shows_the_servers_message(page, server):
     pg.locator("[data-control=numbers]").fill("0 1 zwei 3")
     pg.locator("[data-control=run-numbers]").click()
     pg.wait_for_selector(".error")
-    assert "input.sequence[2] = 'zwei' is not a number" in pg.locator(".error").inner_text()
+    # the server's plain words (app/plain_errors.py): which number, not the field's name
+    shown = pg.locator(".error").inner_text()
+    assert "“zwei”" in shown and "input.sequence" not in shown, shown
     pg.locator("[data-control=numbers]").fill(" ".join(["0.5"] * 102))
     pg.locator("[data-control=run-numbers]").click()
-    pg.wait_for_function(
-        "() => document.querySelector('.error').textContent.includes('max_seq_len')"
+    longest = httpx.get(server + "/api/rules").json()["limits"]["max_seq_len"]
+    pg.wait_for_function(  # the limit's number, not its variable
+        "(n) => document.querySelector('.error').textContent.includes(`at most ${n} time steps`)",
+        arg=longest,
     )
+    assert "max_seq_len" not in pg.locator(".error").inner_text()
     # the page still shows the dataset's sine wave
     assert pg.get_attribute(".rnn-numbers", "data-source") == "sample"
     # the browser logs the two refused requests (the fixture lets only those through)
@@ -212,7 +217,8 @@ def test_bilstm_concatenation_forms_one_time_step_per_frame(page, server):
     open_rnn(pg, server, "?preset=bilstm-memory")
     assert pg.locator(".rnn-bilstm").is_visible()
     labels = pg.locator(".player .progress .seg").evaluate_all("s => s.map(b => b.title)")
-    concat = [k for k, label in enumerate(labels) if "bilstm_concat" in label]
+    # names.js: "forward · BiLSTM layer 1 (joining both directions) · t = k"
+    concat = [k for k, label in enumerate(labels) if "joining both directions" in label]
     assert len(concat) == 20 and concat == list(range(40, 60))
 
     def formed(row):

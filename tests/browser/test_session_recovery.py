@@ -23,7 +23,7 @@ from tests.processes import app_server
 
 CNN = "/learn/cnn?preset=digits-cnn"
 MAP = ".overview .channel-grid[data-tensor='relu1.out'] .heatmap-overlay"
-EXPLAINED = ".overview .explain[data-kind='relu'] .total"
+EXPLAINED = ".stage-box .explain[data-kind='relu'] .total"  # the layer's detail opens
 
 
 def created(response: Any) -> bool:
@@ -61,7 +61,9 @@ def test_a_gone_session_says_so_and_one_click_makes_a_fresh_one(
     fresh = made.value.json()["id"]
     assert fresh != sid
     pg.wait_for_selector("#view[data-ready]")
-    assert "preset=digits-cnn" in pg.url  # the URL's state made it again
+    # the URL's state made it again (the click opened relu1's step: the URL holds it; the
+    # default preset it leaves out)
+    assert pg.input_value(".controls select") == "digits-cnn" and "step=1" in pg.url
     assert pg.locator(".error").count() == 0
     pg.locator(MAP).first.click(position={"x": 4, "y": 4})
     pg.wait_for_selector(EXPLAINED)  # the fresh session answers

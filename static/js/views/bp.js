@@ -3,22 +3,32 @@
 // decision boundary redrawn, and train several learning rates side by side.
 // Every number comes from the API (tensors, boundary, metrics, compare); this
 // view builds the network and wires the panels (bp-diagram, bp-train, bp-compare).
+// The URL holds the network BUILT (the form's changes join it with "Build network":
+// rebuilding on every change would throw away the trained weights), so a link opens
+// the network shown; a copied link of a trained network also carries a copy of its
+// session (?session=<id>), which the page that opens it copies again to train its own.
 import { api, sessions } from "../api.js";
 import { comparePanel } from "../bp-compare.js";
 import { passPanel } from "../bp-diagram.js";
+import { allFine, inlineCheck, inRange } from "../bp-fields.js";
+import { configOf, DRAWN, hiddenOf, urlOf } from "../bp-network.js";
 import { trainPanel } from "../bp-train.js";
 import { clearError, el, mount, showError } from "../common.js";
 import { t } from "../i18n.js";
+import { fnLabel, stepLabel } from "../names.js";
+import { networkOpener } from "../open-network.js";
 import { Player } from "../player.js";
 import { rules } from "../rules.js";
-import { createStore } from "../store.js";
+import { givenSession } from "../share.js";
+import { addToLink, createStore } from "../store.js";
 
 // The choices, their defaults and the caps are the server's (rules.bp: the request
 // schema and the limits max_bp_layers, max_bp_neurons); each choice's label is the
 // catalog key named after it (bp.data.<dataset>, bp.loss.<loss>, lab.opt.<optimizer>).
 const { datasets, activations, losses, optimizers, max_layers: maxLayers } = rules.bp;
 const maxNeurons = rules.bp.max_neurons;
-const lrOk = (lr) => lr > rules.bp.lr.gt && lr <= rules.bp.lr.le;
+const lrOk = (lr) => !inRange("", rules.bp.lr)(String(lr));
+const noiseOk = (noise) => !inRange("", rules.bp.noise)(String(noise));
 const defaults = rules.bp.defaults; // {dataset, noise, activation, loss, optimizer}: the API's
 
 const store = createStore({
@@ -32,18 +42,11 @@ const store = createStore({
   seed: 0,
   step: 0,
   lrs: "0.01_0.3_3_100",
-  epochs: 20,
+  epochs: 0, // training stops after this many epochs; 0: when the student pauses it
   cmpEpochs: 20,
+  cmp: false, // the learning rates were compared: a link shows the runs
 });
-
-function hiddenOf(text) {
-  const sizes = String(text)
-    .split("-")
-    .map(Number)
-    .filter((n) => Number.isInteger(n) && n >= 1);
-  return sizes.slice(0, maxLayers).map((n) => Math.min(n, maxNeurons));
-}
-
+/** The network built (the URL's). */
 function config() {
   const st = store.get();
   return {
@@ -68,7 +71,7 @@ mount(async (root) => {
   const actSel = el(
     "select",
     { "data-field": "activation", "aria-label": t("bp.activation") },
-    ...activations.map((a) => el("option", { value: a, text: a })),
+    ...activations.map((a) => el("option", { value: a, text: fnLabel(a) })),
   );
   const lossSel = el(
     "select",
@@ -90,13 +93,14 @@ mount(async (root) => {
   const noiseIn = el("input", {
     type: "number",
     step: "0.05",
-    min: "0",
-    max: "1",
+    min: String(rules.bp.noise.ge),
+    max: String(rules.bp.noise.le),
     "data-field": "noise",
     "aria-label": t("bp.noise"),
     title: t("bp.noise.help"),
   });
   const noiseLabel = el("label", {}, `${t("bp.noise")} `, noiseIn);
+  const lrLabel = el("label", {}, `${t("bp.lr")} `, lrIn);
   const layersBox = el("div", { class: "bp-layers", "data-field": "hidden" });
   const addLayer = el("button", {
     type: "button",
@@ -109,7 +113,14 @@ mount(async (root) => {
     "data-act": "build",
     text: t("bp.build"),
   });
+  const pendingNote = el("p", {
+    class: "bp-pending notice",
+    role: "status",
+    text: t("bp.pending"),
+  });
+  pendingNote.hidden = true;
   const sizes = el("p", { class: "bp-sizes muted" });
+  const openerBox = el("div", { class: "bp-open" });
   root.append(
     el(
       "div",
@@ -119,7 +130,7 @@ mount(async (root) => {
       el("label", {}, `${t("bp.activation")} `, actSel),
       el("label", {}, `${t("bp.loss")} `, lossSel),
       el("label", {}, `${t("bp.optimizer")} `, optSel),
-      el("label", {}, `${t("bp.lr")} `, lrIn),
+      lrLabel,
     ),
     el(
       "div",
@@ -129,21 +140,63 @@ mount(async (root) => {
       addLayer,
       buildBtn,
     ),
+    openerBox,
+    pendingNote,
     sizes,
   );
+  // Out-of-range numbers are refused next to their field (the server's ranges).
+  const checks = [
+    inlineCheck(lrIn, lrLabel, inRange(t("bp.lr"), rules.bp.lr)),
+    inlineCheck(noiseIn, noiseLabel, inRange(t("bp.noise"), rules.bp.noise)),
+  ];
+
+  // The form's hidden layers (the built ones are the URL's).
+  let hidden = hiddenOf(store.get().hidden);
+  let built = null; // the config of the network shown
+
+  /** The form's settings (what "Build network" builds). */
+  const formConfig = () => ({
+    ...config(),
+    dataset: datasetSel.value,
+    noise: Number(noiseIn.value),
+    hidden: [...hidden],
+    activation: actSel.value,
+    loss: lossSel.value,
+    optimizer: optSel.value,
+    lr: Number(lrIn.value),
+  });
+
+  /** Say whether the form differs from the network shown (Build applies it). */
+  function markPending() {
+    const pending = built !== null && JSON.stringify(formConfig()) !== JSON.stringify(built);
+    pendingNote.hidden = !pending;
+    if (pending) buildBtn.dataset.pending = "1";
+    else delete buildBtn.dataset.pending;
+  }
+
+  /** The form shows `cfg`. */
+  function fill(cfg) {
+    datasetSel.value = cfg.dataset;
+    noiseIn.value = String(cfg.noise);
+    noiseLabel.hidden = cfg.dataset === "digits";
+    actSel.value = cfg.activation;
+    lossSel.value = cfg.loss;
+    optSel.value = cfg.optimizer;
+    lrIn.value = String(cfg.lr);
+    hidden = [...cfg.hidden];
+    for (const check of checks) check();
+    drawLayers();
+  }
 
   function drawLayers() {
-    const hidden = hiddenOf(store.get().hidden);
     layersBox.innerHTML = "";
     hidden.forEach((n, k) => {
       const change = (d) => {
-        const next = [...hidden];
-        next[k] = Math.max(1, Math.min(maxNeurons, n + d));
-        store.set({ hidden: next.join("-") });
+        hidden[k] = Math.max(1, Math.min(maxNeurons, n + d));
         drawLayers();
       };
       const remove = () => {
-        store.set({ hidden: hidden.filter((_, i) => i !== k).join("-") });
+        hidden = hidden.filter((_, i) => i !== k);
         drawLayers();
       };
       layersBox.append(
@@ -177,6 +230,7 @@ mount(async (root) => {
     });
     if (!hidden.length) layersBox.append(el("span", { class: "muted", text: t("bp.noHidden") }));
     addLayer.disabled = hidden.length >= maxLayers;
+    markPending();
   }
 
   // --- the pass, training, learning rates side by side --------------------------------
@@ -197,7 +251,7 @@ mount(async (root) => {
     const res = await sessions.steps(session.id, { count: session.plan.length });
     steps = res.steps;
     pass.draw(session);
-    const labels = steps.map((s) => `${t(`phase.${s.phase}`)} · ${s.layer}`);
+    const labels = steps.map(stepLabel);
     if (player) player.destroy();
     player = new Player(playerBox, {
       count: steps.length,
@@ -215,55 +269,87 @@ mount(async (root) => {
   }
 
   // --- building -------------------------------------------------------------------
+  /** Show session `next` (the network of `cfg`), from step `start`; the URL follows.
+   * `trained`: its weights are not a fresh build's (a link's or a file's), so a copied
+   * link carries them. */
+  async function show(next, cfg, start = 0, trained = false) {
+    sessions.discard(session?.id); // the network it replaces
+    session = next;
+    built = cfg;
+    store.set(urlOf(cfg));
+    clearError(root);
+    const d = session.dataset;
+    sizes.textContent = t("bp.sizes", {
+      features: d.features,
+      classes: d.classes.length,
+      train: d.train,
+      test: d.test,
+      hidden: cfg.hidden.join(", ") || "—",
+    });
+    training.reset(session, trained);
+    markPending();
+    await loadPass(start);
+    root.dataset.session = session.id;
+    await training.evaluate(0);
+    root.dataset.built = String(Number(root.dataset.built || 0) + 1);
+  }
+
+  /** Build the form's network (nothing is sent while a field is refused). */
   async function build(start = 0) {
-    const cfg = config();
+    if (!allFine(checks, [lrIn, noiseIn])) return;
+    const cfg = formConfig();
     buildBtn.disabled = true;
     try {
-      const next = await api("POST", "/api/bp/sessions", cfg);
-      sessions.discard(session?.id); // the network it replaces
-      session = next;
-      clearError(root);
-      const d = session.dataset;
-      sizes.textContent = t("bp.sizes", {
-        features: d.features,
-        classes: d.classes.length,
-        train: d.train,
-        test: d.test,
-        hidden: cfg.hidden.join(", ") || "—",
-      });
-      training.reset(session);
-      await loadPass(start);
-      root.dataset.session = session.id;
-      await training.evaluate(0);
-      root.dataset.built = String(Number(root.dataset.built || 0) + 1);
+      await show(await api("POST", "/api/bp/sessions", cfg), cfg, start);
     } finally {
       buildBtn.disabled = false;
     }
   }
 
-  const lock = (on) => (buildBtn.disabled = comparing.cmpBtn.disabled = on);
+  /** A session made elsewhere (a shared link's copy, a file's network): the form and
+   * the URL take its network's settings. */
+  async function adopt(next, start = 0) {
+    const cfg = configOf(next, formConfig());
+    fill(cfg);
+    await show(next, cfg, start, true);
+  }
+
+  // "Open my network": a fully connected network's .npz, on this page's dataset.
+  const opener = networkOpener(openerBox, {
+    current: () => session?.id,
+    opened: (next) => adopt(next),
+    refuse: (next, name) => {
+      const other = next.network.layers.find((l) => !DRAWN.has(l.type));
+      return other ? t("net.notBp", { name, layer: other.type }) : "";
+    },
+  });
+
+  // While it trains, the network stays: no build, comparison or file opened.
+  const lock = (on) => {
+    buildBtn.disabled = comparing.cmpBtn.disabled = on;
+    opener.querySelector("input").disabled = on;
+  };
   const train = () => training.train({ lock, reload: () => loadPass(0) });
+
+  // A copied link carries the trained weights: a copy of this session, made when the
+  // link is copied (the page that opens it makes its own copy of that one).
+  addToLink(async () => {
+    if (!session || !training.trained()) return { session: null };
+    const copy = await api("POST", "/api/sessions", { copy_of: session.id });
+    return { session: copy.id };
+  });
 
   // --- wiring ---------------------------------------------------------------------------
   const guarded = (fn) => () => fn().catch((err) => showError(root, err));
   datasetSel.addEventListener("change", () => {
-    store.set({ dataset: datasetSel.value });
     noiseLabel.hidden = datasetSel.value === "digits";
   });
-  noiseIn.addEventListener("change", () => {
-    const noise = Number(noiseIn.value);
-    if (noiseIn.value !== "" && noise >= 0 && noise <= 1) store.set({ noise });
-  });
-  actSel.addEventListener("change", () => store.set({ activation: actSel.value }));
-  lossSel.addEventListener("change", () => store.set({ loss: lossSel.value }));
-  optSel.addEventListener("change", () => store.set({ optimizer: optSel.value }));
-  lrIn.addEventListener("change", () => {
-    const lr = Number(lrIn.value);
-    if (lrOk(lr)) store.set({ lr });
-  });
+  for (const field of [datasetSel, noiseIn, actSel, lossSel, optSel, lrIn]) {
+    field.addEventListener("change", markPending);
+    field.addEventListener("input", markPending);
+  }
   addLayer.addEventListener("click", () => {
-    const hidden = hiddenOf(store.get().hidden);
-    if (hidden.length < maxLayers) store.set({ hidden: [...hidden, 4].join("-") });
+    if (hidden.length < maxLayers) hidden = [...hidden, 4];
     drawLayers();
   });
   buildBtn.addEventListener(
@@ -280,14 +366,24 @@ mount(async (root) => {
   if (!losses.includes(st.loss)) store.set({ loss: defaults.loss });
   if (!optimizers.includes(st.optimizer)) store.set({ optimizer: defaults.optimizer });
   if (!lrOk(st.lr)) store.set({ lr: 0.3 });
-  if (!(st.noise >= 0 && st.noise <= 1)) store.set({ noise: defaults.noise });
-  datasetSel.value = store.get().dataset;
-  noiseIn.value = String(store.get().noise);
-  noiseLabel.hidden = store.get().dataset === "digits";
-  actSel.value = store.get().activation;
-  lossSel.value = store.get().loss;
-  optSel.value = store.get().optimizer;
-  lrIn.value = String(store.get().lr);
-  drawLayers();
-  await build(store.get().step);
+  if (!noiseOk(st.noise)) store.set({ noise: defaults.noise });
+  fill(config());
+  // A shared link (?session=<id>, share.js checks it is a BP session): the page trains
+  // its own copy of it, so the original stays as it was (and is never deleted).
+  const shared = await givenSession();
+  let opened = null;
+  let gone = null;
+  if (shared?.dataset) {
+    sessions.given.delete(shared.id); // the link carries this page's copy, not it
+    try {
+      opened = await api("POST", "/api/sessions", { copy_of: shared.id });
+    } catch (err) {
+      if (err.status !== 404) throw err;
+      gone = err; // the link's settings build a fresh network, and the page says why
+    }
+  }
+  if (opened) await adopt(opened, store.get().step);
+  else await build(store.get().step);
+  if (gone) showError(root, gone);
+  if (store.get().cmp) await comparing.compare();
 });

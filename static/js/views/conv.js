@@ -5,6 +5,7 @@ import { plane, sessions, tensorsByName } from "../api.js";
 import { format, scaleFor } from "../colors.js";
 import { captionBox, clearError, el, mount, oneAtATime, showError } from "../common.js";
 import { editCell, withCell } from "../edit.js";
+import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
 import { Player } from "../player.js";
@@ -44,8 +45,8 @@ mount(async (root) => {
   const playerBox = el("div");
   root.append(playerBox);
   const caption = captionBox(root);
-  const board = el("div", { class: "conv-board" });
-  const products = el("section", { class: "products", "aria-live": "polite" });
+  const board = el("div", { class: "conv-board", "data-figure": "" }); // present mode's figure
+  const products = el("section", { class: "products" });
   root.append(board, products);
 
   let session = null;
@@ -114,6 +115,7 @@ mount(async (root) => {
       const box = el("div", { class: "conv-cell", "data-tensor": name });
       board.append(box);
       maps[key] = new Heatmap(box, { name, label, cell, numbers: true, maxPx: 330 });
+      attachDownloads(box, () => [tensors[name]]); // the API's tensor, as CSV/JSON/PNG
       return maps[key];
     };
     const x = tensors["conv1.in"];

@@ -78,7 +78,7 @@ mount(async (root) => {
 
   // The plot (click to set the start) beside the setup: start, steps, runs.
   const main = el("div", { class: "lab-main" });
-  const figure = el("figure", { class: "lab-plot" });
+  const figure = el("figure", { class: "lab-plot", "data-figure": "" }); // present mode's figure
   const pointer = el("p", {
     class: "muted lab-pointer",
     "aria-live": "off",
@@ -150,7 +150,7 @@ mount(async (root) => {
   // The player, a legend row per run, the loss chart.
   const playerBox = el("div");
   root.append(playerBox);
-  const rows = el("ol", { class: "lab-legend", "aria-live": "polite" });
+  const rows = el("ol", { class: "lab-legend" });
   root.append(el("section", {}, el("h3", { text: t("lab.legend") }), rows));
   const chartLabel = el("p", { class: "muted lab-axis" });
   const chartBox = el(

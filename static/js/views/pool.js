@@ -12,8 +12,10 @@ import {
   showError,
 } from "../common.js";
 import { editCell, withCell } from "../edit.js";
+import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
+import { stepLabel } from "../names.js";
 import { Player } from "../player.js";
 import { createStore } from "../store.js";
 
@@ -36,7 +38,7 @@ mount(async (root) => {
   const playerBox = el("div");
   root.append(playerBox);
   const caption = captionBox(root);
-  const board = el("div", { class: "pool-board" });
+  const board = el("div", { class: "pool-board", "data-figure": "" }); // present mode's figure
   root.append(board);
   const panel = explainPanel(root);
   let session;
@@ -65,6 +67,7 @@ mount(async (root) => {
       const box = el("div", { class: "pool-cell", "data-tensor": name });
       board.append(box);
       const h = new Heatmap(box, { name, label, cell: 52 });
+      attachDownloads(box, () => [tensors[name]]); // export.js: the API's tensor
       return h;
     };
     hm.in = add("pool1.in", t("pool.input"));
@@ -89,10 +92,14 @@ mount(async (root) => {
       hm[key].el.classList.add("clickable");
       hm[key].onClick = (r, c) => explainCell(name, [0, 0, r, c]);
     }
+    const cells = tensors["pool1.out"].size; // backward: one frame per pooled value
+    const back = stepLabel({ phase: "backward", layer: "pool1" });
     const frames = [
-      "forward",
-      "loss",
-      ...Array.from({ length: 4 }, (_, k) => `backward ${k + 1}/4`),
+      stepLabel({ phase: "forward", layer: "pool1" }),
+      stepLabel({ phase: "loss", layer: "loss" }),
+      ...Array.from({ length: cells }, (_, k) =>
+        t("name.frame.part", { step: back, k: k + 1, n: cells }),
+      ),
     ];
     if (player) player.destroy();
     player = new Player(playerBox, {

@@ -10,8 +10,11 @@
 import { sessions } from "../api.js";
 import { format, scaleFor } from "../colors.js";
 import { captionBox, clearError, el, explainPanel, mount, showError } from "../common.js";
+import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
+import { layerLabel, named, tensorLabel } from "../names.js";
+import { networkOpener } from "../open-network.js";
 import { Player } from "../player.js";
 import { bilstmPanel, frameLabel, framesOf } from "../rnn-bilstm.js";
 import { gradientsPanel } from "../rnn-gradients.js";
@@ -21,7 +24,8 @@ import { drawSequenceMaps, drawUnrolled } from "../rnn-sequence.js";
 import { rowsOf } from "../rnn-shared.js";
 import { sweepPanel } from "../rnn-sweep.js";
 import { trainPanel } from "../rnn-train.js";
-import { cellLabel, rules } from "../rules.js";
+import { cellLabel, presetTitle, rules } from "../rules.js";
+import { givenCell, givenSession, noteCell } from "../share.js";
 import { createStore } from "../store.js";
 
 const PRESETS = rules.pages.rnn; // the recurrent presets, as the server lists them
@@ -44,7 +48,7 @@ mount(async (root) => {
   const presetSel = el(
     "select",
     { "aria-label": t("rnn.preset"), "data-control": "preset" },
-    ...PRESETS.map((p) => el("option", { value: p, text: p })),
+    ...PRESETS.map((p) => el("option", { value: p, text: presetTitle(p) })),
   );
   presetSel.value = PRESETS.includes(s.preset) ? s.preset : rules.page_defaults.rnn;
   const problemSel = el(
@@ -61,6 +65,8 @@ mount(async (root) => {
     el("label", {}, `${t("rnn.problem")} `, problemSel),
   );
   root.append(controls);
+  // "Open my network": its session, in the preset's lesson (start shows it).
+  networkOpener(root, { current: () => session?.id, opened: (made) => start(made) });
 
   // --- the network unrolled over time ------------------------------------------
   const unrollBox = el(
@@ -69,7 +75,13 @@ mount(async (root) => {
     el("h2", { text: t("rnn.unrolled") }),
     el("p", { class: "muted", text: t("rnn.unrolledHint") }),
   );
-  const unrollRow = el("div", { class: "unroll-row" });
+  // it scrolls sideways: focusable, so the keyboard can scroll it too
+  const unrollRow = el("div", {
+    class: "unroll-row",
+    role: "group",
+    tabindex: "0",
+    "aria-label": t("rnn.unrolled"),
+  });
   unrollBox.append(unrollRow);
   root.append(unrollBox);
 
@@ -102,7 +114,7 @@ mount(async (root) => {
   root.append(playerBox);
   const caption = captionBox(root);
   const bilstm = bilstmPanel(root);
-  const cellBox = el("section", { class: "rnn-cell", "aria-live": "polite" });
+  const cellBox = el("section", { class: "rnn-cell", "data-figure": "" });
   root.append(cellBox);
   const panel = explainPanel(root);
 
@@ -156,8 +168,14 @@ mount(async (root) => {
   async function start(made = null) {
     clearError(root);
     const old = session;
-    session = made || (await makeSession());
+    const given = made ? null : await givenSession(); // ?session=<id>: a script's, shown
+    session = made || given || (await makeSession());
     sessions.discard(old?.id);
+    if (given?.preset && given.preset !== store.get().preset) {
+      presetSel.value = given.preset;
+      store.set({ preset: given.preset });
+      syncProblem();
+    }
     classes = session.dataset?.classes || [];
     frames = framesOf(session);
     shownStep = null;
@@ -178,8 +196,9 @@ mount(async (root) => {
     numbers.draw(res.steps, session);
     bilstm.setup(res.steps, session);
     bilstm.update(null);
-    if (chars) prompt.show(session, classes, res.steps);
-    const want = Math.min(store.get().step, frames.length - 1);
+    const asked = store.get().step; // a link's prompt, read next, starts a new pass
+    if (chars) await prompt.show(session, classes, res.steps);
+    const want = Math.min(asked, frames.length - 1);
     if (want >= 0) await player.go(want);
   }
 
@@ -231,14 +250,18 @@ mount(async (root) => {
   function vectorBox(j, tensor, p) {
     let v = pool[j];
     if (!v || v.rows !== p.rows || v.cols !== p.cols) {
-      const code = el("code");
+      const human = el("span", { class: "named" });
+      const code = el("code", { class: "code-name" });
       const dims = el("span", { class: "muted" });
-      const box = el("div", {}, el("h4", {}, code, dims));
+      const box = el("div", {}, el("h4", {}, human, " ", code, dims));
       const map = new Heatmap(box, { name: tensor.name, cell: p.rows === 1 ? 34 : 12, maxPx: 900 });
-      v = pool[j] = { box, code, dims, map, rows: p.rows, cols: p.cols };
+      v = pool[j] = { box, human, code, dims, map, rows: p.rows, cols: p.cols };
     }
     v.box.className = `rnn-vector role-${tensor.role}`;
     v.box.dataset.tensor = tensor.name;
+    attachDownloads(v.box, () => [tensor]); // export.js: this step's tensor
+    const human = tensorLabel(tensor.name); // names.js: the human label, then the code name
+    v.human.textContent = human === tensor.name ? "" : human;
     v.code.textContent = tensor.name;
     v.dims.textContent = `  ${tensor.shape.join("×")}${tensor.cell ? ` · ${t(tensor.cell)}` : ""}`;
     v.map.opts.name = tensor.name;
@@ -251,7 +274,9 @@ mount(async (root) => {
     const parts = [
       el("h3", {
         text:
-          step.t === null || step.t === undefined ? step.layer : t("rnn.timeStep", { t: step.t }),
+          step.t === null || step.t === undefined
+            ? layerLabel(step.layer, step.op, step.direction)
+            : t("rnn.timeStep", { t: step.t }),
       }),
     ];
     const scalars = el("p", { class: "scalars" });
@@ -266,7 +291,7 @@ mount(async (root) => {
             type: "button",
             class: "scalar-value",
             text: format(v),
-            "aria-label": `${tensor.name} = ${format(v)}`,
+            "aria-label": `${tensorLabel(tensor.name)} = ${format(v)}`,
             onclick: () => ask(tensor.shape.length ? [k] : []),
           }),
         );
@@ -274,7 +299,7 @@ mount(async (root) => {
           el(
             "span",
             { class: "scalar", "data-tensor": tensor.name },
-            el("code", { text: tensor.name }),
+            named(tensor.name),
             " = ",
             ...values,
             "  ",
@@ -299,6 +324,7 @@ mount(async (root) => {
     try {
       const exp = await sessions.explain(session.id, tensor.name, index);
       panel.show(exp, cellLabel(tensor, tensor.name, index));
+      noteCell(tensor.name, index); // a copied link opens this explanation
     } catch (err) {
       showError(root, err);
     }
@@ -318,5 +344,9 @@ mount(async (root) => {
   });
 
   await start();
+  // The explanation a copied link had open (a cell of the step it shows).
+  const cell = givenCell();
+  const tensor = cell && shownStep?.step.tensors?.find((x) => x.name === cell.tensor);
+  if (tensor) await explain(tensor, cell.index);
   await gradients.draw();
 });

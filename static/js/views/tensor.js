@@ -3,6 +3,7 @@
 import { plane, sessions, tensorsByName } from "../api.js";
 import { scaleFor } from "../colors.js";
 import { captionBox, el, explainPanel, mount, showError } from "../common.js";
+import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
 import { createStore } from "../store.js";
@@ -26,8 +27,9 @@ mount(async (root) => {
   const [x, w, b, partial, out] = names.map((n) => byName[n]);
   const F = w.shape[0];
   const C = w.shape[1];
-  const grid = el("div", { class: "tensor-grid", style: `--cols:${C + 1}` });
+  const grid = el("div", { class: "tensor-grid", style: `--cols:${C + 1}`, "data-figure": "" });
   root.append(grid);
+  attachDownloads(grid, () => [x, w, b, partial, out], { name: "conv1", beside: true });
   const panel = explainPanel(root);
   const xs = scaleFor(x);
   const ws = scaleFor(w);
