@@ -7,7 +7,7 @@ not one. Each worker keeps, per client:
 - a token bucket of session creations (GLASSBOX_CLIENT_CREATES_PER_MINUTE: the
   bucket holds that many and refills at that rate);
 - a count of heavy requests running or waiting (GLASSBOX_CLIENT_HEAVY_REQUESTS):
-  creates, comparisons of learning rates and training streams.
+  creates, comparisons of learning rates, training streams and uploaded weights.
 
 The store counts a client's live sessions (GLASSBOX_CLIENT_SESSIONS, across workers):
 a create beyond them takes the client's own session that has been idle longest, if
@@ -43,7 +43,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 HEAVY_RETRY_AFTER_S = 5  # a heavy request usually ends within seconds
 SESSIONS_RETRY_AFTER_S = 600  # a client's sessions free up as they go idle
 CREATE_PATHS = frozenset({"/api/sessions", "/api/bp/sessions"})
-HEAVY_PATHS = (re.compile(r"^/api/bp/compare$"), re.compile(r"^/api/sessions/[^/]+/train$"))
+HEAVY_PATHS = (  # (method, path): besides creates, what builds or trains a network
+    ("POST", re.compile(r"^/api/bp/compare$")),
+    ("POST", re.compile(r"^/api/sessions/[^/]+/train$")),
+    ("PUT", re.compile(r"^/api/sessions/[^/]+/weights$")),  # reads and runs an uploaded net
+)
 MAX_CLIENTS = 10_000  # buckets kept per worker; full, idle ones are dropped beyond
 
 # What a create's OpenAPI says of the 429s here (the routes that create list it).
@@ -205,12 +209,12 @@ class FairShare:
     async def _limited(self, client: str, scope: Scope, receive: Receive, send: Send) -> None:
         path, s = scope["path"], self.settings
         create = scope["method"] == "POST" and path.rstrip("/") in CREATE_PATHS
-        heavy = create or (scope["method"] == "POST" and any(p.match(path) for p in HEAVY_PATHS))
+        heavy = create or any(scope["method"] == m and p.match(path) for m, p in HEAVY_PATHS)
         if heavy and not self.limiter.enter(client):
             detail = (f"too many heavy requests from your address ({client}) at once: at most "
                       f"{s.client_heavy_requests} (client_heavy_requests, "
-                      "GLASSBOX_CLIENT_HEAVY_REQUESTS: creates, compares, trainings); wait "
-                      "for one to finish")  # fmt: skip
+                      "GLASSBOX_CLIENT_HEAVY_REQUESTS: creates, compares, trainings, "
+                      "weights); wait for one to finish")  # fmt: skip
             await self._refuse(send, "too_busy", detail, HEAVY_RETRY_AFTER_S)
             return
         if create and (wait := self.limiter.take(client)) > 0:

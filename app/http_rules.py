@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.asgi import WRITES, read_body, replay
 from app.observability import CLIENT_GONE
+from app.plain_errors import validation_message
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 JSON_TYPE = "application/json"
@@ -117,7 +118,8 @@ class HttpRules:
         if MAYBE_NON_FINITE.search(body):  # parsed in a thread: the event loop serves on
             named = await anyio.to_thread.run_sync(non_finite_fields, body)
         if named:
-            await JSONResponse({"detail": named}, status_code=422)(scope, receive, send)
+            plain = {"detail": named, "message": validation_message(named)}  # words, too
+            await JSONResponse(plain, status_code=422)(scope, receive, send)
             return
         await self.app(scope, replay(messages, receive), send)
 

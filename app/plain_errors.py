@@ -33,10 +33,10 @@ _KINDS = {
     "missing": "missing",
     "literal_error": "choice",
     "enum": "choice",
-    "too_short": "too_short",
-    "string_too_short": "too_short",
+    "too_short": "too_short",  # a list's items
+    "string_too_short": "too_short_text",  # a text's characters
     "too_long": "too_long",
-    "string_too_long": "too_long",
+    "string_too_long": "too_long_text",
     "string_type": "string",
     "list_type": "list",
     "dict_type": "object",
@@ -117,6 +117,8 @@ def _field(loc: Sequence[object], lang: str) -> str:
 def _one(error: Mapping[str, Any], lang: str) -> str:
     kind = _KINDS.get(str(error.get("type")), "other")
     ctx = {k: _number(v) for k, v in (error.get("ctx") or {}).items()}
+    if kind.startswith("too_short") and ctx.get("min_length") == "1":
+        kind = "empty"  # not "at least 1 characters"
     if "expected" in ctx:  # "'sgd', 'momentum' or 'adam'": a list, in any language
         ctx["expected"] = ctx["expected"].replace(" or ", ", ")
     values = {"ge": "", "gt": "", "le": "", "lt": "", "expected": "", "min_length": "",

@@ -21,12 +21,36 @@ from app.schemas.sessions import Overrides
 from app.settings import Settings
 from app.training.queue import FINAL
 from engine import memory_sweep
+from engine.layers.conv import Conv2D
+from engine.layers.recurrent import RecurrentLayer
+from engine.network import Sequential
 from engine.presets import list_presets
 from engine.presets.builders import BUILDERS
 from engine.presets.recurrent_builders import SCALE_RANGE
 
+PRESET_TOPICS = {p.name: p.topic for p in list_presets()}
+
 # The preset topics each walkthrough page offers in its preset menu.
 PAGE_TOPICS: dict[str, tuple[str, ...]] = {"cnn": ("cnn",), "rnn": ("rnn", "lstm")}
+
+
+def page_of_topic(topic: str) -> str:
+    """The walkthrough page that shows presets of `topic` (its own, unless a page of
+    several topics, PAGE_TOPICS, offers it in its menu)."""
+    return next((page for page, topics in PAGE_TOPICS.items() if topic in topics), topic)
+
+
+def page_of(preset: str | None, net: Sequential) -> str:
+    """The walkthrough page that shows a session: its preset's; a network made from a
+    spec or a file on the RNN page if it has a recurrent layer, on the CNN page if it
+    has a convolution, else on the BP page (a session's `page`, which ?session= opens)."""
+    if preset is not None:
+        return page_of_topic(PRESET_TOPICS[preset])
+    if any(isinstance(layer, RecurrentLayer) for layer in net.layers):
+        return "rnn"
+    return "cnn" if any(isinstance(layer, Conv2D) for layer in net.layers) else "bp"
+
+
 # The preset each walkthrough page opens on when its URL names none (one of its list).
 PAGE_DEFAULTS: dict[str, str] = {"cnn": "digits-cnn", "rnn": "memory-lstm"}
 # The gradient chart's two presets: an RNN whose recurrent weights the slider scales, and

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from app.encoding import json_number
+from app.rules import page_of
 from app.sessions.state import Live
 from engine.data import DatasetSplit
 from engine.network import Sequential
@@ -47,6 +48,7 @@ def session_payload(live: Live) -> dict[str, Any]:
         "id": live.id,
         "version": live.version,
         "preset": live.meta.get("preset"),
+        "page": page_of(live.meta.get("preset"), live.net),
         "network": network_info(live.net),
         "optimizer": live.meta["optimizer"],
         "plan": plan,

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from app.deps import LangDep, SettingsDep
 from app.i18n import FALLBACK, catalog, choose_language, t
-from app.rules import PAGE_TOPICS, rules
+from app.rules import PAGE_TOPICS, page_of_topic, rules
 from app.subpath import base_path
 from app.templating import render
 from engine.presets import list_presets
@@ -23,10 +23,8 @@ def _localized(texts: dict[str, str], lang: str) -> str:
 def _preset_page(topic: str) -> tuple[str, bool]:
     """The page a preset of `topic` opens on, and whether that page offers a choice of
     presets (then ?preset=<name> picks it; a page of one preset needs none)."""
-    for page, topics in PAGE_TOPICS.items():
-        if topic in topics:
-            return page, True
-    return topic, False
+    page = page_of_topic(topic)
+    return page, page in PAGE_TOPICS
 
 
 def _preset_cards(lang: str) -> list[dict[str, Any]]:

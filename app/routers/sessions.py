@@ -35,7 +35,13 @@ from app.selection import (
     series_payload,
 )
 from app.sessions.explain import INDEX_PATTERN
-from app.sessions.sharing import BadWeights, copy_session, set_weights, weights_npz
+from app.sessions.sharing import (
+    BadWeights,
+    TrainingBusy,
+    copy_session,
+    set_weights,
+    weights_npz,
+)
 from app.sessions.training import CANCEL, prepare_training, start_training
 from app.store import SessionNotFound
 from app.views import loss_value, session_payload
@@ -131,17 +137,25 @@ def get_weights(service: ServiceDep, sid: SessionId) -> Response:
                     headers={"Content-Disposition": name})  # fmt: skip
 
 
-@router.put("/{sid}/weights", response_model=SessionOut, responses=BODY)
+@router.put("/{sid}/weights", response_model=SessionOut, responses={**BODY, **CREATE_429})
 @heavy
-def put_weights(service: ServiceDep, sid: SessionId, spec: WeightsSpec) -> Response:
+def put_weights(
+    request: Request, service: ServiceDep, sid: SessionId, spec: WeightsSpec
+) -> Response:
     """Another network for this session, from an .npz (PyTorch layout): its layers and
     weights on the session's input, target and dataset, with a fresh optimizer of the
-    same kind; starts a fresh pass. A file the server cannot read, or a network that does
-    not fit the input or target: 422 with code bad_weights."""
+    same kind; starts a fresh pass; `preset` and `overrides` become null, `trained` is the
+    file's `__meta__.trained`. A file the server cannot read, or a network that does not
+    fit the input, target or dataset: 422 with code bad_weights; in a BP session, beyond
+    the BP page's limits (rules.bp): 422 naming the limit; while a training of the
+    session runs or waits: 409 with code training_running."""
+    busy = request.app.state.training.busy
     try:
-        return json_response(session_payload(set_weights(service, sid, spec.weights_npz)))
+        return json_response(session_payload(set_weights(service, sid, spec.weights_npz, busy)))
     except BadWeights as exc:
         return coded(422, "bad_weights", str(exc))
+    except TrainingBusy as exc:
+        return coded(409, "training_running", str(exc))
 
 
 @router.get("/{sid}", response_model=SessionOut, responses=ERRORS)

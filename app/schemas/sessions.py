@@ -243,6 +243,12 @@ class SessionOut(BaseModel):
     id: str
     version: int
     preset: str | None
+    page: str = Field(
+        description="the walkthrough page that shows this session (/learn/<page>?session=<id> "
+        "opens a copy of it there): its preset's, else rnn for a recurrent network, cnn for "
+        "one with a convolution, bp for the rest",
+        examples=["cnn"],
+    )
     network: NetworkInfo
     optimizer: dict[str, Any]
     plan: list[PlannedStepOut]

@@ -50,8 +50,14 @@ def network_spec(req: BPNetwork, data: DatasetSplit) -> dict[str, Any]:
 
 def check_hidden(req: BPNetwork, limits: Limits) -> None:
     """The hidden layers within the configured limits (422 naming the limit)."""
-    at_most("hidden (layers)", len(req.hidden), limits, "max_bp_layers")
-    for k, n in enumerate(req.hidden):
+    check_hidden_sizes(req.hidden, limits)
+
+
+def check_hidden_sizes(hidden: list[int], limits: Limits) -> None:
+    """Hidden layers of these sizes within the BP page's limits (LimitExceeded): also
+    a network read into a BP session (app.sessions.sharing)."""
+    at_most("hidden (layers)", len(hidden), limits, "max_bp_layers")
+    for k, n in enumerate(hidden):
         at_most(f"hidden[{k}] (neurons)", n, limits, "max_bp_neurons")
 
 

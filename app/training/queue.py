@@ -205,6 +205,11 @@ class TrainingQueue:
         self._gauges()
         return bool(queued or running)
 
+    def busy(self, sid: str) -> bool:
+        """Whether this worker has a training of the session waiting or running."""
+        with self.changed:
+            return any(t.sid == sid for t in (*self.waiting, *self.running.values()))
+
     def leave(self, ticket: Ticket) -> None:
         """The stream ended (its client may have gone): a waiting ticket leaves the
         queue; a running one is cancelled (the runner keeps what it learned)."""

@@ -194,18 +194,15 @@ export function tensorsByName(res) {
 }
 
 export const sessions = {
-  /** The id of a session the page was given, not made (?session=<id>), while it shows it. */
-  given: new Set(),
   create: (body) => api("POST", "/api/sessions", body),
   get: (id) => api("GET", `/api/sessions/${id}`),
   remove: (id) => api("DELETE", `/api/sessions/${id}`),
   /** Delete a session the page has replaced or no longer needs, fire and forget: one
    * try, errors ignored (one the server could not delete just expires). A page that
    * makes a new session on each change of its settings thus holds one, not one per
-   * change: a class behind one address shares GLASSBOX_CLIENT_SESSIONS. A session the
-   * page was given (?session=, share.js) is the script's that made it: never deleted. */
+   * change: a class behind one address shares GLASSBOX_CLIENT_SESSIONS. (A link's
+   * ?session= is never shown itself: the page shows its own copy, share.js.) */
   discard: (id) => {
-    if (sessions.given.delete(id)) return; // the page shows another now; not its to delete
     if (id) fetch(url(`/api/sessions/${id}`), { method: "DELETE" }).catch(() => {});
   },
   steps: async (id, body = {}, opts = {}) =>

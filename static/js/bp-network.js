@@ -1,6 +1,7 @@
 // The BP page's network in the builder's words: the hidden sizes of the URL, a config
 // in the URL's words, and the builder's settings of a session the page did not build
 // (a shared link's copy, a network opened from a file), read from the API's network.
+import { t } from "./i18n.js";
 import { rules } from "./rules.js";
 
 const { activations, losses, max_layers: maxLayers, max_neurons: maxNeurons } = rules.bp;
@@ -36,4 +37,21 @@ export function configOf(s, base) {
     optimizer: s.optimizer.type,
     lr: s.optimizer.lr,
   };
+}
+
+/** Why the builder cannot show network `net` (a file `name`'s, a session's), in the
+ * page's words with the server's limit; "" if it can: a fully connected network within
+ * rules.bp.max_layers hidden layers of at most rules.bp.max_neurons each, one activation. */
+export function refusalOf(net, name) {
+  const layers = net.layers;
+  const other = layers.find((l) => !DRAWN.has(l.type));
+  if (other) return t("net.notBp", { name, layer: other.type });
+  const hidden = layers.filter((l) => l.type === "dense").slice(0, -1);
+  if (hidden.length > maxLayers)
+    return t("net.tooManyLayers", { name, n: hidden.length, max: maxLayers });
+  const widest = Math.max(0, ...hidden.map((l) => l.settings.out_features));
+  if (widest > maxNeurons) return t("net.tooManyNeurons", { name, n: widest, max: maxNeurons });
+  const acts = [...new Set(layers.filter((l) => activations.includes(l.type)).map((l) => l.type))];
+  if (acts.length > 1) return t("net.mixedActivations", { name, list: acts.join(", ") });
+  return "";
 }

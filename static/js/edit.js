@@ -17,7 +17,7 @@ export function editCell(heatmap, r, c, value) {
       { class: "cell-editor" },
       el("span", { text: `[${r}, ${c}] = ` }),
       input,
-      el("button", { type: "submit", text: "OK" }),
+      el("button", { type: "submit", text: t("conv.edit.ok") }),
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();

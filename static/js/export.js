@@ -91,38 +91,108 @@ export function fromNested(name, nested) {
 }
 
 // --- numbers as the API writes them -----------------------------------------------
+// The API's JSON (orjson) writes a float32 as the shortest decimal that reads back as
+// it, the nearest such if several (an exact tie to the even one: 220195.125 is
+// 220195.12), in Ryu's layout: plain from 1e-6 to below 1e13 ("0.00003", "100.0"),
+// else "1.5e+16", "1e-7". The files write the same text (no number is redone).
 
-/** A float32 as the shortest decimal that reads back as it (0.1, not 0.10000000149);
- * NaN and the infinities as the API's strings. */
-export function number(v, dtype = "float32") {
+const F32 = new Float32Array(1);
+const BITS = new Uint32Array(F32.buffer);
+
+/** Whether float32 `v` (> 0) lies exactly halfway between (n - 1) 10^q and n 10^q. */
+function halfway(v, n, q) {
+  F32[0] = v;
+  const bits = BITS[0];
+  const exp = (bits >>> 23) & 0xff;
+  const m = BigInt(bits & 0x7fffff) + (exp ? 1n << 23n : 0n);
+  const e = exp ? exp - 150 : -149; // v = m 2^e exactly
+  let left = 2n * m; // 2v == (2n - 1) 10^q, in whole numbers
+  let right = BigInt(2 * n - 1);
+  if (e >= 0) left <<= BigInt(e);
+  else right <<= BigInt(-e);
+  if (q >= 0) right *= 10n ** BigInt(q);
+  else left *= 10n ** BigInt(-q);
+  return left === right;
+}
+
+/** The shortest decimal digits of float32 `v` (> 0): [digits, q], v ~ digits 10^q. */
+function shortest(v) {
+  const back = (n, q) => n > 0 && Math.fround(Number(`${n}e${q}`)) === v;
+  for (let p = 1; p <= 9; p++) {
+    const [mant, ex] = v.toExponential(p - 1).split("e");
+    let n = Number(mant.replace(".", ""));
+    const q = Number(ex) - (p - 1);
+    if (!back(n, q)) {
+      // the nearest p digits miss; the next ones up may not (2^k: a wider gap above)
+      if (back(n + 1, q) && String(n + 1).length === p) return [String(n + 1), q];
+      continue;
+    }
+    // toExponential rounds a tie up, the API to the even one
+    if (n % 2 === 1 && back(n - 1, q) && halfway(v, n, q)) n -= 1;
+    const digits = String(n).replace(/0+$/, "");
+    return [digits, q + (String(n).length - digits.length)];
+  }
+  return [String(v), 0]; // not reached: 9 digits always read back
+}
+
+/** A float32 as the API's JSON text ("NaN", "Infinity", "-Infinity" for those). */
+export function f32Text(v) {
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "Infinity";
   if (v === -Infinity) return "-Infinity";
-  if (dtype !== "float32") return v;
-  for (let p = 1; p < 10; p++) {
-    const short = Number(v.toPrecision(p));
-    if (Math.fround(short) === v) return short;
+  const sign = v < 0 || Object.is(v, -0) ? "-" : "";
+  if (v === 0) return `${sign}0.0`;
+  const [d, k] = shortest(Math.abs(v));
+  const kk = d.length + k; // 10^(kk-1) <= |v| < 10^kk
+  let text;
+  if (k >= 0 && kk <= 13) text = `${d}${"0".repeat(k)}.0`;
+  else if (kk > 0 && kk <= 13) text = `${d.slice(0, kk)}.${d.slice(kk)}`;
+  else if (kk > -6 && kk <= 0) text = `0.${"0".repeat(-kk)}${d}`;
+  else {
+    const e = kk - 1;
+    text = `${d[0]}${d.length > 1 ? `.${d.slice(1)}` : ""}e${e < 0 ? "-" : "+"}${Math.abs(e)}`;
   }
-  return v;
+  return sign + text;
 }
 
+/** A number as the API writes it: a float32 as f32Text, other numbers as JSON does;
+ * NaN and the infinities as the API's strings. */
+export function number(v, dtype = "float32") {
+  if (dtype === "float32" || !Number.isFinite(v)) return f32Text(v);
+  return String(v);
+}
+
+/** A number's JSON text: a number, or the API's string for NaN and the infinities. */
+function jsonNumber(v, dtype) {
+  return Number.isFinite(v) ? number(v, dtype) : `"${number(v, dtype)}"`;
+}
+
+/** Nested lists of `data` by `shape`, as JSON text with the API's numbers. */
 function nested(data, shape, dtype, offset = 0) {
-  if (!shape.length) return number(data[offset], dtype);
+  if (!shape.length) return jsonNumber(data[offset], dtype);
   const [n, ...rest] = shape;
   const size = rest.reduce((a, b) => a * b, 1);
-  return Array.from({ length: n }, (_, i) => nested(data, rest, dtype, offset + i * size));
+  const items = Array.from({ length: n }, (_, i) => nested(data, rest, dtype, offset + i * size));
+  return `[${items.join(",")}]`;
 }
 
-/** A tensor as the API's JSON payload: its fields, data nested by its shape. */
-function payload(x) {
+/** A tensor as the API's JSON payload: its fields, data nested by its shape (as text,
+ * put in place of a marker: JSON.stringify would write its own decimals). */
+function payload(x, texts) {
   const { data, size, encoding, same_as: _same, ...rest } = x;
   const dtype = x.dtype || (data instanceof Float32Array ? "float32" : "float64");
-  return { ...rest, dtype, data: nested(data, x.shape, dtype) };
+  texts.push(nested(data, x.shape, dtype));
+  return { ...rest, dtype, data: `\u0000data${texts.length - 1}` };
 }
 
 export function toJson(tensors) {
-  const body = tensors.length === 1 ? payload(tensors[0]) : { tensors: tensors.map(payload) };
-  return `${JSON.stringify(body, null, 1)}\n`;
+  const texts = [];
+  const body =
+    tensors.length === 1
+      ? payload(tensors[0], texts)
+      : { tensors: tensors.map((x) => payload(x, texts)) };
+  const json = JSON.stringify(body, null, 1);
+  return `${json.replace(/"\\u0000data(\d+)"/g, (_, i) => texts[Number(i)])}\n`;
 }
 
 /** CSV: a comment line naming each tensor and its shape, then one line per matrix row;

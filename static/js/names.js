@@ -24,8 +24,15 @@ export function layerLabel(layer, op = null, direction = null) {
   return text;
 }
 
-/** What part of its layer tensor name's tail (`w_ih_reverse.m.before`) is, or null. */
-function partLabel(tail) {
+/** The nonlinearity a session's `network` states for its layer `layer` (an RNN's
+ * "tanh" or "relu"), or null when it does not say. */
+function nonlinearityOf(network, layer) {
+  return network?.layers?.find((l) => l.name === layer)?.settings?.nonlinearity ?? null;
+}
+
+/** What part of its layer tensor name's tail (`w_ih_reverse.m.before`) is, or null;
+ * `fn`: the layer's nonlinearity, if known (an RNN's "pre" is the sum before it). */
+function partLabel(tail, fn = null) {
   const bits = tail.split(".");
   const upd = UPDATE.has(bits[bits.length - 1]) ? bits.pop() : null;
   const slot = bits.length === 2 && SLOTS.has(bits[1]) ? bits.pop() : null;
@@ -35,6 +42,7 @@ function partLabel(tail) {
   if (reverse) key = key.slice(0, -"_reverse".length);
   if (!has(`name.part.${key}`)) return null;
   let what = t(`name.part.${key}`);
+  if (key === "pre" && fn) what = t("name.part.pre.fn", { fn: fnLabel(fn) });
   if (reverse) what = t("name.reverse", { what });
   if (slot) what = t(`name.slot.${slot}`, { what });
   if (upd) what = t(`name.upd.${upd}`, { what });
@@ -42,17 +50,29 @@ function partLabel(tail) {
 }
 
 /** "relu2.dout" -> "delta arriving from above · ReLU 2"; the name itself if the rule
- * does not know it. */
-export function tensorLabel(name) {
+ * does not know it. `network` (the session's) names what the layer's nonlinearity is
+ * ("rnn1.t3.pre": the sum before tanh, or before ReLU); without it, a neutral "f". */
+export function tensorLabel(name, network = null) {
   const bits = String(name).split(".");
   const layer = bits.shift();
   const direction = bits[0] === "fwd" || bits[0] === "bwd" ? bits.shift() : null;
   const time = /^t(\d+)$/.exec(bits[0] || "");
   if (time) bits.shift();
-  const what = bits.length ? partLabel(bits.join(".")) : null;
+  const what = bits.length ? partLabel(bits.join("."), nonlinearityOf(network, layer)) : null;
   if (what === null) return String(name);
   const vars = { what, layer: layerLabel(layer, null, direction) };
   return time ? t("name.tensor.t", { ...vars, t: time[1] }) : t("name.tensor", vars);
+}
+
+/** What a tensor is within its layer and step, without them ("lstm1.t3.i" -> "input
+ * gate i"): a label where the layer and time step are said once nearby (present mode's
+ * rows); null if the rule does not know it. */
+export function tensorPart(name, network = null) {
+  const bits = String(name).split(".");
+  const layer = bits.shift();
+  if (bits[0] === "fwd" || bits[0] === "bwd") bits.shift();
+  if (/^t\d+$/.test(bits[0] || "")) bits.shift();
+  return bits.length ? partLabel(bits.join("."), nonlinearityOf(network, layer)) : null;
 }
 
 /** A factor of an explanation's term: a tensor of the pass ("pool1.dout") as it is, a
@@ -87,11 +107,11 @@ export function stepLabel(step) {
 
 /** The human label with the code name as secondary text: <span class="named">label
  * <code class="code-name">code</code></span>; `compact` puts the code name in the
- * title instead. `text` defaults to tensorLabel(code). */
-export function named(code, { text = null, compact = false } = {}) {
+ * title instead. `text` defaults to tensorLabel(code, network). */
+export function named(code, { text = null, compact = false, network = null } = {}) {
   const span = document.createElement("span");
   span.className = "named";
-  const label = text ?? tensorLabel(code);
+  const label = text ?? tensorLabel(code, network);
   const codeEl = document.createElement("code");
   codeEl.className = "code-name";
   codeEl.textContent = code;

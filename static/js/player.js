@@ -71,7 +71,8 @@ export class Player {
     });
     this.progress.addEventListener("keydown", (e) => {
       if (!this.count || e.altKey || e.ctrlKey || e.metaKey) return;
-      const to = sliderTarget(e.key, Math.max(this.heading, 0), this.count);
+      // From "not started" (-1) every key but End lands on the first frame.
+      const to = sliderTarget(e.key, this.heading, this.count);
       if (to === undefined) return;
       e.preventDefault();
       this.go(to);
@@ -126,7 +127,8 @@ export class Player {
     this.segs.replaceChildren(segs);
     // Many frames: the segments touch (a gap each would outgrow the bar).
     this.progress.classList.toggle("dense", count > 60);
-    this.progress.setAttribute("aria-valuemin", count ? "1" : "0");
+    // 0 is "not started" (frame -1, before anything is shown; aria-valuetext says so).
+    this.progress.setAttribute("aria-valuemin", "0");
     this.progress.setAttribute("aria-valuemax", String(count));
     this.paint();
   }
@@ -216,7 +218,7 @@ export class Player {
     const k = this.frame + 1;
     const n = this.count;
     const text = this.frame >= 0 ? this.labels[this.frame] || "" : "";
-    this.progress.setAttribute("aria-valuenow", String(Math.max(k, n ? 1 : 0)));
+    this.progress.setAttribute("aria-valuenow", String(Math.max(k, 0)));
     let valuetext = t("player.not_started", { n });
     if (this.frame >= 0) {
       valuetext = t(text ? "player.valuetext" : "player.valuetext_bare", { k, n, label: text });

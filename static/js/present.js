@@ -17,7 +17,7 @@ export const presenting = () => document.documentElement.classList.contains("pre
 export async function setPresent(on) {
   let href = location.href;
   try {
-    href = await linkToView(); // the view's state, with what only a copied link keeps
+    href = await linkToView({ reopen: true }); // the view's state, the page's own session
   } catch {
     // a part of the link failed: the URL's own state is enough to come back
   }

@@ -2,11 +2,10 @@
 //
 // The link is the page's URL state (store.js) plus the parts views register with
 // addToLink: the open explanation (cell), a drawing, a typed prompt, trained weights.
-// `?session=<id>` opens a session an API script made (POST /api/sessions) instead of
-// one of the page's own; the page never deletes it (api.js sessions.given).
+// `?session=<id>` opens a copy of a session an API script made (POST /api/sessions)
+// instead of a fresh one: the page steps and changes its copy, never the script's.
 import { sessions, url } from "./api.js";
 import { t } from "./i18n.js";
-import { rules } from "./rules.js";
 import { addToLink, b64url, fromB64url, linkToView, takeLinkParam } from "./store.js";
 
 function make(tag, attrs = {}, text = "") {
@@ -36,7 +35,16 @@ export function shareBar(root) {
     try {
       field.value = await linkToView();
       field.hidden = false;
+      status.classList.remove("field-error");
       status.textContent = (await copy(field)) ? t("share.copied") : t("share.copyByHand");
+    } catch (err) {
+      // A part of the link failed (e.g. the trained network to copy is gone): say why.
+      field.hidden = true;
+      status.classList.add("field-error"); // not .error: clearError() removes those
+      const gone = err?.code === "copy_gone" || err?.status === 404; // the copied network
+      status.textContent = gone
+        ? t("share.gone")
+        : t("share.failed", { message: err?.message || String(err) });
     } finally {
       button.disabled = false;
     }
@@ -171,50 +179,68 @@ export async function restoreDrawing(session, canvas) {
 
 // --- ?session=<id> -------------------------------------------------------------------
 
-// The preset topics each page shows (rules.pages lists the menus of cnn and rnn; the
-// other pages' topic is their own).
-const PAGE_OF = Object.fromEntries(
-  rules.presets.map((p) => [
-    p.name,
-    Object.keys(rules.pages).find((page) => rules.pages[page].includes(p.name)) ?? p.topic,
-  ]),
-);
+let asked = false;
+const KEPT = "glassbox.kept"; // sessionStorage: {id, of} a reload of this tab keeps
 
-/** The page a session belongs on: its preset's; a network made from a spec (no
- * preset) on the CNN page if it has a convolution, else on the BP page. */
-export function pageOf(session) {
-  if (session.preset) return PAGE_OF[session.preset] ?? null;
-  return session.network.layers.some((l) => l.type === "conv2d") ? "cnn" : "bp";
+/** A link part for a link this tab reopens (linkToView({reopen: true}), present mode's
+ * toggle): the page's own session `id` goes on as it is, not copied again (`of`: the
+ * session a copied link names instead, if any). Only this tab's next page takes it. */
+export function keepOnReload(id, of = null) {
+  try {
+    sessionStorage.setItem(KEPT, JSON.stringify({ id, of }));
+  } catch {
+    return { session: of ?? id }; // no storage: the page opens a copy, as from a link
+  }
+  return { session: id };
 }
 
-let asked = false;
+/** The {id, of} keepOnReload noted for session `id`, once; else null. */
+function kept(id) {
+  try {
+    const note = JSON.parse(sessionStorage.getItem(KEPT) ?? "null");
+    sessionStorage.removeItem(KEPT);
+    return note?.id === id ? note : null;
+  } catch {
+    return null;
+  }
+}
 
-/** The session the URL gives this page (?session=<id>), the first time a page asks;
- * else null. One of another page, or an id the server does not know, is not shown: a
- * notice says so with links (its own page, a fresh start) and the page makes its own. */
-export async function givenSession() {
+/** The session the URL names (?session=<id>), the first time a page asks: the page
+ * opens a copy of it (POST /api/sessions {copy_of}) and shows that, its own (it may
+ * step, change and discard it), so the script's session stays as it was for every
+ * student who opens the link. Null when the URL names none, or one the server does not
+ * know or of another page: a notice says so with links (its own page, a fresh start)
+ * and the page makes its own. `current()`, if given, is the page's session id now: a
+ * copied link names the original while the page shows its copy (BP links its own). A
+ * session this tab's last page kept for it (keepOnReload) is taken as it is. */
+export async function givenSession(current = null) {
   if (asked) return null;
   asked = true;
   const id = takeLinkParam("session");
   if (!id) return null;
-  let session = null;
+  const mine = kept(id);
+  let shown = null;
   try {
-    session = await sessions.get(id);
+    const session = await sessions.get(id);
+    const page = session.page; // the server says which page shows it
+    if (page !== topic()) {
+      const where = page ? t(`topic.${page}`) : "?";
+      notice(t("share.sessionElsewhere", { id, page: where }), page && `${page}?session=${id}`);
+      return null;
+    }
+    shown = mine ? session : await sessions.create({ copy_of: session.id });
   } catch (err) {
     if (![404, 410, 422].includes(err.status)) throw err;
     notice(t("share.sessionUnknown", { id }), null);
     return null;
   }
-  const page = pageOf(session);
-  if (page !== topic()) {
-    const where = page ? t(`topic.${page}`) : "?";
-    notice(t("share.sessionElsewhere", { id, page: where }), page && `${page}?session=${id}`);
-    return null;
-  }
-  sessions.given.add(session.id);
-  // The link carries it while the page shows it (a page that replaces it "discards" it).
-  addToLink(() => (sessions.given.has(session.id) ? { session: session.id } : null));
-  return session;
+  const original = mine ? (mine.of ?? id) : id;
+  if (current)
+    addToLink((how = {}) => {
+      if (current() !== shown.id) return null;
+      return how.reopen ? keepOnReload(shown.id, original) : { session: original };
+    });
+  return shown;
 }
 
 function notice(message, page) {

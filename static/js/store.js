@@ -76,12 +76,14 @@ export function takeLinkParam(name) {
   return value;
 }
 
-/** The link to this view: the page's URL (its state) plus every registered part. */
-export async function linkToView() {
+/** The link to this view: the page's URL (its state) plus every registered part.
+ * `how.reopen`: this tab reopens it (present mode's toggle), so a part may carry the
+ * page's own session as it is (share.js keepOnReload) instead of a copy. */
+export async function linkToView(how = {}) {
   const link = new URL(location.href);
   link.hash = "";
   for (const fn of linkParts) {
-    const part = await fn();
+    const part = await fn(how);
     for (const [key, value] of Object.entries(part || {})) {
       if (value === null || value === undefined || value === "") link.searchParams.delete(key);
       else link.searchParams.set(key, String(value));

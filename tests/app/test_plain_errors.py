@@ -166,3 +166,24 @@ def test_a_step_request_and_malformed_json(small, sid):
         "/api/sessions", content=b'{"preset": ', headers={"content-type": "application/json"}
     )
     assert "JSON" in plain(r)["en"] and r.json()["detail"][0]["type"] == "json_invalid"
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"1e999"])
+def test_a_number_that_is_not_finite_is_named_in_plain_words(small, number):
+    raw = b'{"preset": "digits-cnn", "overrides": {"lr": ' + number + b"}}"
+    r = small.post("/api/sessions", content=raw, headers={"content-type": "application/json"})
+    message = plain(r)
+    assert r.json()["detail"][0]["type"] == "finite_number"
+    assert "learning rate" in message["en"] and "finite" in message["en"], message
+    assert "学习率" in message["zh-CN"] and "有限" in message["zh-CN"], message
+
+
+def test_too_short_says_characters_items_or_empty(small):
+    copy = plain(small.post("/api/sessions", json={"copy_of": ""}))  # a text of min length 1
+    assert "must not be empty" in copy["en"] and "不能为空" in copy["zh-CN"], copy
+    start = {"surface": "bowl", "start": [1.0], "runs": [{"lr": 0.1}], "steps": 5}
+    r = small.post("/api/lab/descent", json=start)  # a list of 2
+    said = plain(r)
+    assert "at least 2 items" in said["en"] and "至少需要 2 项" in said["zh-CN"], said
+    long = plain(small.post("/api/sessions", json={"copy_of": "x" * 65}))
+    assert "at most 64 characters" in long["en"] and "64 个字符" in long["zh-CN"], long

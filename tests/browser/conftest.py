@@ -103,9 +103,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
 
 @contextmanager
-def watched_page(browser: object, base: str) -> Iterator[tuple[object, PageWatch]]:
-    """A fresh page (1280x900) on the app at `base`, with its PageWatch."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def watched_page(
+    browser: object, base: str, **context_options: object
+) -> Iterator[tuple[object, PageWatch]]:
+    """A fresh page (1280x900, unless `context_options` such as viewport, has_touch or
+    is_mobile say otherwise) on the app at `base`, with its PageWatch."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
     pg = context.new_page()
     watch = PageWatch(pg, base)
     pg.set_default_timeout(20_000)

@@ -17,24 +17,13 @@ import pytest
 
 from app.routers.pages import TOPICS
 from tests.browser.conftest import PageWatch, watched_page
+from tests.browser.walk import EXPLAIN, NO_PLAYER
 from tests.processes import ROOT
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PATH = "/__test-axe__/axe.min.js"  # no app route: only the test's route answers it
 LANGS = ("en", "zh-CN")
 FAILING = ("serious", "critical")
-
-# What to click on each walkthrough to open an explanation panel, and where (the
-# convolution page shows its products at every step; the learning-rate lab explains
-# nothing), and the walkthroughs without a player.
-EXPLAIN: dict[str, tuple[str, dict[str, float] | None]] = {
-    "tensor-convolution": (".grid-cell.sum .heatmap-overlay", {"x": 5, "y": 5}),
-    "pooling": (".pool-cell[data-tensor='pool1.out'] .heatmap-overlay", {"x": 5, "y": 5}),
-    "cnn": (".overview .channel-grid .heatmap-overlay", {"x": 4, "y": 4}),
-    "bp": (".bp-neuron[data-col='1']", None),
-    "rnn": (".rnn-vector[data-tensor$='.f'] .heatmap-overlay", {"x": 5, "y": 5}),
-}
-NO_PLAYER = {"tensor-convolution"}
 
 
 @pytest.fixture(scope="module")

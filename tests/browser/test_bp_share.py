@@ -10,6 +10,7 @@ import httpx
 import numpy as np
 import pytest
 
+from app.i18n import t
 from engine.weights import read_npz
 from tests.browser.bp_helpers import BP, ready
 from tests.browser.conftest import PageWatch, screenshot, watched_page
@@ -52,10 +53,10 @@ def test_training_runs_until_paused_and_the_link_opens_the_trained_network(fpage
     ready(pg)
     assert pg.input_value("[data-field=epochs]") == ""  # no count: until Pause
     train, pause = pg.locator("[data-act=train]"), pg.locator("[data-act=stop]")
-    assert pause.text_content() == "Pause" and pause.is_disabled()
+    assert pause.text_content() == t("bp.pause") and pause.is_disabled()
     train.click()
     pg.wait_for_selector("[data-act=train][data-state=running]")
-    assert train.text_content() == "Training…" and pause.is_enabled()
+    assert train.text_content() == t("bp.training.now") and pause.is_enabled()
     # past twice what one request may train: chunk after chunk
     pg.wait_for_function(f"() => +document.getElementById('view').dataset.epoch > {2 * limit}")
     pause.click()
@@ -63,7 +64,7 @@ def test_training_runs_until_paused_and_the_link_opens_the_trained_network(fpage
     epoch = int(pg.get_attribute("#view", "data-epoch"))
     assert epoch > 2 * limit
     assert train.get_attribute("data-state") == "paused"
-    assert train.text_content() == "Continue training" and pause.is_disabled()
+    assert train.text_content() == t("bp.trainMore") and pause.is_disabled()
     pg.wait_for_timeout(300)
     assert int(pg.get_attribute("#view", "data-epoch")) == epoch  # it stays paused
     sid = pg.get_attribute("#view", "data-session")
@@ -104,9 +105,7 @@ def test_out_of_range_values_are_refused_inline_and_nothing_is_sent(page, server
     said = pg.locator("#" + lr.get_attribute("aria-describedby"))
     assert said.is_visible()
     text = said.text_content()
-    assert (
-        f"{rules['lr']['le']:g}" in text and ("Learning rate" if lang == "en" else "学习率") in text
-    )
+    assert f"{rules['lr']['le']:g}" in text and t("bp.lr", lang) in text
     pg.click("[data-act=build]")
     pg.fill("[data-field=lrs]", "0.1, -1")
     pg.click("[data-act=compare]")
@@ -155,3 +154,41 @@ def test_the_url_follows_the_built_network_not_the_form(page, server):
     pg.reload()
     pg.wait_for_selector("#view[data-compared='1']")
     assert runs() == shown and len(shown) == 2
+
+
+@pytest.mark.console_errors_expected("404")
+def test_present_toggle_keeps_the_trained_network_and_a_failed_link_says_why(page, server):
+    """Present mode's toggle on a trained network makes no session: the page goes on
+    with its own. A link whose network is gone says so by the button, in zh-CN too."""
+    pg, _ = page
+    pg.goto(f"{server}{BP}?dataset=blobs&hidden=3&lang=zh-CN")
+    ready(pg)
+    pg.fill("[data-field=epochs]", "2")
+    pg.click("[data-act=train]")
+    pg.wait_for_selector("#view[data-trained='1']")
+    sid = pg.get_attribute("#view", "data-session")
+    made = []
+    pg.on(
+        "request",
+        lambda r: (
+            made.append(r.url)
+            if r.method == "POST" and r.url.split("?")[0].endswith("sessions")
+            else None
+        ),
+    )
+    for on in (True, False):
+        pg.locator("h1").click()
+        pg.keyboard.press("p")
+        pg.wait_for_function(
+            f"() => document.documentElement.classList.contains('present') === {str(on).lower()}"
+        )
+        ready(pg)
+        assert pg.get_attribute("#view", "data-session") == sid
+    assert made == []  # (the page shows the pass of the same network, trained)
+    # the network to copy is gone: the reason shows by the button, in the page's language
+    assert httpx.delete(f"{server}/api/sessions/{sid}").status_code in (200, 204)
+    pg.click(".share-link")
+    status = pg.locator(".share-status")
+    pg.wait_for_function("() => document.querySelector('.share-status').textContent !== ''")
+    assert status.text_content() == t("share.gone", "zh-CN")
+    assert pg.locator(".share-url").is_hidden() and pg.locator(".share-link").is_enabled()

@@ -126,3 +126,42 @@ def test_rnn_and_bp_figures_download_the_apis_tensors(page, server):
     step = httpx.get(f"{server}/api/sessions/{sid}/steps/2").json()
     shown = {t["name"]: t for t in step["tensors"] if "same_as" not in t}
     _check_files(pg, pg.locator("figure.bp-diagram"), shown, "bp-network")
+
+    # Exact float32 ties (x.125: .12 and .13 both read back) are written as the API
+    # writes them, to the even digit (220195.12, not 220195.13): the same text.
+    name = next(n for n, x in shown.items() if x["role"] == "param" and n.endswith(".w"))
+    shape = shown[name]["shape"]
+    k = np.arange(int(np.prod(shape)))
+    ties = 131072 + k * 1031 % 131072 + np.array([0.125, 0.375, 0.625, 0.875])[k % 4]
+    ties.flat[0] = 220195.125
+    put = httpx.put(
+        f"{server}/api/sessions/{sid}/params/{name}", json={"array": ties.reshape(shape).tolist()}
+    )
+    assert put.status_code == 200, put.text
+    ran = httpx.post(f"{server}/api/sessions/{sid}/steps?tensors=false", json={"until": "forward"})
+    assert ran.status_code == 200, ran.text
+    api_text = httpx.get(f"{server}/api/sessions/{sid}/tensors/{name}").text
+    api_tokens = _data_tokens(api_text)
+    assert api_tokens[0] == "220195.12" and len(api_tokens) == ties.size
+    as_json, as_csv = pg.evaluate(
+        """async ([sid, name]) => {
+          const base = document.querySelector("script[src*='present.js']").src.split("?")[0];
+          const { sessions } = await import(new URL("api.js", base));
+          const { toJson, toCsv } = await import(new URL("export.js", base));
+          const x = await sessions.tensor(sid, name);  // as the page gets its tensors
+          return [toJson([x]), toCsv([x])];
+        }""",
+        [sid, name],
+    )
+    assert _data_tokens(as_json) == api_tokens
+    csv_tokens = [
+        v for line in as_csv.splitlines() if not line.startswith("#") for v in line.split(",") if v
+    ]
+    assert csv_tokens == api_tokens
+
+
+def _data_tokens(text: str) -> list[str]:
+    """The numbers of a JSON tensor's "data", as written."""
+    data = re.search(r'"data":\s*(\[.*\])', text, re.S)
+    assert data, text[:200]
+    return re.findall(r"[^\[\],\s]+", data.group(1))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from app.i18n import catalog
+from engine.models import model_from_spec
 from engine.presets import build_preset
 from engine.weights import read_npz, save_network
 from tests.browser.bp_helpers import BP, ready
@@ -64,6 +65,45 @@ def test_bp_opens_a_network_file_and_refuses_one_it_cannot(page, server):
     assert pg.text_content(".net-open-status") == catalog("en")["error.bad_weights"]
     assert opener.get_attribute("aria-invalid") == "true"
     assert pg.get_attribute("#view", "data-session") == sid  # the page is as it was
+
+    # beyond the builder's limits, or mixed activations: refused next to the input with
+    # the limit's number (by the page, or by the server's 422 first), nothing shown
+    bp = httpx.get(f"{server}/api/rules").json()["bp"]
+    wide = bp["max_neurons"] + 5
+    features, classes = s["dataset"]["features"], len(s["dataset"]["classes"])
+    for i, (acts, sizes, says) in enumerate([
+        (["relu"], [wide], ("net.tooManyNeurons", {"n": wide, "max": bp["max_neurons"]})),
+        (["relu", "tanh"], [3, 3], ("net.mixedActivations", {"list": "relu, tanh"})),
+    ]):  # fmt: skip
+        _open(pg, _bp_npz(features, sizes, acts, classes), f"big{i}.npz", i + 2)
+        key, values = says
+        shown = pg.text_content(".net-open-status")
+        assert shown == catalog("en")[key].format(name=f"big{i}.npz", **values) or (
+            key == "net.tooManyNeurons" and str(bp["max_neurons"]) in shown
+        ), shown
+        assert opener.get_attribute("aria-invalid") == "true"
+        assert pg.get_attribute("#view", "data-session") == sid
+    assert "hidden=5" in pg.url and pg.locator(".bp-layer").count() == 1
+
+
+def _bp_npz(features: int, sizes: list[int], acts: list[str], classes: int) -> bytes:
+    """A fully connected network's .npz: hidden `sizes`, each after its activation."""
+    layers, width = [], features
+    for k, (n, act) in enumerate(zip(sizes, acts, strict=True), 1):
+        layers += [{"type": "dense", "name": f"dense{k}", "in_features": width, "out_features": n},
+                   {"type": act, "name": f"{act}{k}"}]  # fmt: skip
+        width = n
+    last = {"type": "dense", "name": f"dense{len(sizes) + 1}", "in_features": width,
+            "out_features": classes}  # fmt: skip
+    spec = {"input_shape": [features], "loss": "softmax_cross_entropy", "layers": [*layers, last]}
+    out = io.BytesIO()
+    save_network(model_from_spec(spec, seed=0), out)
+    return out.getvalue()
+
+
+def _open(pg, blob: bytes, name: str, refused: int) -> None:
+    pg.locator("input[data-act=open-network]").set_input_files(_file(name, blob))
+    pg.wait_for_selector(f".net-open[data-refused='{refused}']")
 
 
 @pytest.mark.console_errors_expected("status of 422")

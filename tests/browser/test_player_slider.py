@@ -34,7 +34,7 @@ def test_slider_keys_name_and_value_text(page, server):
     settled(pg)
     slider = pg.locator(SLIDER)
     n = int(slider.get_attribute("aria-valuemax"))
-    assert n > 30 and slider.get_attribute("aria-valuemin") == "1"
+    assert n > 30 and slider.get_attribute("aria-valuemin") == "0"  # 0: not started
     assert slider.get_attribute("aria-label") == t("player.slider")
     titles = pg.locator(".player .seg").evaluate_all("segs => segs.map((s) => s.title)")
     assert len(titles) == n
@@ -146,3 +146,21 @@ def test_play_button_is_a_toggle_pressed_while_playing_and_its_tooltip_says_what
     play.click()
     assert play.get_attribute("aria-pressed") == "false"
     assert play.get_attribute("aria-label") == t("player.play", "zh-CN")
+
+
+def test_from_not_started_the_first_key_shows_the_first_frame(page, server):
+    """The CNN page opens before its first step (frame -1): the slider says "not
+    started" (value 0), and ArrowRight on it shows step 1, not step 2."""
+    pg, _ = page
+    pg.goto(server + "/learn/cnn")
+    pg.wait_for_selector("#view[data-ready]")
+    settled(pg, -1)
+    slider = pg.locator(SLIDER)
+    n = int(slider.get_attribute("aria-valuemax"))
+    assert value(pg) == 0
+    assert slider.get_attribute("aria-valuetext") == t("player.not_started").format(n=n)
+    slider.focus()
+    slider.press("ArrowRight")
+    at(pg, 0)
+    assert pg.locator(".player .seg.current").count() == 1
+    assert pg.locator(".player .seg.done").count() == 0

@@ -4,6 +4,7 @@ a session an API script made opens in its page."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
+from app.i18n import t
 from tests.browser.conftest import watched_page
 from tests.browser.rnn_helpers import open_rnn
 
@@ -130,20 +132,37 @@ def test_session_param_opens_an_api_made_session(page, server):
         json={"preset": "digits-cnn", "input": {"sample": {"split": "test", "index": 7}}},
     ).json()
     sid = made["id"]
+    before = httpx.get(f"{server}/api/sessions/{sid}").json()
     pg.goto(f"{server}/learn/cnn?session={sid}")
     pg.wait_for_selector("#view[data-ready]")
-    assert pg.get_attribute("#view", "data-session-id") == sid
+    mine = pg.get_attribute("#view", "data-session-id")
+    assert mine != sid  # the page shows its own copy: students never step the script's
     assert pg.locator(".sample").input_value() == "7"
     # the maps shown are that session's tensors, downloaded as the page has them
     pg.locator(".overview .layer[data-layer='conv1'] .layer-head").click()
     with pg.expect_download() as got:
         pg.locator(".stage-box .tensor[data-tensor='conv1.out'] button[data-format=json]").click()
     shown = np.asarray(json.loads(Path(got.value.path()).read_text())["data"], np.float32)
+    assert f"session={sid}" in _copy_link(pg)  # the link names the original, not the copy
+    pg.wait_for_selector(".player:not([data-busy])[data-frame]", state="attached")
+    first = int(pg.get_attribute(".player", "data-frame"))
+    for k in range(1, 4):  # the page steps its copy
+        pg.locator(".player [data-act=step]").click()
+        pg.wait_for_selector(
+            f".player:not([data-busy])[data-frame='{first + k}']", state="attached"
+        )
+    pg.locator(".sample").fill("3")
+    pg.locator(".sample").press("Enter")
+    pg.wait_for_function("() => document.querySelector('.sample').value === '3'")
+    pg.wait_for_selector(".player:not([data-busy])[data-frame]", state="attached")
+    after = httpx.get(f"{server}/api/sessions/{sid}").json()
+    assert (after["cursor"], after["input"]) == (before["cursor"], before["input"])
+    # what the page showed is the original's: its pass, run now, has the same maps
+    httpx.post(f"{server}/api/sessions/{sid}/steps", json={"until": "forward"}).raise_for_status()
     np.testing.assert_array_equal(shown, _tensor(server, sid, "conv1.out"))
-    assert f"session={sid}" in _copy_link(pg)
-    # the page does not delete a session it did not make, even when it moves on
+    # the page does not delete the script's session, even when it moves on
     pg.locator("select[aria-label]").first.select_option("shapes-cnn")
-    pg.wait_for_function(f"() => document.querySelector('#view').dataset.sessionId !== '{sid}'")
+    pg.wait_for_function(f"() => document.querySelector('#view').dataset.sessionId !== '{mine}'")
     assert httpx.get(f"{server}/api/sessions/{sid}").status_code == 200
     assert "session=" not in _copy_link(pg)
 
@@ -157,3 +176,91 @@ def test_session_param_opens_an_api_made_session(page, server):
     notice = pg.locator(".session-notice")
     assert "循环神经网络" in notice.text_content()
     assert notice.locator("a").first.get_attribute("href").endswith(f"/learn/rnn?session={rnn}")
+
+
+def test_session_param_on_the_rnn_page_steps_a_copy_named_by_its_nonlinearity(page, server):
+    """The RNN page steps a copy of the script's session; a ReLU RNN's sums are "before
+    ReLU", never "before tanh"."""
+    pg, _ = page
+    body = {"preset": "vanishing-rnn", "overrides": {"nonlinearity": "relu"}}
+    made = httpx.post(f"{server}/api/sessions", json=body)
+    assert made.status_code == 201, made.text
+    sid = made.json()["id"]
+    before = httpx.get(f"{server}/api/sessions/{sid}").json()
+    open_rnn(pg, server, f"?session={sid}")
+    for _ in range(3):
+        pg.locator(".player [data-act=step]").click()
+    pg.wait_for_selector(".rnn-vector[data-tensor$='.pre']")
+    pg.wait_for_selector(".player:not([data-busy])", state="attached")
+    after = httpx.get(f"{server}/api/sessions/{sid}").json()
+    assert after["cursor"] == before["cursor"]
+    assert f"session={sid}" in _copy_link(pg)
+    label = pg.locator(".rnn-vector[data-tensor$='.pre'] .named").first.text_content()
+    relu = t("name.part.pre.fn").format(fn=t("name.fn.relu"))
+    assert label.startswith(relu) and "tanh" not in label
+
+
+def test_a_recurrent_network_without_a_preset_opens_on_the_rnn_page(page, server):
+    """A session made from an .npz of an LSTM (no preset) belongs on the RNN page: the BP
+    page points there, and the RNN page shows a copy of it."""
+    pg, _ = page
+    made = httpx.post(f"{server}/api/sessions", json={"preset": "memory-lstm"}).json()
+    weights = httpx.get(f"{server}/api/sessions/{made['id']}/weights.npz").content
+    name = f"{made['network']['layers'][0]['name']}.in"
+    ran = httpx.post(f"{server}/api/sessions/{made['id']}/steps", json={"until": "forward"})
+    assert ran.status_code == 200, ran.text
+    given = {"array": _tensor(server, made["id"], name).tolist(), "target": made["input"]["label"]}
+    body = {"weights_npz": base64.b64encode(weights).decode(), "input": given}
+    own = httpx.post(f"{server}/api/sessions", json=body)
+    assert own.status_code == 201, own.text
+    sid = own.json()["id"]
+    assert own.json()["preset"] is None
+    pg.goto(f"{server}/learn/bp?session={sid}")
+    pg.wait_for_selector("#view[data-ready]")
+    there = pg.locator(".session-notice a").first
+    assert there.get_attribute("href").endswith(f"/learn/rnn?session={sid}")
+    there.click()
+    pg.wait_for_selector("#view[data-ready]")
+    assert pg.locator(".session-notice").count() == 0
+    assert f"session={sid}" in _copy_link(pg)
+
+
+def test_session_param_opens_a_copy_on_the_convolution_pooling_and_tensor_pages(page, server):
+    """The server names each session's page; there, ?session= opens a copy of it and the
+    page's settings show the given network's (not the URL's defaults)."""
+    pg, _ = page
+    conv = {"conv": {"conv1": {"kernel": 2, "padding": 1, "stride": 1, "flip": True}}}
+    cases = [
+        ("convolution", {"preset": "conv-basics", "overrides": conv}, "conv1.w"),
+        ("pooling", {"preset": "pooling", "overrides": {"pooling": "avg"}}, "pool1.in"),
+        ("tensor-convolution", {"preset": "tensor-conv", "seed": 5}, "conv1.w"),
+    ]
+    copies: list[dict] = []
+    pg.on(
+        "request",
+        lambda r: (
+            copies.append(r.post_data_json)
+            if r.method == "POST" and r.url.endswith("/api/sessions")
+            else None
+        ),
+    )
+    for topic, body, weights in cases:
+        made = httpx.post(f"{server}/api/sessions", json=body).json()
+        assert made["page"] == topic
+        copies.clear()
+        pg.goto(f"{server}/learn/{topic}?session={made['id']}")
+        pg.wait_for_selector("#view[data-ready]")
+        assert copies == [{"copy_of": made["id"]}], topic  # one request: the copy, nothing else
+        shown = pg.get_attribute("#view", "data-session-id")
+        assert shown != made["id"]
+        url = f"{server}/api/sessions/{made['id']}/steps"
+        httpx.post(url, json={"until": "forward"}).raise_for_status()  # its tensors, now
+        np.testing.assert_array_equal(
+            _tensor(server, shown, weights), _tensor(server, made["id"], weights)
+        )
+        if topic == "convolution":
+            assert pg.input_value("input[data-key='k']") == "2"
+            assert pg.input_value("input[data-key='p']") == "1"
+            assert pg.input_value("select[data-key='mode']") == "true"
+        if topic == "pooling":
+            assert pg.locator("select").first.input_value() == "avg"

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.browser.bp_helpers import BP, ready
-from tests.browser.conftest import PageWatch
+from tests.browser.conftest import PageWatch, watched_page
 
 # A point on the line (as the screen shows it) where the line itself is the topmost
 # element: the tap lands on that weight and no other.
@@ -30,16 +30,9 @@ POINT_ON = """(line) => {
 
 @pytest.fixture
 def phone(browser: object, server: str) -> Iterator[tuple[object, PageWatch]]:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
-    )
-    pg = context.new_page()
-    watch = PageWatch(pg, server)
-    pg.set_default_timeout(20_000)
-    try:
-        yield pg, watch
-    finally:
-        context.close()
+    phone_size = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+    with watched_page(browser, server, **phone_size) as watched:
+        yield watched
 
 
 def _tap_edge(pg, layer, i, j):

@@ -20,6 +20,7 @@ import pytest
 
 from app.routers.pages import TOPICS
 from tests.browser.conftest import PageWatch, watched_page
+from tests.browser.walk import EXPLAIN, NO_PLAYER
 
 CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
 # An engine name: a dot between lower-case words (conv1.out, lstm1.t3.i_pre,
@@ -45,16 +46,6 @@ ALLOWED = {
     "OpenAPI", "Swagger", "ReDoc",
 }  # fmt: skip
 
-# What to click on each walkthrough to open an explanation (the convolution page shows
-# its products at every step; the learning-rate lab explains nothing).
-EXPLAIN: dict[str, tuple[str, dict[str, float] | None]] = {
-    "tensor-convolution": (".grid-cell.sum .heatmap-overlay", {"x": 5, "y": 5}),
-    "pooling": (".pool-cell[data-tensor='pool1.out'] .heatmap-overlay", {"x": 5, "y": 5}),
-    "cnn": (".overview .channel-grid .heatmap-overlay", {"x": 4, "y": 4}),
-    "bp": (".bp-neuron[data-col='1']", None),
-    "rnn": (".rnn-vector[data-tensor$='.f'] .heatmap-overlay", {"x": 5, "y": 5}),
-}
-NO_PLAYER = {"tensor-convolution"}
 BACKWARDS = {"learning-rate"}  # its player opens on the last frame: step back from it
 
 # Every visible text node (not inside code) and every accessible label on the page,

@@ -11,7 +11,7 @@ import { api, sessions } from "../api.js";
 import { comparePanel } from "../bp-compare.js";
 import { passPanel } from "../bp-diagram.js";
 import { allFine, inlineCheck, inRange } from "../bp-fields.js";
-import { configOf, DRAWN, hiddenOf, urlOf } from "../bp-network.js";
+import { configOf, hiddenOf, refusalOf, urlOf } from "../bp-network.js";
 import { trainPanel } from "../bp-train.js";
 import { clearError, el, mount, showError } from "../common.js";
 import { t } from "../i18n.js";
@@ -19,7 +19,7 @@ import { fnLabel, stepLabel } from "../names.js";
 import { networkOpener } from "../open-network.js";
 import { Player } from "../player.js";
 import { rules } from "../rules.js";
-import { givenSession } from "../share.js";
+import { givenSession, keepOnReload } from "../share.js";
 import { addToLink, createStore } from "../store.js";
 
 // The choices, their defaults and the caps are the server's (rules.bp: the request
@@ -318,10 +318,7 @@ mount(async (root) => {
   const opener = networkOpener(openerBox, {
     current: () => session?.id,
     opened: (next) => adopt(next),
-    refuse: (next, name) => {
-      const other = next.network.layers.find((l) => !DRAWN.has(l.type));
-      return other ? t("net.notBp", { name, layer: other.type }) : "";
-    },
+    refuse: (next, name) => refusalOf(next.network, name), // bp-network.js: the limits
   });
 
   // While it trains, the network stays: no build, comparison or file opened.
@@ -333,7 +330,8 @@ mount(async (root) => {
 
   // A copied link carries the trained weights: a copy of this session, made when the
   // link is copied (the page that opens it makes its own copy of that one).
-  addToLink(async () => {
+  addToLink(async (how = {}) => {
+    if (how.reopen && session) return keepOnReload(session.id); // this tab goes on: no copy
     if (!session || !training.trained()) return { session: null };
     const copy = await api("POST", "/api/sessions", { copy_of: session.id });
     return { session: copy.id };
@@ -368,22 +366,11 @@ mount(async (root) => {
   if (!lrOk(st.lr)) store.set({ lr: 0.3 });
   if (!noiseOk(st.noise)) store.set({ noise: defaults.noise });
   fill(config());
-  // A shared link (?session=<id>, share.js checks it is a BP session): the page trains
-  // its own copy of it, so the original stays as it was (and is never deleted).
+  // A shared link (?session=<id>, share.js checks it is a BP session and opens a copy):
+  // the page trains its own copy, so the original stays as it was (and is never deleted).
   const shared = await givenSession();
-  let opened = null;
-  let gone = null;
-  if (shared?.dataset) {
-    sessions.given.delete(shared.id); // the link carries this page's copy, not it
-    try {
-      opened = await api("POST", "/api/sessions", { copy_of: shared.id });
-    } catch (err) {
-      if (err.status !== 404) throw err;
-      gone = err; // the link's settings build a fresh network, and the page says why
-    }
-  }
-  if (opened) await adopt(opened, store.get().step);
+  if (shared && !shared.dataset) sessions.discard(shared.id);
+  if (shared?.dataset) await adopt(shared, store.get().step);
   else await build(store.get().step);
-  if (gone) showError(root, gone);
   if (store.get().cmp) await comparing.compare();
 });

@@ -106,7 +106,7 @@ mount(async (root) => {
       body.input = { sample: { split: "test", index: store.get().sample } };
     const mine = opened; // a network the student opened (open-network.js): the page's own
     opened = null;
-    const given = mine ? null : await givenSession(); // ?session=<id>: a script's, shown
+    const given = mine ? null : await givenSession(() => session?.id); // ?session=<id>: a copy
     const next = mine ?? given ?? (await sessions.create(body));
     sessions.discard(session?.id);
     session = await restoreDrawing(next, pad.canvas); // a link's drawing, if it has one

@@ -9,6 +9,7 @@ import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
 import { Player } from "../player.js";
+import { givenSession } from "../share.js";
 import { createStore } from "../store.js";
 
 const store = createStore({ k: 3, p: 0, s: 1, mode: "xcorr", input: "", kernel: "", frame: -1 });
@@ -57,6 +58,22 @@ mount(async (root) => {
 
   // Each change of the settings makes a new session (one run at a time: see oneAtATime).
   const start = oneAtATime(async () => {
+    const given = await givenSession(() => session?.id); // ?session=<id>: a copy of it
+    if (given) {
+      // The settings show the given network's (a later change of one makes a new run).
+      const set = given.network.layers[0].settings;
+      const kind = set.flip ? "true" : "xcorr";
+      store.set({
+        k: set.kernel[0],
+        p: set.padding[0],
+        s: set.stride[0],
+        mode: kind,
+        input: "",
+        kernel: "",
+      });
+      for (const input of [kIn, pIn, sIn]) input.value = String(store.get()[input.dataset.key]);
+      mode.value = store.get().mode;
+    }
     const st = store.get();
     const body = {
       preset: "conv-basics",
@@ -65,9 +82,9 @@ mount(async (root) => {
       },
     };
     if (st.input) body.input = { array: [JSON.parse(st.input)] };
-    let next;
+    let next = given;
     try {
-      next = await sessions.create(body);
+      next ??= await sessions.create(body);
     } catch (err) {
       if (err.status !== 422) throw err; // not the combination: the store, a limit of this client
       formula.textContent = t("conv.nofit", { message: err.message });
@@ -187,6 +204,9 @@ mount(async (root) => {
 
   for (const input of [kIn, pIn, sIn]) {
     input.addEventListener("change", async () => {
+      // A field that lost focus with the value it had makes no new run (a click on a map
+      // after typing fires one change more: the map's cell editor must stay open).
+      if (Number(input.value) === store.get()[input.dataset.key]) return;
       store.set({ [input.dataset.key]: Number(input.value), kernel: "", frame: -1 });
       await start().catch((e) => showError(root, e));
     });

@@ -17,6 +17,7 @@ import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
 import { stepLabel } from "../names.js";
 import { Player } from "../player.js";
+import { givenSession } from "../share.js";
 import { createStore } from "../store.js";
 
 const store = createStore({ kind: "max", frame: -1, input: "" });
@@ -52,9 +53,16 @@ mount(async (root) => {
     clearError(root);
     const body = { preset: "pooling", overrides: { pooling: store.get().kind } };
     if (store.get().input) body.input = { array: JSON.parse(store.get().input) };
-    const next = await sessions.create(body);
+    const given = await givenSession(() => session?.id); // ?session=<id>: a copy of it
+    if (given) {
+      const kind = given.network.layers[0].type.startsWith("avg") ? "avg" : "max";
+      store.set({ kind });
+      kindSel.value = kind;
+    }
+    const next = given ?? (await sessions.create(body));
     sessions.discard(session?.id);
     session = next;
+    root.dataset.sessionId = session.id;
     // The pass to the end of backward brings the tensors drawn here (a max pool's mask
     // among them), once each.
     const names = ["pool1.in", "pool1.out", "pool1.dout", "pool1.dx", "loss.target"];

@@ -13,7 +13,7 @@ import { captionBox, clearError, el, explainPanel, mount, showError } from "../c
 import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
-import { layerLabel, named, tensorLabel } from "../names.js";
+import { layerLabel, named, tensorLabel, tensorPart } from "../names.js";
 import { networkOpener } from "../open-network.js";
 import { Player } from "../player.js";
 import { bilstmPanel, frameLabel, framesOf } from "../rnn-bilstm.js";
@@ -168,7 +168,7 @@ mount(async (root) => {
   async function start(made = null) {
     clearError(root);
     const old = session;
-    const given = made ? null : await givenSession(); // ?session=<id>: a script's, shown
+    const given = made ? null : await givenSession(() => session?.id); // ?session=<id>: a copy
     session = made || given || (await makeSession());
     sessions.discard(old?.id);
     if (given?.preset && given.preset !== store.get().preset) {
@@ -250,18 +250,20 @@ mount(async (root) => {
   function vectorBox(j, tensor, p) {
     let v = pool[j];
     if (!v || v.rows !== p.rows || v.cols !== p.cols) {
-      const human = el("span", { class: "named" });
+      const human = el("span", { class: "named named-full" });
+      const short = el("span", { class: "named named-short" }); // present mode's: the part only
       const code = el("code", { class: "code-name" });
       const dims = el("span", { class: "muted" });
-      const box = el("div", {}, el("h4", {}, human, " ", code, dims));
+      const box = el("div", {}, el("h4", {}, human, short, " ", code, dims));
       const map = new Heatmap(box, { name: tensor.name, cell: p.rows === 1 ? 34 : 12, maxPx: 900 });
-      v = pool[j] = { box, human, code, dims, map, rows: p.rows, cols: p.cols };
+      v = pool[j] = { box, human, short, code, dims, map, rows: p.rows, cols: p.cols };
     }
     v.box.className = `rnn-vector role-${tensor.role}`;
     v.box.dataset.tensor = tensor.name;
     attachDownloads(v.box, () => [tensor]); // export.js: this step's tensor
-    const human = tensorLabel(tensor.name); // names.js: the human label, then the code name
+    const human = tensorLabel(tensor.name, session.network); // names.js: label, then code
     v.human.textContent = human === tensor.name ? "" : human;
+    v.short.textContent = tensorPart(tensor.name, session.network) ?? v.human.textContent;
     v.code.textContent = tensor.name;
     v.dims.textContent = `  ${tensor.shape.join("×")}${tensor.cell ? ` · ${t(tensor.cell)}` : ""}`;
     v.map.opts.name = tensor.name;
@@ -291,7 +293,7 @@ mount(async (root) => {
             type: "button",
             class: "scalar-value",
             text: format(v),
-            "aria-label": `${tensorLabel(tensor.name)} = ${format(v)}`,
+            "aria-label": `${tensorLabel(tensor.name, session.network)} = ${format(v)}`,
             onclick: () => ask(tensor.shape.length ? [k] : []),
           }),
         );
@@ -299,7 +301,7 @@ mount(async (root) => {
           el(
             "span",
             { class: "scalar", "data-tensor": tensor.name },
-            named(tensor.name),
+            named(tensor.name, { network: session.network }),
             " = ",
             ...values,
             "  ",

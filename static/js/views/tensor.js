@@ -6,6 +6,7 @@ import { captionBox, el, explainPanel, mount, showError } from "../common.js";
 import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
+import { givenSession } from "../share.js";
 import { createStore } from "../store.js";
 
 // No seed unless the URL gives one: the server's default, the one a notebook's
@@ -14,10 +15,12 @@ const store = createStore({ seed: "" });
 
 mount(async (root) => {
   const seed = store.get().seed;
-  const session = await sessions.create({
-    preset: "tensor-conv",
-    ...(seed !== "" ? { seed: Number(seed) } : {}),
-  });
+  const session =
+    (await givenSession()) ?? // ?session=<id>: a copy of a script's session
+    (await sessions.create({
+      preset: "tensor-conv",
+      ...(seed !== "" ? { seed: Number(seed) } : {}),
+    }));
   // The forward pass brings the tensors drawn here, the partial maps among them.
   const names = ["conv1.in", "conv1.w", "conv1.b", "conv1.partial", "conv1.out"];
   const res = await sessions.steps(session.id, { until: "forward" }, { names, partials: true });
