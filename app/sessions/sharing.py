@@ -40,8 +40,8 @@ class TrainingBusy(RuntimeError):
 
 def check_spec_shape(spec: dict[str, Any]) -> None:
     """BadWeights unless `spec` has the shape of a network description: input_shape a
-    list of whole numbers (at least 1), layers a non-empty list of objects each with a
-    text `type`. Checked before anything reads the spec's fields."""
+    list of whole numbers (at least 1), layers a list of objects each with a text
+    `type` (not empty for a sequential model). Checked before anything reads the spec's fields."""
     shape = spec.get("input_shape")
     if not isinstance(shape, list) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape
@@ -49,7 +49,8 @@ def check_spec_shape(spec: dict[str, Any]) -> None:
         raise BadWeights(f"__spec__.input_shape must be a list of whole numbers >= 1, not "
                          f"{_shown(shape)}")  # fmt: skip
     layers = spec.get("layers")
-    if not isinstance(layers, list) or not layers:
+    sequential = spec.get("model", "sequential") == "sequential"  # a recurrent model's are
+    if not isinstance(layers, list) or (sequential and not layers):  # built from its cell
         raise BadWeights(f"__spec__.layers must be a non-empty list of layer objects, not "
                          f"{_shown(layers)}")  # fmt: skip
     for k, layer in enumerate(layers):
