@@ -60,11 +60,24 @@ export function networkOpener(parent, { current, opened, refuse = () => "" }) {
   download.addEventListener("pointerdown", aim);
   download.addEventListener("focus", aim);
   download.addEventListener("click", aim);
+  // The browser's own file button speaks the browser's language, not the page's: it is
+  // hidden from sight (still focusable and named by the label, for keyboards and screen
+  // readers), and a button in the page's words opens it for a pointer.
+  input.classList.add("file-input");
+  const choose = el("button", {
+    type: "button",
+    class: "file-button",
+    tabindex: "-1",
+    "aria-hidden": "true",
+    text: t("net.choose"),
+  });
+  choose.addEventListener("click", () => input.click());
   const box = el(
     "div",
     { class: "controls net-open" },
     el("label", { for: input.id, text: t("net.open") }),
     input,
+    choose,
     download,
     help,
     status,

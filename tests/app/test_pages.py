@@ -166,7 +166,8 @@ def test_stylesheets_load_nothing_from_another_origin(client, path):
 def test_each_walkthrough_links_its_stylesheets_and_they_exist(client, topic):
     html = client.get(f"/learn/{topic}").text
     links = re.findall(r'href="(/static/css/[^"?]+)', html)
-    wanted = ["glassbox.css", "walkthrough.css", f"views/{TOPICS[topic]}.css", "present.css"]
+    wanted = ["glassbox.css", "walkthrough.css", "figures.css", f"views/{TOPICS[topic]}.css",
+              "present.css"]  # fmt: skip
     assert links == [f"/static/css/{name}" for name in wanted]
     for link in links:
         assert client.get(link).status_code == 200, link

@@ -116,9 +116,15 @@ def test_cnn_opens_a_presets_weights_and_says_why_a_file_is_refused_in_chinese(p
     pg.goto(f"{server}/learn/cnn?lang=zh-CN")
     pg.wait_for_selector("#view[data-ready]")
     before = pg.get_attribute("#view", "data-session-id")
-    opener = pg.locator("input[data-act=open-network]")
-    opener.set_input_files(_file("half.npz", buf.getvalue()))
+    # the page's button, in its language, opens the file chooser (the browser's own
+    # button would say "Choose File" whatever the page's language)
+    choose = pg.locator(".net-open .file-button")
+    assert choose.text_content() == catalog("zh-CN")["net.choose"]
+    with pg.expect_file_chooser() as chooser:
+        choose.click()
+    chooser.value.set_files(_file("half.npz", buf.getvalue()))
     pg.wait_for_selector(".net-open[data-opened='1']")
+    opener = pg.locator("input[data-act=open-network]")
     sid = pg.get_attribute("#view", "data-session-id")
     assert sid != before
     for name, value in net.params().items():
