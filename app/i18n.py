@@ -95,5 +95,5 @@ def choose_language(query: str | None, accept_language: str | None, default: str
 def coded_body(code: str, detail: object) -> dict[str, Any]:
     """An error's body that a page can explain: {"detail": <English, for scripts>,
     "code": code, "message": {lang: the catalog's "error.<code>"} in every language}."""
-    message = {lang: t(f"error.{code}", lang) for lang in SUPPORTED}
+    message = every_language(lambda lang: t(f"error.{code}", lang))
     return {"detail": detail, "code": code, "message": message}

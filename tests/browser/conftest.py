@@ -74,6 +74,12 @@ class PageWatch:
 
         page.route("**/*", guard)
 
+    def reset(self) -> None:
+        """Forget what was seen so far (a page shared by several tests: each sees its own)."""
+        self.errors.clear()
+        self.failed.clear()
+        self.outside.clear()
+
     def assert_clean(self, expected: tuple[str, ...] = ()) -> None:
         """No outside request, failed request or console error but those `expected` matches."""
         errors = [e for e in self.errors if not any(re.search(p, e) for p in expected)]

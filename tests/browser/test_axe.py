@@ -43,10 +43,7 @@ def shared(browser: object, server: str) -> Iterator[tuple[object, PageWatch]]:
 @pytest.fixture
 def axe_page(shared: tuple[object, PageWatch]) -> tuple[object, PageWatch]:
     """The shared page with a clean watch: what one test sees is that test's."""
-    _, watch = shared
-    watch.errors.clear()
-    watch.failed.clear()
-    watch.outside.clear()
+    shared[1].reset()
     return shared
 
 
