@@ -9,10 +9,11 @@ from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
 from app import __version__, errors, fairshare, http_rules, observability, pools, security, subpath
+from app.classes.service import ClassService
 from app.datadir import require_writable
 from app.limits import document_limits
 from app.openapi_links import link_sessions
-from app.routers import bp, docs, edits, health, lab, pages, presets, rules, sessions
+from app.routers import bp, classes, docs, edits, health, lab, pages, presets, rules, sessions
 from app.sessions import SessionService
 from app.sessions.preset_source import warm_up
 from app.settings import Settings, get_settings
@@ -26,6 +27,8 @@ TAGS = [
     {"name": "sessions", "description": "Step a network forward, backward and through the "
      "update; read any tensor; ask where a number comes from."},
     {"name": "lab", "description": "Gradient descent on 2-D loss surfaces."},
+    {"name": "classes", "description": "A live class: the teacher steps, students' pages "
+     "follow over Server-Sent Events, the class answers questions the server checks."},
     {"name": "health", "description": "Liveness."},
 ]  # fmt: skip
 
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.training.start()  # its runners; each starts a process at its first training
         yield
         app.state.training.close()
+        app.state.classes.hub.close()
         app.state.sessions.store.close()
 
     app = FastAPI(
@@ -65,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = open_store(settings.store_url(), settings.session_ttl_seconds, settings.max_sessions)
     app.state.sessions = SessionService(store, settings)
     app.state.training = TrainingQueue(app.state.sessions, settings)
+    classes.install(app, ClassService(app.state.sessions, settings))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:  # built once, with this app's limits and links
@@ -84,9 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(security.SecurityHeaders)  # outermost: CSP, nosniff, ... on every answer
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     docs.install(app)
-    routers = (health, presets, rules, sessions, edits, lab, bp, pages)
+    routers = (health, presets, rules, sessions, edits, lab, bp, classes, pages)
     for router in (r.router for r in routers):
         app.include_router(router)
+    app.include_router(classes.pages)
     return app
 
 

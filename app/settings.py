@@ -152,6 +152,27 @@ class Settings(BaseSettings):
         description="live sessions one client (address) may hold; beyond, its own session "
         "idle longest goes if idle 10 minutes, else a 429",
     )
+    class_max_students: int = Field(
+        400,
+        ge=1,
+        description="students who may join one live class (its join code); one more gets a "
+        "409 class_full",
+    )
+    class_max_questions: int = Field(
+        100, ge=1, description="questions a teacher may ask in one live class"
+    )
+    class_ttl_seconds: int = Field(
+        4 * 3600,
+        ge=60,
+        description="a live class the teacher has not touched this long ends, and its join "
+        "code, answers and nicknames go with it",
+    )
+    class_code_misses_per_minute: int = Field(
+        30,
+        ge=1,
+        description="unknown join codes one client (address) may try a minute, per worker; "
+        "beyond, a 429 (guessing codes)",
+    )
     log_format: Literal["text", "json"] = Field(
         "text", description="log lines as text, or one JSON object per line"
     )
