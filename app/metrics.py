@@ -73,6 +73,14 @@ TRAINING_PROCESSES = Gauge(
     "Training processes running (GLASSBOX_TRAIN_WORKERS per worker process, summed)",
     multiprocess_mode="livesum",
 )
+CLASS_STREAMS = Gauge(
+    "glassbox_class_streams_open",
+    "Live-class event streams open now (students', teachers' and projectors' pages)",
+    multiprocess_mode="livesum",
+)
+CLASS_EVENTS = Counter(
+    "glassbox_class_events_sent", "Class states handed to open event streams"
+)
 TRAINING_PROCESS_DEATHS = Counter(
     "glassbox_training_process_deaths",
     "Training processes that died (killed, out of memory) and were replaced",

@@ -113,11 +113,21 @@ def _client_id(scope: Scope) -> str | None:
 _ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
 
 
+# A live class's event stream takes a student's token in its query (EventSource sends
+# no headers): access lines keep the parameter's name, never its value.
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s]*")
+
+
 class RequestIdFilter(logging.Filter):
-    """Puts the current request's id on each record (None outside a request)."""
+    """Puts the current request's id on each record (None outside a request), and
+    hides tokens in the query of an access line's path."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_QUERY.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
         return True
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from app.classes.store import ClassStore
 from app.classes.store_redis import CHANNEL_PREFIX, RedisClasses
+from app.metrics import CLASS_EVENTS, CLASS_STREAMS
 
 log = logging.getLogger("glassbox.classes")
 WATCH_S = 0.05  # SQLite: how often a worker looks for changes made by another worker
@@ -66,10 +67,12 @@ class Hub:
         follower = Follower(code)
         with self._lock:
             self.followers.setdefault(code, set()).add(follower)
+        CLASS_STREAMS.inc()
         self._start()
         return follower
 
     def leave(self, follower: Follower) -> None:
+        CLASS_STREAMS.dec()
         with self._lock:
             group = self.followers.get(follower.code)
             if group is not None:
@@ -82,10 +85,13 @@ class Hub:
         if seq <= self.seqs.get(code, 0):
             return  # seen already (this worker made it, and Redis echoed it)
         self.seqs[code] = seq
+        sent = 0
         for f in list(self.followers.get(code, ())):
             if seq > f.seq:
                 f.seq, f.latest = seq, payload
                 f.event.set()
+                sent += 1
+        CLASS_EVENTS.inc(sent)
 
     # --- from any thread --------------------------------------------------------------
 

@@ -155,11 +155,12 @@ class SQLiteClasses(ClassStore):
     def create(self, code: str, teacher: str, record: Record, ttl_s: float) -> bool:
         now = time.time()
         with self._tx("class_create") as db:
+            # Classes that expired go now, with their students and answers.
             db.execute("DELETE FROM classes WHERE expires < ?", (now,))
             if db.execute("SELECT 1 FROM classes WHERE code = ?", (code,)).fetchone():
                 return False
-            db.execute("DELETE FROM class_students WHERE code = ?", (code,))
-            db.execute("DELETE FROM class_answers WHERE code = ?", (code,))
+            for table in ("class_students", "class_answers"):
+                db.execute(f"DELETE FROM {table} WHERE code NOT IN (SELECT code FROM classes)")
             db.execute(
                 "INSERT INTO classes VALUES (?, ?, ?, ?, ?)",
                 (code, record["seq"], teacher, json.dumps(record), now + ttl_s),

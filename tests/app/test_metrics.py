@@ -154,6 +154,21 @@ def test_json_log_lines_parse_and_carry_the_request_id(tmp_path):
     assert any(rec["logger"] == "uvicorn.error" for rec in records)  # server lines too
 
 
+def test_a_class_streams_student_token_never_reaches_the_log(tmp_path):
+    # EventSource sends no headers, so the token is in the query: the access line hides it.
+    with app_server(tmp_path, {"GLASSBOX_LOG_FORMAT": "json"}) as url:
+        code = httpx.post(f"{url}/api/classes", json={}).json()["code"]
+        token = httpx.post(f"{url}/api/classes/{code}/students", json={}).json()["student_token"]
+        events = f"{url}/api/classes/{code}/events?token={token}&mode=follow"
+        with httpx.stream("GET", events, headers={"X-Request-ID": "class-stream-1"}) as r:
+            assert r.status_code == 200
+            assert next(r.iter_lines()) == "event: state"
+    text = (tmp_path / "uvicorn.log").read_text()
+    assert token not in text
+    access = [json.loads(ln) for ln in text.splitlines() if "class-stream-1" in ln]
+    assert any(rec["path"].startswith(f"/api/classes/{code}/events?token=***&") for rec in access)
+
+
 # --- two worker processes -------------------------------------------------------------
 
 
