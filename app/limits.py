@@ -102,6 +102,7 @@ DOCUMENTED = (
     ("TrainRequest", "batch_size", "max_batch"),
     ("DescentRequest", "steps", "max_lab_steps"),
     ("DescentRequest", "runs", "max_lab_runs"),
+    ("LabRun", "steps", "max_lab_steps"),  # a live class's choice question (app/routers/classes.py)
     ("BPCompare", "epochs", "max_epochs"),
     ("BPCompare", "batch_size", "max_batch"),
     ("BPCompare", "lrs", "max_compare_runs"),

@@ -78,9 +78,7 @@ CLASS_STREAMS = Gauge(
     "Live-class event streams open now (students', teachers' and projectors' pages)",
     multiprocess_mode="livesum",
 )
-CLASS_EVENTS = Counter(
-    "glassbox_class_events_sent", "Class states handed to open event streams"
-)
+CLASS_EVENTS = Counter("glassbox_class_events_sent", "Class states handed to open event streams")
 TRAINING_PROCESS_DEATHS = Counter(
     "glassbox_training_process_deaths",
     "Training processes that died (killed, out of memory) and were replaced",

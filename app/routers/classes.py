@@ -18,7 +18,7 @@ import segno
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from app.classes.model import PRESENCE_PING_S, ClassError, normal_code
 from app.classes.service import ClassService
@@ -27,7 +27,8 @@ from app.errors import BODY_ERRORS, Responses
 from app.limits import at_most
 from app.pools import PooledRoute
 from app.routers.pages import TOPICS
-from app.schemas import ErrorOut, NonNegativeInt, Strict
+from app.schemas import ErrorOut, Int, PositiveInt, Strict
+from app.schemas.base import _given, _integral
 from app.schemas.lab import DescentRun
 from app.subpath import base_path
 
@@ -46,11 +47,13 @@ Code = Annotated[str, Path(min_length=1, max_length=16, description="the join co
                            examples=["K7QMPX"])]  # fmt: skip
 QuestionId = Annotated[str, Path(max_length=16, examples=["q1"])]
 Auth = Annotated[str | None, Header(description="Bearer <teacher or student token>")]
+# A cell's index (bounded: it is stored, and sent back to every follower as JSON).
+Index = Annotated[int, Field(ge=0, le=2**31 - 1), BeforeValidator(_integral)]
 
 
 class Cell(Strict):
     tensor: str = Field(max_length=128, examples=["conv1.out"])
-    index: list[NonNegativeInt] = Field(max_length=8, examples=[[0, 0, 1, 1]])
+    index: list[Index] = Field(max_length=8, examples=[[0, 0, 1, 1]])
 
 
 class View(Strict):
@@ -60,7 +63,7 @@ class View(Strict):
                       json_schema_extra={"enum": list(TOPICS)})  # fmt: skip
     query: str = Field("", max_length=16_384, description="the page's URL state "
                        "(its query string, without the frame)", examples=["k=3&p=1"])  # fmt: skip
-    frame: int = Field(-1, ge=-1, le=100_000, description="the player's frame (-1: none)")
+    frame: Int = Field(-1, ge=-1, le=100_000, description="the player's frame (-1: none)")
     cell: Cell | None = Field(None, description="the explanation open, if any")
     present: bool = False
 
@@ -91,7 +94,7 @@ class Presence(Strict):
 class LabRun(Strict):
     surface: str = Field(max_length=64, examples=["bowl"])
     start: list[float] = Field(min_length=2, max_length=2, examples=[[-4.5, 2.0]])
-    steps: Annotated[int, Field(ge=1)] = 100
+    steps: PositiveInt = 100
     run: DescentRun
 
 
@@ -99,11 +102,19 @@ class Ask(Strict):
     """A question about what is on screen: a cell's number, where a delta goes, or the
     lecture's case of a learning rate."""
 
+    # The schema says what _parts checks: a choice needs lab; a number or cell question
+    # session, tensor and index.
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"allOf": [{"properties": {"kind": {"const": "choice"}}}, _given("lab")]},
+        {"allOf": [{"properties": {"kind": {"enum": ["number", "cell"]}}}, _given("session"),
+                   _given("tensor"), _given("index")]},
+    ]})  # fmt: skip
+
     kind: Literal["number", "cell", "choice"]
     session: str | None = Field(None, max_length=64, description="the teacher's session "
                                 "(number, cell)")  # fmt: skip
     tensor: str | None = Field(None, max_length=128, examples=["conv1.out"])
-    index: list[NonNegativeInt] | None = Field(None, max_length=8)
+    index: list[Index] | None = Field(None, max_length=8)
     lab: LabRun | None = Field(None, description="the descent (choice)")
 
     @model_validator(mode="after")
@@ -116,9 +127,18 @@ class Ask(Strict):
         return self
 
 
+class Empty(Strict):
+    """No fields: `{}` (every write is JSON, app/http_rules.py)."""
+
+
+# A body the route may do without is still required by the schema, as every write is
+# JSON (app/http_rules.py); the server takes an empty one, with the JSON type, as {}.
+BODY_REQUIRED: dict[str, Any] = {"requestBody": {"required": True}}
+
+
 class Answer(Strict):
     number: float | None = Field(None, allow_inf_nan=False)
-    index: list[NonNegativeInt] | None = Field(None, max_length=8)
+    index: list[Index] | None = Field(None, max_length=8)
     choice: str | None = Field(None, max_length=32)
 
 
@@ -152,7 +172,7 @@ def _created(
             "state": service.state(record)}  # fmt: skip
 
 
-@router.post("", status_code=201, responses=ERRORS)
+@router.post("", status_code=201, responses=ERRORS, openapi_extra=BODY_REQUIRED)
 def create_class(request: Request, req: ClassCreate | None = None) -> Response:
     """Start a class: a join code (6 letters and digits read alike by no one), the
     join link, its QR code, and the teacher token (keep it: it alone changes the class;
@@ -206,7 +226,7 @@ def end_class(request: Request, code: Code, authorization: Auth = None) -> Respo
     return Response(status_code=204)
 
 
-@router.post("/{code}/students", status_code=201, responses=ERRORS)
+@router.post("/{code}/students", status_code=201, responses=ERRORS, openapi_extra=BODY_REQUIRED)
 def join(request: Request, code: Code, req: JoinRequest | None = None) -> Response:
     """Join a class: a student token (send it back to answer), and the class's state."""
     service = _classes(request)
@@ -249,8 +269,11 @@ def answer(
     return json_response({"received": True}, 202)
 
 
-@router.post("/{code}/questions/{qid}/reveal", responses=ERRORS)
-def reveal(request: Request, code: Code, qid: QuestionId, authorization: Auth = None) -> Response:
+@router.post("/{code}/questions/{qid}/reveal", responses=ERRORS, openapi_extra=BODY_REQUIRED)
+def reveal(
+    request: Request, code: Code, qid: QuestionId, req: Empty | None = None,
+    authorization: Auth = None,
+) -> Response:  # fmt: skip
     """Reveal the answer to everyone (teacher only): the engine's value and its
     explanation; each student then reads whether they were right (.../mine)."""
     record = _classes(request).reveal(code, _token(authorization), qid)
@@ -298,7 +321,10 @@ async def events(
             await run_in_threadpool(service.seen, record["code"], who, mode)
             now = await run_in_threadpool(service._current, record["code"])
             payload: bytes | None = now[1] if now else service.payload({**record, "ended": True})
-            follower.seq = now[0] if now else record["seq"]
+            sent = now[0] if now else record["seq"]
+            if follower.seq <= sent:  # the hub may have handed it this state already
+                follower.seq, follower.latest = sent, None
+                follower.event.clear()
             while True:
                 if payload is not None:
                     yield b"event: state\ndata: " + payload + b"\n\n"

@@ -31,11 +31,12 @@ export class ApiError extends Error {
     this.retryAfter = null;
   }
 
-  /** The page's words for an error with a code, else the server's detail. */
+  /** The page's words for an error with a code, else the server's detail. The server's
+   * message in the page's language comes first: it has its {placeholders} filled. */
   static text(detail, body) {
     const key = body?.code ? `error.${body.code}` : null;
-    if (key && t(key) !== key) return t(key);
     if (body?.message?.[lang]) return body.message[lang];
+    if (key && t(key) !== key) return t(key);
     return typeof detail === "string" ? detail : ApiError.describe(detail);
   }
 

@@ -7,11 +7,15 @@ import { el } from "./common.js";
 import { pick, t } from "./i18n.js";
 import { swatch } from "./lab-setup.js";
 
+/** A run's rates as the page writes them: "lr = 0.1" or "lr = 0.1, μ = 0.9". */
+export function ratesText(run) {
+  return run.optimizer === "momentum" ? `lr = ${run.lr}, μ = ${run.momentum}` : `lr = ${run.lr}`;
+}
+
 /** The row of path `p` (run `i` of the setup, `run` its optimizer and rates) in a
  * setup of `steps` steps. */
 export function pathRow(p, run, i, steps) {
-  const hyper =
-    run.optimizer === "momentum" ? `lr = ${run.lr}, μ = ${run.momentum}` : `lr = ${run.lr}`;
+  const hyper = ratesText(run);
   const n = p.points.length - 1;
   let flag = "";
   if (p.diverged)

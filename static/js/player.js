@@ -2,6 +2,7 @@
 // slider over the frames (steps of a plan, or kernel positions): a single tab stop
 // whose painted segments (phase colours, done / current) are decoration only.
 import { t } from "./i18n.js";
+import { registerPlayer, viewChanged } from "./live-hooks.js";
 
 /** The keys a focused slider uses: the frame each one goes to from `at`, or undefined. */
 function sliderTarget(key, at, count) {
@@ -88,6 +89,7 @@ export class Player {
     };
     document.addEventListener("keydown", this.keys);
     this.setCount(opts.count, opts.labels, opts.phases);
+    registerPlayer(this); // the live class follows and steps the page's player
   }
 
   /** A press, tap or drag on the bar goes to the frame under the pointer. */
@@ -152,6 +154,7 @@ export class Player {
       this.busy = false;
       delete this.el.dataset.busy;
       this.el.dataset.frame = String(this.frame);
+      viewChanged("frame");
     }
   }
 

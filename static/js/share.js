@@ -6,6 +6,7 @@
 // instead of a fresh one: the page steps and changes its copy, never the script's.
 import { sessions, url } from "./api.js";
 import { t } from "./i18n.js";
+import { viewChanged } from "./live-hooks.js";
 import { addToLink, b64url, fromB64url, linkToView, takeLinkParam } from "./store.js";
 
 function make(tag, attrs = {}, text = "") {
@@ -78,7 +79,11 @@ addToLink(() => (cell ? { cell: `${cell.tensor}:${cell.index.join(",")}` } : nul
 /** Note the cell whose explanation is open (the link carries it). */
 export function noteCell(tensor, index) {
   cell = { tensor, index: [...index] };
+  viewChanged("cell");
 }
+
+/** The cell whose explanation is open ({tensor, index}), or null (the live class sends it). */
+export const openCell = () => cell;
 
 /** The cell the link opened the page on ({tensor, index}), once; null if none. */
 export function givenCell() {

@@ -7,6 +7,7 @@ import { attachDownloads } from "./export.js";
 import { Heatmap } from "./heatmap.js";
 import { Mosaic } from "./mosaic.js";
 import { t } from "./i18n.js";
+import { pickCell, registerCellMarker } from "./live-hooks.js";
 import { named, tensorLabel } from "./names.js";
 import { cellLabel } from "./rules.js";
 import { noteCell } from "./share.js";
@@ -27,6 +28,12 @@ export class Stage {
     this.views = new Map(); // tensor name -> {mark(list of {index, style})}
     this.baseMarks = new Map(); // marks that stay (the pooling mask)
     this.tensors = new Map();
+    // the live class's questions outline cells (the delta asked about, the answer)
+    registerCellMarker((name, marks) => {
+      const view = this.views.get(name);
+      view?.mark([...(this.baseMarks.get(name) || []), ...marks]);
+      return Boolean(view);
+    });
   }
 
   /** Draw these tensor payloads (from a step), in order. */
@@ -63,9 +70,11 @@ export class Stage {
     const scale = scaleFor(tensor);
     const s = tensor.shape;
     // A vector cell is [..lead, c]; a map cell [..lead, r, c].
-    const click = (lead, r, c) =>
-      explainable &&
-      this.explain(tensor.name, s.length - lead.length === 1 ? [...lead, c] : [...lead, r, c]);
+    const click = (lead, r, c) => {
+      const index = s.length - lead.length === 1 ? [...lead, c] : [...lead, r, c];
+      if (pickCell(tensor.name, index)) return; // a live class's question took the click
+      if (explainable) this.explain(tensor.name, index);
+    };
     let view = null;
     if (s.length === 0) {
       const label = `${tensorLabel(tensor.name)} = ${format(tensor.data[0])}`;

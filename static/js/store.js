@@ -1,5 +1,6 @@
 // A tiny state store mirrored in the URL, so a link reproduces the view; and the parts
 // a copied link adds to it (addToLink, takeLinkParam; share.js makes the link).
+import { viewChanged } from "./live-hooks.js";
 
 export function createStore(defaults) {
   const params = new URLSearchParams(location.search);
@@ -37,6 +38,7 @@ export function createStore(defaults) {
       listeners.forEach((fn) => {
         fn(state);
       });
+      viewChanged("state");
     },
     subscribe(fn) {
       listeners.add(fn);

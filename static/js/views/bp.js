@@ -15,6 +15,7 @@ import { configOf, hiddenOf, refusalOf, urlOf } from "../bp-network.js";
 import { trainPanel } from "../bp-train.js";
 import { clearError, el, mount, showError } from "../common.js";
 import { t } from "../i18n.js";
+import { registerSession } from "../live-hooks.js";
 import { fnLabel, stepLabel } from "../names.js";
 import { networkOpener } from "../open-network.js";
 import { Player } from "../player.js";
@@ -241,6 +242,7 @@ mount(async (root) => {
   const comparing = comparePanel(root, config, store);
 
   let session = null;
+  registerSession(() => session?.id); // the live class (live-hooks.js)
   let steps = [];
   let player = null;
   let urlTimer = 0;

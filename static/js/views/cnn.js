@@ -9,6 +9,7 @@ import { format } from "../colors.js";
 import { Overview } from "../cnn-overview.js";
 import { captionBox, clearError, el, mount, oneAtATime, showError } from "../common.js";
 import { t } from "../i18n.js";
+import { registerCellOpener, registerSession } from "../live-hooks.js";
 import { layerLabel, stepLabel } from "../names.js";
 import { networkOpener } from "../open-network.js";
 import { Player } from "../player.js";
@@ -85,6 +86,8 @@ mount(async (root) => {
   // so no frame asks for a step (or a tensor) twice.
   let held = new Map();
   let stage = null;
+  registerSession(() => session?.id); // the live class (live-hooks.js)
+  registerCellOpener((name, index) => stage?.explain(name, index));
   let player = null;
   let classes = [];
   let dataset = "";

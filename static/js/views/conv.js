@@ -8,6 +8,7 @@ import { editCell, withCell } from "../edit.js";
 import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
+import { registerSession } from "../live-hooks.js";
 import { Player } from "../player.js";
 import { givenSession } from "../share.js";
 import { createStore } from "../store.js";
@@ -55,6 +56,7 @@ mount(async (root) => {
   let tensors = {};
   let explanations = [];
   const maps = {};
+  registerSession(() => session?.id); // the live class (live-hooks.js)
 
   // Each change of the settings makes a new session (one run at a time: see oneAtATime).
   const start = oneAtATime(async () => {

@@ -237,6 +237,7 @@ mount(async (root) => {
         ),
       };
       const res = await api("POST", "/api/lab/descent", body);
+      root.dataset.labSetup = JSON.stringify(body); // the runs shown (the live class asks of them)
       clearError(root);
       shown = JSON.stringify(setup);
       paths = res.paths;

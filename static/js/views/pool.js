@@ -15,9 +15,15 @@ import { editCell, withCell } from "../edit.js";
 import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
+import {
+  pickCell,
+  registerCellMarker,
+  registerCellOpener,
+  registerSession,
+} from "../live-hooks.js";
 import { stepLabel } from "../names.js";
 import { Player } from "../player.js";
-import { givenSession } from "../share.js";
+import { givenSession, noteCell } from "../share.js";
 import { createStore } from "../store.js";
 
 const store = createStore({ kind: "max", frame: -1, input: "" });
@@ -47,6 +53,14 @@ mount(async (root) => {
   let tensors = {};
   let steps = [];
   const hm = {};
+  registerSession(() => session?.id); // the live class (live-hooks.js)
+  registerCellOpener((name, idx) => explainCell(name, idx));
+  const mapOf = { "pool1.in": "in", "pool1.out": "out", "pool1.dout": "dout", "pool1.dx": "dx" };
+  registerCellMarker((name, marks) => {
+    const h = hm[mapOf[name]];
+    h?.mark(marks.map((m) => ({ r: m.index[2], c: m.index[3], style: m.style })));
+    return Boolean(h);
+  });
 
   // Each change makes a new session and deletes the one it replaces (one run at a time).
   const start = oneAtATime(async () => {
@@ -98,7 +112,7 @@ mount(async (root) => {
       ["dx", "pool1.dx"],
     ]) {
       hm[key].el.classList.add("clickable");
-      hm[key].onClick = (r, c) => explainCell(name, [0, 0, r, c]);
+      hm[key].onClick = (r, c) => pickCell(name, [0, 0, r, c]) || explainCell(name, [0, 0, r, c]);
     }
     const cells = tensors["pool1.out"].size; // backward: one frame per pooled value
     const back = stepLabel({ phase: "backward", layer: "pool1" });
@@ -174,6 +188,7 @@ mount(async (root) => {
   async function explainCell(name, idx) {
     try {
       panel.show(await sessions.explain(session.id, name, idx), `${name}[${idx.join(",")}]`);
+      noteCell(name, idx); // a copied link and the live class carry it
     } catch (err) {
       showError(root, err);
     }

@@ -13,6 +13,7 @@ import { captionBox, clearError, el, explainPanel, mount, showError } from "../c
 import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
+import { pickCell, registerCellOpener, registerSession } from "../live-hooks.js";
 import { layerLabel, named, tensorLabel, tensorPart } from "../names.js";
 import { networkOpener } from "../open-network.js";
 import { Player } from "../player.js";
@@ -133,6 +134,11 @@ mount(async (root) => {
   sweepPanel(root);
 
   let session = null;
+  registerSession(() => session?.id); // the live class (live-hooks.js)
+  registerCellOpener((name, index) => {
+    const tensor = shownStep?.step.tensors?.find((x) => x.name === name);
+    if (tensor) explain(tensor, index);
+  });
   let player = null;
   let classes = [];
   let frames = [];
@@ -285,7 +291,8 @@ mount(async (root) => {
     let j = 0;
     for (const tensor of step.tensors || []) {
       const ok = tensor.explainable === true; // the server says whether it explains it
-      const ask = (index) => ok && explain(tensor, index);
+      // a live class's question may take the click (the cell is its answer)
+      const ask = (index) => pickCell(tensor.name, index) || (ok && explain(tensor, index));
       if (tensor.shape.length <= 1 && tensor.size <= 4) {
         // Each number a button that asks the server where it comes from.
         const values = Array.from(tensor.data).map((v, k) =>

@@ -6,6 +6,7 @@ import { captionBox, el, explainPanel, mount, showError } from "../common.js";
 import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
+import { registerSession } from "../live-hooks.js";
 import { givenSession } from "../share.js";
 import { createStore } from "../store.js";
 
@@ -110,4 +111,5 @@ mount(async (root) => {
     grid.append(sum);
   }
   root.dataset.sessionId = session.id;
+  registerSession(() => session.id); // the live class (live-hooks.js)
 });

@@ -1,0 +1,1 @@
+"""A live class: the teacher steps, students follow, the class answers."""
