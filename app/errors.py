@@ -33,6 +33,7 @@ from app.routers.pages import error_page
 from app.schemas import ErrorOut
 from app.security import security_headers
 from app.sessions.explain import NotExplainable
+from app.sessions.state import SessionFrozen
 from app.store import SessionNotFound, StoreUnavailable, VersionConflict
 from app.training.queue import QueueFull
 
@@ -72,6 +73,10 @@ def install(app: FastAPI) -> None:
     async def _missing_session(_: Request, exc: SessionNotFound) -> JSONResponse:
         detail = "no such session (it never existed, was deleted, or expired)"
         return coded(404, "session_gone", detail)
+
+    @app.exception_handler(SessionFrozen)
+    async def _frozen(_: Request, exc: SessionFrozen) -> JSONResponse:
+        return coded(409, "session_frozen", str(exc))
 
     @app.exception_handler(VersionConflict)
     async def _conflict(_: Request, exc: VersionConflict) -> JSONResponse:

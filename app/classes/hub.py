@@ -38,6 +38,13 @@ class Follower:
     latest: bytes | None = None
     event: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def sent(self, seq: int) -> None:
+        """Its stream sent state `seq` itself: a state the hub handed over that is not
+        newer is dropped."""
+        if self.seq <= seq:
+            self.seq, self.latest = seq, None
+            self.event.clear()
+
     async def next(self, timeout: float) -> bytes | None:
         """The newest state not yet sent, or None after `timeout` seconds without one."""
         with contextlib.suppress(TimeoutError):

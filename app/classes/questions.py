@@ -24,9 +24,9 @@ from typing import Any
 from app.classes.model import ClassError
 from app.encoding import json_number
 from app.sessions import SessionService
+from app.store.base import SessionNotFound
 from engine.explain import NotExplainable, explain_tensor
 from engine.lab import compare
-from engine.lab.outcomes import CASES
 
 NUMBER_ABS_TOL = 0.01
 NUMBER_REL_TOL = 0.01
@@ -68,6 +68,13 @@ def _number(service: SessionService, ask: dict[str, Any]) -> dict[str, Any]:
             raise _bad("question_index", f"index {index} is outside {name}'s shape "
                        f"{list(record.data.shape)}") from None  # fmt: skip
         value = json_number(float(record.data[tuple(index)]))
+    except SessionNotFound:
+        raise
+    except LookupError:  # a tensor this pass has not recorded (yet)
+        raise _bad("question_not_recorded", f"{name} is not recorded in this pass yet: step "
+                   "to where it is made first", tensor=name) from None  # fmt: skip
+    except ValueError as exc:  # an index that does not fit the tensor
+        raise _bad("question_index", str(exc)) from None
     if not isinstance(value, float | int) or not math.isfinite(value):
         raise _bad("question_not_finite", f"{name}[{_index_text(index)}] is {value}: a "
                    "question needs a finite number (this pass diverged)")  # fmt: skip
@@ -127,10 +134,12 @@ def _choice(ask: dict[str, Any]) -> dict[str, Any]:
     if run.get("optimizer", "sgd") != "momentum":
         run.pop("momentum", None)
     start = (float(lab["start"][0]), float(lab["start"][1]))
-    path = compare(lab["surface"], start, [run], int(lab["steps"]))[0]
-    case = path.case
+    try:
+        path = compare(lab["surface"], start, [run], int(lab["steps"]))[0]
+    except ValueError as exc:  # an unknown surface, a rate or start it refuses
+        raise _bad("question_lab", str(exc)) from None
+    case = path.case  # one of engine.lab.outcomes.CASES
     choices = list(LECTURE_CASES) + ([case] if case not in LECTURE_CASES else [])
-    assert set(choices) <= set(CASES)
     return {"kind": "choice", "lab": {**lab, "run": run}, "choices": choices,
             "answer": {"choice": case, "outcome": path.outcome, "text": path.text},
             "source": {}}  # fmt: skip
@@ -161,9 +170,11 @@ def check(question: dict[str, Any], given: dict[str, Any]) -> tuple[dict[str, An
 
 
 def answer_key(kind: str, answer: dict[str, Any]) -> str:
-    """How answers are grouped in the tally: a number to two decimals, a cell's index."""
+    """How answers are grouped in the tally: a number as given (6 significant digits:
+    two answers in one row are the same number, so both right or both wrong; -0 is 0),
+    a cell's index, a choice."""
     if kind == "number":
-        return f"{answer['number']:.2f}"
+        return f"{answer['number'] + 0.0:.6g}"
     if kind == "cell":
         return ",".join(str(i) for i in answer["index"])
     return str(answer["choice"])

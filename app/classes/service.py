@@ -8,6 +8,7 @@ replicas (Redis), or found by the other workers' watchers (SQLite).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -33,7 +34,9 @@ from app.classes.store import ClassStore, Record, open_class_store
 from app.encoding import dumps
 from app.fairshare import Limiter, quota
 from app.sessions import SessionService
+from app.sessions.sharing import copy_session
 from app.settings import Settings
+from app.store.base import SessionNotFound
 
 MODES = ("follow", "explore")
 
@@ -42,7 +45,7 @@ class ClassService:
     def __init__(self, sessions: SessionService, settings: Settings) -> None:
         self.sessions, self.settings = sessions, settings
         self.store: ClassStore = open_class_store(sessions.store)
-        self.hub = Hub(self.store, self._current)
+        self.hub = Hub(self.store, self.current)
         self.limits = {"max_students": settings.class_max_students,
                        "max_questions": settings.class_max_questions}  # fmt: skip
         # Unknown codes a client may try: a token bucket per client, as fairshare's.
@@ -51,7 +54,7 @@ class ClassService:
 
     # --- reading -----------------------------------------------------------------------
 
-    def _current(self, code: str) -> tuple[int, bytes] | None:
+    def current(self, code: str) -> tuple[int, bytes] | None:
         loaded = self.store.load(code)
         if loaded is None:
             return None
@@ -143,11 +146,39 @@ class ClassService:
 
     def set_view(self, code: str, token: str | None, view: dict[str, Any]) -> Record:
         record = self.teacher(code, token)
+        view, snapshot = self._snapshot(record, view)
 
         def change(r: Record) -> None:
             r["view"] = view
+            if snapshot is not None:
+                r["snapshot"] = snapshot
 
         return self._change(record["code"], change)
+
+    def _snapshot(
+        self, record: Record, view: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str] | None]:
+        """A view whose query names a session (`session=<id>`: a trained BP network, a
+        script's session) names a frozen copy of it instead: every student reads it and
+        their page steps a copy of it, so its id is no longer the teacher's, and nobody
+        can change, step or delete it (SessionFrozen). One copy per session named."""
+        found = re.search(r"(?:^|&)session=([A-Za-z0-9_-]{1,64})(?=&|$)", view["query"])
+        if found is None:
+            return view, None
+        sid = found.group(1)
+        known = record.get("snapshot") or {}
+        if sid in (known.get("of"), known.get("as")):
+            frozen = known["as"]
+        else:
+            try:
+                live = self.sessions.get(sid)
+            except SessionNotFound:
+                raise ClassError(422, "class_session_gone", f"the view names session {sid}, "
+                                 "which is not on the server any more") from None  # fmt: skip
+            frozen = sid if live.meta.get("frozen") else copy_session(self.sessions, sid, True).id
+        start, end = found.span(1)
+        query = view["query"][:start] + frozen + view["query"][end:]
+        return {**view, "query": query}, {"of": sid, "as": frozen}
 
     def set_locked(self, code: str, token: str | None, locked: bool) -> Record:
         record = self.teacher(code, token)
@@ -165,6 +196,9 @@ class ClassService:
 
         record = self._change(record["code"], change)
         self.store.end(record["code"], record, ENDED_KEEP_S)
+        snapshot = record.get("snapshot")
+        if snapshot:  # the class's frozen copy goes with it
+            self.sessions.store.delete(snapshot["as"])
         return record
 
     # --- students ---------------------------------------------------------------------

@@ -91,7 +91,7 @@ def open_class_store(sessions: SessionStore) -> ClassStore:
     if sessions.backend == "redis":
         from app.classes.store_redis import RedisClasses
 
-        return RedisClasses(sessions._redis)  # type: ignore[attr-defined]
+        return RedisClasses(sessions.client)  # type: ignore[attr-defined]
     return SQLiteClasses(sessions.path)  # type: ignore[attr-defined]
 
 

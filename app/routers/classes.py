@@ -11,7 +11,6 @@ can only join, report following or exploring, and answer.
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import segno
@@ -20,8 +19,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
-from app.classes.model import PRESENCE_PING_S, ClassError, normal_code
+from app.classes.model import ClassError, normal_code
 from app.classes.service import ClassService
+from app.classes.stream import class_events
 from app.encoding import json_response
 from app.errors import BODY_ERRORS, Responses
 from app.limits import at_most
@@ -315,34 +315,10 @@ async def events(
     record, teacher = await run_in_threadpool(service.find, code, allow_ended=True)
     who = await run_in_threadpool(service.who, record["code"], teacher, token)
 
-    async def stream() -> AsyncIterator[bytes]:
-        follower = service.hub.follow(record["code"])  # before reading: nothing is missed
-        try:
-            await run_in_threadpool(service.seen, record["code"], who, mode)
-            now = await run_in_threadpool(service._current, record["code"])
-            payload: bytes | None = now[1] if now else service.payload({**record, "ended": True})
-            sent = now[0] if now else record["seq"]
-            if follower.seq <= sent:  # the hub may have handed it this state already
-                follower.seq, follower.latest = sent, None
-                follower.event.clear()
-            while True:
-                if payload is not None:
-                    yield b"event: state\ndata: " + payload + b"\n\n"
-                    if b'"ended":true' in payload:
-                        return
-                else:
-                    yield b": ping\n\n"
-                    await run_in_threadpool(service.seen, record["code"], who)
-                    if await run_in_threadpool(service.store.load, record["code"]) is None:
-                        ended = service.payload({**record, "ended": True, "seq": follower.seq + 1})
-                        yield b"event: state\ndata: " + ended + b"\n\n"
-                        return
-                payload = await follower.next(PRESENCE_PING_S)
-        finally:
-            service.hub.leave(follower)
-
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(
+        class_events(service, record, who, mode), media_type="text/event-stream", headers=headers
+    )
 
 
 @pages.get("/join/{code}")

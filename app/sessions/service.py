@@ -37,6 +37,7 @@ from app.sessions.state import (
     catch_up,
     new_meta,
     rebuild,
+    refuse_frozen,
     start_new_pass,
     to_arrays,
     to_stored,
@@ -78,6 +79,8 @@ class SessionService:
                 if live is None or how is None:
                     live, how = rebuild(self.store.get(sid)), "rebuilt"
                 SESSION_LOADS.labels(how).inc()
+                if write:
+                    refuse_frozen(live)
                 yield live
                 if write:
                     self._save(live)
@@ -197,6 +200,7 @@ class SessionService:
         if count is not None:
             at_most("count", count, self.limits, "max_steps_per_request")
         with self.session(sid) as live:
+            refuse_frozen(live)
             new_pass = live.run.done
             if new_pass:
                 start_new_pass(live)
@@ -223,6 +227,7 @@ class SessionService:
             if k < run.cursor:
                 step = run.trace.steps[k]
                 return _detached(live), step, _facts(live, [step], wanted)
+            refuse_frozen(live)
             at_most("to (steps it runs)", k - run.cursor + 1, self.limits, "max_steps_per_request")
             steps = run.run(count=k - run.cursor + 1, until=None)
             self._save(live, stepped_only=True)  # as in step()
@@ -293,6 +298,8 @@ class SessionService:
             return live
 
     def delete(self, sid: str) -> bool:
+        with self.session(sid) as live:
+            refuse_frozen(live)
         with self.live.lock(sid):
             self.live.forget(sid)
             return self.store.delete(sid)

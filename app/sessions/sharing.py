@@ -94,11 +94,12 @@ def read_weights(b64: str, limits: Limits, optimizer: str = "sgd") -> Sequential
     return read_network(b64, limits, optimizer)[0]
 
 
-def copy_session(service: SessionService, sid: str) -> Live:
+def copy_session(service: SessionService, sid: str, frozen: bool = False) -> Live:
     """A new session with the same network, weights, optimizer state, input and
-    cursor as `sid` (SessionNotFound if there is none); the two change apart."""
+    cursor as `sid` (SessionNotFound if there is none); the two change apart. A copy
+    is never frozen unless asked (a live class's snapshot: see SessionFrozen)."""
     stored = service.store.get(sid)
-    meta = {**stored.meta, "copied_from": sid}
+    meta = {**stored.meta, "copied_from": sid, "frozen": frozen}
     arrays = {k: np.array(v, copy=True) for k, v in stored.arrays.items()}
     made = service.store.create(meta, arrays, **fairshare.quota())  # per-client limit
     SESSIONS_CREATED.inc()

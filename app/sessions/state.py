@@ -30,6 +30,24 @@ from engine.stepper import Pass
 STATE_VERSION = 1
 
 
+class SessionFrozen(RuntimeError):
+    """The session is a live class's snapshot (meta "frozen"): pages copy it
+    (POST /api/sessions {copy_of}) and step their copy; nothing changes, steps or
+    deletes it (the API's 409 session_frozen)."""
+
+    def __init__(self, sid: str) -> None:
+        super().__init__(
+            f"session {sid} is a live class's snapshot: it cannot be changed, stepped or "
+            'deleted; open a copy (POST /api/sessions {"copy_of": ...})'
+        )
+
+
+def refuse_frozen(live: Live) -> None:
+    """SessionFrozen for a class's snapshot."""
+    if live.meta.get("frozen"):
+        raise SessionFrozen(live.id)
+
+
 @dataclass
 class Live:
     """A session rebuilt in memory at a given store version."""

@@ -20,7 +20,7 @@ from typing import Any
 from app.limits import at_most, check_training
 from app.schemas import TrainRequest
 from app.sessions.service import SessionService
-from app.sessions.state import Live
+from app.sessions.state import Live, refuse_frozen
 from app.training.queue import TrainingQueue
 from app.training.runner import CANCEL
 from engine.cost import spec_cost
@@ -53,6 +53,7 @@ def prepare_training(service: SessionService, sid: str, req: TrainRequest) -> Tr
         at_most("iterations", req.iterations, limits, "max_iterations")
     at_most("batch_size", req.batch_size, limits, "max_batch")
     with service.session(sid) as live:
+        refuse_frozen(live)
         spec = live.net.spec()
         optimizer = _optimizer(live, req)
         samples, dataset = _samples(service, live)

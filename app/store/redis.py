@@ -326,6 +326,11 @@ class RedisStore(SessionStore):
             why = str(exc) or type(exc).__name__
             raise store_failed(self.backend, operation, exc, why) from exc
 
+    @property
+    def client(self) -> redis.Redis:
+        """The connection pool's client (the live classes share it: app/classes)."""
+        return self._redis
+
     def close(self) -> None:
         """Close the connection pool."""
         self._redis.close()
