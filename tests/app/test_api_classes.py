@@ -261,3 +261,34 @@ def test_bad_class_bodies_are_clear_4xx(api: TestClient) -> None:
     r = api.request("POST", f"/api/classes/{code}/students", content=b"{}")
     assert r.status_code == 415, r.text  # no Content-Type: JSON (CSRF)
     assert api.get(f"/api/classes/{code}").json()["seq"] == 1
+
+
+def test_a_view_naming_a_session_names_a_frozen_copy_that_nobody_can_change(
+    api: TestClient,
+) -> None:
+    # A trained BP network's link (or a script's session) in the teacher's view: the
+    # students read its id, so the class names a frozen copy instead of the teacher's.
+    sid = api.post("/api/sessions", json={"preset": "pooling"}).json()["id"]
+    code, teacher = start(api)
+    view = {**VIEW, "query": f"kind=max&session={sid}&size=2"}
+    query = api.put(f"/api/classes/{code}/view", json=view, headers=teacher).json()["view"]["query"]
+    before, snap, after = query.partition("session=")[0], *query.partition("session=")[2].split("&")
+    assert (before, after) == ("kind=max&", "size=2") and snap != sid
+    frozen = [
+        api.delete(f"/api/sessions/{snap}"),
+        api.post(f"/api/sessions/{snap}/steps", json={"count": 1}),
+        api.post(f"/api/sessions/{snap}/train", json={"epochs": 1}),
+    ]
+    for r in frozen:
+        coded(r, 409, "session_frozen")
+    copy = api.post("/api/sessions", json={"copy_of": snap}).json()["id"]  # a student's page
+    assert api.post(f"/api/sessions/{copy}/steps", json={"count": 1}).status_code == 200
+    assert api.get(f"/api/sessions/{snap}").json()["cursor"] == 0  # the snapshot did not move
+    # the same session named again: the same snapshot, no new copy
+    again = api.put(f"/api/classes/{code}/view", json={**view, "frame": 3}, headers=teacher)
+    assert again.json()["view"]["query"] == query
+    assert api.delete(f"/api/sessions/{sid}").status_code == 204  # the original is the teacher's
+    coded(api.put(f"/api/classes/{code}/view", json={**view, "query": "session=gone0"},
+                  headers=teacher), 422, "class_session_gone")  # fmt: skip
+    assert api.delete(f"/api/classes/{code}", headers=teacher).status_code == 204
+    assert api.get(f"/api/sessions/{snap}").status_code == 404  # it went with the class
