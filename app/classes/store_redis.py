@@ -13,17 +13,15 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import redis
 
 from app.classes.store import Change, ClassStore, Record
-from app.store.base import store_failed
+from app.store.redis import redis_faults
 
 PREFIX = "glassbox:class:"
 CHANNEL_PREFIX = "glassbox:class-events:"
-_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 # KEYS: students. ARGV: token, student JSON, cap, ttl ms. -> count after, or -1 if full
 _JOIN = """
@@ -42,13 +40,8 @@ class RedisClasses(ClassStore):
         self.redis = client
         self._join = client.register_script(_JOIN)
 
-    @contextlib.contextmanager
-    def _faults(self, operation: str) -> Iterator[None]:
-        try:
-            yield
-        except _DOWN as exc:
-            why = str(exc) or type(exc).__name__
-            raise store_failed(self.backend, operation, exc, why) from exc
+    def _faults(self, operation: str) -> contextlib.AbstractContextManager[None]:
+        return redis_faults(self.backend, operation)
 
     def create(self, code: str, teacher: str, record: Record, ttl_s: float) -> bool:
         value = json.dumps({"teacher": teacher, "record": record})

@@ -185,6 +185,17 @@ return redis.call('ZCARD', KEYS[1])
 )
 
 
+@contextmanager
+def redis_faults(backend: str, operation: str) -> Iterator[None]:
+    """Redis down, refusing, or too slow to answer: StoreUnavailable (the live classes'
+    store uses it too)."""
+    try:
+        yield
+    except _DOWN as exc:
+        why = str(exc) or type(exc).__name__
+        raise store_failed(backend, operation, exc, why) from exc
+
+
 class RedisStore(SessionStore):
     """Sessions in Redis (`redis://host:port/db`, `rediss://...`, `unix://...`)."""
 
@@ -319,12 +330,8 @@ class RedisStore(SessionStore):
 
     @contextmanager
     def _faults(self, operation: str) -> Iterator[None]:
-        """Redis down, refusing, or too slow to answer: StoreUnavailable."""
-        try:
+        with redis_faults(self.backend, operation):
             yield
-        except _DOWN as exc:
-            why = str(exc) or type(exc).__name__
-            raise store_failed(self.backend, operation, exc, why) from exc
 
     @property
     def client(self) -> redis.Redis:
