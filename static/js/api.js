@@ -7,6 +7,7 @@
 // times; while it waits, an "api:retry" event on window says so ({message, seconds,
 // attempt, tries}) and "api:settled" when no request waits any more (common.js shows it).
 import { lang, t } from "./i18n.js";
+import { viewChanged } from "./live-hooks.js";
 
 // The app's path prefix: "" at the site's root, "/glassbox" when it is served under
 // https://school.example/glassbox/ (GLASSBOX_ROOT_PATH). The page says which.
@@ -83,6 +84,10 @@ function announce(name, detail) {
 }
 
 const WRITES = new Set(["POST", "PUT", "PATCH"]);
+// Writes that change what a session's page shows without its URL state changing (a
+// drawing, a typed prompt, a target, a kernel, opened weights): a live class's teacher
+// page sends its view again (classroom.js), since its link's parts may differ now.
+const CHANGES_SESSION = /^\/api\/sessions\/[^/]+\/(input|target|params\/[^/]+|weights)$/;
 
 export async function api(method, path, body) {
   const init = { method, headers: { Accept: "application/json" } };
@@ -97,6 +102,7 @@ export async function api(method, path, body) {
       const res = await fetch(url(path), init);
       if (res.ok) {
         const text = await res.text();
+        if (method === "PUT" && CHANGES_SESSION.test(path)) viewChanged("session");
         return text ? JSON.parse(text) : null;
       }
       const err = await errorOf(res);

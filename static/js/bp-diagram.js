@@ -11,8 +11,10 @@ import { sessions } from "./api.js";
 import { captionBox, el, explainPanel, showError } from "./common.js";
 import { attachDownloads } from "./export.js";
 import { t } from "./i18n.js";
+import { registerCellOpener } from "./live-hooks.js";
 import { fnLabel, layerLabel } from "./names.js";
 import { rovingFocus } from "./roving.js";
+import { clearCell, noteCell } from "./share.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const TIP_ID = "bp-tip"; // the tip describes every neuron and weight (aria-describedby)
@@ -193,11 +195,13 @@ export function passPanel(root) {
     async explain(name, index) {
       try {
         panel.show(await sessions.explain(session.id, name, index), `${name}[${index.join(",")}]`);
+        noteCell(name, index); // a copied link and the live class carry it
       } catch (err) {
         showError(section, err);
       }
     },
   };
+  registerCellOpener((name, index) => explainer.explain(name, index)); // a live class's cell
   let layout = null; // the diagram's columns, neurons, edges and items by key
   let current = new Map();
   // What the tip shows: the item hovered (a preview), else the one pinned by a tap,
@@ -207,6 +211,8 @@ export function passPanel(root) {
 
   function draw(s) {
     session = s;
+    panel.clear(); // a new pass: the old explanation (and the class's cell) goes
+    clearCell();
     const cols = columns(session.network);
     const width = Math.max(480, Math.min(diagramBox.clientWidth || 800, 980));
     const drawn = cols.map((c) => Math.min(c.n, MAX_DRAWN));

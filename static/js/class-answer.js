@@ -20,7 +20,7 @@ export function runText(run) {
   return { opt: t(`lab.opt.${run.optimizer}`), rates: ratesText(run) };
 }
 
-/** One answer of the tally (its key: a number to 2 decimals, a cell's index, a case). */
+/** One answer of the tally (its key: a number as given, a cell's index, a case). */
 export function answerText(question, key) {
   if (question.kind === "cell") return cellText(question.target, key.split(","));
   if (question.kind === "choice") return t(`lab.case.${key}`);

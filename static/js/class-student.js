@@ -23,7 +23,7 @@ import {
   stored,
 } from "./classroom.js";
 import { lang, t } from "./i18n.js";
-import { livePlayer, onViewChange, openCellHere } from "./live-hooks.js";
+import { livePlayer, onViewChange, openCellHere, quizAsks } from "./live-hooks.js";
 import { topic } from "./share.js";
 
 const USER_MS = 1500; // a change this soon after a key, click or edit is the student's own
@@ -135,7 +135,6 @@ export async function runStudent(code) {
   const status = make("p", { class: "class-status", role: "status", "aria-live": "polite" });
   const toggle = make("button", { type: "button", class: "class-toggle" });
   const lockNote = make("p", { class: "class-lock-note muted", id: "class-lock-note" });
-  lockNote.textContent = t("classroom.locked");
   const row = make("div", { class: "class-bar-row" });
   row.append(status, toggle);
   bar.append(row, lockNote);
@@ -149,17 +148,22 @@ export async function runStudent(code) {
   let leaving = null; // the page this one is reloading to
   let wanted = null;
   let lastUser = 0;
-  let locked = false;
+  let locked = false; // the teacher locked following
+  let asking = false; // a question is open (not revealed): answer on the teacher's step
   let close = null;
+  const held = () => locked || asking;
 
   const paint = () => {
     const following = me.mode === "follow";
     bar.dataset.mode = me.mode;
     status.textContent = t(following ? "classroom.following" : "classroom.exploring");
     toggle.textContent = t(following ? "classroom.explore" : "classroom.rejoin");
-    toggle.disabled = locked && following;
-    lockNote.hidden = !locked;
-    if (locked) toggle.setAttribute("aria-describedby", "class-lock-note");
+    toggle.disabled = held() && following;
+    lockNote.hidden = !held();
+    const why = locked ? t("classroom.locked") : t("cq.heldByQuestion");
+    if (lockNote.textContent !== why) lockNote.textContent = why;
+    bar.dataset.held = locked ? "locked" : asking ? "question" : "";
+    if (held()) toggle.setAttribute("aria-describedby", "class-lock-note");
     else toggle.removeAttribute("aria-describedby");
   };
   const setMode = (mode) => {
@@ -208,8 +212,11 @@ export async function runStudent(code) {
     const player = await waitForPlayer();
     if (player && v.frame !== player.frame) await player.go(v.frame);
     const key = v.cell ? `${v.cell.tensor}:${v.cell.index}` : "";
-    if (v.cell && key !== applyOnce.cell) openCellHere(v.cell.tensor, v.cell.index);
-    applyOnce.cell = key;
+    // The cell a question asks about stays closed until the reveal (its explanation
+    // would show the answer); the reveal's state opens it.
+    const asked = v.cell && quizAsks(v.cell.tensor, v.cell.index);
+    if (v.cell && !asked && key !== applyOnce.cell) openCellHere(v.cell.tensor, v.cell.index);
+    if (!asked) applyOnce.cell = key;
     settled = stateQuery();
   }
 
@@ -236,7 +243,10 @@ export async function runStudent(code) {
       return;
     }
     locked = Boolean(state.locked);
-    if (locked && me.mode === "explore") setMode("follow");
+    // A lock, or a question open: an exploring page comes back to the teacher's state
+    // (the question is about the numbers the teacher's page shows).
+    asking = Boolean(state.question && !state.question.revealed);
+    if (held() && me.mode === "explore") setMode("follow");
     paint();
     apply(state);
   }
@@ -268,7 +278,7 @@ export async function runStudent(code) {
     const moved = view && player && !player.busy && player.frame !== view.frame;
     if (settled !== null && now !== settled) diverged = true;
     if (!moved && !diverged) return;
-    if (locked) apply(lastState());
+    if (held()) apply(lastState());
     else setMode("explore");
   });
   let latestSeen = null;

@@ -11,11 +11,11 @@
 // classPanel).
 import { errorOf, url } from "./api.js";
 import { t } from "./i18n.js";
-import { livePlayer, onViewChange } from "./live-hooks.js";
+import { livePlayer, onViewChange, setQuiz } from "./live-hooks.js";
 import { openCell, topic } from "./share.js";
 import { linkToView } from "./store.js";
 
-const TEACHER = "glassbox.class.teacher"; // {code, token, join_url}
+const TEACHER = "glassbox.class.teacher"; // {code, token, join_url, qr_svg}
 const STUDENT = "glassbox.class.student"; // {code, token, mode}
 const NOT_STATE = ["frame", "step", "class", "lang", "present", "cell"]; // not the query
 const TALLY_MS = 1500;
@@ -49,6 +49,9 @@ function emitState(state) {
   if (latest && state.seq < latest.seq && !state.ended) return; // an older answer
   latest = state;
   info.locked = Boolean(state.locked);
+  // An open question hides its answer on every page of the class, the teacher's too
+  // (a projected screen): the reveal or close lifts it.
+  setQuiz(state.ended ? null : (state.question ?? null));
   for (const fn of stateListeners) fn(state);
 }
 
@@ -112,7 +115,7 @@ function teacherPanel(cls) {
   );
   const link = make("a", { href: cls.join_url, class: "class-link" }, cls.join_url);
   const qr = make("img", {
-    src: url(`/api/classes/${cls.code}/qr.svg`),
+    src: cls.qr_svg ?? url(`/api/classes/${cls.code}/qr.svg`), // the server's (its base path)
     alt: t("classroom.qr_alt", { url: cls.join_url }),
     class: "class-qr",
     width: "160",
@@ -222,7 +225,10 @@ function runTeacher(cls) {
     }
   };
   let ready = false; // the view has drawn: its link's parts can be read
-  const unlisten = onViewChange(() => {
+  const unlisten = onViewChange((what) => {
+    // Anything but a frame or a cell may change the link's parts (a drawing, trained
+    // weights): read them again. A frame or a cell alone keeps the query.
+    if (what !== "frame" && what !== "cell") cache.search = null;
     if (!ready) return;
     clearTimeout(timer);
     timer = setTimeout(publish, 50);
@@ -287,13 +293,21 @@ function startButton() {
   const button = make("button", { type: "button", class: "class-start" }, t("classroom.start"));
   bar.append(button);
   mountPanel(bar);
+  // Beside "Copy link" once the view has made its share bar: no row of its own above
+  // the figure (the player stays on a 1024x768 screen).
+  whenReady().then(() => document.querySelector(".share-bar")?.append(bar));
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
       await whenReady();
       const view = await currentView({ search: null, query: "" });
       const res = await classApi("POST", "/api/classes", { view });
-      const cls = { code: res.code, token: res.teacher_token, join_url: res.join_url };
+      const cls = {
+        code: res.code,
+        token: res.teacher_token,
+        join_url: res.join_url,
+        qr_svg: res.qr_svg,
+      };
       store(TEACHER, cls);
       bar.remove();
       runTeacher(cls);

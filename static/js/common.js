@@ -138,13 +138,20 @@ export function captionBox(parent) {
  * from the catalog; every number and expression from the server. */
 export function explainPanel(parent) {
   const box = el("section", { class: "explain" });
-  box.append(
+  const blank = () => [
     el("h3", { text: t("explain.title") }),
     el("p", { class: "muted", text: t("explain.hint") }),
-  );
+  ];
+  box.append(...blank());
   parent.append(box);
   return {
     el: box,
+    /** Back to the hint (a new pass: the explanation shown is of the old one). */
+    clear() {
+      box.innerHTML = "";
+      delete box.dataset.kind;
+      box.append(...blank());
+    },
     show(exp, label) {
       box.innerHTML = "";
       box.dataset.kind = exp.kind;

@@ -5,6 +5,7 @@
 // default none); present mode raises both.
 import { CanvasMap, cssPx, strokeMark } from "./canvasmap.js";
 import { colour, format } from "./colors.js";
+import { onQuiz, quizHides } from "./live-hooks.js";
 
 export class Heatmap extends CanvasMap {
   /**
@@ -18,6 +19,22 @@ export class Heatmap extends CanvasMap {
       "heatmap",
       "map",
     );
+    // An open class question greys the cells it asks about: redraw when it changes (the
+    // listener goes once the map has left the page; a draw on the page adds it back).
+    this.requiz = () => this.plane && this.draw(this.plane, this.scale, this.reveal);
+    onQuiz(this.requiz, this.el);
+  }
+
+  /** Whether the class's open question hides cell (r, c) (its number shows as "?"). */
+  hidden(r, c) {
+    return quizHides(this.opts.name, r, c);
+  }
+
+  /** Cell (r, c)'s number as the map says it: "?" while a question hides it. */
+  valueText(r, c, exact = false) {
+    if (this.hidden(r, c)) return "?";
+    const v = this.value(r, c);
+    return exact && Number.isFinite(v) ? String(v) : format(v);
   }
 
   activate(e) {
@@ -36,7 +53,7 @@ export class Heatmap extends CanvasMap {
     if (!this.plane) return "";
     this.cursor = this.cursor || { r: 0, c: 0 };
     const { r, c } = this.cursor;
-    return `[${r}, ${c}] = ${format(this.value(r, c))}`;
+    return `[${r}, ${c}] = ${this.valueText(r, c)}`;
   }
 
   key(e) {
@@ -74,10 +91,16 @@ export class Heatmap extends CanvasMap {
     this.base.width = cols;
     this.base.height = rows;
     const img = this.base.getContext("2d").createImageData(cols, rows);
+    const hidden = [];
     for (let i = 0; i < rows * cols; i++) {
-      const [r, g, b] = this.shown(i) ? colour(data[i], scale) : [225, 228, 234];
+      const quiz = this.hidden(Math.floor(i / cols), i % cols);
+      if (quiz) hidden.push(`${Math.floor(i / cols)},${i % cols}`);
+      const [r, g, b] = this.shown(i) && !quiz ? colour(data[i], scale) : [225, 228, 234];
       img.data.set([r, g, b, 255], 4 * i);
     }
+    // the cells a class question hides, "r,c r,c" (for tests and tools)
+    if (hidden.length) this.overlay.dataset.quizHidden = hidden.join(" ");
+    else delete this.overlay.dataset.quizHidden;
     this.base.getContext("2d").putImageData(img, 0, 0);
     this.size(cols * cell, rows * cell);
     this.drawOverlay();
@@ -121,6 +144,7 @@ export class Heatmap extends CanvasMap {
 
   drawOverlay() {
     if (!this.plane) return;
+    if (this.el.isConnected) onQuiz(this.requiz, this.el);
     const { rows, cols } = this.plane;
     const ratio = window.devicePixelRatio || 1;
     const cell = this.cell;
@@ -155,9 +179,10 @@ export class Heatmap extends CanvasMap {
       for (let c = 0; c < cols; c++) {
         if (!this.shown(r * cols + c)) continue;
         const v = data[r * cols + c];
-        const [R, G, B] = colour(v, this.scale);
+        const quiz = this.hidden(r, c);
+        const [R, G, B] = quiz ? [225, 228, 234] : colour(v, this.scale);
         ctx.fillStyle = R * 0.299 + G * 0.587 + B * 0.114 > 140 ? "#111" : "#fff";
-        const text = format(v);
+        const text = quiz ? "?" : format(v);
         const width = ctx.measureText(text).width;
         if (width > cell - 4)
           ctx.font = font(Math.max(least, Math.floor((size * (cell - 4)) / width)));
@@ -185,7 +210,6 @@ export class Heatmap extends CanvasMap {
     const cell = this.cellAt(e);
     if (!cell) return null;
     const name = this.opts.name ? `${this.opts.name} ` : "";
-    const v = this.value(cell.r, cell.c);
-    return `${name}[${cell.r}, ${cell.c}] = ${Number.isFinite(v) ? v : format(v)}`;
+    return `${name}[${cell.r}, ${cell.c}] = ${this.valueText(cell.r, cell.c, true)}`;
   }
 }

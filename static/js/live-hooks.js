@@ -83,3 +83,71 @@ export function viewChanged(what = "") {
     }
   }
 }
+
+// --- the open question: what the page must not show before the reveal ---------------
+
+let quiz = null; // the class's question while it is open and not revealed
+const quizListeners = new Map(); // fn -> the element it draws in (gone: the fn goes too)
+
+/** The class's question (classroom.js, on each state): while it is open and not
+ * revealed, the maps grey the cells it asks about (quizHides) and the page's
+ * explanation results are hidden (<html data-quiz="number|cell|choice">, CSS). */
+export function setQuiz(question) {
+  const next = question && !question.revealed ? question : null;
+  const key = (q) => (q ? `${q.id}` : "");
+  if (key(next) === key(quiz)) return;
+  quiz = next;
+  const root = document.documentElement;
+  if (quiz) root.dataset.quiz = quiz.kind;
+  else delete root.dataset.quiz;
+  for (const [fn, el] of [...quizListeners]) {
+    if (el && !el.isConnected) {
+      quizListeners.delete(fn);
+      continue;
+    }
+    try {
+      fn(quiz);
+    } catch (err) {
+      console.error(err);
+    }
+  }
+}
+
+/** The open, unrevealed question, or null. */
+export const openQuiz = () => quiz;
+
+/** fn(question|null) when the open question changes, while `el` (if given) is on the
+ * page: a listener whose element has left is dropped (here, or when another is added;
+ * adding the same fn again is cheap). Returns a function that removes it. */
+export function onQuiz(fn, el = null) {
+  if (!quizListeners.has(fn)) {
+    for (const [f, e] of quizListeners) if (e && !e.isConnected) quizListeners.delete(f);
+    quizListeners.set(fn, el);
+  }
+  return () => quizListeners.delete(fn);
+}
+
+/** Whether the open question hides cell (r, c) of the map named `name` ("pool1.out", or
+ * a plane of a tensor, "conv1.out[0,1]"): a number question hides its asked cell (the
+ * last two index entries are the map's row and column; one entry: row 0), a cell
+ * question the whole tensor to click in (where the delta went). */
+export function quizHides(name, r, c) {
+  if (!quiz || !name) return false;
+  const m = /^(.+?)(?:\[([\d,\s]*)\])?$/.exec(name);
+  const tensor = m[1];
+  const lead = m[2] ? m[2].split(",").map(Number) : null;
+  if (quiz.kind === "cell") return tensor === quiz.target;
+  if (quiz.kind !== "number" || tensor !== quiz.tensor) return false;
+  const index = quiz.index;
+  const [row, col] = index.length === 1 ? [0, index[0]] : index.slice(-2);
+  if (lead && lead.join(",") !== index.slice(0, -2).join(",")) return false;
+  return row === r && col === c;
+}
+
+/** Whether the open question asks about cell `index` of `tensor` (a follower's page
+ * does not open its explanation before the reveal). */
+export function quizAsks(tensor, index) {
+  return Boolean(
+    quiz && quiz.kind !== "choice" && quiz.tensor === tensor && `${quiz.index}` === `${index}`,
+  );
+}

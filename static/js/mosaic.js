@@ -1,6 +1,9 @@
 // A mosaic: every plane of a tensor as a tile of one canvas.
 import { CanvasMap, strokeMark } from "./canvasmap.js";
 import { colour, format } from "./colors.js";
+import { onQuiz, quizHides } from "./live-hooks.js";
+
+const GREY = [225, 228, 234]; // a cell an open class question hides (as heatmap.js)
 
 /**
  * Many planes of one tensor on one canvas (a mosaic of tiles with 1-pixel gaps):
@@ -9,6 +12,21 @@ import { colour, format } from "./colors.js";
 export class Mosaic extends CanvasMap {
   constructor(parent, opts = {}) {
     super(parent, { cell: 10, maxWidth: 560, ...opts }, "heatmap mosaic", "maps");
+    // An open class question greys the cells it asks about (live-hooks.js quizHides).
+    this.requiz = () => this.tiles && this.draw(this.tiles, this.rows, this.cols, this.scale);
+    onQuiz(this.requiz, this.el);
+  }
+
+  /** Whether the class's open question hides cell (r, c) of tile k. */
+  hidden(k, r, c) {
+    return quizHides(`${this.opts.name || ""}[${this.tiles[k].lead}]`, r, c);
+  }
+
+  /** A cell's number as the map says it: "?" while a question hides it. */
+  valueText(hit, exact = false) {
+    if (this.hidden(hit.tile, hit.r, hit.c)) return "?";
+    const v = this.value(hit);
+    return exact && Number.isFinite(v) ? String(v) : format(v);
   }
 
   activate(e) {
@@ -27,7 +45,7 @@ export class Mosaic extends CanvasMap {
     if (!this.tiles) return "";
     this.cursor = this.cursor || { tile: 0, r: 0, c: 0 };
     const lead = this.tiles[this.cursor.tile].lead;
-    return `[${[...lead, this.cursor.r, this.cursor.c].join(", ")}] = ${format(this.value(this.cursor))}`;
+    return `[${[...lead, this.cursor.r, this.cursor.c].join(", ")}] = ${this.valueText(this.cursor)}`;
   }
 
   /** Arrows move a cursor cell by cell (across tiles), Enter or Space explains it. */
@@ -92,7 +110,8 @@ export class Mosaic extends CanvasMap {
       for (let r = 0; r < rows; r++) {
         let o = 4 * ((oy + r) * W + ox);
         for (let c = 0; c < cols; c++, o += 4) {
-          const [R, G, B] = colour(tile.data[r * cols + c], scale);
+          const hide = this.hidden(k, r, c);
+          const [R, G, B] = hide ? GREY : colour(tile.data[r * cols + c], scale);
           px[o] = R;
           px[o + 1] = G;
           px[o + 2] = B;
@@ -100,6 +119,7 @@ export class Mosaic extends CanvasMap {
       }
     });
     ctx.putImageData(img, 0, 0);
+    if (this.el.isConnected) onQuiz(this.requiz, this.el);
     this.size(W * cell, H * cell);
     this.mark(this.marks);
     if (document.activeElement === this.overlay) this.announce();
@@ -162,7 +182,6 @@ export class Mosaic extends CanvasMap {
     const hit = this.hit(e);
     if (!hit) return null;
     const lead = this.tiles[hit.tile].lead;
-    const v = this.value(hit);
-    return `${this.opts.name || ""}[${[...lead, hit.r, hit.c].join(",")}] = ${Number.isFinite(v) ? v : format(v)}`;
+    return `${this.opts.name || ""}[${[...lead, hit.r, hit.c].join(",")}] = ${this.valueText(hit, true)}`;
   }
 }

@@ -82,6 +82,14 @@ export function noteCell(tensor, index) {
   viewChanged("cell");
 }
 
+/** No explanation is open any more (a view started a new pass or run, and closed its
+ * panel): the link and the live class stop naming the old cell. */
+export function clearCell() {
+  if (!cell) return;
+  cell = null;
+  viewChanged("cell");
+}
+
 /** The cell whose explanation is open ({tensor, index}), or null (the live class sends it). */
 export const openCell = () => cell;
 

@@ -1,6 +1,7 @@
 // Server-Sent Events from a POST (the training stream of /api/sessions/{id}/train):
 // fetch's EventSource cannot POST, so the stream is read and split here.
 import { errorOf, url } from "./api.js";
+import { viewChanged } from "./live-hooks.js";
 
 /** One event block's name and parsed data ("event: name\ndata: {...}"). */
 function parseBlock(block) {
@@ -39,4 +40,5 @@ export async function postEvents(path, body, onEvent) {
   }
   const rest = parseBlock(buf + decoder.decode());
   if (rest) onEvent(rest.name, rest.data);
+  viewChanged("session"); // a training changed the weights (a live class sends its view)
 }

@@ -152,8 +152,8 @@ def test_the_class_answers_number_cell_and_choice_questions(
         "(text) => document.querySelector('.cq-card .cq-status').textContent === text",
         arg=t("cq.sent", "zh-CN"),
     )
-    wrong = f"{value + 5:.2f}"
-    right = f"{value:.2f}"
+    wrong = f"{value + 5:.6g}"  # the tally keys: numbers as given, 6 significant digits
+    right = f"{value:.6g}"
     tp.wait_for_function("() => document.querySelector('.cq-count')?.dataset.total === '2'")
     assert _tally(tp) == {wrong: 2}
     # the English student changes their answer to the engine's number (from the API)

@@ -16,7 +16,7 @@ import { Player } from "../player.js";
 import { presetTitle, rules } from "../rules.js";
 import { Stage } from "../stage.js";
 import { createStore } from "../store.js";
-import { givenCell, givenSession, restoreDrawing, shareDrawing } from "../share.js";
+import { clearCell, givenCell, givenSession, restoreDrawing, shareDrawing } from "../share.js";
 import { drawPad } from "../draw.js";
 
 // The preset the page opens on is the server's (rules.page_defaults).
@@ -121,6 +121,7 @@ mount(async (root) => {
     sampleIn.max = String((session.dataset?.test || 1) - 1);
     sampleIn.value = session.input.source === "sample" ? String(session.input.index ?? 0) : "";
     stageBox.innerHTML = "";
+    clearCell(); // the old pass's explanation went with its stage
     stage = new Stage(stageBox, { sessionId: session.id });
     if (player) player.destroy();
     const plan = session.plan;

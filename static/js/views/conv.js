@@ -10,7 +10,7 @@ import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
 import { registerSession } from "../live-hooks.js";
 import { Player } from "../player.js";
-import { givenSession } from "../share.js";
+import { givenSession, noteCell } from "../share.js";
 import { createStore } from "../store.js";
 
 const store = createStore({ k: 3, p: 0, s: 1, mode: "xcorr", input: "", kernel: "", frame: -1 });
@@ -149,6 +149,9 @@ mount(async (root) => {
     );
     maps.in.el.classList.add("clickable");
     maps.w.el.classList.add("clickable");
+    maps.out.el.classList.add("clickable");
+    // An output cell is a kernel position: a click goes to its frame (row by row).
+    maps.out.onClick = (r, c) => player?.go(r * tensors["conv1.out"].shape[3] + c);
     maps.in.onClick = async (r, c, v) => {
       const value = await editCell(maps.in, r, c, v);
       if (value === null) return;
@@ -171,6 +174,7 @@ mount(async (root) => {
     const exp = explanations[i];
     const [, , oi, oj] = exp.index;
     maps.out.mark([{ r: oi, c: oj, style: "target" }]);
+    noteCell("conv1.out", exp.index); // the cell explained (a live class may ask about it)
     const window = [];
     const kernel = [];
     products.innerHTML = "";

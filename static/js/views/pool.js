@@ -23,7 +23,7 @@ import {
 } from "../live-hooks.js";
 import { stepLabel } from "../names.js";
 import { Player } from "../player.js";
-import { givenSession, noteCell } from "../share.js";
+import { clearCell, givenSession, noteCell } from "../share.js";
 import { createStore } from "../store.js";
 
 const store = createStore({ kind: "max", frame: -1, input: "" });
@@ -77,6 +77,8 @@ mount(async (root) => {
     sessions.discard(session?.id);
     session = next;
     root.dataset.sessionId = session.id;
+    panel.clear(); // a new pass: the old explanation (and the class's cell) goes
+    clearCell();
     // The pass to the end of backward brings the tensors drawn here (a max pool's mask
     // among them), once each.
     const names = ["pool1.in", "pool1.out", "pool1.dout", "pool1.dx", "loss.target"];

@@ -26,7 +26,7 @@ import { rowsOf } from "../rnn-shared.js";
 import { sweepPanel } from "../rnn-sweep.js";
 import { trainPanel } from "../rnn-train.js";
 import { cellLabel, presetTitle, rules } from "../rules.js";
-import { givenCell, givenSession, noteCell } from "../share.js";
+import { clearCell, givenCell, givenSession, noteCell } from "../share.js";
 import { createStore } from "../store.js";
 
 const PRESETS = rules.pages.rnn; // the recurrent presets, as the server lists them
@@ -185,6 +185,8 @@ mount(async (root) => {
     classes = session.dataset?.classes || [];
     frames = framesOf(session);
     shownStep = null;
+    panel.clear(); // a new pass: the old explanation (and the class's cell) goes
+    clearCell();
     if (player) player.destroy();
     player = new Player(playerBox, {
       count: frames.length,

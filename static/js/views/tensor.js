@@ -6,8 +6,8 @@ import { captionBox, el, explainPanel, mount, showError } from "../common.js";
 import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
 import { t } from "../i18n.js";
-import { registerSession } from "../live-hooks.js";
-import { givenSession } from "../share.js";
+import { pickCell, registerCellOpener, registerSession } from "../live-hooks.js";
+import { givenSession, noteCell } from "../share.js";
 import { createStore } from "../store.js";
 
 // No seed unless the URL gives one: the server's default, the one a notebook's
@@ -80,36 +80,42 @@ mount(async (root) => {
     });
     o.draw(plane(out, [0, f]), os);
     o.el.classList.add("clickable");
-    o.onClick = async (r, cc) => {
-      try {
-        const exp = await sessions.explain(session.id, "conv1.out", [0, f, r, cc]);
-        panel.show(exp, `conv1.out[0,${f},${r},${cc}]`);
-        for (const list of Object.values(maps)) for (const m of list) m.hm.mark([]);
-        o.mark([{ r, c: cc, style: "target" }]);
-        const marks = new Map();
-        for (const term of exp.terms) {
-          for (const fct of term.factors) {
-            if (!fct.index) continue;
-            const target = fct.tensor === "conv1.in" ? maps.in : maps.w;
-            const [a, bb, rr, qq] = fct.index;
-            const m = target.find((mm) => mm.lead[0] === a && mm.lead[1] === bb);
-            if (!m) continue;
-            if (!marks.has(m.hm)) marks.set(m.hm, []);
-            marks
-              .get(m.hm)
-              .push({ r: rr, c: qq, style: fct.tensor === "conv1.in" ? "window" : "source" });
-          }
-        }
-        for (const [hm, list] of marks) hm.mark(list);
-        for (const m of maps.partial)
-          if (m.lead[1] === f) m.hm.mark([{ r, c: cc, style: "target" }]);
-      } catch (err) {
-        showError(root, err);
-      }
-    };
+    o.onClick = (r, cc) => pickCell("conv1.out", [0, f, r, cc]) || explainOut(f, r, cc);
     maps.out.push({ hm: o, lead: [0, f] });
     grid.append(sum);
   }
+
+  /** Output cell (f, r, cc) explained: the panel, and its window and kernel marked. */
+  async function explainOut(f, r, cc) {
+    const o = maps.out[f]?.hm;
+    if (!o) return;
+    try {
+      const exp = await sessions.explain(session.id, "conv1.out", [0, f, r, cc]);
+      panel.show(exp, `conv1.out[0,${f},${r},${cc}]`);
+      noteCell("conv1.out", [0, f, r, cc]); // a copied link and the live class carry it
+      for (const list of Object.values(maps)) for (const m of list) m.hm.mark([]);
+      o.mark([{ r, c: cc, style: "target" }]);
+      const marks = new Map();
+      for (const term of exp.terms) {
+        for (const fct of term.factors) {
+          if (!fct.index) continue;
+          const target = fct.tensor === "conv1.in" ? maps.in : maps.w;
+          const [a, bb, rr, qq] = fct.index;
+          const m = target.find((mm) => mm.lead[0] === a && mm.lead[1] === bb);
+          if (!m) continue;
+          if (!marks.has(m.hm)) marks.set(m.hm, []);
+          marks
+            .get(m.hm)
+            .push({ r: rr, c: qq, style: fct.tensor === "conv1.in" ? "window" : "source" });
+        }
+      }
+      for (const [hm, list] of marks) hm.mark(list);
+      for (const m of maps.partial) if (m.lead[1] === f) m.hm.mark([{ r, c: cc, style: "target" }]);
+    } catch (err) {
+      showError(root, err);
+    }
+  }
   root.dataset.sessionId = session.id;
   registerSession(() => session.id); // the live class (live-hooks.js)
+  registerCellOpener((name, index) => name === "conv1.out" && explainOut(...index.slice(1)));
 });
