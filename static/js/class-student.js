@@ -23,7 +23,7 @@ import {
   stored,
 } from "./classroom.js";
 import { lang, t } from "./i18n.js";
-import { livePlayer, onViewChange, openCellHere, quizAsks } from "./live-hooks.js";
+import { liveSession, livePlayer, onViewChange, openCellHere, quizAsks } from "./live-hooks.js";
 import { topic } from "./share.js";
 
 const USER_MS = 1500; // a change this soon after a key, click or edit is the student's own
@@ -206,6 +206,11 @@ export async function runStudent(code) {
       if (target === leaving) return; // once: a second would abort it
       leaving = target;
       await saying;
+      // The next page makes its own session: this one's goes now, or a class that
+      // moves on a few times would hold thousands (and reach GLASSBOX_CLIENT_SESSIONS
+      // for a school behind one address).
+      const sid = liveSession();
+      if (sid) await fetch(url(`/api/sessions/${sid}`), { method: "DELETE" }).catch(() => {});
       location.replace(target);
       return;
     }

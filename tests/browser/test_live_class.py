@@ -151,7 +151,9 @@ def test_a_student_follows_explores_rejoins_and_sees_the_end(browser, server):
         student.locator(".class-toggle").click()
         same_frame(student, frame(teacher))
 
-        # The teacher changes a setting: the student's page reloads to the same query.
+        # The teacher changes a setting: the student's page reloads to the same query
+        # (and deletes the session it leaves: a class that moves on holds no orphans).
+        left = student.locator("#view").get_attribute("data-session-id")
         size = teacher.locator("input[data-key=k]")
         size.fill("2")
         size.press("Enter")
@@ -162,6 +164,8 @@ def test_a_student_follows_explores_rejoins_and_sees_the_end(browser, server):
         same_frame(student, frame(teacher))
         assert student.locator("input[data-key=k]").input_value() == "2"
         assert student.locator(".class-bar[data-mode='follow']").count() == 1
+        assert student.locator("#view").get_attribute("data-session-id") != left
+        assert httpx.get(f"{server}/api/sessions/{left}").status_code == 404
 
         # A setting of the student's own: they explore; rejoining reloads to the teacher's.
         pad = student.locator("input[data-key=p]")
