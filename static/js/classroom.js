@@ -184,11 +184,12 @@ async function currentView(cache) {
     cache.query = stateQuery(link.search);
     cache.search = search;
   }
-  const frameOf = livePlayer()?.el.dataset.frame;
+  // The frame the player heads for: the students' pages load it while the teacher's does.
+  const heading = livePlayer()?.heading;
   return {
     page: topic(),
     query: cache.query,
-    frame: frameOf === undefined ? -1 : Number(frameOf),
+    frame: heading === undefined ? -1 : heading,
     cell: openCell(),
     present: presenting(),
   };
@@ -228,10 +229,12 @@ function runTeacher(cls) {
   const unlisten = onViewChange((what) => {
     // Anything but a frame or a cell may change the link's parts (a drawing, trained
     // weights): read them again. A frame or a cell alone keeps the query.
-    if (what !== "frame" && what !== "cell") cache.search = null;
+    if (!["frame", "heading", "cell"].includes(what)) cache.search = null;
     if (!ready) return;
+    // Sent once this task's changes are in (a setting's state, frame and cell come
+    // together); a burst while a request is out is one more request (publish).
     clearTimeout(timer);
-    timer = setTimeout(publish, 50);
+    timer = setTimeout(publish, 0);
   });
   const poll = async () => {
     if (document.hidden || stopped) return;

@@ -66,8 +66,10 @@ export function markCells(tensor, marks) {
   return marker ? Boolean(marker(tensor, marks)) : false;
 }
 
-/** fn() whenever what the page shows changes (URL state, frame, open cell, present
- * mode). Returns a function that removes it. */
+/** fn(what) whenever what the page shows changes: "state" (the URL state), "heading"
+ * (the player heads for another frame), "frame" (it has drawn it), "cell" (the open
+ * explanation), "session" (a write changed the session: api.js, sse.js). Returns a
+ * function that removes it. */
 export function onViewChange(fn) {
   viewListeners.add(fn);
   return () => viewListeners.delete(fn);

@@ -140,6 +140,8 @@ export class Player {
    * data-frame names the frame shown once they have (-1: none yet). */
   async go(i) {
     if (i < -1 || i >= this.count) return;
+    // A live class's teacher page sends the frame it heads for now, not once drawn.
+    if (i !== this.heading) queueMicrotask(() => viewChanged("heading"));
     this.target = i;
     if (this.busy) return;
     this.busy = true;
