@@ -89,8 +89,11 @@ const WRITES = new Set(["POST", "PUT", "PATCH"]);
 // page sends its view again (classroom.js), since its link's parts may differ now.
 const CHANGES_SESSION = /^\/api\/sessions\/[^/]+\/(input|target|params\/[^/]+|weights)$/;
 
-export async function api(method, path, body) {
-  const init = { method, headers: { Accept: "application/json" } };
+/** `how.headers`: more request headers (a live class's token); `how.tries`: how often a
+ * 429 or 503 is tried (TRIES; 1: the caller shows the server's reason at once). */
+export async function api(method, path, body, how = {}) {
+  const tries = how.tries ?? TRIES;
+  const init = { method, headers: { Accept: "application/json", ...how.headers } };
   // Every write says it is JSON, body or not (the server answers 415 otherwise).
   if (body !== undefined || WRITES.has(method)) {
     init.headers["Content-Type"] = "application/json";
@@ -106,11 +109,11 @@ export async function api(method, path, body) {
         return text ? JSON.parse(text) : null;
       }
       const err = await errorOf(res);
-      if (!RETRY_STATUS.includes(err.status) || attempt >= TRIES) throw err;
+      if (!RETRY_STATUS.includes(err.status) || attempt >= tries) throw err;
       const seconds = backoff(err, attempt);
       if (!waited) waiting++;
       waited = true;
-      announce("api:retry", { message: err.message, seconds, attempt: attempt + 1, tries: TRIES });
+      announce("api:retry", { message: err.message, seconds, attempt: attempt + 1, tries });
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     }
   } finally {

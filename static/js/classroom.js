@@ -9,7 +9,7 @@
 // One instance per page: the templates load this file unversioned, and modules import
 // it as "./classroom.js" (class-questions.js uses classInfo, onClassState, classApi,
 // classPanel).
-import { errorOf, url } from "./api.js";
+import { api, url } from "./api.js";
 import { t } from "./i18n.js";
 import { livePlayer, onViewChange, setQuiz } from "./live-hooks.js";
 import { openCell, topic } from "./share.js";
@@ -58,17 +58,8 @@ function emitState(state) {
 /** A request to the class API under the app's base path with the class token; JSON in
  * and out; a non-2xx answer throws an ApiError (its .message in the page's language). */
 export async function classApi(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (info.token) headers.Authorization = `Bearer ${info.token}`;
-  const init = { method, headers };
-  if (body !== undefined || ["POST", "PUT", "PATCH"].includes(method)) {
-    headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body ?? {});
-  }
-  const res = await fetch(url(path), init);
-  if (!res.ok) throw await errorOf(res);
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  const headers = info.token ? { Authorization: `Bearer ${info.token}` } : {};
+  const data = await api(method, path, body, { headers, tries: 1 }); // a refusal shows at once
   if (info.role === "teacher" && data && typeof data.seq === "number" && "view" in data)
     emitState(data);
   return data;
