@@ -167,7 +167,7 @@ def test_each_walkthrough_links_its_stylesheets_and_they_exist(client, topic):
     html = client.get(f"/learn/{topic}").text
     links = re.findall(r'href="(/static/css/[^"?]+)', html)
     wanted = ["glassbox.css", "walkthrough.css", "figures.css", f"views/{TOPICS[topic]}.css",
-              "present.css", "classroom.css", "class-questions.css"]  # fmt: skip
+              "present.css", "classroom.css", "class-questions.css", "lstm-cell.css"]  # fmt: skip
     assert links == [f"/static/css/{name}" for name in wanted]
     for link in links:
         assert client.get(link).status_code == 200, link

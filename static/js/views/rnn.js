@@ -5,13 +5,14 @@
 // recurrent weight scale, nonlinearity and clipping as controls. Every number
 // comes from the API; this module only slices and draws, with its panels in
 // rnn-sequence, rnn-prompt (characters), rnn-numbers (typed numbers), rnn-bilstm
-// (both directions and their concatenation), rnn-gradients, rnn-train and
-// rnn-sweep (accuracy vs sequence length).
+// (both directions and their concatenation), lstm-cell (the LSTM cell as a picture),
+// rnn-gradients, rnn-train and rnn-sweep (accuracy vs sequence length).
 import { sessions } from "../api.js";
 import { format, scaleFor } from "../colors.js";
 import { captionBox, clearError, el, explainPanel, mount, showError } from "../common.js";
 import { attachDownloads } from "../export.js";
 import { Heatmap } from "../heatmap.js";
+import { lstmCellPanel } from "../lstm-cell.js";
 import { t } from "../i18n.js";
 import { pickCell, registerCellOpener, registerSession } from "../live-hooks.js";
 import { layerLabel, named, tensorLabel, tensorPart } from "../names.js";
@@ -41,6 +42,7 @@ const store = createStore({
   clip: false,
   epochs: 3,
   numbers: "",
+  unit: 0, // the LSTM cell diagram's hidden unit (lstm-cell.js)
 });
 
 mount(async (root) => {
@@ -99,6 +101,7 @@ mount(async (root) => {
     );
     shownStep = null;
     cellBox.innerHTML = "";
+    lstmCell.clear();
     store.set({ step: -1 });
     const res = await sessions.steps(session.id, { until: "loss" });
     hold(res.steps, true);
@@ -115,6 +118,11 @@ mount(async (root) => {
   root.append(playerBox);
   const caption = captionBox(root);
   const bilstm = bilstmPanel(root);
+  // the LSTM cell as a picture: a number's click explains it as a map's cell does
+  const lstmCell = lstmCellPanel(root, store, (name, index) => {
+    const tensor = shownStep?.step.tensors?.find((x) => x.name === name);
+    if (tensor) pickCell(name, index) || (tensor.explainable === true && explain(tensor, index));
+  });
   const cellBox = el("section", { class: "rnn-cell", "data-figure": "" });
   root.append(cellBox);
   const panel = explainPanel(root);
@@ -195,6 +203,7 @@ mount(async (root) => {
       onFrame: show,
     });
     cellBox.innerHTML = "";
+    lstmCell.clear();
     const chars = prompt.toggle(store.get().preset);
     numbers.show(store.get().preset);
     const sine = readsNumbers(store.get().preset);
@@ -229,6 +238,7 @@ mount(async (root) => {
       if (fresh) {
         caption.show(step);
         drawStep(step);
+        lstmCell.show(step, session, (err) => showError(root, err));
         shownStep = { k: f.index, step };
       }
       bilstm.update(f);
