@@ -13,7 +13,19 @@ from app.classes.service import ClassService
 from app.datadir import require_writable
 from app.limits import document_limits
 from app.openapi_links import link_sessions
-from app.routers import bp, classes, docs, edits, health, lab, pages, presets, rules, sessions
+from app.routers import (
+    bp,
+    classes,
+    docs,
+    edits,
+    health,
+    lab,
+    lessons,
+    pages,
+    presets,
+    rules,
+    sessions,
+)
 from app.sessions import SessionService
 from app.sessions.preset_source import warm_up
 from app.settings import Settings, get_settings
@@ -89,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(security.SecurityHeaders)  # outermost: CSP, nosniff, ... on every answer
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     docs.install(app)
-    routers = (health, presets, rules, sessions, edits, lab, bp, classes, pages)
+    routers = (health, presets, rules, sessions, edits, lab, bp, classes, lessons, pages)
     for router in (r.router for r in routers):
         app.include_router(router)
     app.include_router(classes.pages)

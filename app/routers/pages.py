@@ -60,7 +60,11 @@ TOPICS: dict[str, str] = {
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, lang: LangDep) -> HTMLResponse:
     """The home page: the topics to step through and the presets on offer."""
-    return render(request, "index.html", lang, presets=_preset_cards(lang), topics=list(TOPICS))
+    from app.lessons import topic_tasks
+
+    lessons = {topic: [x.id for x in topic_tasks(topic)] for topic in TOPICS}
+    return render(request, "index.html", lang, presets=_preset_cards(lang), topics=list(TOPICS),
+                  lessons=lessons)  # fmt: skip
 
 
 @router.get("/learn/{topic}", response_class=HTMLResponse)
@@ -72,6 +76,16 @@ def learn(request: Request, topic: str, lang: LangDep, settings: SettingsDep) ->
     strings = _script_json(catalog(lang))
     return render(request, "learn.html", lang, topic=topic, view=TOPICS[topic], strings=strings,
                   rules=_script_json(rules(settings)))  # fmt: skip
+
+
+@router.get("/lecture", response_class=HTMLResponse)
+def lecture_page(request: Request, lang: LangDep) -> HTMLResponse:
+    """The lecture the walkthroughs teach from (Chinese, as written), a section per
+    anchor: a guided task links to the section that discusses it."""
+    from app.lessons.lecture import lecture
+
+    zh_titles = {s.id: t(f"lecture.{s.id}", "zh-CN") for s in lecture()}
+    return render(request, "lecture.html", lang, sections=lecture(), zh_titles=zh_titles)
 
 
 # The error pages a browser gets: (template key, whether it lists the walkthroughs).

@@ -93,7 +93,8 @@ const quizListeners = new Map(); // fn -> the element it draws in (gone: the fn 
 
 /** The class's question (classroom.js, on each state): while it is open and not
  * revealed, the maps grey the cells it asks about (quizHides) and the page's
- * explanation results are hidden (<html data-quiz="number|cell|choice">, CSS). */
+ * explanation results are hidden (<html data-quiz="number|cell|choice|size">, CSS). A
+ * guided task (guide.js) sets one too while it waits for the student's prediction. */
 export function setQuiz(question) {
   const next = question && !question.revealed ? question : null;
   const key = (q) => (q ? `${q.id}` : "");
@@ -139,6 +140,7 @@ export function quizHides(name, r, c) {
   const tensor = m[1];
   const lead = m[2] ? m[2].split(",").map(Number) : null;
   if (quiz.kind === "cell") return tensor === quiz.target;
+  if (quiz.kind === "size") return tensor === quiz.tensor; // the whole map shows its size
   if (quiz.kind !== "number" || tensor !== quiz.tensor) return false;
   const index = quiz.index;
   const [row, col] = index.length === 1 ? [0, index[0]] : index.slice(-2);

@@ -2,6 +2,11 @@
 // a copied link adds to it (addToLink, takeLinkParam; share.js makes the link).
 import { viewChanged } from "./live-hooks.js";
 
+let pageStore = null; // the page's store (each page makes one): the guided path reads it
+
+/** The page's URL state now (its store's), or null before the view made its store. */
+export const pageState = () => pageStore?.get() ?? null;
+
 export function createStore(defaults) {
   const params = new URLSearchParams(location.search);
   const state = { ...defaults };
@@ -30,7 +35,7 @@ export function createStore(defaults) {
     }
   }
 
-  return {
+  const made = {
     get: () => state,
     set(patch) {
       Object.assign(state, patch);
@@ -45,6 +50,8 @@ export function createStore(defaults) {
       return () => listeners.delete(fn);
     },
   };
+  pageStore = made;
+  return made;
 }
 
 // --- The copied link ("Copy link to this view", share.js) ------------------------

@@ -1,0 +1,374 @@
+// The guided path of a walkthrough: the server's tasks for this page (GET /api/lessons),
+// one at a time. A task sets the page up through its URL state (the task's `query`, the
+// same keys the page's store keeps), asks the student to predict, hides the answer on
+// the page meanwhile (live-hooks setQuiz), and sends the prediction to the server, which
+// works out the right answer from the engine (POST /api/lessons/{task}/check) and
+// returns it with its explanation. Nothing here knows an answer. Progress stays in this
+// browser (guide-store.js).
+import { api } from "./api.js";
+import { format } from "./colors.js";
+import { el, explainPanel } from "./common.js";
+import * as progress from "./guide-store.js";
+import { lang, pick, t } from "./i18n.js";
+import { liveSession, markCells, onViewChange, setQuiz } from "./live-hooks.js";
+import { cellLabel } from "./rules.js";
+import { pageState } from "./store.js";
+
+const QUIZ_KIND = { number: "number", cells: "cell", size: "size", choice: "choice" };
+
+/** Whether the page's URL state is the task's (the keys a student may change aside). */
+export function inState(task, state = pageState()) {
+  if (!state) return false;
+  return Object.entries(task.query).every(
+    ([key, value]) => task.free.includes(key) || (key in state && `${state[key]}` === `${value}`),
+  );
+}
+
+/** The page's session id, once the view has made it (null after `ms`). */
+async function sessionReady(ms = 30000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const id = liveSession();
+    if (id) return id;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  return null;
+}
+
+/** The task's URL: the page with its state (the language kept, `guide` naming it). */
+function taskHref(task) {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(task.query)) if (`${value}` !== "") q.set(key, value);
+  q.set("lang", lang);
+  q.set("guide", task.id);
+  return `${location.pathname}?${q}`;
+}
+
+/** The lecture link of a task (the page at /lecture, this language). */
+function lectureLink(task) {
+  const base = document.querySelector('meta[name="glassbox-base"]')?.content ?? "";
+  const [path, anchor] = task.lecture.href.split("#");
+  return el("a", {
+    class: "guide-lecture",
+    href: `${base}${path}?lang=${lang}#${anchor}`,
+    text: t("guide.lectureLink", { title: pick(task.lecture.title) }),
+  });
+}
+
+function grid(shape, onToggle) {
+  // one grid per leading plane (a channel), each rows x columns of toggle buttons
+  const [rows, cols] = shape.slice(-2);
+  const lead = shape.slice(0, -2);
+  const planes = [];
+  const walk = (prefix) => {
+    if (prefix.length === lead.length) return planes.push(prefix);
+    for (let i = 0; i < lead[prefix.length]; i++) walk([...prefix, i]);
+  };
+  walk([]);
+  const box = el("div", { class: "guide-grids" });
+  const buttons = [];
+  for (const prefix of planes) {
+    const g = el("div", { class: "guide-grid", role: "group" });
+    g.style.gridTemplateColumns = `repeat(${cols}, 2.2rem)`;
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) {
+        const index = [...prefix, r, c];
+        const b = el("button", {
+          type: "button",
+          class: "guide-cell",
+          "aria-pressed": "false",
+          "aria-label": `[${index.join(",")}] ${t("guide.cell", { r, c })}`,
+          "data-index": index.join(","),
+        });
+        b.addEventListener("click", () => {
+          const on = b.getAttribute("aria-pressed") !== "true";
+          b.setAttribute("aria-pressed", String(on));
+          onToggle();
+        });
+        g.append(b);
+        buttons.push(b);
+      }
+    box.append(g);
+  }
+  return { box, buttons, groups: [...box.children] };
+}
+
+async function main() {
+  const view = document.getElementById("view");
+  const topic = view?.dataset.topic;
+  const head = document.querySelector(".learn-head");
+  if (!topic || !head) return;
+  const lessons = await api("GET", "/api/lessons");
+  const tasks = lessons.topics[topic] ?? [];
+  if (!tasks.length) return;
+  const ids = tasks.map((x) => x.id);
+
+  const wanted = new URLSearchParams(location.search).get("guide");
+  let k = Math.max(0, ids.indexOf(wanted ?? progress.currentTask(topic) ?? ids[0]));
+  if (wanted && ids.includes(wanted)) progress.setOpen(topic, true);
+
+  const box = el("section", { class: "guide", "aria-labelledby": "guide-title" });
+  const toggle = el("button", { type: "button", class: "guide-toggle", "aria-expanded": "false" });
+  const title = el("h2", { id: "guide-title", class: "guide-title" }, toggle);
+  const body = el("div", { class: "guide-body", id: "guide-body" });
+  toggle.setAttribute("aria-controls", body.id);
+  const status = el("p", { class: "visually-hidden", role: "status" });
+  box.append(title, body, status);
+  head.after(box);
+
+  function label() {
+    toggle.textContent = t("guide.show", { done: progress.doneCount(ids), total: ids.length });
+  }
+  function setOpen(open) {
+    body.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    progress.setOpen(topic, open);
+    if (open) show();
+    else setQuiz(null);
+  }
+  toggle.addEventListener("click", () => setOpen(body.hidden));
+
+  let answered = false; // this task's answer has been revealed (the page may show it)
+  let shown = null; // the task on screen
+
+  function hideAnswer(task, form) {
+    if (answered || !inState(task)) return setQuiz(null);
+    setQuiz({
+      id: `guide:${task.id}`,
+      kind: QUIZ_KIND[task.kind],
+      tensor: task.tensor,
+      index: task.index ?? [],
+      target: form?.target,
+    });
+  }
+
+  async function show() {
+    const task = tasks[k];
+    shown = task;
+    answered = false;
+    progress.setCurrentTask(topic, task.id);
+    body.innerHTML = "";
+    const meta = el(
+      "p",
+      { class: "guide-meta" },
+      el("span", { text: t("guide.task", { n: k + 1, total: tasks.length }) }),
+    );
+    if (task.example)
+      meta.append(" · ", el("span", { class: "guide-example", text: t("guide.example") }));
+    if (progress.isDone(task.id))
+      meta.append(" · ", el("span", { class: "guide-done", text: "✓" }));
+    const ask = el("p", { class: "guide-ask", text: pick(task.ask) });
+    const moved = el("p", { class: "guide-moved", role: "note" });
+    const setBtn = el("button", { type: "button", class: "guide-set", text: t("guide.set") });
+    setBtn.addEventListener("click", () => location.assign(taskHref(task)));
+    const formBox = el("div", { class: "guide-form" });
+    const feedback = el("div", { class: "guide-feedback" });
+    const nav = el("div", { class: "guide-nav" });
+    const prev = el("button", { type: "button", text: t("guide.prev"), "data-act": "prev" });
+    const next = el("button", { type: "button", text: t("guide.next"), "data-act": "next" });
+    prev.disabled = k === 0;
+    next.disabled = k === tasks.length - 1;
+    prev.addEventListener("click", () => go(k - 1));
+    next.addEventListener("click", () => go(k + 1));
+    const reset = el("button", { type: "button", class: "guide-reset", text: t("guide.reset") });
+    reset.addEventListener("click", () => {
+      progress.forget(ids, topic);
+      label();
+      go(0);
+    });
+    nav.append(prev, next, reset);
+    body.append(
+      el("h3", { class: "guide-task-title", text: pick(task.title) }),
+      meta,
+      ask,
+      lectureLink(task),
+      moved,
+      formBox,
+      feedback,
+      nav,
+    );
+
+    const here = () => {
+      const ok = inState(task);
+      moved.textContent = ok ? "" : t("guide.moved");
+      moved.hidden = ok;
+      if (!ok) moved.append(" ", setBtn);
+      for (const input of formBox.querySelectorAll("input, button")) input.disabled = !ok;
+      return ok;
+    };
+    const sid = task.lab ? null : await sessionReady();
+    if (shown !== task) return;
+    let form = {};
+    if (task.kind === "cells" && sid)
+      form = await api("GET", `/api/lessons/${task.id}/form?session=${sid}`);
+    if (shown !== task) return;
+    formBox.append(answerForm(task, form, feedback));
+    here();
+    hideAnswer(task, form);
+    outline(task);
+    stateWatch?.();
+    stateWatch = onViewChange((what) => {
+      if (shown !== task) return;
+      if (what === "state" || what === "session") {
+        here();
+        hideAnswer(task, form);
+      }
+      if (what === "frame") outline(task);
+    });
+  }
+  let stateWatch = null;
+
+  function outline(task) {
+    if (task.tensor && task.kind !== "size")
+      markCells(task.tensor, [{ index: task.index, style: "target" }]);
+  }
+
+  function go(n) {
+    k = Math.max(0, Math.min(tasks.length - 1, n));
+    const task = tasks[k];
+    progress.setCurrentTask(topic, task.id);
+    const same = Object.entries(task.query).every(
+      ([key, value]) => `${pageState()?.[key] ?? ""}` === `${value}`,
+    );
+    if (same) show();
+    else location.assign(taskHref(task));
+  }
+
+  /** The answer's form for the task's kind; its submit asks the server. */
+  function answerForm(task, form, feedback) {
+    const f = el("form", { class: "guide-answer", novalidate: "" });
+    const error = el("p", { class: "guide-error field-error", "aria-live": "polite" });
+    let read = () => null;
+    if (task.kind === "number") {
+      const input = el("input", {
+        type: "text",
+        inputmode: "decimal",
+        autocomplete: "off",
+        class: "guide-number",
+      });
+      f.append(el("label", {}, `${t("guide.number")} `, input));
+      read = () => {
+        const text = input.value.trim();
+        const number = Number(text);
+        return text !== "" && Number.isFinite(number) ? { number } : t("guide.badNumber");
+      };
+    } else if (task.kind === "size") {
+      const rows = el("input", { type: "number", min: "0", step: "1", class: "guide-rows" });
+      const cols = el("input", { type: "number", min: "0", step: "1", class: "guide-cols" });
+      f.append(
+        el("label", {}, `${t("guide.rows")} `, rows),
+        el("label", {}, `${t("guide.cols")} `, cols),
+      );
+      read = () => {
+        const size = [rows.value, cols.value].map(Number);
+        const ok = rows.value !== "" && cols.value !== "" && size.every(Number.isInteger);
+        return ok ? { size } : t("guide.badSize");
+      };
+    } else if (task.kind === "choice") {
+      const set = el(
+        "fieldset",
+        { class: "guide-choices" },
+        el("legend", { text: pick(task.title) }),
+      );
+      for (const choice of task.choices) {
+        const radio = el("input", { type: "radio", name: `guide-${task.id}`, value: choice });
+        set.append(
+          el("label", { class: "guide-choice" }, radio, ` ${pick(task.choice_labels[choice])}`),
+        );
+      }
+      f.append(set);
+      read = () => {
+        const chosen = f.querySelector("input:checked");
+        return chosen ? { choice: chosen.value } : t("guide.noChoice");
+      };
+    } else {
+      f.append(el("p", { class: "muted", text: t("guide.cellsHint") }));
+      const g = grid(form.target_shape ?? [0, 0], () => {});
+      for (const group of g.groups)
+        group.setAttribute("aria-label", t("guide.cellsGrid", { name: form.target }));
+      f.append(g.box);
+      f.grid = g;
+      read = () => {
+        const cells = g.buttons
+          .filter((b) => b.getAttribute("aria-pressed") === "true")
+          .map((b) => b.dataset.index.split(",").map(Number));
+        return cells.length ? { cells } : t("guide.noCells");
+      };
+    }
+    const submit = el("button", { type: "submit", class: "primary", text: t("guide.check") });
+    f.append(submit, error);
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const answer = read();
+      error.textContent = typeof answer === "string" ? answer : "";
+      if (typeof answer === "string") return;
+      submit.disabled = true;
+      feedback.textContent = t("guide.waiting");
+      try {
+        const res = await api("POST", `/api/lessons/${task.id}/check`, {
+          session: task.lab ? null : liveSession(),
+          answer,
+        });
+        if (shown !== task) return;
+        reveal(task, res, feedback, f);
+      } catch (err) {
+        feedback.textContent = "";
+        error.textContent = err.message;
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return f;
+  }
+
+  /** The server's verdict: right or not, the engine's answer, why, what to notice. */
+  function reveal(task, res, feedback, f) {
+    answered = true;
+    setQuiz(null);
+    if (res.correct) progress.markDone(task.id);
+    label();
+    const e = res.expected;
+    feedback.innerHTML = "";
+    feedback.dataset.correct = String(res.correct);
+    const verdict = el("p", { class: `guide-verdict ${res.correct ? "right" : "wrong"}` });
+    verdict.textContent = res.correct ? t("guide.right") : t("guide.wrong");
+    const said = el("p", { class: "guide-expected" });
+    if (task.kind === "number") said.textContent = format(e.value);
+    else if (task.kind === "size")
+      said.textContent = t("guide.expected.size", { rows: e.size[0], cols: e.size[1] });
+    else if (task.kind === "choice") said.textContent = pick(e.text);
+    else {
+      const cells = e.cells.map((c) =>
+        t("guide.cellAmount", { cell: `[${c.index.join(",")}]`, amount: format(c.amount) }),
+      );
+      said.textContent = cells.length
+        ? t("guide.expected.cells", { delta: format(e.delta), cells: cells.join("; ") })
+        : t("guide.expected.noCells");
+      const right = new Set(e.cells.map((c) => c.index.join(",")));
+      for (const b of f.grid?.buttons ?? []) {
+        b.classList.toggle("expected", right.has(b.dataset.index));
+        const amount = e.cells.find((c) => c.index.join(",") === b.dataset.index)?.amount;
+        b.textContent = amount === undefined ? "" : format(amount);
+      }
+    }
+    said.dataset.expected = JSON.stringify(
+      e.value ?? e.size ?? e.choice ?? e.cells.map((c) => c.index),
+    );
+    feedback.append(verdict, said);
+    if (e.explanation) {
+      const panel = explainPanel(feedback);
+      const at = e.explained ?? { tensor: task.tensor, index: task.index };
+      panel.show(e.explanation, cellLabel(null, at.tensor, at.index));
+    }
+    feedback.append(el("p", { class: "guide-note", text: pick(task.note) }));
+    status.textContent = `${verdict.textContent} ${said.textContent}`;
+    outline(task);
+  }
+
+  label();
+  const open = progress.isOpen(topic);
+  body.hidden = true;
+  if (open) setOpen(true);
+}
+
+main().catch((err) => console.error(err));
