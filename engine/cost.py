@@ -29,11 +29,11 @@ JSON_PER_NUMBER = 9  # "-0.123456," as a JSON list item
 JSON_PER_TENSOR = 250  # name, role, shape, axes, min, max, finite, explainable
 SLOTS = {"sgd": 0, "momentum": 1, "adam": 2}  # optimizer state arrays per parameter
 # Numbers one time step records per sample and direction, forward and backward
-# (an LSTM's gates, pre-activations, cell and hidden states and their deltas; an
-# RNN's pre-activation and state), per hidden unit and per input feature.
-STEP_PER_HIDDEN = {"lstm": 31, "bilstm": 31, "rnn": 16}
+# (an LSTM's gates, pre-activations, c's two terms, cell and hidden states and their
+# deltas; an RNN's pre-activation and state), per hidden unit and per input feature.
+STEP_PER_HIDDEN = {"lstm": 33, "bilstm": 33, "rnn": 16}
 STEP_PER_INPUT = {"lstm": 2, "bilstm": 2, "rnn": 2}
-STEP_TENSORS = {"lstm": 28, "bilstm": 28, "rnn": 10}
+STEP_TENSORS = {"lstm": 30, "bilstm": 30, "rnn": 10}
 GATES = {"lstm": 4, "bilstm": 4, "rnn": 1}
 
 

@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 Facts = Callable[[str], dict[str, Any]]
 
-# A recurrent step's vectors: lstm1.t3.f, bilstm1.bwd.t0.c, rnn1.t2.h (gate order i, f, g, o).
-_STEP_PART = re.compile(r"\.t\d+\.([ifgoch])$")
+# A recurrent step's vectors: lstm1.t3.f, bilstm1.bwd.t0.c, rnn1.t2.h (gate order i, f, g, o),
+# and c's two terms lstm1.t3.fc (f · c_(t-1)) and .ig (i · g).
+_STEP_PART = re.compile(r"\.t\d+\.([ifgoch]|fc|ig)$")
 
 
 def cell_key(name: str, role: str) -> str:

@@ -11,8 +11,8 @@ them here: every `<layer>.*` name but the parameters and the update's, and `clip
   or h0 / c0), the outputs `out` (a BiLSTM's `fwd.out`, `bwd.out` and their
   concatenation), `dout` and a step's `dh_out` (the head's delta to h_t);
 - a step's forward: the pre-activations `pre` / `i_pre` ... (W_ih x_t + W_hh h_(t-1)
-  + b_ih + b_hh), the gates i, f, g, o (the same terms, then σ or tanh), `c`
-  (f · c_(t-1) + i · g), `tanh_c`, `h`;
+  + b_ih + b_hh), the gates i, f, g, o (the same terms, then σ or tanh), c's terms
+  `fc` (f · c_(t-1)) and `ig` (i · g), `c` (f · c_(t-1) + i · g), `tanh_c`, `h`;
 - a step's backward and the layer's gradients: engine.explain.recurrent_back_rules.
 
 A BiLSTM's directions are `<layer>.fwd.t<t>...` and `<layer>.bwd.t<t>...` (t the time
@@ -39,7 +39,9 @@ from engine.explain.recurrent_back_rules import (
 )
 from engine.explain.recurrent_layout import Layout
 from engine.functional.explain_recurrent import (
+    CELL_TERMS,
     explain_lstm_cell,
+    explain_lstm_cell_term,
     explain_lstm_gate,
     explain_lstm_hidden,
     explain_preact,
@@ -198,6 +200,14 @@ def _cell(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answe
     return explain_lstm_cell(f, c_prev, i, g, idx), names
 
 
+def _cell_term(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
+    """fc = f · c_(t-1) or ig = i · g: one of c's two terms."""
+    names, _ = _step_inputs(lay, d, t)
+    first, second, _ = CELL_TERMS[what]
+    a, b = lay.trace[names[first]], lay.trace[names[second]]
+    return explain_lstm_cell_term(what, a, b, idx), names
+
+
 def _tanh_c(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> Answer:
     names, _ = _step_inputs(lay, d, t)
     return explain_tanh_c(lay.trace[names["c"]], idx), names
@@ -211,7 +221,8 @@ def _previous(lay: Layout, d: str, t: int, what: str, idx: tuple[int, ...]) -> A
 FORWARD_STEP_RULES: dict[str, StepFn] = {
     "x": _step_x, "h_prev": _previous, "c_prev": _previous,
     "pre": _preact, "i_pre": _preact, "f_pre": _preact, "g_pre": _preact, "o_pre": _preact,
-    "i": _gate, "f": _gate, "g": _gate, "o": _gate, "c": _cell, "tanh_c": _tanh_c, "h": _hidden,
+    "i": _gate, "f": _gate, "g": _gate, "o": _gate, "fc": _cell_term, "ig": _cell_term,
+    "c": _cell, "tanh_c": _tanh_c, "h": _hidden,
 }  # fmt: skip
 FORWARD_STEP = tuple(FORWARD_STEP_RULES)
 EXPLAINABLE = (

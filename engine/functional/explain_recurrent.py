@@ -6,7 +6,8 @@ explain_terms.py); the backward step's numbers are in explain_recurrent_back.py.
   b_ih[k] and b_hh[k], summed;
 - a gate value (or an RNN's hidden value): the same terms, then σ, tanh or relu of
   their sum (`then`);
-- a cell value: c_t = f · c_{t-1} + i · g, two products;
+- a cell value: c_t = f · c_{t-1} + i · g, two products; each product (the step's
+  `fc`, `ig`) alone;
 - tanh(c_t): the cell value, then tanh;
 - a hidden value of an LSTM: h_t = o · tanh(c_t).
 
@@ -128,6 +129,21 @@ def explain_lstm_cell(
         Term.of(Factor("i", (n, j), float(i[n, j])), Factor("g", (n, j), float(g[n, j]))),
     )
     return Explanation("lstm.c", (n, j), terms, "c_t = f · c_(t-1) + i · g")
+
+
+# c_t's terms by their recorded names: (first factor, second factor, formula).
+CELL_TERMS = {"fc": ("f", "c_prev", "f · c_(t-1)"), "ig": ("i", "g", "i · g")}
+
+
+def explain_lstm_cell_term(
+    what: str, a: np.ndarray, b: np.ndarray, index: Sequence[int]
+) -> Explanation:
+    """One of c_t's two terms (what "fc": f · c_{t-1}, what survives of the old cell
+    state; "ig": i · g, what is written in), a and b its factors: one product."""
+    first, second, formula = CELL_TERMS[what]
+    n, j = checked_index(index, a.shape, "the cell state")
+    term = Term.of(Factor(first, (n, j), float(a[n, j])), Factor(second, (n, j), float(b[n, j])))
+    return Explanation(f"lstm.{what}", (n, j), (term,), f"{what} = {formula}")
 
 
 def explain_tanh_c(c: np.ndarray, index: Sequence[int]) -> Explanation:

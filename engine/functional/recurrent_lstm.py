@@ -195,7 +195,10 @@ def lstm_cell(
 
 def lstm_view(cache: LSTMCache, t: int) -> dict[str, np.ndarray]:
     """Step t's tensors as (N, ...) views: x, h_prev, c_prev, i, f, g, o, c, tanh_c, h;
-    and the gates' pre-activations i_pre, f_pre, g_pre, o_pre (new arrays)."""
+    and (new arrays) the gates' pre-activations i_pre, f_pre, g_pre, o_pre and the two
+    terms of c_t, fc = f c_{t-1} (what survives of the cell state) and ig = i g (what is
+    written in): the step's own products, recomputed from its blocks in one call (the
+    step's `prod` buffer is the next step's), so c_t = fc + ig exactly."""
     hid = cache.tc.shape[1]
     pre = cache.zs[t].reshape(4, hid, -1).copy()
     pre[:3] *= 2  # the halved sigmoid rows (o, i, f come first), back to z; g untouched
@@ -203,6 +206,8 @@ def lstm_view(cache: LSTMCache, t: int) -> dict[str, np.ndarray]:
     for gate in GATES:
         out[f"{gate}_pre"] = pre[_BLOCK[gate]].T
         out[gate] = cache.a4[t, _BLOCK[gate]].T
+    ig, fc = np.multiply(cache.i_f[t], cache.g_c[t])  # (i g, f c_{t-1}), as lstm_cell
+    out.update(fc=fc.T, ig=ig.T)
     out.update(c=cache.c[t + 1].T, tanh_c=cache.tc[t].T, h=cache.hx[t + 1, :hid].T)
     return out
 

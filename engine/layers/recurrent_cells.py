@@ -35,11 +35,14 @@ SEQ_IN = ("sample", "time", "feature")
 SEQ_OUT = ("sample", "time", "unit")
 STATE = ("sample", "unit")
 WEIGHTS = ("w_ih", "w_hh", "b_ih", "b_hh")
-# Roles of a step's tensors (engine.trace.ROLES); the candidate g is signed, not a gate in [0, 1].
+# Roles of a step's tensors (engine.trace.ROLES); the candidate g is signed, not a gate in
+# [0, 1]; c_t's two terms, fc = f c_(t-1) and ig = i g, are signed values computed on the way
+# to c (not "partial": that role's maps are left out of a step's response).
 STEP_ROLES = {
     "x": "input", "h_prev": "state", "c_prev": "state", "pre": "preact",
     "i": "gate", "f": "gate", "g": "activation", "o": "gate",
     "i_pre": "preact", "f_pre": "preact", "g_pre": "preact", "o_pre": "preact",
+    "fc": "activation", "ig": "activation",
     "c": "state", "tanh_c": "activation", "h": "state",
 }  # fmt: skip
 # The per-time-step scalars a backward pass records (<layer>.t<t>.dh_norm, ...): the

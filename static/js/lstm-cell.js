@@ -3,11 +3,12 @@
 // o and the tanh candidate g below, fed by [h_(t-1), x_t]; tanh(c_t)·o giving h_t),
 // with the current time step's numbers of one hidden unit on its wires. Every number
 // is the API's: the step's recorded tensors (<prefix>f, .i, .g, .o, .c_prev, .c,
-// .tanh_c, .h, .h_prev) and, for the two products, the explanation of <prefix>c at
-// the unit (its terms f·c_prev and i·g, found by their factors' names). Each number
-// opens the explanation panel (the view's `open`); the gates' wires are as wide and
-// as opaque as the gate is open, so 0 and 1 read apart without colour.
-import { sessions } from "./api.js";
+// .tanh_c, .h, .h_prev and c's two terms .fc = f·c_(t-1), .ig = i·g), the ones the
+// page already holds for the frame, so a frame asks the API for nothing more. Each
+// number opens its explanation (the view's `open`: a request on click only); the
+// gates' wires are as wide and as opaque as the gate is open, so 0 and 1 read apart
+// without colour. The symbols' labels are math (class formula), the same in every
+// language.
 import { colour, format, legend } from "./colors.js";
 import { el } from "./common.js";
 import { t } from "./i18n.js";
@@ -15,7 +16,7 @@ import { rovingFocus } from "./roving.js";
 import { timeStepPrefix } from "./rnn-shared.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const PARTS = ["f", "i", "g", "o", "c_prev", "c", "tanh_c", "h", "h_prev"];
+const PARTS = ["f", "i", "g", "o", "c_prev", "c", "tanh_c", "h", "h_prev", "fc", "ig"];
 const GATES = new Set(["f", "i", "o"]);
 const BOX_W = 84;
 const BOX_H = 28;
@@ -81,8 +82,6 @@ const NUMBERS = [
   { key: "o", x: 560, y: 274, name: "left", lane: 4 },
   { key: "h", x: 702, y: 250, name: "above", lane: 5 },
 ];
-// What a number's click explains: its own tensor, or (the products) c, whose terms they are.
-const EXPLAINS = { fc: "c", ig: "c" };
 
 /** Black or white, whichever reads better on the fill [r, g, b]. */
 function inkOn([r, g, b]) {
@@ -122,8 +121,13 @@ function drawing() {
     );
   }
   root.append(
-    svg("text", { x: 158, y: 412, class: "lstm-name start", text: t("lstmCell.sym.x") }),
-    svg("text", { x: WIDTH - 10, y: 94, class: "lstm-name end", text: t("lstmCell.sym.c_next") }),
+    svg("text", { x: 158, y: 412, class: "lstm-name formula start", text: t("lstmCell.sym.x") }),
+    svg("text", {
+      x: WIDTH - 10,
+      y: 94,
+      class: "lstm-name formula end",
+      text: t("lstmCell.sym.c_next"),
+    }),
   );
   const nums = {};
   for (const n of NUMBERS) {
@@ -131,7 +135,7 @@ function drawing() {
     const label = svg("text", {
       x: above ? n.x : n.x - BOX_W / 2 - 6,
       y: above ? n.y - BOX_H / 2 - 8 : n.y + 6,
-      class: `lstm-name ${above ? "" : "end"}`,
+      class: `lstm-name formula${above ? "" : " end"}`,
       text: t(`lstmCell.sym.${n.key}`),
     });
     const rect = svg("rect", {
@@ -199,12 +203,11 @@ export function lstmCellPanel(parent, store, open) {
   });
   for (const n of Object.values(pic.nums)) n.g.addEventListener("click", () => activate(n.g));
 
-  let shown = null; // {step, session}: what the picture is of
-  let asked = 0; // the latest update: an older one's explanations arrive too late to draw
+  let shown = null; // the step the picture is of
 
   picker.addEventListener("change", () => {
     store.set({ unit: Number(picker.value) });
-    if (shown) update(shown.step, shown.session);
+    if (shown) update(shown);
   });
 
   /** The unit picker's options for H hidden units; the unit asked for, or 0. */
@@ -220,9 +223,8 @@ export function lstmCellPanel(parent, store, open) {
     return j;
   }
 
-  /** Draw `step` (of `session`), if it is an LSTM's forward time step; else hide. */
-  async function update(step, session) {
-    const mine = ++asked;
+  /** Draw `step` from its tensors, if it is an LSTM's forward time step; else hide. */
+  function update(step) {
     const prefix = timeStepPrefix(step);
     const byPart = {};
     for (const x of step.tensors || []) {
@@ -232,18 +234,11 @@ export function lstmCellPanel(parent, store, open) {
       clear();
       return;
     }
-    shown = { step, session };
+    shown = step;
     const H = byPart.c.shape[byPart.c.shape.length - 1];
     const j = units(H);
     const index = [0, j];
-    const [cExp, hExp] = await Promise.all([
-      sessions.explain(session.id, `${prefix}c`, index),
-      sessions.explain(session.id, `${prefix}h`, index),
-    ]);
-    if (mine !== asked) return;
-    const term = (exp, part) =>
-      exp.terms.find((x) => x.factors.some((f) => f.tensor === `${prefix}${part}`));
-    const values = { fc: term(cExp, "f").product, ig: term(cExp, "i").product };
+    const values = {};
     for (const p of PARTS) values[p] = byPart[p].data[j];
     const signed = Object.entries(values)
       .filter(([k]) => !GATES.has(k))
@@ -262,7 +257,7 @@ export function lstmCellPanel(parent, store, open) {
       n.g.setAttribute("aria-label", name);
       n.tip.textContent = name;
       n.g.dataset.value = String(v);
-      n.g.dataset.tensor = `${prefix}${EXPLAINS[key] ?? key}`;
+      n.g.dataset.tensor = `${prefix}${key}`;
       n.g.dataset.index = index.join(",");
     }
     // the gates' wires: as wide and as opaque as the gate is open
@@ -284,10 +279,10 @@ export function lstmCellPanel(parent, store, open) {
       ipct: pct(values.i),
       g: format(values.g),
       ig: format(values.ig),
-      sum: format(cExp.total),
+      sum: format(values.c),
       o: format(values.o),
       tc: format(values.tanh_c),
-      h: format(hExp.total),
+      h: format(values.h),
     });
     legends.replaceChildren(
       legend(scales.gate, t("lstmCell.legend.gate")),
@@ -308,7 +303,6 @@ export function lstmCellPanel(parent, store, open) {
   }
 
   function clear() {
-    asked++;
     shown = null;
     box.hidden = true;
     delete box.dataset.ready;
@@ -317,8 +311,14 @@ export function lstmCellPanel(parent, store, open) {
 
   return {
     el: box,
-    /** Show `step` of `session` (errors to `onError`). */
-    show: (step, session, onError) => update(step, session).catch(onError),
+    /** Show `step` (errors to `onError`). */
+    show: (step, onError) => {
+      try {
+        update(step);
+      } catch (err) {
+        onError(err);
+      }
+    },
     clear,
   };
 }

@@ -253,6 +253,10 @@ def test_stepped_lstm_gives_identical_numbers_and_views():
         v = lstm_view(cache, t)
         np.testing.assert_array_equal(v["h"], hs[:, t])
         np.testing.assert_array_equal(v["c"], v["f"] * v["c_prev"] + v["i"] * v["g"])
+        # c_t's two terms, recorded: the very products the step summed
+        np.testing.assert_array_equal(v["fc"], v["f"] * v["c_prev"])
+        np.testing.assert_array_equal(v["ig"], v["i"] * v["g"])
+        np.testing.assert_array_equal(v["c"], v["fc"] + v["ig"])
         np.testing.assert_allclose(v["f"], _sigmoid(v["f_pre"]), rtol=1e-6, atol=1e-7)
     back = lstm_backward_start(dhs, cache)
     for t in reversed(range(6)):

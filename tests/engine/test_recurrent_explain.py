@@ -95,7 +95,8 @@ def test_every_recorded_recurrent_number_of_a_preset_adds_up(preset, options):
     whats = {re.sub(r"^.*\.t\d+\.", "", n) for n in checked}
     # the forward, the backward and the gradients all answered
     common = {"x", "h_prev", "h", "dh_out", "dh_next", "dh", "dh_norm"}
-    cell = {"i", "f", "g", "o", "c", "tanh_c", "i_pre", "dc", "di", "df", "dg", "do", "dc_next"}
+    cell = {"i", "f", "g", "o", "fc", "ig", "c", "tanh_c", "i_pre", "dc", "di", "df", "dg",
+            "do", "dc_next"}  # fmt: skip
     assert common <= whats
     assert (cell if net.recurrent.op != "rnn" else {"pre", "dz"}) <= whats
     rec = net.recurrent.name
@@ -205,6 +206,15 @@ def test_a_step_reads_the_state_the_step_before_left(lstm_pass):
     assert names == {"src": "lstm1.t2.c"} and later.total == float(tr["lstm1.t2.c"][1, 3])
     x, names = recurrent_rule(tr, net, "lstm1.t3.x", (1, 2))
     assert names == {"in": "lstm1.in"} and x.terms[0].factors[0].index == (1, 3, 2)
+    # c's terms each explain as their one product, and c reads them: f · c_(t-1) + i · g
+    fc, names = recurrent_rule(tr, net, "lstm1.t3.fc", (1, 3))
+    assert [f.tensor for f in fc.terms[0].factors] == ["f", "c_prev"] and len(fc.terms) == 1
+    assert names["f"] == "lstm1.t3.f" and names["c_prev"] == "lstm1.t3.c_prev"
+    c, _ = recurrent_rule(tr, net, "lstm1.t3.c", (1, 3))
+    assert [t.product for t in c.terms][0] == fc.total and c.formula == "c_t = f · c_(t-1) + i · g"
+    ig, _ = recurrent_rule(tr, net, "lstm1.t3.ig", (1, 3))
+    assert ig.total == c.terms[1].product  # in float64; the recorded float32 to its precision
+    assert ig.total == pytest.approx(float(tr["lstm1.t3.ig"][1, 3]), rel=1e-6)
     tc, _ = recurrent_rule(tr, net, "lstm1.t3.tanh_c", (0, 0))
     assert tc.then.fn == "tanh" and tc.to_dict()["activation"]["z"] == float(tr["lstm1.t3.c"][0, 0])
     h0, _ = recurrent_rule(tr, net, "lstm1.h0", (0, 0))

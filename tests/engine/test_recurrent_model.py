@@ -104,8 +104,8 @@ def test_lstm_step_records_the_issues_names_with_valid_roles():
     steps = p.run()
     names = set(p.trace.tensors)
     for what in ("x", "h_prev", "c_prev", "f", "i", "g", "o", "f_pre", "i_pre", "g_pre",
-                 "o_pre", "c", "tanh_c", "h", "dh", "dh_out", "dh_next", "dc", "dc_next",
-                 "df", "di", "dg", "do", "dh_norm", "dc_norm"):  # fmt: skip
+                 "o_pre", "fc", "ig", "c", "tanh_c", "h", "dh", "dh_out", "dh_next", "dc",
+                 "dc_next", "df", "di", "dg", "do", "dh_norm", "dc_norm"):  # fmt: skip
         assert f"lstm1.t3.{what}" in names, what
     for name in ("lstm1.in", "lstm1.w_ih", "lstm1.h0", "lstm1.out", "lstm1.dout", "lstm1.dx",
                  "lstm1.dw_hh", "lstm1.dh0", "lstm1.dc0", "head.w", "head.dw", "loss.value",
@@ -117,6 +117,7 @@ def test_lstm_step_records_the_issues_names_with_valid_roles():
     assert p.trace.tensors["lstm1.t3.f"].role == "gate"
     assert p.trace.tensors["lstm1.t3.c"].role == "state"
     assert p.trace.tensors["lstm1.t3.f_pre"].role == "preact"
+    assert p.trace.tensors["lstm1.t3.fc"].role == "activation"  # c_t's terms, sent with the step
     assert p.trace.tensors["lstm1.t3.dh"].role == "delta"
     step3 = next(s for s in steps if s.phase == "forward" and s.t == 3)
     assert step3.layer == "lstm1" and "lstm1.t3.f" in step3.tensors

@@ -238,7 +238,7 @@ mount(async (root) => {
       if (fresh) {
         caption.show(step);
         drawStep(step);
-        lstmCell.show(step, session, (err) => showError(root, err));
+        lstmCell.show(step, (err) => showError(root, err));
         shownStep = { k: f.index, step };
       }
       bilstm.update(f);
