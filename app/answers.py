@@ -11,6 +11,8 @@ check the answer here, on the server, never in a page. The kinds:
   pool's one recorded position, an average pool's whole window, the input pixels a
   convolution output touched through a kernel weight), with the amount each gets;
 - "size": how many rows and columns does this tensor have?
+- "map": every number of one 2-D map (a lecture's worked result, such as its 3x3
+  convolution output), each right within the number tolerance;
 - "choice": which of the lecture's cases is this learning rate? (a lab descent).
 
 Each answer is worked out from a session as the student sees it (a Live); a question
@@ -138,6 +140,24 @@ def size(live: Live, name: str) -> dict[str, Any]:
     return {"size": [int(s) for s in shape[-2:]], "shape": list(shape)}
 
 
+def plane(live: Live, name: str, lead: list[int]) -> dict[str, Any]:
+    """Every number of one 2-D map of trace[name] (the plane at the leading index
+    `lead`), each right within the tolerance a "number" answer has."""
+    _recorded(live, name)
+    data = live.run.trace[name]
+    shape = tuple(data.shape)
+    _in_shape([*lead, 0, 0], shape, name)
+    values = [[json_number(float(v)) for v in row] for row in data[tuple(lead)]]
+    if not all(isinstance(v, float | int) and math.isfinite(v) for row in values for v in row):
+        raise bad("question_not_finite", f"{name}[{index_text(lead)}] has a number that is not "
+                  "finite (this pass diverged)")  # fmt: skip
+    return {"map": values, "shape": [int(s) for s in shape[-2:]]}
+
+
+def _close(x: float, value: float) -> bool:
+    return abs(x - value) <= NUMBER_ABS_TOL + NUMBER_REL_TOL * abs(value)
+
+
 def lab_case(lab: dict[str, Any]) -> dict[str, Any]:
     """The lecture case (and outcome) of one lab descent {surface, start, steps, run}."""
     run = {k: v for k, v in lab["run"].items() if v is not None}
@@ -175,7 +195,21 @@ def check(kind: str, answer: dict[str, Any], given: dict[str, Any],
             raise bad("answer_kind", "this question wants cells: {\"cells\": [[0, 0, 1, 2]]}",
                       want="cells")  # fmt: skip
         picked = sorted({tuple(int(i) for i in c) for c in given["cells"]})
+        if "target_shape" in answer:  # a cell outside the grid asked about is a mistake
+            for c in picked:
+                _in_shape(c, tuple(answer["target_shape"]), answer["target"])
         return {"cells": [list(c) for c in picked]}, set(picked) == right
+    if kind == "map":
+        got = given.get("map")
+        want = answer["map"]
+        if not isinstance(got, list) or [len(r) for r in got] != [len(r) for r in want]:
+            rows, cols = answer["shape"]
+            raise bad("answer_kind", f"this question wants the whole {rows} x {cols} map: "
+                      "{\"map\": [[...], ...]}", want="map")  # fmt: skip
+        numbers = [[float(x) for x in row] for row in got]
+        every = all(_close(x, v) for r, w in zip(numbers, want, strict=True)
+                    for x, v in zip(r, w, strict=True))  # fmt: skip
+        return {"map": numbers}, every
     if kind == "size":
         got = given.get("size")
         if not isinstance(got, list) or len(got) != 2:

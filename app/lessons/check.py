@@ -3,7 +3,8 @@
 The page sends its session (the one it shows, in the state the task set); the answer
 is read from that session's pass, or from a copy stepped on to the tensor asked about
 when the page has not reached it yet (predict, then reveal: the student's own pass is
-not stepped). A lab task's answer is its lecture case run by the lab (engine.lab).
+not stepped). A lab task's answer is its lecture case run by the lab (engine.lab); a
+"reach" task's, the RNN page's gradient chart's two models (app/lessons/reach.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from app import answers
 from app.classes.model import ClassError
 from app.lessons.model import Task
+from app.lessons.reach import gradient_reach
 from app.sessions import SessionService
 from app.sessions.explain import explain
 from app.sessions.state import rebuild
@@ -36,6 +38,8 @@ def expected(service: SessionService, task: Task, sid: str | None) -> dict[str, 
         found = answers.lab_case(lab)
         return {"choice": found["outcome"], "case": found["choice"], "text": found["text"],
                 "lab": lab}  # fmt: skip
+    if task.reach:  # the RNN page's gradient chart: its two models, run here
+        return gradient_reach(float(task.query["scale"]), str(task.query["nl"]), service.limits)
     if not sid:
         raise ClassError(422, "lesson_session", f"task {task.id} is answered from the page's "
                          "session: send {\"session\": <its id>}")  # fmt: skip
@@ -53,15 +57,20 @@ def expected(service: SessionService, task: Task, sid: str | None) -> dict[str, 
                 found["explanation"] = explain(ahead, found["target"], first)
                 found["explained"] = {"tensor": found["target"], "index": list(first)}
             return found
+        if task.kind == "map":
+            return answers.plane(ahead, task.tensor, list(task.index))
         return answers.size(ahead, task.tensor)
 
 
 def form(service: SessionService, task: Task, sid: str | None) -> dict[str, Any]:
     """What the page needs to ask the task: a "cells" task's grid (the shape of the
-    tensor the delta goes to), a lab task's run; nothing of the answer."""
+    tensor the delta goes to), a "map" task's rows and columns, a lab task's run;
+    nothing of the answer."""
     if task.kind == "cells":
         found = expected(service, task, sid)
         return {"target": found["target"], "target_shape": found["target_shape"]}
+    if task.kind == "map":
+        return {"shape": expected(service, task, sid)["shape"]}
     if task.lab is not None:
         surface, k = task.lab
         return {"surface": surface, "run": LECTURE[surface].runs[k].settings(), "position": k}

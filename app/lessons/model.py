@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["number", "cells", "size", "choice"]
+Kind = Literal["number", "cells", "size", "map", "choice"]
 Query = dict[str, str | int | float]  # a page's URL state
 
 
@@ -28,9 +28,12 @@ class Task:
     kind: Kind
     lecture: str  # the lecture section (app.lessons.lecture.SECTIONS)
     tensor: str = ""  # number: the cell's tensor; cells: a layer's dout; size: the tensor
-    index: tuple[int, ...] = ()  # number, cells: the cell
+    index: tuple[int, ...] = ()  # number, cells: the cell; map: the plane's leading index
     lab: tuple[str, int] | None = None  # choice: (surface, run of its lecture cases)
     choices: tuple[str, ...] = ()  # choice: the outcomes offered (engine.lab OUTCOMES)
+    # choice: whose gradient reaches t = 1 on the RNN page's chart, at the task's scale
+    # and nonlinearity (app/answers.py gradient_reach; choices: answers.REACH_CHOICES)
+    reach: bool = False
     # URL keys a student may change without leaving the task (the player's position)
     free: tuple[str, ...] = ("frame", "step")
     values: dict[str, Any] = field(default_factory=dict)  # the ask's {placeholders}
@@ -38,8 +41,9 @@ class Task:
 
     @property
     def needs_session(self) -> bool:
-        """Whether the answer is read from the page's session (all but lab tasks)."""
-        return self.lab is None
+        """Whether the answer is read from the page's session (all but the lab's tasks
+        and the gradient chart's, which run their own models)."""
+        return self.lab is None and not self.reach
 
     def public(self) -> dict[str, Any]:
         """The task as GET /api/lessons lists it (no answer: that is worked out on a
@@ -52,6 +56,9 @@ class Task:
             out["index"] = list(self.index)
         if self.choices:
             out["choices"] = list(self.choices)
+        if self.lab is not None:
+            out["lab"] = {"surface": self.lab[0], "run": self.lab[1]}
+        out["needs_session"] = self.needs_session
         return out
 
 

@@ -16,10 +16,11 @@ from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from app import answers
+from app.classes.model import ClassError
 from app.deps import ServiceDep
 from app.encoding import json_response
 from app.errors import BODY_ERRORS, Responses
-from app.i18n import every_language, fill
+from app.i18n import every_language, fill, t
 from app.lessons import TASKS, Task, task
 from app.lessons.check import expected, form, values
 from app.lessons.lecture import SECTION_IDS
@@ -38,12 +39,16 @@ TaskId = Annotated[str, Path(max_length=64, examples=["conv-size"])]
 SessionQuery = Annotated[str | None, Query(max_length=64, description="the page's session")]
 
 
+Row = Annotated[list[float], Field(max_length=64)]  # a map's row (maps are at most 64 x 64)
+
+
 class Given(Strict):
     """A student's answer: the field the task's kind wants."""
 
     number: float | None = Field(None, allow_inf_nan=False, examples=[4.0])
     cells: list[list[Index]] | None = Field(None, max_length=4096, examples=[[[0, 0, 1, 1]]])
     size: list[Index] | None = Field(None, min_length=2, max_length=2, examples=[[3, 3]])
+    map: list[Row] | None = Field(None, max_length=64, examples=[[[4, 3], [2, 4]]])
     choice: str | None = Field(None, max_length=32, examples=["oscillating"])
 
 
@@ -54,12 +59,24 @@ class CheckRequest(Strict):
 
 
 def _both(key: str, **vals: Any) -> dict[str, str]:
-    """The catalog string `key` in every language, its placeholders filled."""
+    """The catalog string `key` in every language, its placeholders filled (an
+    optimizer by its name in that language)."""
 
     def render(lang: str) -> str:
-        return fill(key, lang, **vals)
+        named = dict(vals)
+        if "optimizer" in named:
+            named["optimizer"] = t(f"lab.opt.{named['optimizer']}", lang)
+        return fill(key, lang, **named)
 
     return every_language(render)
+
+
+def _task(task_id: str) -> Task:
+    """The task `task_id`; a coded 404 (en and zh-CN) naming the known ones otherwise."""
+    try:
+        return task(task_id)
+    except LookupError as exc:
+        raise ClassError(404, "lesson_unknown", str(exc.args[0])) from None
 
 
 def _lecture_link(section: str) -> dict[str, Any]:
@@ -90,7 +107,7 @@ def list_lessons() -> dict[str, Any]:
 def task_form(service: ServiceDep, task_id: TaskId, session: SessionQuery = None) -> Any:
     """What a page needs to ask the task, from its session: a "cells" task's grid
     (`target`, `target_shape`: the tensor the delta goes to), a lab task's run."""
-    return json_response(form(service, task(task_id), session))
+    return json_response(form(service, _task(task_id), session))
 
 
 @router.post("/{task_id}/check", responses=ERRORS)
@@ -98,10 +115,10 @@ def check_answer(service: ServiceDep, task_id: TaskId, body: CheckRequest) -> An
     """Whether the answer is right, and the right one (`expected`) with its explanation
     (the same as a click on that number gives), worked out from the engine now: from
     the page's session (stepped on in a copy if the page has not reached the number
-    yet) or the lab's lecture run. A number is right within 0.01 + 1 % of it; cells
-    when they are exactly the cells the delta reaches; a size when rows and columns
-    match; a choice when it is the outcome the lab finds."""
-    task_ = task(task_id)
+    yet) or the lab's lecture run. A number is right within 0.01 + 1 % of it; a map
+    when every number is; cells when they are exactly the cells the delta reaches; a
+    size when rows and columns match; a choice when it is the outcome the lab finds."""
+    task_ = _task(task_id)
     found = expected(service, task_, body.session if task_.needs_session else None)
     given = body.answer.model_dump(exclude_none=True)
     choices = list(task_.choices) if task_.choices else None

@@ -14,7 +14,8 @@ import { liveSession, markCells, onViewChange, setQuiz } from "./live-hooks.js";
 import { cellLabel } from "./rules.js";
 import { pageState } from "./store.js";
 
-const QUIZ_KIND = { number: "number", cells: "cell", size: "size", choice: "choice" };
+// what the page hides while a task waits (live-hooks quizHides; guide.css, class-questions.css)
+const QUIZ_KIND = { number: "number", cells: "cell", size: "size", map: "size", choice: "choice" };
 
 /** Whether the page's URL state is the task's (the keys a student may change aside). */
 export function inState(task, state = pageState()) {
@@ -196,7 +197,7 @@ async function main() {
       for (const input of formBox.querySelectorAll("input, button")) input.disabled = !ok;
       return ok;
     };
-    const sid = task.lab ? null : await sessionReady();
+    const sid = task.needs_session ? await sessionReady() : null;
     if (shown !== task) return;
     let form = {};
     if (task.kind === "cells" && sid)
@@ -264,6 +265,32 @@ async function main() {
         const ok = rows.value !== "" && cols.value !== "" && size.every(Number.isInteger);
         return ok ? { size } : t("guide.badSize");
       };
+    } else if (task.kind === "map") {
+      const [rows, cols] = form.shape ?? [0, 0];
+      const g = el("div", { class: "guide-grid guide-map", role: "group" });
+      g.setAttribute("aria-label", t("guide.mapGrid", { rows, cols }));
+      g.style.gridTemplateColumns = `repeat(${cols}, 3.2rem)`;
+      const inputs = [];
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) {
+          const input = el("input", {
+            type: "text",
+            inputmode: "decimal",
+            autocomplete: "off",
+            class: "guide-map-cell",
+            "aria-label": t("guide.cell", { r, c }),
+          });
+          inputs.push(input);
+          g.append(input);
+        }
+      f.append(g);
+      read = () => {
+        const numbers = inputs.map((i) => (i.value.trim() === "" ? NaN : Number(i.value)));
+        if (!numbers.every(Number.isFinite)) return t("guide.badMap");
+        return {
+          map: Array.from({ length: rows }, (_, r) => numbers.slice(r * cols, (r + 1) * cols)),
+        };
+      };
     } else if (task.kind === "choice") {
       const set = el(
         "fieldset",
@@ -306,7 +333,7 @@ async function main() {
       feedback.textContent = t("guide.waiting");
       try {
         const res = await api("POST", `/api/lessons/${task.id}/check`, {
-          session: task.lab ? null : liveSession(),
+          session: task.needs_session ? liveSession() : null,
           answer,
         });
         if (shown !== task) return;
@@ -337,6 +364,8 @@ async function main() {
     else if (task.kind === "size")
       said.textContent = t("guide.expected.size", { rows: e.size[0], cols: e.size[1] });
     else if (task.kind === "choice") said.textContent = pick(e.text);
+    else if (task.kind === "map")
+      said.textContent = e.map.map((row) => `[${row.map(format).join(", ")}]`).join(" ");
     else {
       const cells = e.cells.map((c) =>
         t("guide.cellAmount", { cell: `[${c.index.join(",")}]`, amount: format(c.amount) }),

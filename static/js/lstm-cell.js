@@ -12,6 +12,7 @@
 import { colour, format, legend } from "./colors.js";
 import { el } from "./common.js";
 import { t } from "./i18n.js";
+import { onQuiz, quizAsks } from "./live-hooks.js";
 import { rovingFocus } from "./roving.js";
 import { timeStepPrefix } from "./rnn-shared.js";
 
@@ -204,6 +205,9 @@ export function lstmCellPanel(parent, store, open) {
   for (const n of Object.values(pic.nums)) n.g.addEventListener("click", () => activate(n.g));
 
   let shown = null; // the step the picture is of
+  onQuiz(() => {
+    if (shown) update(shown); // hide (or show again) the number a question asks about
+  }, box);
 
   picker.addEventListener("change", () => {
     store.set({ unit: Number(picker.value) });
@@ -247,13 +251,17 @@ export function lstmCellPanel(parent, store, open) {
       gate: { kind: "sequential", min: 0, max: 1 },
       signed: { kind: "diverging", max: signed },
     };
+    // a question (a guided task, the class's) about one of these numbers hides it
+    const asked = (key) => quizAsks(`${prefix}${key}`, index);
     for (const [key, n] of Object.entries(pic.nums)) {
       const v = values[key];
-      const fill = colour(v, GATES.has(key) ? scales.gate : scales.signed);
+      const fill = asked(key)
+        ? [238, 238, 238]
+        : colour(v, GATES.has(key) ? scales.gate : scales.signed);
       n.rect.style.fill = `rgb(${fill})`;
       n.text.style.fill = inkOn(fill);
-      n.text.textContent = format(v);
-      const name = `${t(`lstmCell.name.${key}`)} = ${format(v)}`;
+      n.text.textContent = asked(key) ? "?" : format(v);
+      const name = `${t(`lstmCell.name.${key}`)} = ${asked(key) ? "?" : format(v)}`;
       n.g.setAttribute("aria-label", name);
       n.tip.textContent = name;
       n.g.dataset.value = String(v);
@@ -268,6 +276,7 @@ export function lstmCellPanel(parent, store, open) {
       pic.wires[k].style.opacity = String(0.3 + 0.7 * u);
     });
     const pct = (v) => Math.round(100 * v);
+    caption.hidden = Object.keys(pic.nums).some(asked); // it says every number
     caption.textContent = t("lstmCell.caption", {
       unit: j,
       t: step.t,

@@ -3,8 +3,8 @@ s, mode, input, kernel and frame; its session is the conv-basics preset).
 
 The lecture's own example first: its 5x5 picture and 3x3 kernel (the preset's), whose
 valid cross-correlation is [[4, 3, 4], [2, 4, 3], [2, 3, 4]]; then the size formula
-with padding and stride, the lecture's backward example (A-E: where an output's
-delta goes, and the corner pixel's), and true convolution's flipped kernel."""
+with padding and stride, and the lecture's backward example (A-E: where an output's
+delta goes, the corner pixel's delta and a pixel's that touched several outputs)."""
 
 from app.lessons.model import Query, Task
 
@@ -15,18 +15,19 @@ TASKS: tuple[Task, ...] = (
          tensor="conv1.out", example=True),
     Task("conv-first", "convolution", {**LECTURE, "frame": 0}, "number", "convolution",
          tensor="conv1.out", index=(0, 0, 0, 0), example=True),
-    Task("conv-window", "convolution", {**LECTURE, "frame": 5}, "number", "convolution",
-         tensor="conv1.out", index=(0, 0, 1, 2), example=True),
+    Task("conv-map", "convolution", {**LECTURE, "frame": 0}, "map", "convolution",
+         tensor="conv1.out", index=(0, 0), example=True),
     Task("conv-padding", "convolution", {**LECTURE, "p": 1, "frame": 0}, "size", "convolution",
          tensor="conv1.out"),
     Task("conv-stride", "convolution", {**LECTURE, "p": 1, "s": 2, "frame": 0}, "size",
          "convolution", tensor="conv1.out"),
     # the lecture's A-E example: an output's delta reaches the pixels its window
-    # covered through a kernel weight other than 0; a corner pixel touched one output
+    # covered through a kernel weight other than 0; a corner pixel (A) touched one
+    # output, a pixel further in several, and its delta is the sum over them
     Task("conv-back-where", "convolution", {**LECTURE, "frame": 4}, "cells", "conv-backward",
          tensor="conv1.dout", index=(0, 0, 1, 1), example=True),
     Task("conv-back-corner", "convolution", {**LECTURE, "frame": 0}, "number", "conv-backward",
          tensor="conv1.dx", index=(0, 0, 0, 0), example=True),
-    Task("conv-true", "convolution", {**LECTURE, "mode": "true", "frame": 0}, "number",
-         "convolution", tensor="conv1.out", index=(0, 0, 0, 0)),
+    Task("conv-back-edge", "convolution", {**LECTURE, "frame": 2}, "number", "conv-backward",
+         tensor="conv1.dx", index=(0, 0, 0, 2), example=True),
 )  # fmt: skip
