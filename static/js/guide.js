@@ -70,6 +70,8 @@ function grid(shape, onToggle) {
   const buttons = [];
   for (const prefix of planes) {
     const g = el("div", { class: "guide-grid", role: "group" });
+    // a map of several channels: each grid says which (the batch index is always 0)
+    const name = planes.length > 1 ? t("guide.plane", { c: prefix.at(-1) }) : "";
     g.style.gridTemplateColumns = `repeat(${cols}, 2.2rem)`;
     for (let r = 0; r < rows; r++)
       for (let c = 0; c < cols; c++) {
@@ -89,9 +91,11 @@ function grid(shape, onToggle) {
         g.append(b);
         buttons.push(b);
       }
-    box.append(g);
+    box.append(
+      name ? el("figure", { class: "guide-plane" }, el("figcaption", { text: name }), g) : g,
+    );
   }
-  return { box, buttons, groups: [...box.children] };
+  return { box, buttons, groups: [...box.querySelectorAll(".guide-grid")] };
 }
 
 async function main() {
@@ -200,7 +204,8 @@ async function main() {
     const sid = task.needs_session ? await sessionReady() : null;
     if (shown !== task) return;
     let form = {};
-    if (task.kind === "cells" && sid)
+    // a grid to fill (cells, map): its shape from the page's session
+    if ((task.kind === "cells" || task.kind === "map") && sid)
       form = await api("GET", `/api/lessons/${task.id}/form?session=${sid}`);
     if (shown !== task) return;
     formBox.append(answerForm(task, form, feedback));
@@ -311,8 +316,11 @@ async function main() {
     } else {
       f.append(el("p", { class: "muted", text: t("guide.cellsHint") }));
       const g = grid(form.target_shape ?? [0, 0], () => {});
-      for (const group of g.groups)
-        group.setAttribute("aria-label", t("guide.cellsGrid", { name: form.target }));
+      for (const group of g.groups) {
+        const plane = group.parentElement.querySelector("figcaption")?.textContent;
+        const label = t("guide.cellsGrid", { name: form.target });
+        group.setAttribute("aria-label", plane ? `${label} · ${plane}` : label);
+      }
       f.append(g.box);
       f.grid = g;
       read = () => {
@@ -381,7 +389,7 @@ async function main() {
       }
     }
     said.dataset.expected = JSON.stringify(
-      e.value ?? e.size ?? e.choice ?? e.cells.map((c) => c.index),
+      e.value ?? e.size ?? e.map ?? e.choice ?? e.cells.map((c) => c.index),
     );
     feedback.append(verdict, said);
     if (e.explanation) {
