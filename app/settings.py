@@ -41,6 +41,9 @@ class Limits(BaseSettings):
         6, ge=1, description="learning rates compared side by side in one BP request"
     )
     max_explain_indices: int = Field(1024, ge=1, description="numbers explained in one request")
+    max_extra_samples: int = Field(
+        32, ge=1, description="samples (e.g. labelled drawings) added to a session's training data"
+    )
     # The cost of a session, estimated from its spec before anything is built
     # (engine/cost.py; docs/deployment.md says how the defaults were chosen).
     max_params: int = Field(250_000, ge=1, description="parameters of one network")

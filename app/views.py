@@ -59,4 +59,5 @@ def session_payload(live: Live) -> dict[str, Any]:
         "dataset": dataset_info(live.data),
         "needs_target": live.run.needs_target,
         "trained": bool(live.meta.get("trained")),
+        "added_samples": len(live.added.get("y", ())),
     }

@@ -114,6 +114,30 @@ def progress_event(
             "accuracy": acc, "elapsed": round(elapsed, 3)}  # fmt: skip
 
 
+def watching(
+    emit: Callable[[dict[str, Any]], None], net: Sequential, names: list[str], every: int,
+    last: int,
+) -> Callable[[dict[str, Any]], None]:  # fmt: skip
+    """`emit`, with the parameters `names` (e.g. "conv1.w") added to a progress event as
+    "watch": {name: {"shape": [...], "data": [row-major floats]}}: to the first, then to
+    one at least `every` batches after the last that had them, and to iteration `last`."""
+    if not names:
+        return emit
+    carried: list[int] = []  # the iteration of the last event that carried them
+
+    def send(ev: dict[str, Any]) -> None:
+        it = ev.get("iteration", 0)
+        due = not carried or it - carried[-1] >= every or it == last
+        if ev.get("event") == "progress" and due:
+            carried[:] = [it]
+            params = net.params()
+            ev["watch"] = {n: {"shape": list(params[n].shape),
+                               "data": params[n].ravel().tolist()} for n in names}  # fmt: skip
+        emit(ev)
+
+    return send
+
+
 def evaluate(net: Sequential, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(loss, accuracy) of a classifier `net` on samples x with labels y; the loss of an
     output that is not finite (a diverged run) is NaN."""

@@ -25,7 +25,7 @@ from app.schemas import (
     TensorOut,
     TrainRequest,
 )
-from app.schemas.sessions import TargetSpec, WeightsSpec
+from app.schemas.sessions import SampleAdd, SamplesOut, TargetSpec, WeightsSpec
 from app.selection import (
     NAMES_PATTERN,
     QUANTITY_PATTERN,
@@ -35,6 +35,7 @@ from app.selection import (
     series_payload,
 )
 from app.sessions.explain import INDEX_PATTERN
+from app.sessions.samples import add_sample, clear_samples, samples_payload
 from app.sessions.sharing import (
     BadWeights,
     TrainingBusy,
@@ -303,6 +304,30 @@ def set_target(
     """The current input's target (what a drawn digit is); starts a fresh pass on the same
     input that runs the loss, backward and update against it."""
     return json_response(session_payload(service.set_target(sid, req.target)))
+
+
+@router.get("/{sid}/samples", response_model=SamplesOut, responses=ERRORS)
+def get_samples(service: ServiceDep, sid: SessionId) -> Response:
+    """The samples added to this session's training data: how many, their labels."""
+    live = service.get(sid)
+    return json_response(samples_payload(live, service.limits.max_extra_samples))
+
+
+@router.post("/{sid}/samples", status_code=201, response_model=SamplesOut, responses=BODY)
+def post_sample(service: ServiceDep, sid: SessionId, req: SampleAdd) -> Response:
+    """Add a labelled sample (a drawing, as PUT .../input reads an image) to the data this
+    session trains on with its dataset's train split; its input, step and weights stay.
+    422: a label that is not a class, more than max_extra_samples, or no dataset."""
+    live = add_sample(service, sid, req)
+    body = samples_payload(live, service.limits.max_extra_samples)
+    return json_response(body, status_code=201)
+
+
+@router.delete("/{sid}/samples", response_model=SamplesOut, responses=ERRORS)
+def delete_samples(service: ServiceDep, sid: SessionId) -> Response:
+    """Remove the samples added to this session's training data."""
+    live = clear_samples(service, sid)
+    return json_response(samples_payload(live, service.limits.max_extra_samples))
 
 
 @router.post(

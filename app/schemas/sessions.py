@@ -91,7 +91,9 @@ class Overrides(Strict):
         None, gt=0, le=1000, description="recurrent presets: clip gradients to this global norm"
     )
     reinit: bool | None = Field(
-        None, description="recurrent presets: start from seeded random weights (to train)"
+        None,
+        description="start from seeded random weights of the same layers instead of the "
+        "trained ones (to train from scratch); the session is then not trained",
     )
     seq_len: PositiveInt | None = Field(
         None, description="sine and memory presets: sequences of this many time steps"
@@ -275,6 +277,9 @@ class SessionOut(BaseModel):
         "(PUT /api/sessions/{id}/target)"
     )
     trained: bool
+    added_samples: int = Field(
+        0, description="samples added to its training data (POST /api/sessions/{id}/samples)"
+    )
 
 
 class TrainRequest(Strict):
@@ -286,12 +291,43 @@ class TrainRequest(Strict):
     iterations: PositiveInt | None = None
     batch_size: PositiveInt = 32
     optimizer: OptimizerSpec | None = None
+    watch: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None, max_length=4, examples=[["conv1.w"]],
+        description="parameters (names as network.parameters lists them) whose values "
+        "progress events carry in `watch` as {name: {shape, data}}: with the first, then "
+        "after at least `watch_every` more batches, and with the last",
+    )  # fmt: skip
+    watch_every: PositiveInt = Field(
+        5, le=10_000, description="batches at least between two progress events that carry `watch`"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> TrainRequest:
         if (self.epochs is None) == (self.iterations is None):
             raise ValueError("give exactly one of epochs, iterations")
         return self
+
+
+class SampleAdd(Strict):
+    """A labelled sample added to the session's training data (a drawing and what it is)."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one("image", "array"))
+
+    image: ImageInput | None = None
+    array: NestedNumbers | None = Field(None, description="nested list of numbers, (C, H, W)")
+    label: NonNegativeInt = Field(examples=[7], description="its class index")
+
+    @model_validator(mode="after")
+    def _one(self) -> SampleAdd:
+        if (self.image is None) == (self.array is None):
+            raise ValueError("give exactly one of image, array")
+        return self
+
+
+class SamplesOut(BaseModel):
+    added: int = Field(description="samples added to this session's training data so far")
+    limit: int = Field(description="the most a session may hold (limit max_extra_samples)")
+    labels: list[int] = Field(description="their labels, in the order they were added")
 
 
 class WeightsSpec(Strict):

@@ -83,8 +83,8 @@ def recurrent_overrides(
     name: str, net: Sequential, overrides: Overrides, seed: int, handled: set[str]
 ) -> tuple[Sequential, bool]:
     """A recurrent preset with another nonlinearity (an RNN) or gradient clipping (the
-    weights stay), or with fresh seeded weights (reinit). Returns the network and
-    whether its weights are no longer the trained ones."""
+    weights stay), or any preset with fresh seeded weights (reinit: the same layers).
+    Returns the network and whether its weights are no longer the trained ones."""
     from engine.recurrent import RecurrentNet
 
     patch: dict[str, Any] = {}
@@ -97,7 +97,10 @@ def recurrent_overrides(
     if not patch:
         return net, False
     if not isinstance(net, RecurrentNet):
-        raise ValueError(f"overrides {', '.join(patch)} are for recurrent presets, not {name}")
+        if list(patch) == ["reinit"]:  # e.g. a CNN preset: its layers, seeded random weights
+            return model_from_spec(net.spec(), seed=seed), True
+        others = ", ".join(k for k in patch if k != "reinit")
+        raise ValueError(f"overrides {others} are for recurrent presets, not {name}")
     if "nonlinearity" in patch and net.cell != "rnn":
         raise ValueError(f"overrides.nonlinearity is for RNN presets; {name} is an {net.cell}")
     reinit = patch.pop("reinit", False)

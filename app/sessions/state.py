@@ -65,6 +65,9 @@ class Live:
     # `version`) only moved the cursor, so a copy at an older version with the same
     # arrays_version catches up by running the steps it missed (catch_up).
     arrays_version: int = 0
+    # Samples added to its training data (app/sessions/samples.py): {"x": (N, ...), "y":
+    # (N,)}, stored as the arrays "s:x" and "s:y"; empty when none were added.
+    added: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def cursor(self) -> int:
@@ -150,9 +153,10 @@ def rebuild(stored: StoredSession) -> Live:
     run = Pass(net, arrays["x"], arrays.get("target"), opt)
     run.run(count=meta["cursor"])
     data = load_split(meta["dataset"]) if meta.get("dataset") else None
+    added = {k[2:]: v for k, v in arrays.items() if k.startswith("s:")}
     return Live(
         stored.id, stored.version, meta, net, opt, run, start_params, start_opt, data,
-        stored.arrays_version,
+        stored.arrays_version, added,
     )  # fmt: skip
 
 
@@ -182,6 +186,7 @@ def to_stored(live: Live) -> StoredSession:
     """What to write back: the pass-start state and the cursor."""
     meta = {**live.meta, "cursor": live.run.cursor}
     arrays = to_arrays(live.start_params, live.start_opt, live.run.x, live.run.target)
+    arrays.update({f"s:{k}": v for k, v in live.added.items()})
     return StoredSession(live.id, live.version, meta, arrays)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from app.limits import at_most, check_training
 from app.schemas import TrainRequest
+from app.sessions.samples import added_count, training_samples
 from app.sessions.service import SessionService
 from app.sessions.state import Live, refuse_frozen
 from app.training.queue import TrainingQueue
@@ -28,6 +29,10 @@ from engine.optim import make_optimizer
 from engine.training import TrainPlan
 
 __all__ = ["CANCEL", "TrainingJob", "prepare_training", "start_training"]
+
+# The most numbers the watched parameters of a training may hold (they go out with
+# progress events, up to ten a second: conv1.w of digits-cnn is 108).
+WATCH_MAX_NUMBERS = 4096
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ def prepare_training(service: SessionService, sid: str, req: TrainRequest) -> Tr
         spec = live.net.spec()
         optimizer = _optimizer(live, req)
         samples, dataset = _samples(service, live)
+        samples += added_count(live)
+        check_watch(live, req)
     make_optimizer(optimizer)  # a bad optimizer is a 422 now, not an error event later
     service.store.take_signal(sid, CANCEL)  # a stale cancel must not stop this run
     plan = TrainPlan.of(samples, req.batch_size, req.epochs, req.iterations, 0)
@@ -66,6 +73,23 @@ def prepare_training(service: SessionService, sid: str, req: TrainRequest) -> Tr
     about = json.dumps([spec, dataset, samples, req.batch_size], sort_keys=True, default=str)
     kind = hashlib.blake2b(about.encode(), digest_size=8).hexdigest()
     return TrainingJob(sid, functools.partial(_snapshot, service, sid, req), kind, plan.iterations)
+
+
+def check_watch(live: Live, req: TrainRequest) -> None:
+    """The watched parameters: names of this network's, WATCH_MAX_NUMBERS at most."""
+    params = live.net.params()
+    unknown = [n for n in req.watch or () if n not in params]
+    if unknown:
+        raise ValueError(
+            f"watch: {', '.join(unknown)} is not a parameter of this network; its "
+            f"parameters are {', '.join(params)}"
+        )
+    numbers = sum(params[n].size for n in set(req.watch or ()))
+    if numbers > WATCH_MAX_NUMBERS:
+        raise ValueError(
+            f"watch: {', '.join(req.watch or ())} hold {numbers} numbers; a progress event "
+            f"carries at most {WATCH_MAX_NUMBERS}"
+        )
 
 
 def _optimizer(live: Live, req: TrainRequest) -> dict[str, Any]:
@@ -101,7 +125,9 @@ def _snapshot(
                "iterations": req.iterations,
                # A page that trains an epoch per request must not see the same batch
                # order every time: the shuffle is seeded by the runs saved so far.
-               "shuffle_seed": live.meta.get("train_runs", 0)}  # fmt: skip
+               "shuffle_seed": live.meta.get("train_runs", 0),
+               "watch": list(dict.fromkeys(req.watch or ())), "watch_every": req.watch_every,
+               **training_samples(live)}  # fmt: skip
     return job, optimizer
 
 

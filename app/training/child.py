@@ -34,7 +34,7 @@ from engine.models import model_from_spec  # noqa: E402
 from engine.network import LABEL_LOSSES  # noqa: E402
 from engine.optim import make_optimizer  # noqa: E402
 from engine.runtime import tune_allocator  # noqa: E402
-from engine.training import TrainOutcome, TrainPlan, train  # noqa: E402
+from engine.training import TrainOutcome, TrainPlan, train, watching  # noqa: E402
 
 
 def main(conn: Connection, nice: int) -> None:
@@ -90,13 +90,23 @@ def run_job(conn: Connection, job: dict[str, Any]) -> bool:
         opt = make_optimizer(job["optimizer"])
         data = load_split(job["dataset"]) if job["dataset"] is not None else None
         xs, ys = (data.x_train, data.y_train) if data is not None else (job["x"], job["y"])
+        added = 0
+        if job.get("extra_x") is not None:  # samples added to the session (e.g. drawings)
+            import numpy as np
+
+            added = len(job["extra_y"])
+            xs = np.concatenate([xs, job["extra_x"].astype(xs.dtype)])
+            ys = np.concatenate([ys, job["extra_y"].astype(ys.dtype)])
         plan = TrainPlan.of(len(xs), job["batch_size"], job["epochs"], job["iterations"],
                             job["shuffle_seed"])  # fmt: skip
         start = {"event": "start", "iterations": plan.iterations, "samples": len(xs),
                  "batch_size": plan.batch_size, "optimizer": job["optimizer"],
-                 "dataset": job["dataset"], "shuffle_seed": plan.shuffle_seed}  # fmt: skip
+                 "dataset": job["dataset"], "shuffle_seed": plan.shuffle_seed,
+                 "added_samples": added}  # fmt: skip
         conn.send(("event", start))
-        train(net, opt, xs, ys, plan, lambda ev: conn.send(("event", ev)), stop, out=out)
+        emit = watching(lambda ev: conn.send(("event", ev)), net, job.get("watch") or [],
+                        job.get("watch_every", 1), plan.iterations)  # fmt: skip
+        train(net, opt, xs, ys, plan, emit, stop, out=out)
         final: dict[str, Any] = {"event": out.status, "loss": out.loss, "elapsed": out.elapsed}
         if data is not None and net.loss_kind in LABEL_LOSSES:
             import numpy as np

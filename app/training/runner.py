@@ -35,6 +35,8 @@ def public(event: dict[str, Any]) -> dict[str, Any]:
     json_number (NaN and infinities as strings, as every payload sends them)."""
     if "loss" in event:
         event["loss"] = json_number(event["loss"])
+    for watched in event.get("watch", {}).values():  # a diverged run's NaN weights
+        watched["data"] = [json_number(v) for v in watched["data"]]
     return event
 
 

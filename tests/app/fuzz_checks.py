@@ -25,6 +25,12 @@ BEYOND_SCHEMA = {
     ("GET", "/api/sessions/{sid}/boundary"),  # only a session on a 2-D dataset has one
     ("GET", "/api/sessions/{sid}/metrics"),  # only a session with a dataset has them
     ("POST", "/api/sessions/{sid}/steps"),  # {"to": k} within the pass's own length
+    ("POST", "/api/sessions/{sid}/train"),  # watch: names of the network's own parameters
+    ("POST", "/api/sessions/{sid}/samples"),  # a class label, an input of the network's shape
+    # a lesson task: an answer of its kind (a choice it offers, cells in the grid), from
+    # the page's session, one whose pass records the tensor the task asks about
+    ("POST", "/api/lessons/{task_id}/check"),
+    ("GET", "/api/lessons/{task_id}/form"),
 }
 
 

@@ -167,10 +167,23 @@ def test_each_walkthrough_links_its_stylesheets_and_they_exist(client, topic):
     html = client.get(f"/learn/{topic}").text
     links = re.findall(r'href="(/static/css/[^"?]+)', html)
     wanted = ["glassbox.css", "walkthrough.css", "figures.css", f"views/{TOPICS[topic]}.css",
-              "present.css", "classroom.css", "class-questions.css", "lstm-cell.css"]  # fmt: skip
+              "present.css", "classroom.css", "class-questions.css", "lstm-cell.css",
+              "guide.css", "cnn-train.css"]  # fmt: skip
     assert links == [f"/static/css/{name}" for name in wanted]
     for link in links:
         assert client.get(link).status_code == 200, link
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+@pytest.mark.parametrize("path", ["/", "/lecture"])
+def test_home_and_lecture_render_with_the_guides_stylesheet(client, path, lang):
+    # the home page shows each walkthrough's guided progress, the lecture its sections
+    # (their words: tests/app/test_api_lessons.py)
+    r = client.get(f"{path}?lang={lang}")
+    assert r.status_code == 200 and html_lang(r.text) == lang
+    links = re.findall(r'href="(/static/css/[^"?]+)', r.text)
+    assert links[0] == "/static/css/glassbox.css" and "/static/css/guide.css" in links
+    assert t("lecture.title", lang) in unescape(r.text)
 
 
 def test_every_catalog_key_exists_in_every_language():

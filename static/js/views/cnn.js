@@ -18,9 +18,15 @@ import { Stage } from "../stage.js";
 import { createStore } from "../store.js";
 import { clearCell, givenCell, givenSession, restoreDrawing, shareDrawing } from "../share.js";
 import { drawPad } from "../draw.js";
+import { startOverrides, TRAIN_DEFAULTS, trainPanel, weightsChoice } from "../cnn-train.js";
 
 // The preset the page opens on is the server's (rules.page_defaults).
-const store = createStore({ preset: rules.page_defaults.cnn, sample: -1, step: -1 });
+const store = createStore({
+  preset: rules.page_defaults.cnn,
+  sample: -1,
+  step: -1,
+  ...TRAIN_DEFAULTS,
+});
 
 mount(async (root) => {
   const s = store.get();
@@ -41,6 +47,7 @@ mount(async (root) => {
   controls.append(
     el("label", {}, `${t("cnn.preset")} `, presetSel),
     el("label", {}, `${t("cnn.sample")} `, sampleIn),
+    weightsChoice(store, () => start().catch((e) => showError(root, e))),
   );
   root.append(controls);
   let opened = null; // "Open my network": its session, shown by the next start()
@@ -78,7 +85,20 @@ mount(async (root) => {
   // the step's maps and numbers: a layer's detail, kept in present mode (under the player)
   const stageBox = el("div", { class: "stage-box", "data-present-keep": "" });
   walk.append(stageBox);
-  root.append(walk, openerBox);
+  // Training (cnn-train.js): under the walk, so the first screen stays the overview
+  const training = trainPanel(store, {
+    session: () => session,
+    className: (i) => className(i),
+    drawing: () => pad.canvas.toDataURL("image/png"),
+    lock: (on) => {
+      for (const c of controls.querySelectorAll("select, input")) c.disabled = on;
+    },
+    reload: async () => {
+      session = await sessions.get(session.id); // the trained weights, a fresh pass
+      await afterInput();
+    },
+  });
+  root.append(walk, training.box, openerBox);
 
   let session = null;
   // The steps of the current pass this page holds, by index: the forward and loss steps
@@ -105,6 +125,7 @@ mount(async (root) => {
   const start = oneAtATime(async () => {
     clearError(root);
     const body = { preset: store.get().preset };
+    if (startOverrides(store)) body.overrides = startOverrides(store);
     if (store.get().sample >= 0)
       body.input = { sample: { split: "test", index: store.get().sample } };
     const mine = opened; // a network the student opened (open-network.js): the page's own
@@ -132,6 +153,7 @@ mount(async (root) => {
       onFrame: show,
     });
     await refreshOverview();
+    training.reset();
     const want = Math.min(store.get().step, plan.length - 1);
     if (want >= 0) await player.go(want);
   });
