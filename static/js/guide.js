@@ -112,26 +112,29 @@ async function main() {
   let k = Math.max(0, ids.indexOf(wanted ?? progress.currentTask(topic) ?? ids[0]));
   if (wanted && ids.includes(wanted)) progress.setOpen(topic, true);
 
-  const box = el("section", { class: "guide", "aria-labelledby": "guide-title" });
+  // The toggle sits by the title (a closed path takes no room above the figure); the
+  // open path is a section under the page's head.
   const toggle = el("button", { type: "button", class: "guide-toggle", "aria-expanded": "false" });
-  const title = el("h2", { id: "guide-title", class: "guide-title" }, toggle);
-  const body = el("div", { class: "guide-body", id: "guide-body" });
-  toggle.setAttribute("aria-controls", body.id);
+  const box = el("section", { class: "guide", id: "guide", "aria-labelledby": "guide-title" });
+  const title = el("h2", { id: "guide-title", class: "guide-title", text: t("guide.title") });
+  const body = el("div", { class: "guide-body" });
+  toggle.setAttribute("aria-controls", box.id);
   const status = el("p", { class: "visually-hidden", role: "status" });
   box.append(title, body, status);
+  (head.querySelector(".present-toggle") ?? head.querySelector("h1")).after(toggle);
   head.after(box);
 
   function label() {
     toggle.textContent = t("guide.show", { done: progress.doneCount(ids), total: ids.length });
   }
   function setOpen(open) {
-    body.hidden = !open;
+    box.hidden = !open;
     toggle.setAttribute("aria-expanded", String(open));
     progress.setOpen(topic, open);
     if (open) show();
     else setQuiz(null);
   }
-  toggle.addEventListener("click", () => setOpen(body.hidden));
+  toggle.addEventListener("click", () => setOpen(box.hidden));
 
   let answered = false; // this task's answer has been revealed (the page may show it)
   let shown = null; // the task on screen
@@ -404,7 +407,7 @@ async function main() {
 
   label();
   const open = progress.isOpen(topic);
-  body.hidden = true;
+  box.hidden = true;
   if (open) setOpen(true);
 }
 
