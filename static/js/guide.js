@@ -10,12 +10,20 @@ import { format } from "./colors.js";
 import { el, explainPanel } from "./common.js";
 import * as progress from "./guide-store.js";
 import { lang, pick, t } from "./i18n.js";
-import { liveSession, markCells, onViewChange, setQuiz } from "./live-hooks.js";
+import { liveSession, markCells, onViewChange, openQuiz, setQuiz } from "./live-hooks.js";
 import { cellLabel } from "./rules.js";
 import { pageState } from "./store.js";
 
 // what the page hides while a task waits (live-hooks quizHides; guide.css, class-questions.css)
 const QUIZ_KIND = { number: "number", cells: "cell", size: "size", map: "size", choice: "choice" };
+
+/** Hide (a question) or show again what the page shows, unless a live class's question
+ * is open: that one decides until its reveal. */
+function guideQuiz(question) {
+  const open = openQuiz();
+  if (open && !`${open.id}`.startsWith("guide:")) return;
+  setQuiz(question);
+}
 
 /** Whether the page's URL state is the task's (the keys a student may change aside). */
 export function inState(task, state = pageState()) {
@@ -41,6 +49,7 @@ function taskHref(task) {
   const q = new URLSearchParams();
   for (const [key, value] of Object.entries(task.query)) if (`${value}` !== "") q.set(key, value);
   q.set("lang", lang);
+  if (document.documentElement.classList.contains("present")) q.set("present", "1");
   q.set("guide", task.id);
   return `${location.pathname}?${q}`;
 }
@@ -132,7 +141,7 @@ async function main() {
     toggle.setAttribute("aria-expanded", String(open));
     progress.setOpen(topic, open);
     if (open) show();
-    else setQuiz(null);
+    else guideQuiz(null);
   }
   toggle.addEventListener("click", () => setOpen(box.hidden));
 
@@ -140,8 +149,8 @@ async function main() {
   let shown = null; // the task on screen
 
   function hideAnswer(task, form) {
-    if (answered || !inState(task)) return setQuiz(null);
-    setQuiz({
+    if (answered || !inState(task)) return guideQuiz(null);
+    guideQuiz({
       id: `guide:${task.id}`,
       kind: QUIZ_KIND[task.kind],
       tensor: task.tensor,
@@ -362,7 +371,7 @@ async function main() {
   /** The server's verdict: right or not, the engine's answer, why, what to notice. */
   function reveal(task, res, feedback, f) {
     answered = true;
-    setQuiz(null);
+    guideQuiz(null);
     if (res.correct) progress.markDone(task.id);
     label();
     const e = res.expected;
