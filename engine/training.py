@@ -65,14 +65,18 @@ def train(
     net: Sequential, opt: Any, xs: np.ndarray, ys: np.ndarray, plan: TrainPlan,
     emit: Callable[[dict[str, Any]], None], stop: Callable[[], bool],
     emit_every_s: float = EMIT_EVERY_S, out: TrainOutcome | None = None,
+    every: int | None = None,
 ) -> TrainOutcome:  # fmt: skip
     """Train `net` in place on samples xs with targets ys as `plan` says.
 
     `emit` gets a "progress" event (iteration, epoch, loss, accuracy on the batch for
     a classifier, elapsed) at most every `emit_every_s`, at each epoch's last batch,
-    at the last batch and when the run stops early. `stop` is asked after every
-    batch: True cancels the run there (what was learned stays in `net`). `out`, if
-    given, is filled as the run goes (so a caller knows how far a run that raised got)."""
+    at the last batch and when the run stops early; with `every`, on a batch clock
+    instead: after every `every` batches (a curve with a point every `every` batches,
+    however fast the run), at the last batch and when the run stops early. `stop` is
+    asked after every batch: True cancels the run there (what was learned stays in
+    `net`). `out`, if given, is filled as the run goes (so a caller knows how far a
+    run that raised got)."""
     out = out if out is not None else TrainOutcome()
     rng = np.random.default_rng(plan.shuffle_seed)
     t0 = last_emit = time.perf_counter()
@@ -92,7 +96,12 @@ def train(
         elif stop():
             out.status = "cancelled"
         last = it == plan.iterations - 1
-        if now - last_emit >= emit_every_s or last or pos == per_epoch - 1 or out.status != "done":
+        due = (
+            (it + 1) % every == 0
+            if every
+            else (now - last_emit >= emit_every_s or pos == per_epoch - 1)
+        )
+        if due or last or out.status != "done":
             last_emit = now
             emit(progress_event(it + 1, epoch + 1, out.loss, net, xs[idx], ys[idx], now - t0))
         if out.status != "done":

@@ -294,11 +294,12 @@ class TrainRequest(Strict):
     watch: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         None, max_length=4, examples=[["conv1.w"]],
         description="parameters (names as network.parameters lists them) whose values "
-        "progress events carry in `watch` as {name: {shape, data}}: with the first, then "
-        "after at least `watch_every` more batches, and with the last",
+        "progress events carry in `watch` as {name: {shape, data}}. A run that watches "
+        "reports on a batch clock: a progress event with them every `watch_every` "
+        "batches (more apart if that would be over 250 events), and with the last",
     )  # fmt: skip
     watch_every: PositiveInt = Field(
-        5, le=10_000, description="batches at least between two progress events that carry `watch`"
+        5, le=10_000, description="batches between two progress events of a run that watches"
     )
 
     @model_validator(mode="after")

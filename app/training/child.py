@@ -36,6 +36,10 @@ from engine.optim import make_optimizer  # noqa: E402
 from engine.runtime import tune_allocator  # noqa: E402
 from engine.training import TrainOutcome, TrainPlan, train, watching  # noqa: E402
 
+# A run that watches parameters sends a progress event (and them) every `watch_every`
+# batches, but at most this many in all: the stream stays small however long the run.
+MAX_WATCHED_EVENTS = 250
+
 
 def main(conn: Connection, nice: int) -> None:
     """The process's life: lower its priority, say it is ready, run jobs until told
@@ -99,14 +103,17 @@ def run_job(conn: Connection, job: dict[str, Any]) -> bool:
             ys = np.concatenate([ys, job["extra_y"].astype(ys.dtype)])
         plan = TrainPlan.of(len(xs), job["batch_size"], job["epochs"], job["iterations"],
                             job["shuffle_seed"])  # fmt: skip
+        watch = job.get("watch") or []
+        # a watched run reports on a batch clock (at most MAX_WATCHED_EVENTS events)
+        every = max(job.get("watch_every", 1), -(-plan.iterations // MAX_WATCHED_EVENTS))
         start = {"event": "start", "iterations": plan.iterations, "samples": len(xs),
+                 "every": every if watch else None,
                  "batch_size": plan.batch_size, "optimizer": job["optimizer"],
                  "dataset": job["dataset"], "shuffle_seed": plan.shuffle_seed,
                  "added_samples": added}  # fmt: skip
         conn.send(("event", start))
-        emit = watching(lambda ev: conn.send(("event", ev)), net, job.get("watch") or [],
-                        job.get("watch_every", 1), plan.iterations)  # fmt: skip
-        train(net, opt, xs, ys, plan, emit, stop, out=out)
+        emit = watching(lambda ev: conn.send(("event", ev)), net, watch, every, plan.iterations)
+        train(net, opt, xs, ys, plan, emit, stop, out=out, every=every if watch else None)
         final: dict[str, Any] = {"event": out.status, "loss": out.loss, "elapsed": out.elapsed}
         if data is not None and net.loss_kind in LABEL_LOSSES:
             import numpy as np

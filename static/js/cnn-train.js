@@ -132,8 +132,11 @@ export function trainPanel(store, { session, className, drawing, lock, reload })
   });
   const status = el("p", { class: "cnn-train-status", "aria-live": "polite" });
   const ticks = el("p", { class: "cnn-train-progress muted" }); // ten a second: not announced
-  const lossBox = el("div", { class: "cnn-train-chart" }, el("h3", { text: t("cnnTrain.loss") }));
-  const accBox = el("div", { class: "cnn-train-chart" }, el("h3", { text: t("cnnTrain.acc") }));
+  // a watched run reports every WATCH_EVERY batches (or more apart: the start event says)
+  const lossHead = el("h3", { text: t("cnnTrain.loss", { n: WATCH_EVERY }) });
+  const accHead = el("h3", { text: t("cnnTrain.acc", { n: WATCH_EVERY }) });
+  const lossBox = el("div", { class: "cnn-train-chart" }, lossHead);
+  const accBox = el("div", { class: "cnn-train-chart" }, accHead);
   const kernelBox = el("figure", { class: "cnn-kernels" });
   kernelBox.append(el("figcaption", { text: t("cnnTrain.kernels") }));
   box.append(
@@ -169,8 +172,8 @@ export function trainPanel(store, { session, className, drawing, lock, reload })
       kernelBox,
     ),
   );
-  const lossChart = new LineChart(lossBox, { label: t("cnnTrain.loss") });
-  const accChart = new LineChart(accBox, { label: t("cnnTrain.acc") });
+  const lossChart = new LineChart(lossBox, { label: lossHead.textContent });
+  const accChart = new LineChart(accBox, { label: accHead.textContent });
   const kernels = kernelView(kernelBox);
   const samples = samplesBox(box, { session, className, drawing });
 
@@ -214,6 +217,10 @@ export function trainPanel(store, { session, className, drawing, lock, reload })
         kernels.draw(param, value, ev.iteration);
       redraw();
     } else if (name === "start") {
+      if (ev.every) {
+        lossHead.textContent = t("cnnTrain.loss", { n: ev.every });
+        accHead.textContent = t("cnnTrain.acc", { n: ev.every });
+      }
       say(t("cnnTrain.running", { n: ev.iterations, samples: ev.samples }), "running");
     } else if (name === "done") {
       const words = { acc: format(ev.test_accuracy ?? NaN), chance: format(ev.chance ?? NaN) };

@@ -60,11 +60,13 @@ def test_a_cnn_trains_over_sse_and_progress_carries_the_watched_kernels(client, 
     progress = [e for n, e in events if n == "progress"]
     its = [e["iteration"] for e in progress]
     assert its == sorted(its) and its[-1] == events[0][1]["iterations"]
+    # a watched run reports on a batch clock: every `watch_every` batches (the start
+    # event says how many apart) and the last, each with the kernels
+    every, total = events[0][1]["every"], events[0][1]["iterations"]
+    assert every == train["watch_every"]
+    assert its == sorted({*range(every, total + 1, every), total})
     carried = [e for e in progress if "watch" in e]
-    # the first and the last carry them; in between, `watch_every` batches apart at least
-    assert carried[0] is progress[0] and carried[-1] is progress[-1]
-    gaps = np.diff([e["iteration"] for e in carried[:-1]])
-    assert (gaps >= train["watch_every"]).all()
+    assert carried == progress
     for e in carried:
         kernels = e["watch"]["conv1.w"]
         assert list(e["watch"]) == ["conv1.w"] and kernels["shape"] == shape
@@ -191,3 +193,16 @@ def test_watched_parameters_go_out_every_few_batches_with_the_first_and_last():
     assert [e["iteration"] for e in got] == list(range(1, 13))
     assert [e["iteration"] for e in got if "watch" in e] == [1, 6, 11, 12]
     assert got[-1]["watch"]["conv1.b"]["data"] == net.params()["conv1.b"].tolist()
+
+
+def test_a_long_watched_run_reports_at_most_250_times(client):
+    """watch_every 1 over 501 batches would be 501 events with the kernels: the batch
+    clock widens (every 3) so the stream stays small, and says so in its start event."""
+    sid = client.post("/api/sessions", json={"preset": "digits-cnn"}).json()["id"]
+    body = {"iterations": 501, "batch_size": 1, "watch": ["conv1.w"], "watch_every": 1}
+    events = events_of(client.post(f"/api/sessions/{sid}/train", json=body).text)
+    start = events[0][1]
+    assert start["every"] == 3
+    progress = [e for n, e in events if n == "progress"]
+    assert [e["iteration"] for e in progress] == [*range(3, 502, 3)]
+    assert len(progress) <= 250 and all("watch" in e for e in progress)
