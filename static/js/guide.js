@@ -164,6 +164,12 @@ async function main() {
     shown = task;
     answered = false;
     progress.setCurrentTask(topic, task.id);
+    // the address names the task on screen (a reload or a copied link reopens it)
+    const address = new URL(location.href);
+    if (address.searchParams.get("guide") !== task.id) {
+      address.searchParams.set("guide", task.id);
+      history.replaceState(null, "", `${address.pathname}${address.search}${address.hash}`);
+    }
     body.innerHTML = "";
     const meta = el(
       "p",
