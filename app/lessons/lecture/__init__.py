@@ -35,6 +35,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 SECTION_IDS = tuple(s for s, _ in SECTIONS)
 # A line that stood for one of the lecture's figures (lost): "CNN_RNN_LSTM基础知识_卷积_02"
 FIGURE = re.compile(r"^CNN_RNN_LSTM基础知识_\S+_(\d+)$")
+# Lines the text kept from its editor that are not the lecture's ("Reference: add a link
+# description", a placeholder whose link is gone).
+LEFTOVERS = ("参考:添加链接描述",)
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,8 @@ def lecture() -> tuple[Section, ...]:
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
         paras: list[str | int] = []
         for n, line in enumerate(lines[starts[k] : end]):
-            if not line or (n == 0 and line == SECTIONS[k][1]):  # a heading: the title shows it
-                continue
+            if not line or line in LEFTOVERS or (n == 0 and line == SECTIONS[k][1]):
+                continue  # (a heading: the section's title shows it)
             fig = FIGURE.match(line)
             paras.append(int(fig.group(1)) if fig else line)
         out.append(Section(sid, tuple(paras)))
