@@ -34,7 +34,11 @@ from app.sessions.state import Live
 from engine.explain import NotExplainable, explain_tensor
 from engine.lab import compare
 
-NUMBER_ABS_TOL = 0.01
+# The page shows 3 significant digits: 1 % of the value takes its rounding (and a value
+# typed to 2 digits); the small absolute part lets a value near 0 be typed as 0. Two
+# numbers of a step that differ by 4 % (an LSTM unit's f x c_(t-1) = 0.0568 and
+# i x g = 0.0589) are told apart.
+NUMBER_ABS_TOL = 0.001
 NUMBER_REL_TOL = 0.01
 MAX_TARGET_CELLS = 4096  # a "cell" question looks at every cell of the delta's layer input
 # The lecture's cases a "choice" question offers (and the answer, if it is another).
@@ -68,7 +72,8 @@ def _in_shape(index: list[int] | tuple[int, ...], shape: tuple[int, ...], name: 
         raise bad("question_index", f"index {list(index)} is outside {name}'s shape {list(shape)}")
 
 
-def _recorded(live: Live, *names: str) -> None:
+def recorded(live: Live, *names: str) -> None:
+    """422 question_not_recorded unless the pass has recorded every one of `names`."""
     for name in names:
         if name not in live.run.trace:
             raise bad("question_not_recorded", f"{name} is not recorded in this pass: step to "
@@ -78,7 +83,7 @@ def _recorded(live: Live, *names: str) -> None:
 def number(live: Live, name: str, index: list[int]) -> dict[str, Any]:
     """The number at trace[name][index], its tolerance and explanation (None for a
     number no rule explains, such as an input)."""
-    _recorded(live, name)
+    recorded(live, name)
     shape = tuple(live.run.trace[name].shape)
     _in_shape(index, shape, name)
     exp: dict[str, Any] | None
@@ -95,7 +100,9 @@ def number(live: Live, name: str, index: list[int]) -> dict[str, Any]:
     return {"value": value, "tolerance": tolerance, "explanation": exp}
 
 
-def cells(live: Live, name: str, index: list[int]) -> dict[str, Any]:
+def cells(
+    live: Live, name: str, index: list[int], max_cells: int = MAX_TARGET_CELLS
+) -> dict[str, Any]:
     """Where the delta trace[name][index] (a layer's `dout`) goes: the cells of that
     layer's `dx` it reaches with a weight other than 0, and how much each gets."""
     layer, _, what = name.partition(".")
@@ -103,13 +110,13 @@ def cells(live: Live, name: str, index: list[int]) -> dict[str, Any]:
         raise bad("question_not_delta", f"{name} is not a layer's output delta "
                   "(<layer>.dout): ask where a delta goes of a dout cell")  # fmt: skip
     target = f"{layer}.dx"
-    _recorded(live, name, target)
+    recorded(live, name, target)
     trace = live.run.trace
     _in_shape(index, tuple(trace[name].shape), name)
     shape = trace[target].shape
-    if math.prod(shape) > MAX_TARGET_CELLS:
+    if math.prod(shape) > max_cells:
         raise bad("question_too_big", f"{target} has {math.prod(shape)} cells; a 'cell' "
-                  f"question looks at most {MAX_TARGET_CELLS}")  # fmt: skip
+                  f"question looks at most {max_cells}")  # fmt: skip
     at_source = tuple(index)
     found = []
     for at in product(*(range(s) for s in shape)):
@@ -135,7 +142,7 @@ def cells(live: Live, name: str, index: list[int]) -> dict[str, Any]:
 
 def size(live: Live, name: str) -> dict[str, Any]:
     """The rows and columns (the last two axes) of trace[name]."""
-    _recorded(live, name)
+    recorded(live, name)
     shape = tuple(live.run.trace[name].shape)
     return {"size": [int(s) for s in shape[-2:]], "shape": list(shape)}
 
@@ -143,7 +150,7 @@ def size(live: Live, name: str) -> dict[str, Any]:
 def plane(live: Live, name: str, lead: list[int]) -> dict[str, Any]:
     """Every number of one 2-D map of trace[name] (the plane at the leading index
     `lead`), each right within the tolerance a "number" answer has."""
-    _recorded(live, name)
+    recorded(live, name)
     data = live.run.trace[name]
     shape = tuple(data.shape)
     _in_shape([*lead, 0, 0], shape, name)

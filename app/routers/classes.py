@@ -28,7 +28,7 @@ from app.limits import at_most
 from app.pools import PooledRoute
 from app.routers.pages import TOPICS
 from app.schemas import ErrorOut, Int, PositiveInt, Strict
-from app.schemas.base import _given, _integral
+from app.schemas.base import BODY_REQUIRED, Empty, _given, _integral
 from app.schemas.lab import DescentRun
 from app.subpath import base_path
 
@@ -125,15 +125,6 @@ class Ask(Strict):
                                       or self.index is None):  # fmt: skip
             raise ValueError(f"a {self.kind} question needs session, tensor and index")
         return self
-
-
-class Empty(Strict):
-    """No fields: `{}` (every write is JSON, app/http_rules.py)."""
-
-
-# A body the route may do without is still required by the schema, as every write is
-# JSON (app/http_rules.py); the server takes an empty one, with the JSON type, as {}.
-BODY_REQUIRED: dict[str, Any] = {"requestBody": {"required": True}}
 
 
 class Answer(Strict):

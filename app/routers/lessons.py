@@ -20,10 +20,9 @@ from app.classes.model import ClassError
 from app.deps import ServiceDep
 from app.encoding import json_response
 from app.errors import BODY_ERRORS, Responses
-from app.i18n import every_language, fill, t
-from app.lessons import TASKS, Task, task
-from app.lessons.check import expected, form, values
-from app.lessons.lecture import SECTION_IDS
+from app.lessons import Task, task
+from app.lessons.check import expected, form
+from app.lessons.public import listing
 from app.pools import PooledRoute
 from app.routers.classes import Index
 from app.routers.pages import TOPICS
@@ -58,19 +57,6 @@ class CheckRequest(Strict):
     answer: Given
 
 
-def _both(key: str, **vals: Any) -> dict[str, str]:
-    """The catalog string `key` in every language, its placeholders filled (an
-    optimizer by its name in that language)."""
-
-    def render(lang: str) -> str:
-        named = dict(vals)
-        if "optimizer" in named:
-            named["optimizer"] = t(f"lab.opt.{named['optimizer']}", lang)
-        return fill(key, lang, **named)
-
-    return every_language(render)
-
-
 def _task(task_id: str) -> Task:
     """The task `task_id`; a coded 404 (en and zh-CN) naming the known ones otherwise."""
     try:
@@ -79,28 +65,13 @@ def _task(task_id: str) -> Task:
         raise ClassError(404, "lesson_unknown", str(exc.args[0])) from None
 
 
-def _lecture_link(section: str) -> dict[str, Any]:
-    return {"id": section, "title": _both(f"lecture.{section}"), "href": f"/lecture#{section}"}
-
-
-def _public(task_: Task) -> dict[str, Any]:
-    out = task_.public()
-    vals = values(task_)
-    out.update({key: _both(f"lesson.{task_.id}.{key}", **vals) for key in ("title", "ask", "note")})
-    out["lecture"] = _lecture_link(task_.lecture)
-    if task_.choices:
-        out["choice_labels"] = {c: _both(f"lesson.outcome.{c}") for c in task_.choices}
-    return out
-
-
 @router.get("", responses=ERRORS)
 def list_lessons() -> dict[str, Any]:
     """Every walkthrough's tasks in order (`topics`: topic -> tasks), and the lecture's
     sections the tasks link to. A task's `query` is the page's URL state it sets;
     `free` names the keys a student may change without leaving it (the player's
     position); its answer is not here: POST .../check works it out."""
-    topics = {topic: [_public(x) for x in TASKS.values() if x.topic == topic] for topic in TOPICS}
-    return {"topics": topics, "lecture": [_lecture_link(s) for s in SECTION_IDS]}
+    return listing(TOPICS)
 
 
 @router.get("/{task_id}/form", responses=ERRORS)
@@ -115,7 +86,7 @@ def check_answer(service: ServiceDep, task_id: TaskId, body: CheckRequest) -> An
     """Whether the answer is right, and the right one (`expected`) with its explanation
     (the same as a click on that number gives), worked out from the engine now: from
     the page's session (stepped on in a copy if the page has not reached the number
-    yet) or the lab's lecture run. A number is right within 0.01 + 1 % of it; a map
+    yet) or the lab's lecture run. A number is right within 0.001 + 1 % of it; a map
     when every number is; cells when they are exactly the cells the delta reaches; a
     size when rows and columns match; a choice when it is the outcome the lab finds."""
     task_ = _task(task_id)

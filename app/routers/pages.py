@@ -73,9 +73,12 @@ def learn(request: Request, topic: str, lang: LangDep, settings: SettingsDep) ->
     rules injected beside the catalog (the same as GET /api/rules)."""
     if topic not in TOPICS:
         raise LookupError(f"no topic {topic!r}; topics: {', '.join(TOPICS)}")
+    from app.lessons.public import listing
+
     strings = _script_json(catalog(lang))
+    lessons = _script_json(listing([topic])["topics"][topic])  # its guided path (guide.js)
     return render(request, "learn.html", lang, topic=topic, view=TOPICS[topic], strings=strings,
-                  rules=_script_json(rules(settings)))  # fmt: skip
+                  rules=_script_json(rules(settings)), lessons=lessons)  # fmt: skip
 
 
 @router.get("/lecture", response_class=HTMLResponse)

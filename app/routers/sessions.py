@@ -25,6 +25,7 @@ from app.schemas import (
     TensorOut,
     TrainRequest,
 )
+from app.schemas.base import BODY_REQUIRED, Empty
 from app.schemas.sessions import SampleAdd, SamplesOut, TargetSpec, WeightsSpec
 from app.selection import (
     NAMES_PATTERN,
@@ -323,9 +324,12 @@ def post_sample(service: ServiceDep, sid: SessionId, req: SampleAdd) -> Response
     return json_response(body, status_code=201)
 
 
-@router.delete("/{sid}/samples", response_model=SamplesOut, responses=ERRORS)
-def delete_samples(service: ServiceDep, sid: SessionId) -> Response:
-    """Remove the samples added to this session's training data."""
+@router.post(
+    "/{sid}/samples/clear", response_model=SamplesOut, responses=BODY, openapi_extra=BODY_REQUIRED
+)
+def clear_added_samples(service: ServiceDep, sid: SessionId, req: Empty | None = None) -> Response:
+    """Remove the samples added to this session's training data (body `{}`). The list
+    stays, empty: GET .../samples says 0, so this is not a DELETE of it."""
     live = clear_samples(service, sid)
     return json_response(samples_payload(live, service.limits.max_extra_samples))
 

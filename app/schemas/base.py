@@ -50,6 +50,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+class Empty(Strict):
+    """No fields: `{}` (every write is JSON, app/http_rules.py)."""
+
+
+# A body the route may do without is still required by the schema, as every write is
+# JSON (app/http_rules.py); the server takes an empty one, with the JSON type, as {}.
+BODY_REQUIRED: dict[str, Any] = {"requestBody": {"required": True}}
+
+
 def _given(name: str) -> dict[str, Any]:
     return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
 

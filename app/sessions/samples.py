@@ -39,9 +39,11 @@ def add_sample(service: SessionService, sid: str, req: SampleAdd) -> Live:
     with service.session(sid, write=True) as live:
         data = service.dataset(live)
         classes = len(data.classes) if data is not None and data.classes else 0
-        if not classes:
+        # one label a sample (an image's class), not a label a time step (a sequence's)
+        if not classes or np.asarray(data.y_train).ndim != 1:
             raise ValueError(
-                "this session has no dataset of classes to add samples to (a CNN preset has)"
+                "this session has no dataset of labelled images to add samples to (a CNN "
+                "preset has; a sequence dataset labels every time step)"
             )
         if req.label >= classes:
             raise ValueError(

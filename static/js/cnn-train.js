@@ -309,6 +309,11 @@ function samplesBox(parent, { session, className, drawing }) {
     "data-control": "add-sample",
     text: t("cnnTrain.add"),
   });
+  const clearBtn = el("button", {
+    type: "button",
+    "data-control": "clear-samples",
+    text: t("cnnTrain.clear"),
+  });
   const count = el("p", { class: "cnn-samples-count", "aria-live": "polite" });
   parent.append(
     el(
@@ -316,7 +321,13 @@ function samplesBox(parent, { session, className, drawing }) {
       { class: "cnn-samples", role: "group", "aria-labelledby": "cnn-samples-title" },
       el("h3", { id: "cnn-samples-title", text: t("cnnTrain.samples") }),
       el("p", { class: "muted", text: t("cnnTrain.samplesHint") }),
-      el("div", { class: "controls" }, el("label", {}, `${t("cnnTrain.itIs")} `, labelSel), addBtn),
+      el(
+        "div",
+        { class: "controls" },
+        el("label", {}, `${t("cnnTrain.itIs")} `, labelSel),
+        addBtn,
+        clearBtn,
+      ),
       count,
     ),
   );
@@ -324,8 +335,17 @@ function samplesBox(parent, { session, className, drawing }) {
     count.textContent = t("cnnTrain.added", { n: res.added, limit: res.limit });
     count.dataset.added = String(res.added);
     addBtn.disabled = res.added >= res.limit;
+    clearBtn.disabled = res.added === 0;
     delete count.dataset.error;
   };
+  clearBtn.addEventListener("click", async () => {
+    try {
+      showCount(await api("POST", `/api/sessions/${session().id}/samples/clear`, {}));
+    } catch (err) {
+      count.textContent = err.message;
+      count.dataset.error = "1";
+    }
+  });
   addBtn.addEventListener("click", async () => {
     addBtn.disabled = true;
     try {

@@ -3,10 +3,14 @@
 // the server. The home page (guide-progress.js) and every walkthrough (guide.js) read it.
 const KEY = "glassbox.guide.v1";
 
+/** A stored field if it is a plain object (storage another version or a hand wrote
+ * may hold anything), else {}. */
+const plain = (v) => (v && typeof v === "object" && !Array.isArray(v) ? v : {});
+
 function read() {
   try {
-    const data = JSON.parse(localStorage.getItem(KEY) || "{}");
-    return { done: data.done ?? {}, current: data.current ?? {}, open: data.open ?? {} };
+    const data = plain(JSON.parse(localStorage.getItem(KEY) || "{}"));
+    return { done: plain(data.done), current: plain(data.current), open: plain(data.open) };
   } catch {
     return { done: {}, current: {}, open: {} }; // storage off or damaged: start afresh
   }

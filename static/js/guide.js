@@ -1,29 +1,25 @@
-// The guided path of a walkthrough: the server's tasks for this page (GET /api/lessons),
-// one at a time. A task sets the page up through its URL state (the task's `query`, the
-// same keys the page's store keeps), asks the student to predict, hides the answer on
-// the page meanwhile (live-hooks setQuiz), and sends the prediction to the server, which
-// works out the right answer from the engine (POST /api/lessons/{task}/check) and
-// returns it with its explanation. Nothing here knows an answer. Progress stays in this
-// browser (guide-store.js).
+// The guided path of a walkthrough: the server's tasks for this page (injected with it,
+// as GET /api/lessons lists them), one at a time. A task sets the page up through its
+// URL state (the task's `query`, the same keys the page's store keeps), asks the
+// student to predict, hides the answer on the page meanwhile (live-hooks setQuiz), and
+// sends the prediction to the server, which works out the right answer from the engine
+// (POST /api/lessons/{task}/check) and returns it with its explanation. Nothing here
+// knows an answer. Progress stays in this browser (guide-store.js).
 import { api } from "./api.js";
 import { format } from "./colors.js";
 import { el, explainPanel } from "./common.js";
 import * as progress from "./guide-store.js";
 import { lang, pick, t } from "./i18n.js";
-import { liveSession, markCells, onViewChange, openQuiz, setQuiz } from "./live-hooks.js";
+import { liveSession, markCells, onViewChange, setQuiz } from "./live-hooks.js";
 import { cellLabel } from "./rules.js";
 import { pageState } from "./store.js";
 
 // what the page hides while a task waits (live-hooks quizHides; guide.css, class-questions.css)
 const QUIZ_KIND = { number: "number", cells: "cell", size: "size", map: "size", choice: "choice" };
 
-/** Hide (a question) or show again what the page shows, unless a live class's question
- * is open: that one decides until its reveal. */
-function guideQuiz(question) {
-  const open = openQuiz();
-  if (open && !`${open.id}`.startsWith("guide:")) return;
-  setQuiz(question);
-}
+/** Hide (a question) or show again what the page shows (a live class's open question
+ * hides its own answer first: live-hooks setQuiz). */
+const guideQuiz = (question) => setQuiz(question, "guide");
 
 /** Whether the page's URL state is the task's (the keys a student may change aside). */
 export function inState(task, state = pageState()) {
@@ -112,8 +108,8 @@ async function main() {
   const topic = view?.dataset.topic;
   const head = document.querySelector(".learn-head");
   if (!topic || !head) return;
-  const lessons = await api("GET", "/api/lessons");
-  const tasks = lessons.topics[topic] ?? [];
+  // this page's tasks, as GET /api/lessons lists them, come with the page
+  const tasks = JSON.parse(document.getElementById("lessons")?.textContent || "[]");
   if (!tasks.length) return;
   const ids = tasks.map((x) => x.id);
 

@@ -88,15 +88,18 @@ export function viewChanged(what = "") {
 
 // --- the open question: what the page must not show before the reveal ---------------
 
-let quiz = null; // the class's question while it is open and not revealed
+let quiz = null; // the question the page hides the answer of now (a class's, else a task's)
+const asking = { class: null, guide: null }; // each asker's open question
 const quizListeners = new Map(); // fn -> the element it draws in (gone: the fn goes too)
 
-/** The class's question (classroom.js, on each state): while it is open and not
- * revealed, the maps grey the cells it asks about (quizHides) and the page's
- * explanation results are hidden (<html data-quiz="number|cell|choice|size">, CSS). A
- * guided task (guide.js) sets one too while it waits for the student's prediction. */
-export function setQuiz(question) {
-  const next = question && !question.revealed ? question : null;
+/** A question is open and not revealed (`by`: "class", classroom.js on each state; or
+ * "guide", a guided task waiting for the student's prediction, guide.js): the maps grey
+ * the cells it asks about (quizHides) and the page's explanation results are hidden
+ * (<html data-quiz="number|cell|choice|size">, CSS). The class's question comes first;
+ * each asker clears only its own. */
+export function setQuiz(question, by = "class") {
+  asking[by] = question && !question.revealed ? question : null;
+  const next = asking.class ?? asking.guide;
   const key = (q) => (q ? `${q.id}` : "");
   if (key(next) === key(quiz)) return;
   quiz = next;

@@ -19,6 +19,18 @@ import { timeStepPrefix } from "./rnn-shared.js";
 const SVG = "http://www.w3.org/2000/svg";
 const PARTS = ["f", "i", "g", "o", "c_prev", "c", "tanh_c", "h", "h_prev", "fc", "ig"];
 const GATES = new Set(["f", "i", "o"]);
+// What each number feeds (c_t = f·c_(t-1) + i·g, h_t = o·tanh(c_t)): a question about a
+// number hides it and these, which would give it away (c − i·g is f·c_(t-1)).
+const FEEDS = {
+  f: ["fc", "c", "tanh_c", "h"],
+  i: ["ig", "c", "tanh_c", "h"],
+  g: ["ig", "c", "tanh_c", "h"],
+  fc: ["c", "tanh_c", "h"],
+  ig: ["c", "tanh_c", "h"],
+  c: ["tanh_c", "h"],
+  tanh_c: ["h"],
+  o: ["h"],
+};
 const BOX_W = 84;
 const BOX_H = 28;
 const WIDTH = 760; // the viewBox's: 16 units of text are 16 px from this width up
@@ -251,8 +263,13 @@ export function lstmCellPanel(parent, store, open) {
       gate: { kind: "sequential", min: 0, max: 1 },
       signed: { kind: "diverging", max: signed },
     };
-    // a question (a guided task, the class's) about one of these numbers hides it
-    const asked = (key) => quizAsks(`${prefix}${key}`, index);
+    // a question (a guided task, the class's) about one of these numbers hides it and
+    // what it feeds (a gate's wire is then drawn half open: its width would tell)
+    const hidden = new Set();
+    for (const key of PARTS)
+      if (quizAsks(`${prefix}${key}`, index))
+        for (const k of [key, ...(FEEDS[key] ?? [])]) hidden.add(k);
+    const asked = (key) => hidden.has(key);
     for (const [key, n] of Object.entries(pic.nums)) {
       const v = values[key];
       const fill = asked(key)
@@ -271,7 +288,7 @@ export function lstmCellPanel(parent, store, open) {
     // the gates' wires: as wide and as opaque as the gate is open
     WIRES.forEach((w, k) => {
       if (!w.gate) return;
-      const u = Math.min(Math.max(values[w.gate], 0), 1);
+      const u = asked(w.gate) ? 0.5 : Math.min(Math.max(values[w.gate], 0), 1);
       pic.wires[k].style.strokeWidth = String(1.5 + 7 * u);
       pic.wires[k].style.opacity = String(0.3 + 0.7 * u);
     });

@@ -144,17 +144,21 @@ def test_added_samples_are_counted_limited_and_trained_on(small):
         # a copy (a shared link) keeps them; clearing removes them
         copy = client.post("/api/sessions", json={"copy_of": sid}).json()["id"]
         assert client.get(f"/api/sessions/{copy}/samples").json()["labels"] == [3, 5]
-        assert client.delete(f"/api/sessions/{sid}/samples").json()["added"] == 0
+        assert client.post(f"/api/sessions/{sid}/samples/clear", json={}).json()["added"] == 0
         start = events_of(client.post(f"/api/sessions/{sid}/train", json=QUICK).text)[0][1]
         assert start["added_samples"] == 0 and start["samples"] == train_size
         assert client.post("/api/sessions/nope/samples",
                            json={"array": x, "label": 1}).status_code == 404  # fmt: skip
 
 
-def test_a_session_without_classes_takes_no_samples(client):
-    sid = client.post("/api/sessions", json={"preset": "conv-basics"}).json()["id"]
+@pytest.mark.parametrize("preset", ["conv-basics", "chars-en"])
+def test_a_session_without_labelled_images_takes_no_samples(client, preset):
+    """No dataset, or a sequence dataset (a label every time step: one class would make
+    every later training fail), takes no sample."""
+    sid = client.post("/api/sessions", json={"preset": preset}).json()["id"]
     r = client.post(f"/api/sessions/{sid}/samples", json={"array": [[[0.0]]], "label": 0})
     assert r.status_code == 422 and "dataset" in r.json()["detail"]
+    assert client.get(f"/api/sessions/{sid}/samples").json()["added"] == 0
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])

@@ -25,6 +25,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 
+from app.answers import NUMBER_ABS_TOL, NUMBER_REL_TOL
 from app.i18n import SUPPORTED, t
 from app.lessons import TASKS
 from app.lessons.lecture import SECTION_IDS, lecture
@@ -190,7 +191,7 @@ def wrong(task: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
         return {"cells": cells[1:] if first in cells else [*cells, first]}
     if kind == "map":
         rows = [list(row) for row in expected["map"]]
-        rows[-1][-1] += 3 * (0.01 + 0.01 * abs(rows[-1][-1])) + 1  # past a number's tolerance
+        rows[-1][-1] += 3 * (NUMBER_ABS_TOL + NUMBER_REL_TOL * abs(rows[-1][-1])) + 1  # past it
         return {"map": rows}
     return {"choice": next(c for c in task["choices"] if c != expected["choice"])}
 
@@ -605,3 +606,30 @@ LESSON_CHECKS = {
 @FUZZ
 def test_fuzz_the_lessons_routes(case: schemathesis.Case) -> None:
     case.call_and_validate(**LESSON_CHECKS)
+
+
+def test_numbers_of_one_step_that_differ_by_a_few_percent_are_told_apart(
+    api: TestClient, listed: dict[str, dict[str, Any]], sessions: Sessions
+) -> None:
+    """The LSTM walk's f x c_(t-1), i x g and h of one unit lie within 0.01 of each other:
+    the tolerance (0.001 + 1 %) still refuses one given for another."""
+    ids = ["rnn-forget-keep", "rnn-input-gate", "rnn-output-gate"]
+    found = {i: sessions.answering(listed[i]) for i in ids}
+    assert all(found.values()), found
+    for asked in ids:
+        sid = found[asked][0]  # type: ignore[index]
+        for other in ids:
+            value = found[other][1]["value"]  # type: ignore[index]
+            res = check(api, asked, sid, {"number": value}).json()
+            assert res["correct"] is (asked == other), (asked, other, value)
+
+
+def test_a_session_of_another_page_is_refused(api: TestClient) -> None:
+    """A task reads its own page's session: another page's network (which may record a
+    tensor of the same name, or be large) is a coded 422, for the form as for a check."""
+    pool = api.post("/api/sessions", json={"preset": "pooling"}).json()["id"]
+    tensor = api.post("/api/sessions", json={"preset": "tensor-conv"}).json()["id"]
+    body = coded(check(api, "conv-size", tensor, {"size": [3, 3]}), 422, "lesson_other_page")
+    assert "convolution" in body["detail"] and "tensor-convolution" in body["detail"]
+    coded(api.get("/api/lessons/conv-back-where/form", params={"session": pool}), 422,
+          "lesson_other_page")  # fmt: skip

@@ -90,6 +90,11 @@ def test_random_weights_train_with_curves_kernels_and_an_added_drawing(page, ser
     assert len(seen) >= 2 and len({r["pixels"] for r in seen}) == len(seen)
     assert [int(r["redraws"]) for r in seen] == sorted(int(r["redraws"]) for r in seen)
     screenshot(pg, "cnn-train")
+    # and the drawings added can be taken out again
+    pg.click("[data-control=clear-samples]")
+    pg.wait_for_selector(".cnn-samples-count[data-added='0']")
+    assert httpx.get(f"{server}/api/sessions/{sid}/samples").json()["labels"] == []
+    assert pg.locator("[data-control=clear-samples]").is_disabled()
 
 
 def test_the_panel_in_chinese_by_keyboard_axe_clean_at_phone_width(browser, server):
