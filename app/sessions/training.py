@@ -30,8 +30,9 @@ from engine.training import TrainPlan
 
 __all__ = ["CANCEL", "TrainingJob", "prepare_training", "start_training"]
 
-# The most numbers the watched parameters of a training may hold (they go out with
-# progress events, up to ten a second: conv1.w of digits-cnn is 108).
+# The most numbers the watched parameters of a training may hold (they go out with each
+# of up to 250 progress events of a run, app/training/child.py: conv1.w of digits-cnn
+# is 108).
 WATCH_MAX_NUMBERS = 4096
 
 
