@@ -219,8 +219,16 @@ async function main() {
     if (shown !== task) return;
     let form = {};
     // a grid to fill (cells, map): its shape from the page's session
-    if ((task.kind === "cells" || task.kind === "map") && sid)
-      form = await api("GET", `/api/lessons/${task.id}/form?session=${sid}`);
+    if ((task.kind === "cells" || task.kind === "map") && sid) {
+      try {
+        form = await api("GET", `/api/lessons/${task.id}/form?session=${sid}`);
+      } catch (err) {
+        // (a pass that ends before the tensor: a drawing without its label) said in words
+        if (shown === task)
+          formBox.append(el("p", { class: "guide-error field-error", text: err.message }));
+        return;
+      }
+    }
     if (shown !== task) return;
     formBox.append(answerForm(task, form, feedback));
     here();
