@@ -81,8 +81,8 @@ def _ahead(service: SessionService, task: Task, sid: str | None) -> Iterator[Liv
 
 def form(service: SessionService, task: Task, sid: str | None) -> dict[str, Any]:
     """What the page needs to ask the task: a "cells" task's grid (the shape of the
-    tensor the delta goes to), a "map" task's rows and columns, a lab task's run;
-    nothing of the answer."""
+    tensor the delta goes to), a "map" task's rows and columns; nothing of the answer
+    (every other task: {})."""
     if task.kind in ("cells", "map"):
         with _ahead(service, task, sid) as ahead:
             name = _needed(task)[-1]  # the map the student fills in or clicks cells of
@@ -91,9 +91,6 @@ def form(service: SessionService, task: Task, sid: str | None) -> dict[str, Any]
         if task.kind == "cells":
             return {"target": name, "target_shape": shape}
         return {"shape": shape[-2:]}
-    if task.lab is not None:
-        surface, k = task.lab
-        return {"surface": surface, "run": LECTURE[surface].runs[k].settings(), "position": k}
     return {}
 
 

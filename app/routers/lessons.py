@@ -77,7 +77,7 @@ def list_lessons() -> dict[str, Any]:
 @router.get("/{task_id}/form", responses=ERRORS)
 def task_form(service: ServiceDep, task_id: TaskId, session: SessionQuery = None) -> Any:
     """What a page needs to ask the task, from its session: a "cells" task's grid
-    (`target`, `target_shape`: the tensor the delta goes to), a lab task's run."""
+    (`target`, `target_shape`: the tensor the delta goes to), a "map" task's `shape`."""
     return json_response(form(service, _task(task_id), session))
 
 

@@ -6,8 +6,8 @@
 // (POST /api/lessons/{task}/check) and returns it with its explanation. Nothing here
 // knows an answer. Progress stays in this browser (guide-store.js).
 import { api } from "./api.js";
-import { format } from "./colors.js";
 import { el, explainPanel } from "./common.js";
+import { answerForm, expectedText, showCells } from "./guide-answer.js";
 import * as progress from "./guide-store.js";
 import { lang, pick, t } from "./i18n.js";
 import { liveSession, markCells, onViewChange, setQuiz } from "./live-hooks.js";
@@ -59,48 +59,6 @@ function lectureLink(task) {
     href: `${base}${path}?lang=${lang}#${anchor}`,
     text: t("guide.lectureLink", { title: pick(task.lecture.title) }),
   });
-}
-
-function grid(shape, onToggle) {
-  // one grid per leading plane (a channel), each rows x columns of toggle buttons
-  const [rows, cols] = shape.slice(-2);
-  const lead = shape.slice(0, -2);
-  const planes = [];
-  const walk = (prefix) => {
-    if (prefix.length === lead.length) return planes.push(prefix);
-    for (let i = 0; i < lead[prefix.length]; i++) walk([...prefix, i]);
-  };
-  walk([]);
-  const box = el("div", { class: "guide-grids" });
-  const buttons = [];
-  for (const prefix of planes) {
-    const g = el("div", { class: "guide-grid", role: "group" });
-    // a map of several channels: each grid says which (the batch index is always 0)
-    const name = planes.length > 1 ? t("guide.plane", { c: prefix.at(-1) }) : "";
-    g.style.gridTemplateColumns = `repeat(${cols}, 2.2rem)`;
-    for (let r = 0; r < rows; r++)
-      for (let c = 0; c < cols; c++) {
-        const index = [...prefix, r, c];
-        const b = el("button", {
-          type: "button",
-          class: "guide-cell",
-          "aria-pressed": "false",
-          "aria-label": `[${index.join(",")}] ${t("guide.cell", { r, c })}`,
-          "data-index": index.join(","),
-        });
-        b.addEventListener("click", () => {
-          const on = b.getAttribute("aria-pressed") !== "true";
-          b.setAttribute("aria-pressed", String(on));
-          onToggle();
-        });
-        g.append(b);
-        buttons.push(b);
-      }
-    box.append(
-      name ? el("figure", { class: "guide-plane" }, el("figcaption", { text: name }), g) : g,
-    );
-  }
-  return { box, buttons, groups: [...box.querySelectorAll(".guide-grid")] };
 }
 
 async function main() {
@@ -230,7 +188,8 @@ async function main() {
       }
     }
     if (shown !== task) return;
-    formBox.append(answerForm(task, form, feedback));
+    const f = answerForm(task, form, (answer) => send(task, answer, feedback, f));
+    formBox.append(f);
     here();
     hideAnswer(task, form);
     outline(task);
@@ -262,120 +221,19 @@ async function main() {
     else location.assign(taskHref(task));
   }
 
-  /** The answer's form for the task's kind; its submit asks the server. */
-  function answerForm(task, form, feedback) {
-    const f = el("form", { class: "guide-answer", novalidate: "" });
-    const error = el("p", { class: "guide-error field-error", "aria-live": "polite" });
-    let read = () => null;
-    if (task.kind === "number") {
-      const input = el("input", {
-        type: "text",
-        inputmode: "decimal",
-        autocomplete: "off",
-        class: "guide-number",
+  /** Ask the server about `answer`; then show its verdict (errors: to the form). */
+  async function send(task, answer, feedback, f) {
+    feedback.textContent = t("guide.waiting");
+    try {
+      const res = await api("POST", `/api/lessons/${task.id}/check`, {
+        session: task.needs_session ? liveSession() : null,
+        answer,
       });
-      f.append(el("label", {}, `${t("guide.number")} `, input));
-      read = () => {
-        const text = input.value.trim();
-        const number = Number(text);
-        return text !== "" && Number.isFinite(number) ? { number } : t("guide.badNumber");
-      };
-    } else if (task.kind === "size") {
-      const rows = el("input", { type: "number", min: "0", step: "1", class: "guide-rows" });
-      const cols = el("input", { type: "number", min: "0", step: "1", class: "guide-cols" });
-      f.append(
-        el("label", {}, `${t("guide.rows")} `, rows),
-        el("label", {}, `${t("guide.cols")} `, cols),
-      );
-      read = () => {
-        const size = [rows.value, cols.value].map(Number);
-        const ok = rows.value !== "" && cols.value !== "" && size.every(Number.isInteger);
-        return ok ? { size } : t("guide.badSize");
-      };
-    } else if (task.kind === "map") {
-      const [rows, cols] = form.shape ?? [0, 0];
-      const g = el("div", { class: "guide-grid guide-map", role: "group" });
-      g.setAttribute("aria-label", t("guide.mapGrid", { rows, cols }));
-      g.style.gridTemplateColumns = `repeat(${cols}, 3.2rem)`;
-      const inputs = [];
-      for (let r = 0; r < rows; r++)
-        for (let c = 0; c < cols; c++) {
-          const input = el("input", {
-            type: "text",
-            inputmode: "decimal",
-            autocomplete: "off",
-            class: "guide-map-cell",
-            "aria-label": t("guide.cell", { r, c }),
-          });
-          inputs.push(input);
-          g.append(input);
-        }
-      f.append(g);
-      read = () => {
-        const numbers = inputs.map((i) => (i.value.trim() === "" ? NaN : Number(i.value)));
-        if (!numbers.every(Number.isFinite)) return t("guide.badMap");
-        return {
-          map: Array.from({ length: rows }, (_, r) => numbers.slice(r * cols, (r + 1) * cols)),
-        };
-      };
-    } else if (task.kind === "choice") {
-      const set = el(
-        "fieldset",
-        { class: "guide-choices" },
-        el("legend", { text: pick(task.title) }),
-      );
-      for (const choice of task.choices) {
-        const radio = el("input", { type: "radio", name: `guide-${task.id}`, value: choice });
-        set.append(
-          el("label", { class: "guide-choice" }, radio, ` ${pick(task.choice_labels[choice])}`),
-        );
-      }
-      f.append(set);
-      read = () => {
-        const chosen = f.querySelector("input:checked");
-        return chosen ? { choice: chosen.value } : t("guide.noChoice");
-      };
-    } else {
-      f.append(el("p", { class: "muted", text: t("guide.cellsHint") }));
-      const g = grid(form.target_shape ?? [0, 0], () => {});
-      for (const group of g.groups) {
-        const plane = group.parentElement.querySelector("figcaption")?.textContent;
-        const label = t("guide.cellsGrid", { name: form.target });
-        group.setAttribute("aria-label", plane ? `${label} · ${plane}` : label);
-      }
-      f.append(g.box);
-      f.grid = g;
-      read = () => {
-        const cells = g.buttons
-          .filter((b) => b.getAttribute("aria-pressed") === "true")
-          .map((b) => b.dataset.index.split(",").map(Number));
-        return cells.length ? { cells } : t("guide.noCells");
-      };
+      if (shown === task) reveal(task, res, feedback, f);
+    } catch (err) {
+      feedback.textContent = "";
+      throw err;
     }
-    const submit = el("button", { type: "submit", class: "primary", text: t("guide.check") });
-    f.append(submit, error);
-    f.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const answer = read();
-      error.textContent = typeof answer === "string" ? answer : "";
-      if (typeof answer === "string") return;
-      submit.disabled = true;
-      feedback.textContent = t("guide.waiting");
-      try {
-        const res = await api("POST", `/api/lessons/${task.id}/check`, {
-          session: task.needs_session ? liveSession() : null,
-          answer,
-        });
-        if (shown !== task) return;
-        reveal(task, res, feedback, f);
-      } catch (err) {
-        feedback.textContent = "";
-        error.textContent = err.message;
-      } finally {
-        submit.disabled = false;
-      }
-    });
-    return f;
   }
 
   /** The server's verdict: right or not, the engine's answer, why, what to notice. */
@@ -389,30 +247,11 @@ async function main() {
     feedback.dataset.correct = String(res.correct);
     const verdict = el("p", { class: `guide-verdict ${res.correct ? "right" : "wrong"}` });
     verdict.textContent = res.correct ? t("guide.right") : t("guide.wrong");
-    const said = el("p", { class: "guide-expected" });
-    if (task.kind === "number") said.textContent = format(e.value);
-    else if (task.kind === "size")
-      said.textContent = t("guide.expected.size", { rows: e.size[0], cols: e.size[1] });
-    else if (task.kind === "choice") said.textContent = pick(e.text);
-    else if (task.kind === "map")
-      said.textContent = e.map.map((row) => `[${row.map(format).join(", ")}]`).join(" ");
-    else {
-      const cells = e.cells.map((c) =>
-        t("guide.cellAmount", { cell: `[${c.index.join(",")}]`, amount: format(c.amount) }),
-      );
-      said.textContent = cells.length
-        ? t("guide.expected.cells", { delta: format(e.delta), cells: cells.join("; ") })
-        : t("guide.expected.noCells");
-      const right = new Set(e.cells.map((c) => c.index.join(",")));
-      for (const b of f.grid?.buttons ?? []) {
-        b.classList.toggle("expected", right.has(b.dataset.index));
-        const amount = e.cells.find((c) => c.index.join(",") === b.dataset.index)?.amount;
-        b.textContent = amount === undefined ? "" : format(amount);
-      }
-    }
+    const said = el("p", { class: "guide-expected", text: expectedText(task.kind, e) });
     said.dataset.expected = JSON.stringify(
       e.value ?? e.size ?? e.map ?? e.choice ?? e.cells.map((c) => c.index),
     );
+    if (task.kind === "cells") showCells(f, e);
     feedback.append(verdict, said);
     if (e.explanation) {
       const panel = explainPanel(feedback);

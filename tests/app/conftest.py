@@ -3,6 +3,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.app.lessons_support import Sessions
 from tests.processes import free_port, stop
 
 
@@ -64,3 +66,31 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+
+
+# --- the guided lessons' API tests (test_api_lessons*.py, tests/app/lessons_support.py)
+
+
+@pytest.fixture(scope="module")
+def lessons_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    data = tmp_path_factory.mktemp("lessons")
+    with TestClient(create_app(Settings(data_dir=data, warm_up=False))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def lessons(lessons_api: TestClient) -> dict[str, Any]:
+    r = lessons_api.get("/api/lessons")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def listed(lessons: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every task GET /api/lessons lists, by id."""
+    return {x["id"]: x for tasks in lessons["topics"].values() for x in tasks}
+
+
+@pytest.fixture(scope="module")
+def page_sessions(lessons_api: TestClient) -> Sessions:
+    return Sessions(lessons_api)

@@ -45,13 +45,6 @@ def lessons(server: str) -> dict[str, Any]:
     return r.json()
 
 
-@pytest.fixture
-def fresh(browser: object, server: str) -> Iterator[tuple[object, PageWatch]]:
-    """A page of its own (its own storage: progress starts at none)."""
-    with watched_page(browser, server) as watched:
-        yield watched
-
-
 def _open(pg: Any, server: str, topic: str, lang: str) -> None:
     pg.goto(f"{server}/learn/{topic}?lang={lang}")
     pg.wait_for_selector("#view[data-ready]")
@@ -193,9 +186,9 @@ def _progress(pg: Any, done: int, total: int, lang: str) -> None:
 
 @pytest.mark.parametrize(("topic", "lang"), RUNS)
 def test_each_task_answered_wrong_then_right(
-    fresh: tuple[Any, PageWatch], server: str, lessons: dict[str, Any], topic: str, lang: str
+    page: tuple[Any, PageWatch], server: str, lessons: dict[str, Any], topic: str, lang: str
 ) -> None:
-    pg, _ = fresh
+    pg, _ = page
     tasks = lessons["topics"][topic]
     assert [x["id"] for x in tasks] == [x.id for x in topic_tasks(topic)]
     _open(pg, server, topic, lang)

@@ -7,20 +7,11 @@ and progress stored in another shape does not stop the guide."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PageWatch, watched_page
-
 STORE = "glassbox.guide.v1"  # guide-store.js's localStorage key
-
-
-@pytest.fixture
-def fresh(browser: object, server: str) -> Iterator[tuple[object, PageWatch]]:
-    with watched_page(browser, server) as watched:
-        yield watched
 
 
 def _waiting(pg: Any, server: str, topic: str, query: str) -> None:
@@ -35,8 +26,8 @@ def _hidden(pg: Any, selector: str) -> bool:
     return pg.eval_on_selector(selector, "e => getComputedStyle(e).visibility") == "hidden"
 
 
-def test_a_size_task_hides_the_caption_and_formula_that_state_the_size(fresh, server):
-    pg, _ = fresh
+def test_a_size_task_hides_the_caption_and_formula_that_state_the_size(page, server):
+    pg, _ = page
     _waiting(pg, server, "convolution", "guide=conv-size&k=3&p=0&s=1&frame=0")
     assert pg.evaluate("document.documentElement.dataset.quiz") == "size"
     assert _hidden(pg, ".caption-box") and _hidden(pg, ".size-formula")
@@ -47,8 +38,8 @@ def test_a_size_task_hides_the_caption_and_formula_that_state_the_size(fresh, se
     assert not _hidden(pg, ".caption-box") and not _hidden(pg, ".size-formula")
 
 
-def test_the_lstm_diagram_hides_the_asked_number_and_what_it_feeds(fresh, server):
-    pg, _ = fresh
+def test_the_lstm_diagram_hides_the_asked_number_and_what_it_feeds(page, server):
+    pg, _ = page
     _waiting(pg, server, "rnn", "guide=rnn-forget-keep&preset=memory-lstm&step=6&unit=12")
     pg.wait_for_selector(".lstm-cell[data-ready='1'][data-unit='12']")
     shown = pg.eval_on_selector_all(
@@ -71,16 +62,16 @@ def test_the_lstm_diagram_hides_the_asked_number_and_what_it_feeds(fresh, server
     assert pg.locator(".lstm-cell-caption").is_visible()
 
 
-def test_a_lab_task_hides_the_surface_description(fresh, server):
-    pg, _ = fresh
+def test_a_lab_task_hides_the_surface_description(page, server):
+    pg, _ = page
     _waiting(pg, server, "learning-rate", "guide=lab-saddle&surface=saddle&frame=0")
     assert _hidden(pg, ".lab-description")
 
 
-def test_a_class_state_without_a_question_leaves_a_waiting_task_hidden(fresh, server):
+def test_a_class_state_without_a_question_leaves_a_waiting_task_hidden(page, server):
     """classroom.js sets the class's question on every state (none: null); that must not
     lift a guided task's hiding (live-hooks keeps each asker's question apart)."""
-    pg, _ = fresh
+    pg, _ = page
     _waiting(pg, server, "pooling", "guide=pool-max&kind=max&frame=0")
     assert pg.evaluate("document.documentElement.dataset.quiz") == "number"
     pg.evaluate("""async () => {
@@ -102,8 +93,8 @@ def test_a_class_state_without_a_question_leaves_a_waiting_task_hidden(fresh, se
 
 
 @pytest.mark.parametrize("stored", ['{"done":1,"current":1,"open":1}', '{"done":"x"}', "[]"])
-def test_progress_stored_in_another_shape_does_not_stop_the_guide(fresh, server, stored):
-    pg, _ = fresh
+def test_progress_stored_in_another_shape_does_not_stop_the_guide(page, server, stored):
+    pg, _ = page
     pg.goto(f"{server}/?lang=en")
     pg.evaluate("([k, v]) => localStorage.setItem(k, v)", [STORE, stored])
     pg.goto(f"{server}/learn/pooling?lang=en")
